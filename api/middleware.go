@@ -1,0 +1,106 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+)
+
+// Keys of values a request carries in its echo.Context.
+const (
+	ctxLogger = "condo.logger"
+	ctxTenant = "condo.tenant"
+)
+
+// requestID takes a well-formed X-Request-Id from the client (so a trace
+// can cross a proxy) or makes one, and echoes it in the response.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = condo.NewID()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		c.Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// accessLog gives the request a logger carrying its id (and, once
+// resolved, its tenant) and writes one line when the request ends.
+func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		c.Set(ctxLogger, s.logger.With("request_id", c.Get(echo.HeaderXRequestID)))
+		err := next(c)
+		if err != nil {
+			c.Error(err) // write the error now, so its status is logged
+		}
+		r := c.Response()
+		logger(c).LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+			slog.String("method", c.Request().Method),
+			slog.String("path", c.Request().URL.Path),
+			slog.Int("status", r.Status),
+			slog.Int64("bytes", r.Size),
+			slog.Duration("duration", time.Since(start)))
+		return nil
+	}
+}
+
+// logger returns the request's logger.
+func logger(c echo.Context) *slog.Logger {
+	if l, ok := c.Get(ctxLogger).(*slog.Logger); ok {
+		return l
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// resolveTenant maps the request's host (or X-Tenant-ID, where enabled) to
+// its tenant, refusing unknown, suspended and archived ones.
+func (s *Server) resolveTenant(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		t, err := s.catalog.ResolveHost(r.Context(), r.Host, r.Header.Get("X-Tenant-ID"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxTenant, t)
+		c.Set(ctxLogger, logger(c).With("tenant", t.ID))
+		return next(c)
+	}
+}
+
+// tenantOf returns the tenant a request resolved to.
+func tenantOf(c echo.Context) *catalog.Tenant {
+	t, _ := c.Get(ctxTenant).(*catalog.Tenant)
+	return t
+}
+
+// withTenantDB acquires the request's tenant database for fn and releases
+// it when fn returns.
+func (s *Server) withTenantDB(c echo.Context, fn func(ctx context.Context, h tenantHandle) error) error {
+	ctx := c.Request().Context()
+	h, release, err := s.store.Acquire(ctx, tenantOf(c).ID)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(ctx, h)
+}

@@ -1,0 +1,74 @@
+// Package api is Condo's HTTP edge: the echo server, its middleware
+// (request ids, logging, panic recovery, body limits, tenant resolution),
+// the routes, and the one place where domain error codes become HTTP
+// statuses. Handlers do no SQL of their own beyond what a domain package
+// hands them; they work on the tenant handle the request resolved to.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/tenantstore"
+)
+
+// DefaultBodyLimit caps request bodies; larger ones get 413.
+const DefaultBodyLimit = "4M"
+
+// Config tunes a Server.
+type Config struct {
+	Logger    *slog.Logger // nil discards
+	BodyLimit string       // echo size syntax, such as "4M"
+}
+
+// Server serves every tenant's HTTP API.
+type Server struct {
+	echo    *echo.Echo
+	catalog *catalog.Catalog
+	store   *tenantstore.Store
+	logger  *slog.Logger
+}
+
+// New builds the server and its routes. It does no I/O.
+func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.BodyLimit == "" {
+		cfg.BodyLimit = DefaultBodyLimit
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger}
+	e.HTTPErrorHandler = s.handleError
+	e.Use(requestID, s.accessLog)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisablePrintStack: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			logger(c).Error("panic", "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	e := s.echo
+	e.GET("/healthz", s.healthz)
+	e.GET("/readyz", s.readyz)
+
+	tenant := e.Group("", s.resolveTenant)
+	tenant.GET("/api/tenant", s.getTenant)
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists every registered route, so tests can walk them all.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }

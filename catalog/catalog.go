@@ -1,0 +1,115 @@
+// Package catalog owns the control-plane database (<data>/catalog.db): which
+// tenants exist, their plans, status and placement, the domains that reach
+// them, platform admins, and each tenant database's schema state. It also
+// resolves a request's host to a tenant, with a bounded cache.
+//
+// The catalog never opens a tenant database; package tenantstore does.
+// Several processes (the server and operator commands) may open one
+// catalog at once: SQLite's locking serialises their writes, and a process
+// sees another's changes to routing within Config.CacheTTL.
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+// Defaults for Config.
+const (
+	DefaultBaseDomain = "localhost"
+	DefaultCacheSize  = 100_000
+	DefaultCacheTTL   = 5 * time.Second
+)
+
+// Config tunes a Catalog. Zero fields take the defaults.
+type Config struct {
+	// BaseDomain is the domain tenants' subdomains live under:
+	// "<subdomain>.<BaseDomain>" reaches a tenant.
+	BaseDomain string
+	// HeaderFallback lets the X-Tenant-ID header name the tenant when the
+	// host matches none.
+	HeaderFallback bool
+	// CacheSize bounds the resolution cache (hosts, hits and misses alike).
+	CacheSize int
+	// CacheTTL is how long a resolution is trusted. Changes made through
+	// this Catalog invalidate the cache at once; changes made by another
+	// process are seen within CacheTTL.
+	CacheTTL time.Duration
+}
+
+// Catalog is an open control-plane database.
+type Catalog struct {
+	db    *sqlitedb.DB
+	cfg   Config
+	cache *resolveCache
+}
+
+// Path returns the catalog's file inside a data directory.
+func Path(dataDir string) string { return filepath.Join(dataDir, "catalog.db") }
+
+// Open opens (creating if needed) the catalog in dataDir and migrates it to
+// the binary's catalog schema.
+func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
+	if cfg.BaseDomain == "" {
+		cfg.BaseDomain = DefaultBaseDomain
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, unwrapPath(err))
+	}
+	db, err := sqlitedb.Open(Path(dataDir), sqlitedb.Options{Create: true})
+	if err != nil {
+		return nil, err
+	}
+	set := migrations.Catalog()
+	if _, err := set.Apply(ctx, db.Write, set.Latest()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", Path(dataDir), explainOpen(err))
+	}
+	return &Catalog{db: db, cfg: cfg, cache: newResolveCache(cfg.CacheSize, cfg.CacheTTL)}, nil
+}
+
+// Close closes the catalog database.
+func (c *Catalog) Close() error { return c.db.Close() }
+
+// Ping checks that the catalog answers a query.
+func (c *Catalog) Ping(ctx context.Context) error { return c.db.Ping(ctx) }
+
+// Config returns the catalog's settings.
+func (c *Catalog) Config() Config { return c.cfg }
+
+// Meta returns a process-wide value, ENOTFOUND when unset.
+func (c *Catalog) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := c.db.Read.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	return v, notFound(err, "meta %s", key)
+}
+
+// SetMetaOnce stores value under key unless a value is there already, and
+// returns the stored value: the first process to set it wins.
+func (c *Catalog) SetMetaOnce(ctx context.Context, key, value string) (string, error) {
+	if _, err := c.db.Write.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
+		return "", err
+	}
+	return c.Meta(ctx, key)
+}
+
+// explainOpen turns SQLite's terse open failures into an operator's words.
+func explainOpen(err error) error {
+	if os.IsPermission(err) || containsAny(err.Error(), "readonly", "unable to open", "out of memory (14)") {
+		return condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot write the catalog: check the data directory's permissions (%v)", err)
+	}
+	return err
+}

@@ -1,0 +1,124 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/condohq/condo"
+)
+
+// Domain is a custom host name that reaches a tenant.
+type Domain struct {
+	Domain    string    `json:"domain"`
+	TenantID  string    `json:"tenant_id"`
+	Primary   bool      `json:"primary"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AddDomain points a custom domain at a tenant. A domain belongs to one
+// tenant (ECONFLICT otherwise). With primary set it becomes the tenant's
+// primary domain; a tenant's first domain is primary anyway.
+func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primary bool) (*Domain, error) {
+	if err := condo.ValidateTenantID(tenantID); err != nil {
+		return nil, err
+	}
+	if err := condo.ValidateDomain(domain); err != nil {
+		return nil, err
+	}
+	if c.isSubdomainHost(domain) {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_domain",
+			"%s is under the base domain %s, which is reserved for tenant subdomains", domain, c.cfg.BaseDomain)
+	}
+	now := time.Now()
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tenants WHERE id = ?", tenantID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", tenantID)
+		}
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tenant_domains WHERE tenant_id = ?", tenantID).Scan(&n); err != nil {
+			return err
+		}
+		if primary || n == 0 {
+			primary = true
+			if _, err := tx.ExecContext(ctx, "UPDATE tenant_domains SET is_primary = 0 WHERE tenant_id = ?", tenantID); err != nil {
+				return err
+			}
+		}
+		return insertDomain(ctx, tx, tenantID, domain, primary, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.cache.Purge()
+	return &Domain{Domain: domain, TenantID: tenantID, Primary: primary, CreatedAt: fromMS(ms(now))}, nil
+}
+
+func insertDomain(ctx context.Context, tx *sql.Tx, tenantID, domain string, primary bool, now time.Time) error {
+	_, err := tx.ExecContext(ctx, "INSERT INTO tenant_domains (domain, tenant_id, is_primary, created_at) VALUES (?, ?, ?, ?)",
+		domain, tenantID, primary, ms(now))
+	if isUnique(err) {
+		return condo.ReasonErrorf(condo.ECONFLICT, "domain_taken", "domain %s already points at a tenant", domain)
+	}
+	return err
+}
+
+// RemoveDomain stops a domain reaching its tenant. If it was the primary,
+// the tenant's oldest remaining domain becomes primary.
+func (c *Catalog) RemoveDomain(ctx context.Context, domain string) (*Domain, error) {
+	if err := condo.ValidateDomain(domain); err != nil {
+		return nil, err
+	}
+	var d Domain
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+		var created int64
+		err := tx.QueryRowContext(ctx, "SELECT tenant_id, is_primary, created_at FROM tenant_domains WHERE domain = ?", domain).
+			Scan(&d.TenantID, &d.Primary, &created)
+		if err != nil {
+			return notFound(err, "domain %s", domain)
+		}
+		d.Domain, d.CreatedAt = domain, fromMS(created)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM tenant_domains WHERE domain = ?", domain); err != nil {
+			return err
+		}
+		if d.Primary {
+			_, err = tx.ExecContext(ctx, `UPDATE tenant_domains SET is_primary = 1 WHERE domain =
+				(SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY created_at, domain LIMIT 1)`, d.TenantID)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.cache.Purge()
+	return &d, nil
+}
+
+// Domains lists a tenant's domains, primary first; with an empty tenantID,
+// every tenant's.
+func (c *Catalog) Domains(ctx context.Context, tenantID string) ([]Domain, error) {
+	q, args := "SELECT domain, tenant_id, is_primary, created_at FROM tenant_domains", []any{}
+	if tenantID != "" {
+		q += " WHERE tenant_id = ?"
+		args = append(args, tenantID)
+	}
+	rows, err := c.db.Read.QueryContext(ctx, q+" ORDER BY tenant_id, is_primary DESC, domain", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Domain{}
+	for rows.Next() {
+		var d Domain
+		var created int64
+		if err := rows.Scan(&d.Domain, &d.TenantID, &d.Primary, &created); err != nil {
+			return nil, err
+		}
+		d.CreatedAt = fromMS(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,155 @@
+package catalog
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/condohq/condo"
+)
+
+// ResolveHost maps a request to its tenant (with its domains): the exact custom domain, else
+// "<subdomain>.<BaseDomain>", else (with HeaderFallback) the tenant named
+// by headerID. Results, misses included, are cached for CacheTTL.
+//
+// Errors: ENOTFOUND (tenant_not_found) when nothing matches, EFORBIDDEN
+// (tenant_suspended), EGONE (tenant_archived), EINVALID for a header value
+// that is not a tenant id.
+func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tenant, error) {
+	host = condo.NormalizeHost(host)
+	if len(host) > 253 {
+		host = "" // not a host name; never a cache key
+	}
+	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) { return c.lookupHost(ctx, host) })
+	if err != nil {
+		return nil, err
+	}
+	if t == nil && c.cfg.HeaderFallback && headerID != "" {
+		if err := condo.ValidateTenantID(headerID); err != nil {
+			return nil, err
+		}
+		t, err = c.cached(ctx, "t:"+headerID, func() (*Tenant, error) { return c.lookupID(ctx, headerID) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case t == nil:
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", clipHost(host))
+	case t.Status == StatusSuspended:
+		return nil, condo.ReasonErrorf(condo.EFORBIDDEN, "tenant_suspended", "tenant %s is suspended", t.ID)
+	case t.Status == StatusArchived:
+		return nil, condo.ReasonErrorf(condo.EGONE, "tenant_archived", "tenant %s is archived", t.ID)
+	}
+	return t, nil
+}
+
+// lookupHost finds the tenant of a normalised host, nil when none.
+func (c *Catalog) lookupHost(ctx context.Context, host string) (*Tenant, error) {
+	if !strings.Contains(host, ".") || len(host) > 253 {
+		return nil, nil // a bare name such as "localhost", or no host name at all
+	}
+	t, err := scanTenant(c.db.Read.QueryRowContext(ctx,
+		selectTenant+" WHERE id = (SELECT tenant_id FROM tenant_domains WHERE domain = ?)", host))
+	if err == nil {
+		return t, nil
+	}
+	if condo.ErrorCode(notFound(err, "")) != condo.ENOTFOUND {
+		return nil, err
+	}
+	if !c.isSubdomainHost(host) {
+		return nil, nil
+	}
+	label := strings.TrimSuffix(host, "."+c.cfg.BaseDomain)
+	t, err = scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE subdomain = ?", label))
+	if condo.ErrorCode(notFound(err, "")) == condo.ENOTFOUND {
+		return nil, nil
+	}
+	return t, err
+}
+
+func (c *Catalog) lookupID(ctx context.Context, id string) (*Tenant, error) {
+	t, err := scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+	if condo.ErrorCode(notFound(err, "")) == condo.ENOTFOUND {
+		return nil, nil
+	}
+	return t, err
+}
+
+// isSubdomainHost reports whether host is exactly one label under the base
+// domain.
+func (c *Catalog) isSubdomainHost(host string) bool {
+	label, ok := strings.CutSuffix(host, "."+c.cfg.BaseDomain)
+	return ok && condo.ValidateTenantID(label) == nil
+}
+
+// cached returns the cached lookup of key, running load on a miss or after
+// the entry's TTL. A nil tenant (no match) is cached too, so a flood of
+// unknown hosts costs one query each per TTL and no more memory than the
+// cache's bound.
+func (c *Catalog) cached(ctx context.Context, key string, load func() (*Tenant, error)) (*Tenant, error) {
+	if t, ok := c.cache.Get(key); ok {
+		return t, nil
+	}
+	gen := c.cache.Generation()
+	t, err := load()
+	if err == nil && t != nil {
+		t.Domains, err = c.Domains(ctx, t.ID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.cache.Add(gen, key, t)
+	return t, nil
+}
+
+// resolveCache is a bounded LRU of lookups with a TTL. Each entry carries
+// the generation it was loaded in; Purge starts a new generation, so a
+// lookup that began before a change cannot re-add what the change made
+// stale.
+type resolveCache struct {
+	ttl time.Duration
+	lru *lru.Cache[string, cacheEntry]
+	gen atomic.Uint64
+}
+
+type cacheEntry struct {
+	tenant  *Tenant
+	expires time.Time
+	gen     uint64
+}
+
+func newResolveCache(size int, ttl time.Duration) *resolveCache {
+	l, _ := lru.New[string, cacheEntry](size) // Open makes size positive
+	return &resolveCache{ttl: ttl, lru: l}
+}
+
+func (rc *resolveCache) Generation() uint64 { return rc.gen.Load() }
+
+func (rc *resolveCache) Get(key string) (*Tenant, bool) {
+	e, ok := rc.lru.Get(key)
+	if !ok || e.gen != rc.gen.Load() || time.Now().After(e.expires) {
+		return nil, false
+	}
+	return e.tenant, true
+}
+
+func (rc *resolveCache) Add(gen uint64, key string, t *Tenant) {
+	rc.lru.Add(key, cacheEntry{tenant: t, expires: time.Now().Add(rc.ttl), gen: gen})
+}
+
+// Purge invalidates every entry at once.
+func (rc *resolveCache) Purge() {
+	rc.gen.Add(1)
+	rc.lru.Purge()
+}
+
+func clipHost(h string) string {
+	if len(h) > 100 {
+		return h[:100] + "..."
+	}
+	return h
+}

@@ -1,0 +1,296 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/condohq/condo"
+)
+
+// Tenant statuses.
+const (
+	StatusActive    = "active"
+	StatusSuspended = "suspended"
+	StatusArchived  = "archived"
+)
+
+// Tenant is one tenant's catalog row. Values handed out by the catalog are
+// shared with its cache: treat them as read-only.
+type Tenant struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Subdomain    string          `json:"subdomain"`
+	Plan         string          `json:"plan"`
+	Status       string          `json:"status"`
+	Settings     json.RawMessage `json:"settings"`
+	Branding     json.RawMessage `json:"branding"`
+	StorageQuota int64           `json:"storage_quota"`
+	UserLimit    int64           `json:"user_limit"`
+	Region       string          `json:"region"`
+	Location     string          `json:"location"`
+	Schema       SchemaState     `json:"schema"`
+	Domains      []Domain        `json:"domains"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	ExpiresAt    *time.Time      `json:"expires_at,omitempty"`
+}
+
+// SchemaState is where a tenant database stands in the tenant migration
+// set, as last recorded.
+type SchemaState struct {
+	Version    uint          `json:"version"`
+	Dirty      bool          `json:"dirty"`
+	Error      string        `json:"error,omitempty"`
+	MigratedAt *time.Time    `json:"migrated_at,omitempty"`
+	Duration   time.Duration `json:"duration_ns,omitempty"`
+}
+
+// NewTenant describes a tenant to create.
+type NewTenant struct {
+	ID      string
+	Name    string   // defaults to the id
+	Plan    string   // defaults to "free"
+	Region  string   // home region; empty means this node's
+	Domains []string // custom domains; the first is primary
+	// SchemaVersion is the version the provisioned database starts at.
+	SchemaVersion uint
+}
+
+// Plans and their limits. A tenant's limits start from its plan's and can
+// be changed one by one.
+var Plans = map[string]struct{ StorageQuota, UserLimit int64 }{
+	"free":       {1 << 30, 10},
+	"pro":        {10 << 30, 100},
+	"enterprise": {100 << 30, 10000},
+}
+
+// CreateTenant records a new tenant and its domains. provision runs inside
+// the catalog transaction, after the rows are written and before the
+// commit: it creates the tenant's database, so a failure there leaves no
+// row, and a duplicate id or domain (ECONFLICT) never reaches the disk. If
+// the commit itself fails, the caller must undo what provision did.
+func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func() error) (*Tenant, error) {
+	if err := condo.ValidateTenantID(in.ID); err != nil {
+		return nil, err
+	}
+	if in.Name == "" {
+		in.Name = in.ID
+	}
+	if err := validateName(in.Name); err != nil {
+		return nil, err
+	}
+	if in.Plan == "" {
+		in.Plan = "free"
+	}
+	limits, ok := Plans[in.Plan]
+	if !ok {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %q: use free, pro or enterprise", in.Plan)
+	}
+	if in.Region != "" {
+		if err := ValidateRegion(in.Region); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range in.Domains {
+		if err := condo.ValidateDomain(d); err != nil {
+			return nil, err
+		}
+	}
+	now := time.Now()
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, ms(now), ms(now))
+		if isUnique(err) {
+			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
+		}
+		if err != nil {
+			return err
+		}
+		for i, d := range in.Domains {
+			if err := insertDomain(ctx, tx, in.ID, d, i == 0, now); err != nil {
+				return err
+			}
+		}
+		if provision != nil {
+			return provision()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.cache.Purge()
+	return c.Tenant(ctx, in.ID)
+}
+
+// Tenant returns one tenant with its domains, ENOTFOUND if there is none.
+func (c *Catalog) Tenant(ctx context.Context, id string) (*Tenant, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return nil, err
+	}
+	t, err := scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+	if err != nil {
+		return nil, notFound(err, "tenant %q", id)
+	}
+	if t.Domains, err = c.Domains(ctx, id); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Lookup returns a tenant's row without its domains: the one cheap read
+// the tenant store makes when it opens a database. ENOTFOUND if none.
+func (c *Catalog) Lookup(ctx context.Context, id string) (*Tenant, error) {
+	t, err := scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+	return t, notFound(err, "tenant %q", id)
+}
+
+// TenantFilter narrows Tenants.
+type TenantFilter struct {
+	Status string // one status, or all when empty
+	Query  string // substring of id or name
+	Limit  int    // at most this many (default 100, at most 1000)
+	Offset int
+}
+
+// Tenants lists tenants ordered by id, and reports how many match in all.
+// Listed tenants carry no domains; Tenant has them.
+func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	if f.Limit > 1000 || f.Offset < 0 {
+		return nil, 0, condo.Errorf(condo.EINVALID, "limit must be at most 1000 and offset not negative")
+	}
+	where, args := "WHERE 1=1", []any{}
+	if f.Status != "" {
+		if err := validateStatus(f.Status); err != nil {
+			return nil, 0, err
+		}
+		where += " AND status = ?"
+		args = append(args, f.Status)
+	}
+	if f.Query != "" {
+		where += " AND (instr(id, ?) > 0 OR instr(lower(name), lower(?)) > 0)"
+		args = append(args, f.Query, f.Query)
+	}
+	var total int
+	if err := c.db.Read.QueryRowContext(ctx, "SELECT count(*) FROM tenants "+where, args...).Scan(&total); err != nil {
+		return nil, 0, err
+	}
+	rows, err := c.db.Read.QueryContext(ctx, selectTenant+" "+where+" ORDER BY id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []*Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, t)
+	}
+	return out, total, rows.Err()
+}
+
+// SetStatus moves a tenant to a status: suspend and resume flip between
+// active and suspended; archiving is package tenantstore's, which closes
+// and moves the files first.
+func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, error) {
+	if err := validateStatus(status); err != nil {
+		return nil, err
+	}
+	t, err := c.Tenant(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Status == StatusArchived && status != StatusActive {
+		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it first", id)
+	}
+	if _, err := c.db.Write.ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, ms(time.Now()), id); err != nil {
+		return nil, err
+	}
+	c.cache.Purge()
+	return c.Tenant(ctx, id)
+}
+
+// SetSchemaState records where a tenant database stands after a migration
+// (or a failed one).
+func (c *Catalog) SetSchemaState(ctx context.Context, id string, s SchemaState) error {
+	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenants SET schema_version = ?, schema_dirty = ?, schema_error = ?,
+		schema_migrated_at = ?, schema_duration_ms = ? WHERE id = ?`,
+		s.Version, s.Dirty, s.Error, msPtr(s.MigratedAt), s.Duration.Milliseconds(), id)
+	if err != nil {
+		return fmt.Errorf("record schema of %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
+	}
+	c.cache.Purge()
+	return nil
+}
+
+const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
+	region, location, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
+	created_at, updated_at, expires_at FROM tenants`
+
+func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
+	var t Tenant
+	var settings, branding string
+	var created, updated int64
+	var migrated, duration, expires sql.NullInt64
+	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
+		&t.Region, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
+		&created, &updated, &expires)
+	if err != nil {
+		return nil, err
+	}
+	t.Settings, t.Branding = json.RawMessage(settings), json.RawMessage(branding)
+	t.CreatedAt, t.UpdatedAt = fromMS(created), fromMS(updated)
+	t.Schema.MigratedAt, t.ExpiresAt = fromNullMS(migrated), fromNullMS(expires)
+	t.Schema.Duration = time.Duration(duration.Int64) * time.Millisecond
+	t.Domains = []Domain{}
+	return &t, nil
+}
+
+func validateStatus(s string) error {
+	switch s {
+	case StatusActive, StatusSuspended, StatusArchived:
+		return nil
+	}
+	return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "unknown status %q: use active, suspended or archived", s)
+}
+
+func validateName(s string) error {
+	if strings.TrimSpace(s) == "" || len(s) > 200 || !utf8Valid(s) {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_name", "a tenant name is 1-200 characters of valid UTF-8")
+	}
+	return nil
+}
+
+// ValidateRegion checks a region code such as "ams" or "us-east-1".
+func ValidateRegion(r string) error {
+	if err := condo.ValidateTenantID(r); err != nil || len(r) > 32 {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_region", "invalid region %q: use a short code such as ams or iad", r)
+	}
+	return nil
+}
+
+// notFound turns sql.ErrNoRows into ENOTFOUND, naming what was missing.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		e := condo.Errorf(condo.ENOTFOUND, format+" not found", args...)
+		if strings.HasPrefix(format, "tenant") {
+			e.Reason = "tenant_not_found"
+		}
+		return e
+	}
+	return err
+}

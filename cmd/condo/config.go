@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/condohq/condo/catalog"
+)
+
+// Config is every setting of `condo serve`. Each comes from a flag, else
+// its CONDO_* environment variable, else its default; settings below lists
+// them, and the README's settings table is tested against that list.
+type Config struct {
+	Addr            string
+	Data            string
+	BaseDomain      string
+	Region          string
+	PoolSize        int
+	HeaderFallback  bool
+	ResolveTTL      time.Duration
+	BodyLimit       string
+	LogFormat       string
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	FullSync        bool
+}
+
+// setting describes one Config field for flags, environment and docs.
+type setting struct {
+	flag, env, def, help string
+	bind                 func(fs *flag.FlagSet, name, value, help string) error
+}
+
+func str(p *string) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error { fs.StringVar(p, name, v, help); return nil }
+}
+
+func integer(p *int) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil && v != "" {
+			return fmt.Errorf("%s: %q is not a whole number", name, v)
+		}
+		fs.IntVar(p, name, n, help)
+		return nil
+	}
+}
+
+func boolean(p *bool) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not true or false", name, v)
+		}
+		fs.BoolVar(p, name, b, help)
+		return nil
+	}
+}
+
+func duration(p *time.Duration) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%s: %q is not a duration such as 5s", name, v)
+		}
+		fs.DurationVar(p, name, d, help)
+		return nil
+	}
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"addr", "CONDO_ADDR", ":8080", "address to listen on", str(&c.Addr)},
+		{"data", "CONDO_DATA", "./data", "data directory (catalog.db, tenants/)", str(&c.Data)},
+		{"base-domain", "CONDO_BASE_DOMAIN", catalog.DefaultBaseDomain, "tenants answer at <id>.<base-domain>", str(&c.BaseDomain)},
+		{"region", "CONDO_REGION", "", "this node's region (else FLY_REGION)", str(&c.Region)},
+		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: from the open-file limit)", integer(&c.PoolSize)},
+		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
+		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},
+		{"body-limit", "CONDO_BODY_LIMIT", "4M", "largest request body", str(&c.BodyLimit)},
+		{"log-format", "CONDO_LOG_FORMAT", "text", "log format: text or json", str(&c.LogFormat)},
+		{"log-level", "CONDO_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(&c.LogLevel)},
+		{"shutdown-timeout", "CONDO_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests", duration(&c.ShutdownTimeout)},
+		{"full-sync", "CONDO_FULL_SYNC", "false", "synchronous=FULL: commits survive power loss, not only crashes", boolean(&c.FullSync)},
+	}
+}
+
+// register adds the settings named in names (all when names is nil) to fs,
+// with defaults taken from the environment where set.
+func (c *Config) register(fs *flag.FlagSet, names ...string) error {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	for _, s := range c.settings() {
+		if names != nil && !want[s.flag] {
+			continue
+		}
+		v := s.def
+		if e, ok := os.LookupEnv(s.env); ok && e != "" {
+			v = e
+		}
+		if s.flag == "region" && v == "" {
+			v = os.Getenv("FLY_REGION")
+		}
+		if err := s.bind(fs, s.flag, v, s.help+" ($"+s.env+")"); err != nil {
+			return fmt.Errorf("bad setting %s", err)
+		}
+	}
+	return nil
+}

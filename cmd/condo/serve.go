@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/sqlitedb"
+	"github.com/condohq/condo/tenantstore"
+)
+
+// serve runs the server until ctx ends, then shuts down gracefully: stop
+// accepting, finish in-flight requests, close the pool and the catalog.
+func (m *Main) serve(ctx context.Context, args []string) error {
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	if err := cfg.register(fs); err != nil {
+		return usagef("%v", err)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Arg(0))
+	}
+	log, err := newLogger(m.Stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return usagef("%v", err)
+	}
+
+	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback, CacheTTL: cfg.ResolveTTL})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	store := tenantstore.New(cat, tenantstore.Config{
+		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
+		DB: sqlitedb.Options{FullSync: cfg.FullSync},
+	})
+	if err := m.bootstrap(ctx, cat, store, log); err != nil {
+		store.Close(context.Background())
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close(context.Background())
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "base_domain", cat.Config().BaseDomain,
+		"region", cfg.Region, "pool_size", store.PoolSize())
+	if m.Ready != nil {
+		m.Ready(ln.Addr().String())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }() // owned here; ends at Shutdown
+
+	select {
+	case err := <-served:
+		store.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	serr := srv.Shutdown(sctx)
+	<-served
+	if err := store.Close(sctx); err != nil {
+		serr = errors.Join(serr, err)
+	}
+	if serr != nil {
+		return fmt.Errorf("shutdown: %w", serr)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// bootstrap makes a fresh data directory usable at once: a tenant
+// "default" and a platform admin. It runs once per catalog; deleting the
+// default tenant later does not bring it back.
+func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, log *slog.Logger) error {
+	if _, err := cat.Meta(ctx, "bootstrapped"); err == nil {
+		return nil
+	} else if condo.ErrorCode(err) != condo.ENOTFOUND {
+		return err
+	}
+	if _, err := store.Create(ctx, catalog.NewTenant{ID: "default", Name: "Default"}); err != nil && condo.ErrorCode(err) != condo.ECONFLICT {
+		return fmt.Errorf("create the default tenant: %w", err)
+	}
+	n, err := cat.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		email := os.Getenv("CONDO_ADMIN_EMAIL")
+		if email == "" {
+			email = "admin@localhost"
+		}
+		password, generated := os.Getenv("CONDO_ADMIN_PASSWORD"), false
+		if password == "" {
+			password, generated = generatePassword(), true
+		}
+		if _, err := cat.CreateAdmin(ctx, email, password); err != nil {
+			return fmt.Errorf("create the platform admin: %w", err)
+		}
+		log.Info("created platform admin", "email", email)
+		if generated {
+			// Printed once, to the terminal, never to the log.
+			fmt.Fprintf(m.Stdout, "\n  Platform admin: %s\n  Password:       %s\n  (shown once; set CONDO_ADMIN_PASSWORD to choose it)\n\n", email, password)
+		}
+	}
+	if _, err := cat.SetMetaOnce(ctx, "bootstrapped", time.Now().UTC().Format(time.RFC3339)); err != nil {
+		return err
+	}
+	log.Info("bootstrapped a new data directory", "tenant", "default", "host", "default."+cat.Config().BaseDomain)
+	return nil
+}
+
+func generatePassword() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: use text or json", format)
+}

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/tenantstore"
+)
+
+// open opens the command's catalog; the caller closes it.
+func (c *command) open(ctx context.Context) (*catalog.Catalog, error) {
+	return catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain})
+}
+
+func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants create")
+	var in catalog.NewTenant
+	var domains stringList
+	c.fs.StringVar(&in.Name, "name", "", "display name (default: the id)")
+	c.fs.StringVar(&in.Plan, "plan", "free", "plan: free, pro or enterprise")
+	c.fs.StringVar(&in.Region, "region", "", "home region")
+	c.fs.Var(&domains, "domain", "custom domain (repeatable; the first is primary)")
+	pos, err := c.parse(args, 1, 1, "tenants create ID [--name N] [--domain D]... [--plan P] [--region R]")
+	if err != nil {
+		return err
+	}
+	in.ID, in.Domains = pos[0], domains
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1})
+	defer store.Close(context.Background())
+	t, err := store.Create(ctx, in)
+	if err != nil {
+		return err
+	}
+	return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+}
+
+func (m *Main) tenantsList(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants list")
+	var f catalog.TenantFilter
+	c.fs.StringVar(&f.Status, "status", "", "only tenants with this status")
+	c.fs.StringVar(&f.Query, "query", "", "only tenants whose id or name contains this")
+	c.fs.IntVar(&f.Limit, "limit", 1000, "at most this many")
+	c.fs.IntVar(&f.Offset, "offset", 0, "skip this many")
+	if _, err := c.parse(args, 0, 0, "tenants list [--status S] [--query Q] [--limit N] [--offset N]"); err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	ts, total, err := cat.Tenants(ctx, f)
+	if err != nil {
+		return err
+	}
+	if ts == nil {
+		ts = []*catalog.Tenant{}
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tPLAN\tSTATUS\tSCHEMA\tCREATED")
+	for _, t := range ts {
+		schema := fmt.Sprint(t.Schema.Version)
+		if t.Schema.Dirty {
+			schema += " (dirty)"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Plan, t.Status, schema, t.CreatedAt.Format("2006-01-02 15:04"))
+	}
+	w.Flush()
+	fmt.Fprintf(&b, "%d of %d tenants", len(ts), total)
+	return c.print(map[string]any{"tenants": ts, "total": total}, b.String())
+}
+
+func (m *Main) tenantsShow(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants show")
+	pos, err := c.parse(args, 1, 1, "tenants show ID")
+	if err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	t, err := cat.Tenant(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	return c.print(t, describeTenant(t, cat.Config().BaseDomain))
+}
+
+func describeTenant(t *catalog.Tenant, base string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "id:        %s\nname:      %s\nstatus:    %s\nplan:      %s (storage %d MiB, %d users)\n",
+		t.ID, t.Name, t.Status, t.Plan, t.StorageQuota>>20, t.UserLimit)
+	fmt.Fprintf(&b, "host:      %s.%s\n", t.Subdomain, base)
+	for _, d := range t.Domains {
+		primary := ""
+		if d.Primary {
+			primary = " (primary)"
+		}
+		fmt.Fprintf(&b, "domain:    %s%s\n", d.Domain, primary)
+	}
+	if t.Region != "" {
+		fmt.Fprintf(&b, "region:    %s\n", t.Region)
+	}
+	fmt.Fprintf(&b, "schema:    version %d", t.Schema.Version)
+	if t.Schema.Dirty {
+		b.WriteString(" DIRTY")
+	}
+	if t.Schema.Error != "" {
+		fmt.Fprintf(&b, " (last error: %s)", t.Schema.Error)
+	}
+	fmt.Fprintf(&b, "\ncreated:   %s", t.CreatedAt.Format("2006-01-02 15:04:05 MST"))
+	return b.String()
+}
+
+func (m *Main) tenantsSetStatus(ctx context.Context, args []string, verb, status string) error {
+	c := m.newCommand("tenants " + verb)
+	pos, err := c.parse(args, 1, 1, "tenants "+verb+" ID")
+	if err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	t, err := cat.SetStatus(ctx, pos[0], status)
+	if err != nil {
+		return err
+	}
+	return c.print(t, fmt.Sprintf("tenant %s is %s", t.ID, t.Status))
+}
+
+func (m *Main) domainsAdd(ctx context.Context, args []string) error {
+	c := m.newCommand("domains add")
+	primary := c.fs.Bool("primary", false, "make it the tenant's primary domain")
+	pos, err := c.parse(args, 2, 2, "domains add ID DOMAIN [--primary]")
+	if err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	d, err := cat.AddDomain(ctx, pos[0], strings.ToLower(pos[1]), *primary)
+	if err != nil {
+		return err
+	}
+	return c.print(d, fmt.Sprintf("%s now reaches tenant %s", d.Domain, d.TenantID))
+}
+
+func (m *Main) domainsRemove(ctx context.Context, args []string) error {
+	c := m.newCommand("domains remove")
+	pos, err := c.parse(args, 1, 1, "domains remove DOMAIN")
+	if err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	d, err := cat.RemoveDomain(ctx, strings.ToLower(pos[0]))
+	if err != nil {
+		return err
+	}
+	return c.print(d, fmt.Sprintf("%s no longer reaches tenant %s", d.Domain, d.TenantID))
+}
+
+func (m *Main) domainsList(ctx context.Context, args []string) error {
+	c := m.newCommand("domains list")
+	pos, err := c.parse(args, 0, 1, "domains list [ID]")
+	if err != nil {
+		return err
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	id := ""
+	if len(pos) == 1 {
+		id = pos[0]
+		if _, err := cat.Lookup(ctx, id); err != nil {
+			return err
+		}
+	}
+	ds, err := cat.Domains(ctx, id)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "DOMAIN\tTENANT\tPRIMARY")
+	for _, d := range ds {
+		fmt.Fprintf(w, "%s\t%s\t%v\n", d.Domain, d.TenantID, d.Primary)
+	}
+	w.Flush()
+	return c.print(map[string]any{"domains": ds}, b.String())
+}
+
+func (m *Main) adminsCreate(ctx context.Context, args []string) error {
+	c := m.newCommand("admins create")
+	pos, err := c.parse(args, 1, 1, "admins create EMAIL (password from CONDO_ADMIN_PASSWORD or stdin)")
+	if err != nil {
+		return err
+	}
+	password := os.Getenv("CONDO_ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return usagef("give the password in CONDO_ADMIN_PASSWORD or on standard input")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	a, err := cat.CreateAdmin(ctx, pos[0], password)
+	if err != nil {
+		return err
+	}
+	return c.print(a, fmt.Sprintf("created platform admin %s", a.Email))
+}

@@ -1,0 +1,79 @@
+// Package condo holds the domain vocabulary every other package shares: coded
+// errors and the validation of the names (tenant ids, domains, hosts) that
+// may reach the disk or the catalog. It imports no driver and does no I/O.
+package condo
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes name a category of failure. Domain packages return them; only
+// the HTTP edge (package api) and the CLI turn them into statuses and exits.
+const (
+	EINVALID      = "invalid"      // the caller's input is malformed
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EFORBIDDEN    = "forbidden"    // credentials valid, action refused
+	ENOTFOUND     = "not_found"    // no such thing
+	ECONFLICT     = "conflict"     // it exists already, or its state forbids this
+	EGONE         = "gone"         // it existed and was archived or deleted
+	EUNAVAILABLE  = "unavailable"  // temporarily unable to serve; retry later
+	EINTERNAL     = "internal"     // a bug or an unexpected failure
+)
+
+// Error is a coded error. Code is one of the E* categories; Reason, when
+// set, is the specific machine-readable code shown to API clients (for
+// example "tenant_suspended"); Message is for people and never carries a
+// secret.
+type Error struct {
+	Code    string
+	Reason  string
+	Message string
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns a coded error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ReasonErrorf returns a coded error with a specific API reason.
+func ReasonErrorf(code, reason, format string, args ...any) *Error {
+	return &Error{Code: code, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for any other non-nil error, and "" for nil.
+func ErrorCode(err error) string {
+	var e *Error
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &e):
+		return e.Code
+	default:
+		return EINTERNAL
+	}
+}
+
+// ErrorReason returns the API reason of err: the Reason of its *Error when
+// set, else its code.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Reason != "" {
+		return e.Reason
+	}
+	return ErrorCode(err)
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a
+// generic text for internal errors, whose details are for logs only.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error"
+}

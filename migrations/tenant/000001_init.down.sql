@@ -1,0 +1,12 @@
+DROP TABLE settings;
+DROP TABLE log_config;
+DROP TABLE system_logs;
+DROP TABLE plugin_settings;
+DROP TABLE plugins;
+DROP TABLE workflow_history;
+DROP TABLE api_tokens;
+DROP TABLE media;
+DROP TABLE content_versions;
+DROP TABLE content;
+DROP TABLE collections;
+DROP TABLE users;

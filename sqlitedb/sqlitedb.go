@@ -1,0 +1,163 @@
+// Package sqlitedb opens SQLite files the way every Condo database is opened:
+// WAL, synchronous=NORMAL, foreign keys on, a busy timeout, a
+// single-connection writer whose transactions take the write lock up front,
+// and a small pool of read-only readers so reads never queue behind a write.
+// Both the catalog and every tenant database use it.
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Defaults for Options.
+const (
+	DefaultBusyTimeout = 5 * time.Second
+	DefaultReaders     = 4
+	// DefaultCacheKiB caps each connection's page cache. With thousands of
+	// handles open, SQLite's default of about 2 MiB a connection would
+	// dominate memory; 256 KiB keeps a hot tenant's working set cached.
+	DefaultCacheKiB = 256
+	// DefaultIdleTime is how long an unused connection stays open. A handle
+	// keeps one idle reader; extra readers and an idle writer are closed
+	// after this, so a pool of mostly-quiet tenants costs little memory.
+	DefaultIdleTime = 30 * time.Second
+)
+
+// Options tune Open. The zero value means the defaults.
+type Options struct {
+	// Create allows Open to create a missing file. Without it, a missing file
+	// is an error: a typo must never conjure a database.
+	Create bool
+	// Readers is the most read connections open at once.
+	Readers int
+	// CacheKiB is each connection's page cache in KiB.
+	CacheKiB int
+	// BusyTimeout is how long a statement waits for another connection's
+	// (or process's) lock before failing with SQLITE_BUSY.
+	BusyTimeout time.Duration
+	// FullSync uses synchronous=FULL instead of NORMAL: a commit is durable
+	// across power loss, not only across a process crash.
+	FullSync bool
+}
+
+// DB is one SQLite file opened as a writer and a reader pool.
+type DB struct {
+	Path  string
+	Write *sql.DB // one connection; BEGIN takes the write lock (IMMEDIATE)
+	Read  *sql.DB // query_only connections
+}
+
+// Open opens the file at path. It does no I/O until the first query, so a
+// missing or corrupt file surfaces there (see Ping).
+func Open(path string, opt Options) (*DB, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if opt.Readers <= 0 {
+		opt.Readers = DefaultReaders
+	}
+	if opt.CacheKiB <= 0 {
+		opt.CacheKiB = DefaultCacheKiB
+	}
+	if opt.BusyTimeout <= 0 {
+		opt.BusyTimeout = DefaultBusyTimeout
+	}
+	write, err := sql.Open("sqlite", dsn(abs, opt, false))
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxIdleTime(DefaultIdleTime)
+	read, err := sql.Open("sqlite", dsn(abs, opt, true))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(opt.Readers)
+	read.SetMaxIdleConns(1)
+	read.SetConnMaxIdleTime(DefaultIdleTime)
+	return &DB{Path: abs, Write: write, Read: read}, nil
+}
+
+// dsn builds the connection string. Each pragma appears once: modernc
+// applies _pragma values sorted by name (busy_timeout first), so a repeated
+// pragma would not override the earlier one.
+func dsn(abs string, opt Options, readOnly bool) string {
+	q := url.Values{}
+	mode := "rw"
+	if opt.Create && !readOnly {
+		mode = "rwc"
+	}
+	q.Set("mode", mode)
+	sync := "NORMAL"
+	if opt.FullSync {
+		sync = "FULL"
+	}
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous("+sync+")")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
+}
+
+// Ping opens a reader and runs a trivial query, so a missing or corrupt file
+// fails here rather than in the first request.
+func (db *DB) Ping(ctx context.Context) error {
+	var n int
+	return db.Read.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n)
+}
+
+// Checkpoint copies the WAL back into the database file and truncates it.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	_, err := db.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// Close closes both pools. SQLite checkpoints and removes the WAL when the
+// last connection to the file in this process closes.
+func (db *DB) Close() error {
+	rerr := db.Read.Close()
+	werr := db.Write.Close()
+	if werr != nil {
+		return werr
+	}
+	return rerr
+}
+
+// Transact runs fn in a write transaction: it commits when fn returns nil,
+// and rolls back on an error or a panic (re-panicking after the rollback).
+func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := db.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

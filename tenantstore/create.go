@@ -1,0 +1,187 @@
+package tenantstore
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+// Create provisions a tenant: its catalog row and domains, and a database
+// file at the latest tenant schema. The file is a copy of a template
+// migrated once per process, which costs a fraction of running every
+// migration per tenant. Either all of it exists afterwards or none of it:
+// a conflict is found before any file is written, and files written for a
+// catalog commit that failed are removed.
+//
+// Leftover files of a tenant id the catalog does not know (an interrupted
+// create, say) are moved to <data>/orphans, never overwritten or deleted.
+func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tenant, error) {
+	if err := condo.ValidateTenantID(in.ID); err != nil {
+		return nil, err
+	}
+	img, err := s.template.image(s)
+	if err != nil {
+		return nil, fmt.Errorf("create tenant %s: %w", in.ID, err)
+	}
+	in.SchemaVersion = img.version
+	wrote := false
+	t, err := s.catalog.CreateTenant(ctx, in, func() error {
+		if err := s.writeDatabase(in.ID, img.bytes); err != nil {
+			return err
+		}
+		wrote = true
+		return nil
+	})
+	if err != nil && wrote {
+		os.RemoveAll(s.dir(in.ID))
+	}
+	return t, err
+}
+
+// writeDatabase writes a tenant's database file and makes it durable: the
+// file, its new directory and that directory's parent are synced.
+func (s *Store) writeDatabase(id string, img []byte) error {
+	dir := s.dir(id)
+	if _, err := os.Lstat(dir); err == nil {
+		if err := s.moveOrphan(id); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return storageError(id, err)
+	}
+	err := writeFileSync(filepath.Join(dir, "tenant.db"), img)
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(dir))
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return storageError(id, err)
+	}
+	return nil
+}
+
+func (s *Store) moveOrphan(id string) error {
+	orphans := filepath.Join(s.cfg.DataDir, "orphans")
+	if err := os.MkdirAll(orphans, 0o750); err != nil {
+		return storageError(id, err)
+	}
+	to := filepath.Join(orphans, fmt.Sprintf("%s-%d", id, time.Now().UnixNano()))
+	if err := os.Rename(s.dir(id), to); err != nil {
+		return storageError(id, err)
+	}
+	s.cfg.Logger.Warn("moved leftover files of an unknown tenant aside", "tenant", id, "to", to)
+	return nil
+}
+
+func storageError(id string, err error) error {
+	return condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the files of tenant %s: %v", id, unwrapPath(err))
+}
+
+func writeFileSync(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// template is the image of an empty tenant database at the latest schema,
+// built once per Store.
+type template struct {
+	once    sync.Once
+	version uint
+	bytes   []byte
+	err     error
+}
+
+type templateImage struct {
+	version uint
+	bytes   []byte
+}
+
+func (t *template) image(s *Store) (templateImage, error) {
+	t.once.Do(func() { t.version, t.bytes, t.err = s.buildTemplate() })
+	return templateImage{t.version, t.bytes}, t.err
+}
+
+// buildTemplate migrates a scratch database to the latest tenant schema
+// and reads it back. The scratch file lives in the data directory, so a
+// directory that cannot be written fails here, before any catalog change.
+func (s *Store) buildTemplate() (uint, []byte, error) {
+	if err := os.MkdirAll(filepath.Join(s.cfg.DataDir, "tenants"), 0o750); err != nil {
+		return 0, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot create the tenants directory: %v", unwrapPath(err))
+	}
+	dir, err := os.MkdirTemp(filepath.Join(s.cfg.DataDir, "tenants"), ".template-")
+	if err != nil {
+		return 0, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the tenants directory: %v", unwrapPath(err))
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "tenant.db")
+	db, err := sqlitedb.Open(path, sqlitedb.Options{Create: true})
+	if err != nil {
+		return 0, nil, err
+	}
+	ctx := context.Background()
+	_, err = s.set.Apply(ctx, db.Write, s.set.Latest())
+	if err == nil {
+		err = db.Checkpoint(ctx)
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("build tenant template: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	return s.set.Latest(), b, err
+}
+
+// DefaultPoolSize sizes the pool from the process's open-file limit: each
+// handle holds up to about six descriptors (a writer and readers, each with
+// the database and its WAL, and the shared-memory file), and 512 are kept
+// for sockets, the catalog and logs.
+func DefaultPoolSize() int {
+	var lim syscall.Rlimit
+	n := uint64(4096)
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur > 0 {
+		n = lim.Cur
+	}
+	size := (int64(min(n, 1<<20)) - 512) / 6
+	return int(max(size, 16))
+}
