@@ -63,8 +63,10 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 
-	tenant := e.Group("", s.resolveTenant)
-	tenant.GET("/api/tenant", s.getTenant)
+	// Tenant routes resolve the tenant per route rather than through a
+	// group, so an unknown path or method stays a plain 404 or 405.
+	tenant := s.resolveTenant
+	e.GET("/api/tenant", s.getTenant, tenant)
 }
 
 // ServeHTTP makes the server an http.Handler.

@@ -11,6 +11,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -67,7 +68,7 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 		cfg.CacheTTL = DefaultCacheTTL
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
-		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, unwrapPath(err))
+		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, errors.Unwrap(err))
 	}
 	db, err := sqlitedb.Open(Path(dataDir), sqlitedb.Options{Create: true})
 	if err != nil {

@@ -2,8 +2,6 @@ package catalog
 
 import (
 	"database/sql"
-	"errors"
-	"io/fs"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,15 +39,6 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
-}
-
-// unwrapPath drops the operation from a *fs.PathError, keeping path and cause.
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return errors.New(pe.Path + ": " + pe.Err.Error())
-	}
-	return err
 }
 
 func utf8Valid(s string) bool { return utf8.ValidString(s) }

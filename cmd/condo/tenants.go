@@ -218,6 +218,9 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := catalog.NormalizeEmail(pos[0]); err != nil {
+		return err
+	}
 	password := os.Getenv("CONDO_ADMIN_PASSWORD")
 	if password == "" {
 		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
