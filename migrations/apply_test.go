@@ -1,0 +1,165 @@
+package migrations_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	gmsqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
+
+	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+func mustDB(tb testing.TB, path string) *sqlitedb.DB {
+	tb.Helper()
+	db, err := sqlitedb.Open(path, sqlitedb.Options{Create: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+func version(tb testing.TB, db *sqlitedb.DB) (uint, bool) {
+	tb.Helper()
+	v, dirty, err := migrations.Version(context.Background(), db.Read)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v, dirty
+}
+
+func TestEmbeddedSets(t *testing.T) {
+	ctx := context.Background()
+	for _, set := range []*migrations.Set{migrations.Catalog(), migrations.Tenant()} {
+		t.Run(set.Name, func(t *testing.T) {
+			db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+			// Up, down to zero, and up again: every down undoes its up.
+			for _, target := range []uint{set.Latest(), 0, set.Latest()} {
+				if _, err := set.Apply(ctx, db.Write, target); err != nil {
+					t.Fatalf("apply to %d: %v", target, err)
+				}
+				if v, dirty := version(t, db); v != target || dirty {
+					t.Fatalf("version = %d dirty=%v, want %d", v, dirty, target)
+				}
+			}
+			// golang-migrate's own driver reads the same version.
+			drv, err := gmsqlite.WithInstance(db.Write, &gmsqlite.Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v, dirty, err := drv.Version(); err != nil || uint(v) != set.Latest() || dirty {
+				t.Errorf("golang-migrate sees %d dirty=%v (%v), want %d", v, dirty, err, set.Latest())
+			}
+		})
+	}
+}
+
+func TestApply(t *testing.T) {
+	ctx := context.Background()
+	set, err := migrations.Load(os.DirFS("testdata"), "failing")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("FailureLeavesOldVersion", func(t *testing.T) {
+		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+		if _, err := set.Apply(ctx, db.Write, 1); err != nil {
+			t.Fatal(err)
+		}
+		db.Write.Exec("INSERT INTO items (n) VALUES (1), (1)") // violates 2's unique index
+		if _, err := set.Apply(ctx, db.Write, 2); err == nil {
+			t.Fatal("migration over violating data succeeded")
+		}
+		if v, dirty := version(t, db); v != 1 || dirty {
+			t.Errorf("after failure: %d dirty=%v, want 1 clean", v, dirty)
+		}
+		var cols int
+		db.Read.QueryRow("SELECT count(*) FROM pragma_table_info('items') WHERE name = 'label'").Scan(&cols)
+		if cols != 0 {
+			t.Errorf("the failed step's first statement was kept")
+		}
+		db.Write.Exec("DELETE FROM items WHERE rowid = (SELECT max(rowid) FROM items)")
+		if from, err := set.Apply(ctx, db.Write, 3); err != nil || from != 1 {
+			t.Fatalf("after the fix: from %d, %v", from, err)
+		}
+		if v, dirty := version(t, db); v != 3 || dirty {
+			t.Errorf("after fix: %d dirty=%v, want 3", v, dirty)
+		}
+	})
+
+	t.Run("NoTransactionStep", func(t *testing.T) {
+		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+		// 1 and 2 commit together, then 3 (VACUUM) runs on its own.
+		if _, err := set.Apply(ctx, db.Write, 3); err != nil {
+			t.Fatal(err)
+		}
+		if v, dirty := version(t, db); v != 3 || dirty {
+			t.Errorf("%d dirty=%v, want 3 clean", v, dirty)
+		}
+	})
+
+	t.Run("DirtyRefuses", func(t *testing.T) {
+		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+		set.Apply(ctx, db.Write, 1)
+		db.Write.Exec("UPDATE schema_migrations SET dirty = 1")
+		_, err := set.Apply(ctx, db.Write, 2)
+		var de *migrations.DirtyError
+		if !errors.As(err, &de) || de.Version != 1 {
+			t.Fatalf("dirty database: %v, want DirtyError at 1", err)
+		}
+		if err := set.Force(ctx, db.Write, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := set.Apply(ctx, db.Write, 2); err != nil {
+			t.Errorf("after force: %v", err)
+		}
+	})
+
+	t.Run("UnknownVersion", func(t *testing.T) {
+		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+		if _, err := set.Apply(ctx, db.Write, 7); err == nil {
+			t.Error("apply to an unknown version succeeded")
+		}
+	})
+
+	// Two writers (as two processes would) migrate one file at once: each
+	// step runs once, and both end at the target.
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "x.db")
+		dbs := []*sqlitedb.DB{mustDB(t, path), mustDB(t, path), mustDB(t, path)}
+		// Like every tenant file, this one is in WAL mode before anyone
+		// migrates it (switching modes is not a busy-waiting operation).
+		if _, err := dbs[0].Write.Exec("CREATE TABLE t (x)"); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(dbs))
+		for i, db := range dbs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, errs[i] = set.Apply(ctx, db.Write, 2)
+			}()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Errorf("concurrent apply: %v", err)
+			}
+		}
+		if v, dirty := version(t, dbs[0]); v != 2 || dirty {
+			t.Errorf("%d dirty=%v, want 2", v, dirty)
+		}
+		var rows int
+		dbs[0].Read.QueryRow("SELECT count(*) FROM schema_migrations").Scan(&rows)
+		if rows != 1 {
+			t.Errorf("schema_migrations has %d rows, want 1", rows)
+		}
+	})
+}
+

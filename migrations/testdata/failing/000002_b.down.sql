@@ -1,0 +1,2 @@
+DROP INDEX items_n;
+ALTER TABLE items DROP COLUMN label;

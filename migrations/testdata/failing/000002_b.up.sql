@@ -1,0 +1,2 @@
+ALTER TABLE items ADD COLUMN label TEXT;
+CREATE UNIQUE INDEX items_n ON items (n);

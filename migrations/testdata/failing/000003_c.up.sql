@@ -1,0 +1,2 @@
+-- condo:no-transaction
+VACUUM;
