@@ -162,4 +162,3 @@ func TestApply(t *testing.T) {
 		}
 	})
 }
-
