@@ -61,10 +61,19 @@ func do(tb testing.TB, srv *httptest.Server, method, host, path string, body io.
 
 func newServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*tenantstoretest.Env, *httptest.Server) {
 	tb.Helper()
-	env := tenantstoretest.MustOpen(tb, cc, sc)
-	srv := httptest.NewServer(api.New(env.Catalog, env.Store, api.Config{}))
-	tb.Cleanup(srv.Close)
+	env, srv, _ := newAPIServer(tb, cc, sc)
 	return env, srv
+}
+
+// newAPIServer serves a real api.Server over loopback HTTP on a fresh data
+// directory.
+func newAPIServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*tenantstoretest.Env, *httptest.Server, *api.Server) {
+	tb.Helper()
+	env := tenantstoretest.MustOpen(tb, cc, sc)
+	a := api.New(env.Catalog, env.Store, api.Config{})
+	srv := httptest.NewServer(a)
+	tb.Cleanup(srv.Close)
+	return env, srv, a
 }
 
 func TestServer(t *testing.T) {
