@@ -14,8 +14,30 @@ import (
 	"strconv"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
+
+// driverName is this package's own registration of modernc's driver, so
+// its connection hook touches Condo's databases and no one else's.
+const driverName = "condo-sqlite"
+
+func init() {
+	d := &sqlite.Driver{}
+	// Keep the -wal and -shm files when a connection closes. SQLite
+	// otherwise creates both on every open and unlinks them on every
+	// close; with a pool that opens and closes tenants all day, that file
+	// churn was the largest cost of a cold Acquire. The WAL is still
+	// checkpointed on close and truncated to journal_size_limit.
+	d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		fc, ok := c.(sqlite.FileControl)
+		if !ok {
+			return nil
+		}
+		_, err := fc.FileControlPersistWAL("main", 1)
+		return err
+	})
+	sql.Register(driverName, d)
+}
 
 // Defaults for Options.
 const (
@@ -33,8 +55,10 @@ const (
 
 // Options tune Open. The zero value means the defaults.
 type Options struct {
-	// Create allows Open to create a missing file. Without it, a missing file
-	// is an error: a typo must never conjure a database.
+	// Create allows Open to create a missing file, and puts the file in WAL
+	// mode. Without it, a missing file is an error (a typo must never
+	// conjure a database) and the file must be in WAL mode already, as
+	// every file Condo creates is.
 	Create bool
 	// Readers is the most read connections open at once.
 	Readers int
@@ -71,27 +95,32 @@ func Open(path string, opt Options) (*DB, error) {
 	if opt.BusyTimeout <= 0 {
 		opt.BusyTimeout = DefaultBusyTimeout
 	}
-	write, err := sql.Open("sqlite", dsn(abs, opt, false))
+	write, err := sql.Open(driverName, dsn(abs, opt, false))
 	if err != nil {
 		return nil, err
 	}
 	write.SetMaxOpenConns(1)
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxIdleTime(DefaultIdleTime)
-	read, err := sql.Open("sqlite", dsn(abs, opt, true))
+	read, err := sql.Open(driverName, dsn(abs, opt, true))
 	if err != nil {
 		write.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(opt.Readers)
-	read.SetMaxIdleConns(1)
+	// Idle readers stay (until DefaultIdleTime) so concurrent requests to
+	// one tenant do not open and parse the schema on every request.
+	read.SetMaxIdleConns(opt.Readers)
 	read.SetConnMaxIdleTime(DefaultIdleTime)
 	return &DB{Path: abs, Write: write, Read: read}, nil
 }
 
 // dsn builds the connection string. Each pragma appears once: modernc
 // applies _pragma values sorted by name (busy_timeout first), so a repeated
-// pragma would not override the earlier one.
+// pragma would not override the earlier one. Every pragma costs a little on
+// each connection's open, so readers get only what a reader needs, and
+// journal_mode (persistent in the file) is set only where a file may be
+// new.
 func dsn(abs string, opt Options, readOnly bool) string {
 	q := url.Values{}
 	mode := "rw"
@@ -99,20 +128,27 @@ func dsn(abs string, opt Options, readOnly bool) string {
 		mode = "rwc"
 	}
 	q.Set("mode", mode)
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
+	q.Add("_pragma", "journal_size_limit(1048576)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+		return uri(abs, q)
+	}
 	sync := "NORMAL"
 	if opt.FullSync {
 		sync = "FULL"
 	}
-	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
-	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous("+sync+")")
-	if readOnly {
-		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Set("_txlock", "immediate")
+	if opt.Create {
+		q.Add("_pragma", "journal_mode(WAL)")
 	}
+	q.Add("_pragma", "synchronous("+sync+")")
+	q.Set("_txlock", "immediate")
+	return uri(abs, q)
+}
+
+func uri(abs string, q url.Values) string {
 	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
 }
 
