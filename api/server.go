@@ -6,6 +6,7 @@
 package api
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -23,6 +25,9 @@ const DefaultBodyLimit = "4M"
 type Config struct {
 	Logger    *slog.Logger // nil discards
 	BodyLimit string       // echo size syntax, such as "4M"
+	// PlatformSecret signs platform admin tokens (HS256). Empty: a random
+	// secret generated once and kept in the catalog (MetaJWTSecret).
+	PlatformSecret []byte
 }
 
 // Server serves every tenant's HTTP API.
@@ -31,6 +36,9 @@ type Server struct {
 	catalog *catalog.Catalog
 	store   *tenantstore.Store
 	logger  *slog.Logger
+
+	platformAuth *platformAuth  // platform admin tokens (platform_auth.go)
+	runs         *migrationRuns // the server's fleet migration runs
 }
 
 // New builds the server and its routes. It does no I/O.
@@ -43,7 +51,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger}
+	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger,
+		platformAuth: newPlatformAuth(cat, cfg.PlatformSecret),
+		runs:         &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger}}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -67,7 +77,14 @@ func (s *Server) routes() {
 	// group, so an unknown path or method stays a plain 404 or 405.
 	tenant := s.resolveTenant
 	e.GET("/api/tenant", s.getTenant, tenant)
+
+	s.platformRoutes(e)
 }
+
+// Close stops what the server runs in the background (a fleet migration
+// run: its in-flight tenants roll back) and waits for it until ctx ends.
+// Call it after the HTTP server's Shutdown and before closing the store.
+func (s *Server) Close(ctx context.Context) error { return s.runs.close(ctx) }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

@@ -222,10 +222,10 @@ func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, er
 }
 
 // SetSchemaState records where a tenant database stands after a migration
-// (or a failed one).
+// (or a failed one), and clears the mark SetSchemaPending left.
 func (c *Catalog) SetSchemaState(ctx context.Context, id string, s SchemaState) error {
 	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenants SET schema_version = ?, schema_dirty = ?, schema_error = ?,
-		schema_migrated_at = ?, schema_duration_ms = ? WHERE id = ?`,
+		schema_migrated_at = ?, schema_duration_ms = ?, schema_pending = NULL WHERE id = ?`,
 		s.Version, s.Dirty, s.Error, msPtr(s.MigratedAt), s.Duration.Milliseconds(), id)
 	if err != nil {
 		return fmt.Errorf("record schema of %s: %w", id, err)

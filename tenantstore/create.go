@@ -31,14 +31,17 @@ func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tena
 	if err != nil {
 		return nil, fmt.Errorf("create tenant %s: %w", in.ID, err)
 	}
-	in.SchemaVersion = img.version
+	// The template's version, or the fleet's if it was rolled back below.
+	if in.SchemaVersion, err = s.provisionVersion(ctx, img.version); err != nil {
+		return nil, fmt.Errorf("create tenant %s: %w", in.ID, err)
+	}
 	wrote := false
 	t, err := s.catalog.CreateTenant(ctx, in, func() error {
 		if err := s.writeDatabase(in.ID, img.bytes); err != nil {
 			return err
 		}
 		wrote = true
-		return nil
+		return s.lowerNew(ctx, in.ID, in.SchemaVersion)
 	})
 	if err != nil && wrote {
 		os.RemoveAll(s.dir(in.ID))

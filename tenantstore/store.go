@@ -15,8 +15,10 @@
 //
 // A database whose schema is behind the binary's tenant migrations is
 // migrated by Acquire before it is handed out, once, while concurrent
-// acquirers of that tenant wait. Migrations take SQLite's write lock, so a
-// fleet run in another process and this one never apply a step twice.
+// acquirers of that tenant wait; never past the fleet's schema target, when
+// a rollback set one (see migrate.go). Migrations take SQLite's write lock,
+// so a fleet run in another process and this one never apply a step twice,
+// and migrations of one tenant in this process take turns.
 package tenantstore
 
 import (
@@ -49,6 +51,8 @@ type Config struct {
 	DB sqlitedb.Options
 	// Logger receives migrations and failures to open; nil discards.
 	Logger *slog.Logger
+	// Migrations is the tenant migration set; nil means migrations.Tenant().
+	Migrations *migrations.Set
 }
 
 // Store creates tenant databases and pools their open handles.
@@ -57,6 +61,8 @@ type Store struct {
 	catalog  *catalog.Catalog
 	set      *migrations.Set
 	template template
+	// migrating serialises the migrations of each tenant (see migrate.go).
+	migrating tenantLocks
 
 	mu       sync.Mutex // guards everything below
 	pool     *simplelru.LRU[string, *Handle]
@@ -91,7 +97,10 @@ func New(cat *catalog.Catalog, cfg Config) *Store {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{cfg: cfg, catalog: cat, set: migrations.Tenant(), opening: map[string]*openCall{}}
+	if cfg.Migrations == nil {
+		cfg.Migrations = migrations.Tenant()
+	}
+	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{}}
 	s.pool, _ = simplelru.NewLRU[string, *Handle](cfg.PoolSize, s.onEvict) // size > 0
 	return s
 }
@@ -310,17 +319,26 @@ func (s *Store) open(ctx context.Context, id string) (*Handle, error) {
 		s.record(ctx, id, catalog.SchemaState{Version: v, Dirty: true, Error: err}, 0)
 		return h, migratingError(id, err)
 	}
-	if v < s.set.Latest() {
-		return h, s.migrate(ctx, h, s.set.Latest())
+	target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
+	if err != nil {
+		return h, err
+	}
+	if v < target {
+		return h, s.migrate(ctx, h, target)
 	}
 	if v != t.Schema.Version {
-		s.record(ctx, id, catalog.SchemaState{Version: v}, 0) // someone else migrated it; keep the catalog true
+		s.syncSchema(ctx, h) // someone else migrated it; keep the catalog true
 	}
 	return h, nil
 }
 
 // migrate moves an open database to target and records the outcome.
 func (s *Store) migrate(ctx context.Context, h *Handle, target uint) error {
+	unlock, err := s.migrating.lock(ctx, h.TenantID) // a fleet run may be migrating it
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	start := time.Now()
 	from, err := s.set.Apply(ctx, h.Write, target)
 	if err != nil {

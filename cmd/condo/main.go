@@ -1,6 +1,7 @@
 // Command condo is the Condo server and its operator commands: run
-// `condo serve` to serve every tenant, and `condo tenants|domains|admins`
-// to manage them, even while a server runs on the same data directory.
+// `condo serve` to serve every tenant, `condo tenants|domains|admins` to
+// manage them and `condo migrate` to move every tenant database to a
+// schema version, even while a server runs on the same data directory.
 package main
 
 import (
@@ -36,6 +37,10 @@ Usage:
   condo tenants list [--status S] [--query Q] | show ID | suspend ID | resume ID
   condo domains add ID DOMAIN [--primary] | remove DOMAIN | list [ID]
   condo admins create EMAIL     (password from CONDO_ADMIN_PASSWORD or stdin)
+  condo migrate status [--runs N]
+  condo migrate up [--to V] | down --to V   [--concurrency N] [--canary N]
+                [--max-failures N] [--dry-run [--sample N]]
+  condo migrate force ID V | create NAME [--dir migrations/tenant]
 
 Every command takes --data DIR (or CONDO_DATA) and --json.
 Run 'condo serve --help' for the server's settings.
@@ -87,6 +92,14 @@ func (m *Main) dispatch(ctx context.Context, args []string) error {
 		return m.domainsList(ctx, rest)
 	case "admins create":
 		return m.adminsCreate(ctx, rest)
+	case "migrate status":
+		return m.migrateStatus(ctx, rest)
+	case "migrate up", "migrate down":
+		return m.migrateRun(ctx, rest, sub)
+	case "migrate force":
+		return m.migrateForce(ctx, rest)
+	case "migrate create":
+		return m.migrateCreate(ctx, rest)
 	}
 	switch args[0] {
 	case "serve":

@@ -45,6 +45,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 
+	set, err := tenantMigrations()
+	if err != nil {
+		return err
+	}
+	secret := os.Getenv("CONDO_JWT_SECRET") // else a generated one, kept in the catalog
+	if secret != "" && len(secret) < 32 {
+		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
+	}
+
 	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback, CacheTTL: cfg.ResolveTTL})
 	if err != nil {
 		return err
@@ -52,7 +61,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cat.Close()
 	store := tenantstore.New(cat, tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
-		DB: sqlitedb.Options{FullSync: cfg.FullSync},
+		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
 	})
 	if err := m.bootstrap(ctx, cat, store, log); err != nil {
 		store.Close(context.Background())
@@ -64,8 +73,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, PlatformSecret: []byte(secret)})
 	srv := &http.Server{
-		Handler:           api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit}),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -80,6 +90,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 
 	select {
 	case err := <-served:
+		handler.Close(context.Background())
 		store.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -89,6 +100,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	serr := srv.Shutdown(sctx)
 	<-served
+	if err := handler.Close(sctx); err != nil { // stops a fleet run: its tenants roll back
+		serr = errors.Join(serr, err)
+	}
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}

@@ -35,7 +35,11 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cat.Close()
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1})
+	set, err := tenantMigrations() // a new tenant starts at this set's latest version
+	if err != nil {
+		return err
+	}
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
 	defer store.Close(context.Background())
 	t, err := store.Create(ctx, in)
 	if err != nil {

@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN schema_pending;
+DROP TABLE migration_runs;

@@ -1,0 +1,298 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/tenantstore"
+)
+
+// Run is a started fleet migration run.
+type Run struct {
+	runner *Runner
+	opt    Options
+	start  time.Time
+
+	mu         sync.Mutex // guards everything below, and serialises opt.Progress
+	rec        catalog.MigrationRun
+	queued     int
+	done       int // queued tenants finished, whatever the outcome
+	attempted  int // failures of tenants the run tried (not the dirty ones)
+	curWave    string
+	stopReason string
+}
+
+// Start checks opt, records a new run as running and sets the fleet's
+// schema target, so that servers migrating tenants as they open them go
+// no further than the run. Execute does the work.
+//
+// Errors: EINVALID for bad options (a dry run cannot be started, only
+// Run); ECONFLICT (run_in_progress) while another run is live.
+func (r *Runner) Start(ctx context.Context, opt Options) (*Run, error) {
+	opt, err := r.resolve(opt)
+	if err != nil {
+		return nil, err
+	}
+	if opt.DryRun {
+		return nil, condo.Errorf(condo.EINVALID, "a dry run is not started in the background: use Run")
+	}
+	now := time.Now()
+	rec := catalog.MigrationRun{
+		ID: condo.NewID(), Direction: opt.Direction, Target: opt.Target, Status: catalog.RunRunning,
+		StartedAt: now, HeartbeatAt: now, Failures: []catalog.RunFailure{},
+		Concurrency: opt.Concurrency, Canary: opt.Canary, MaxFailures: opt.MaxFailures, Owner: self,
+	}
+	if err := r.catalog.BeginRun(ctx, &rec, alive); err != nil {
+		return nil, err
+	}
+	run := &Run{runner: r, opt: opt, start: now, rec: rec}
+	if opt.Direction == Up && opt.Target == r.store.Migrations().Latest() {
+		err = r.catalog.ClearSchemaTarget(ctx)
+	} else {
+		err = r.catalog.SetSchemaTarget(ctx, opt.Target)
+	}
+	if err != nil {
+		run.finish(ctx, fmt.Sprintf("could not set the fleet's schema target: %v", err))
+		return nil, fmt.Errorf("set the fleet's schema target: %w", err)
+	}
+	r.logger.Info("migration run started", "run", rec.ID, "direction", opt.Direction, "target", opt.Target,
+		"concurrency", opt.Concurrency, "canary", opt.Canary, "max_failures", opt.MaxFailures)
+	return run, nil
+}
+
+// ID returns the run's id.
+func (x *Run) ID() string { return x.rec.ID }
+
+// Record returns the run's record as it stands.
+func (x *Run) Record() catalog.MigrationRun {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.snapshot()
+}
+
+// Execute migrates the run's tenants: the canary wave, then, if every
+// canary succeeded, the rest. It stops starting tenants once failures pass
+// MaxFailures, and when ctx ends (then in-flight migrations are cancelled
+// and roll back). It records the outcome and returns the report; the error
+// is for a run that could not even list its tenants.
+func (x *Run) Execute(ctx context.Context) (*Report, error) {
+	r := x.runner
+	ts, err := r.catalog.SchemaTenants(ctx)
+	if err != nil {
+		x.finish(ctx, fmt.Sprintf("could not list the tenants: %v", err))
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	todo, skipped, blocked := queue(ts, x.opt.Direction, x.opt.Target)
+	canary, rest := spread(todo, x.opt.Canary)
+	x.mu.Lock()
+	x.rec.Total, x.rec.Skipped, x.queued = len(ts), skipped, len(todo)
+	x.rec.Failed = len(blocked)
+	x.rec.Failures = append(x.rec.Failures, blocked...)
+	x.mu.Unlock()
+
+	// The heartbeat goroutine is owned here and stopped before returning.
+	hctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	var beat sync.WaitGroup
+	beat.Go(func() { x.heartbeat(hctx) })
+	defer func() { stopBeat(); beat.Wait() }()
+
+	x.wave(ctx, "canary", canary)
+	x.mu.Lock()
+	canaryFailed := x.attempted
+	x.mu.Unlock()
+	if canaryFailed > 0 && len(rest) > 0 {
+		x.stop(fmt.Sprintf("the canary wave failed for %d of %d tenants, so no other tenant was started", canaryFailed, len(canary)))
+	} else {
+		x.wave(ctx, "main", rest)
+	}
+	return x.finish(ctx, ""), nil
+}
+
+// wave migrates ts with up to opt.Concurrency workers, owned here, and
+// returns when they are done. It stops feeding them when the run stops.
+func (x *Run) wave(ctx context.Context, name string, ts []catalog.SchemaTenant) {
+	if len(ts) == 0 {
+		return
+	}
+	x.mu.Lock()
+	x.curWave = name
+	x.mu.Unlock()
+	jobs := make(chan catalog.SchemaTenant)
+	var workers sync.WaitGroup
+	for range min(x.opt.Concurrency, len(ts)) {
+		workers.Go(func() {
+			for t := range jobs {
+				if x.stopped(ctx) { // failures may have passed the limit since t was sent
+					continue
+				}
+				x.migrate(ctx, t)
+			}
+		})
+	}
+feed:
+	for _, t := range ts {
+		if x.stopped(ctx) {
+			break
+		}
+		select {
+		case jobs <- t:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	workers.Wait()
+	x.mu.Lock()
+	x.progress(Progress{Wave: name, WaveDone: true})
+	x.mu.Unlock()
+}
+
+// stopped reports whether the run must start no more tenants.
+func (x *Run) stopped(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stopReason == "" && x.attempted > x.opt.MaxFailures {
+		x.stopReason = fmt.Sprintf("stopped after %d failures, more than the %d allowed (--max-failures)", x.attempted, x.opt.MaxFailures)
+	}
+	return x.stopReason != ""
+}
+
+func (x *Run) stop(reason string) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.stopReason == "" {
+		x.stopReason = reason
+	}
+}
+
+// migrate migrates one tenant and counts the outcome.
+func (x *Run) migrate(ctx context.Context, t catalog.SchemaTenant) {
+	from, err := x.runner.store.Migrate(ctx, t.ID, x.opt.Target)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if ctx.Err() != nil && err != nil {
+		return // stopped, not failed: the tenant rolled back and stays queued for the next run
+	}
+	x.done++
+	switch {
+	case err == nil && from == x.opt.Target:
+		x.rec.Skipped++ // done already, on open or by another process
+	case err == nil:
+		x.rec.Migrated++
+	default:
+		f := catalog.RunFailure{TenantID: t.ID, Version: t.Schema.Version, Error: oneLine(err)}
+		var me *tenantstore.MigrationError
+		if errors.As(err, &me) {
+			f.Version, f.Dirty = me.Version, me.Dirty
+		}
+		x.rec.Failed++
+		x.attempted++
+		if len(x.rec.Failures) < catalog.MaxRunFailures {
+			x.rec.Failures = append(x.rec.Failures, f)
+		}
+	}
+	x.progress(Progress{Wave: x.curWave, TenantID: t.ID, Err: err})
+}
+
+// progress fills p's counts and hands it to opt.Progress. x.mu is held.
+func (x *Run) progress(p Progress) {
+	if x.opt.Progress == nil {
+		return
+	}
+	p.RunID, p.Queued, p.Done = x.rec.ID, x.queued, x.done
+	p.Migrated, p.Skipped, p.Failed = x.rec.Migrated, x.rec.Skipped, x.rec.Failed
+	p.Elapsed = time.Since(x.start)
+	x.opt.Progress(p)
+}
+
+// heartbeat writes the run's progress every HeartbeatInterval until ctx
+// ends: watchers see the counts move, and other processes see it alive.
+func (x *Run) heartbeat(ctx context.Context) {
+	t := time.NewTicker(HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		x.mu.Lock()
+		x.rec.HeartbeatAt = time.Now()
+		rec := x.snapshot()
+		x.mu.Unlock()
+		if err := x.runner.catalog.UpdateRun(ctx, &rec); err != nil && ctx.Err() == nil {
+			x.runner.logger.Warn("record migration run progress", "run", rec.ID, "err", err)
+		}
+	}
+}
+
+// snapshot copies the record. x.mu is held.
+func (x *Run) snapshot() catalog.MigrationRun {
+	rec := x.rec
+	rec.Failures = append([]catalog.RunFailure(nil), x.rec.Failures...)
+	return rec
+}
+
+// finish decides the run's status, records it and returns the report.
+// failure, when set, is why the run could not proceed at all.
+func (x *Run) finish(ctx context.Context, failure string) *Report {
+	x.mu.Lock()
+	now := time.Now()
+	x.rec.HeartbeatAt, x.rec.FinishedAt = now, &now
+	notStarted := x.queued - x.done
+	switch {
+	case failure != "" && ctx.Err() == nil:
+		x.rec.Status, x.rec.Error = catalog.RunFailed, failure
+	case ctx.Err() != nil:
+		x.rec.Status = catalog.RunInterrupted
+		x.rec.Error = fmt.Sprintf("interrupted (%v) with %d tenants left: run it again to finish them", ctx.Err(), notStarted)
+	case x.stopReason != "":
+		x.rec.Status = catalog.RunFailed
+		x.rec.Error = fmt.Sprintf("%s; %d tenants not started", x.stopReason, notStarted)
+	case x.rec.Failed > 0:
+		x.rec.Status = catalog.RunFailed
+		x.rec.Error = fmt.Sprintf("%d tenants failed", x.rec.Failed)
+	default:
+		x.rec.Status = catalog.RunSucceeded
+	}
+	rep := &Report{MigrationRun: x.snapshot(), Latest: x.runner.store.Migrations().Latest(), Queued: x.queued,
+		NotStarted: notStarted, DurationMS: time.Since(x.start).Milliseconds()}
+	x.mu.Unlock()
+
+	if err := x.runner.catalog.UpdateRun(context.WithoutCancel(ctx), &rep.MigrationRun); err != nil {
+		x.runner.logger.Error("record migration run", "run", rep.ID, "err", err)
+	}
+	x.runner.logger.Info("migration run finished", "run", rep.ID, "status", rep.Status, "migrated", rep.Migrated,
+		"skipped", rep.Skipped, "failed", rep.Failed, "not_started", rep.NotStarted, "duration", time.Since(x.start))
+	return rep
+}
+
+// oneLine renders an error as one line for reports.
+func oneLine(err error) string {
+	msg := err.Error()
+	if code := condo.ErrorCode(err); code != condo.EINTERNAL {
+		msg = condo.ErrorMessage(err)
+	}
+	out := make([]rune, 0, len(msg))
+	space := false
+	for _, r := range msg {
+		if r == '\n' || r == '\r' || r == '\t' || r == ' ' {
+			space = true
+			continue
+		}
+		if space && len(out) > 0 {
+			out = append(out, ' ')
+		}
+		space = false
+		out = append(out, r)
+	}
+	return string(out)
+}

@@ -1,0 +1,1 @@
+DROP INDEX content_unique_title;

@@ -1,0 +1,2 @@
+DROP INDEX content_word_count;
+ALTER TABLE content DROP COLUMN word_count;

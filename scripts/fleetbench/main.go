@@ -1,0 +1,195 @@
+// Command fleetbench measures fleet migrations at scale: it provisions a
+// data directory of N tenants (10,000 by default), each with a content
+// table of R rows (1,000), then times the real binary's
+// `condo migrate status` and `condo migrate up` with a migration that adds
+// a column and an index to that table, and prints the figures with the
+// machine they were taken on.
+//
+//	go run ./scripts/fleetbench [-tenants 10000] [-rows 1000] [-concurrency N] [-data DIR] [-keep]
+//
+// Provisioning copies one template database file per tenant (the cost
+// being measured is the migration, not the setup). The data directory is
+// a temporary one, removed afterwards unless -keep; with -data an existing
+// directory provisioned by an earlier -keep run is reused (its tenants
+// must still be at version 1: run `condo migrate down --to 1` first).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/migrations/fleet"
+)
+
+// bench is one benchmark run's settings.
+type bench struct {
+	tenants, rows, concurrency int
+	data, condo, migrations    string
+	keep                       bool
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "fleetbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	var b bench
+	fs := flag.NewFlagSet("fleetbench", flag.ContinueOnError)
+	fs.IntVar(&b.tenants, "tenants", 10_000, "tenants to provision")
+	fs.IntVar(&b.rows, "rows", 1_000, "rows in each tenant's content table")
+	fs.IntVar(&b.concurrency, "concurrency", runtime.NumCPU(), "condo migrate up --concurrency")
+	fs.StringVar(&b.data, "data", "", "data directory (default: a new temporary one)")
+	fs.BoolVar(&b.keep, "keep", false, "keep the data directory")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if b.tenants < 1 || b.rows < 0 || b.concurrency < 1 {
+		return errors.New("-tenants and -concurrency must be at least 1, -rows not negative")
+	}
+	work, err := os.MkdirTemp("", "fleetbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if b.data == "" {
+		if b.data, err = os.MkdirTemp("", "fleetbench-data-"); err != nil {
+			return err
+		}
+	}
+	_, err = os.Stat(filepath.Join(b.data, "catalog.db"))
+	reuse := err == nil
+	if !b.keep && !reuse {
+		defer os.RemoveAll(b.data)
+	}
+
+	b.condo = filepath.Join(work, "condo")
+	step("building condo")
+	if out, err := exec.Command("go", "build", "-o", b.condo, "./cmd/condo").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/condo (run from the repository root): %v\n%s", err, out)
+	}
+	if b.migrations, err = writeSet(filepath.Join(work, "migrations")); err != nil {
+		return err
+	}
+
+	ctx := context.Background()
+	if !reuse {
+		step(fmt.Sprintf("provisioning %d tenants of %d rows in %s", b.tenants, b.rows, b.data))
+		start := time.Now()
+		if err := provision(ctx, b.data, b.tenants, b.rows); err != nil {
+			return err
+		}
+		step(fmt.Sprintf("provisioned in %s (%s on disk)", time.Since(start).Round(time.Millisecond), du(b.data)))
+	}
+
+	statusBefore, _, err := b.timeCondo("migrate", "status", "--json")
+	if err != nil {
+		return err
+	}
+	upTime, out, err := b.timeCondo("migrate", "up", "--json", "--concurrency", fmt.Sprint(b.concurrency))
+	if err != nil {
+		return err
+	}
+	var rep fleet.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		return fmt.Errorf("migrate up report: %v", err)
+	}
+	if !rep.OK() || rep.Migrated != b.tenants {
+		return fmt.Errorf("migrate up: %s, %d migrated of %d: %s", rep.Status, rep.Migrated, b.tenants, rep.Error)
+	}
+	statusAfter, _, err := b.timeCondo("migrate", "status", "--json")
+	if err != nil {
+		return err
+	}
+	rerunTime, _, err := b.timeCondo("migrate", "up", "--json")
+	if err != nil {
+		return err
+	}
+	if err := verify(ctx, b.data, b.tenants); err != nil {
+		return err
+	}
+
+	fmt.Printf(`
+## Fleet migrations (%s)
+
+Command: go run ./scripts/fleetbench -tenants %d -rows %d -concurrency %d
+Machine: %s, %d CPUs, %s, Go %s, %s/%s; data on %s
+
+| what | wall time |
+| --- | --- |
+| condo migrate status, %d tenants at version 1 | %s |
+| condo migrate up (add a column and an index to a %d-row table), %d tenants, --concurrency %d | %s (%.0f tenants/s) |
+| condo migrate status, %d tenants at version 2 | %s |
+| condo migrate up again (nothing to do) | %s |
+`, time.Now().UTC().Format("2006-01-02"), b.tenants, b.rows, b.concurrency,
+		cpuModel(), runtime.NumCPU(), memTotal(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, fsType(b.data),
+		b.tenants, ms(statusBefore), b.rows, b.tenants, b.concurrency, ms(upTime), float64(b.tenants)/upTime.Seconds(),
+		b.tenants, ms(statusAfter), ms(rerunTime))
+	if b.keep {
+		fmt.Printf("\nkept %s (its tenants are at version 2 now)\n", b.data)
+	}
+	return nil
+}
+
+// timeCondo runs the built binary on the data directory with the bench's
+// migration set and reports its wall time and standard output.
+func (b *bench) timeCondo(args ...string) (time.Duration, []byte, error) {
+	step("condo " + strings.Join(args, " "))
+	cmd := exec.Command(b.condo, append(args, "--data", b.data)...)
+	cmd.Env = append(os.Environ(), "CONDO_TENANT_MIGRATIONS="+b.migrations)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	out, err := cmd.Output()
+	d := time.Since(start)
+	if err != nil {
+		return d, out, fmt.Errorf("condo %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
+	}
+	step(fmt.Sprintf("  took %s", ms(d)))
+	return d, out, nil
+}
+
+// writeSet writes the embedded tenant migrations plus the benchmark's
+// step into dir, for CONDO_TENANT_MIGRATIONS.
+func writeSet(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	set := migrations.Tenant()
+	files := map[string]string{}
+	for _, st := range set.Steps() {
+		files[fmt.Sprintf("%06d_%s.up.sql", st.Version, st.Name)] = st.Up
+		files[fmt.Sprintf("%06d_%s.down.sql", st.Version, st.Name)] = st.Down
+	}
+	next := set.Latest() + 1
+	files[fmt.Sprintf("%06d_add_word_count.up.sql", next)] = "ALTER TABLE content ADD COLUMN word_count INTEGER NOT NULL DEFAULT 0;\n" +
+		"CREATE INDEX content_word_count ON content (word_count);\n"
+	files[fmt.Sprintf("%06d_add_word_count.down.sql", next)] = "DROP INDEX content_word_count;\nALTER TABLE content DROP COLUMN word_count;\n"
+	for name, sql := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(sql), 0o644); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func step(msg string) { fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), msg) }
+
+func ms(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(10 * time.Millisecond).String()
+}

@@ -1,0 +1,385 @@
+package tenantstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+// Migrations returns the tenant migration set the store applies.
+func (s *Store) Migrations() *migrations.Set { return s.set }
+
+// MigrationError reports a tenant migration that failed. The database
+// stayed at Version; Dirty is set only when a no-transaction step failed
+// (or the database was dirty already), which needs a manual fix and Force.
+type MigrationError struct {
+	TenantID string
+	Version  uint
+	Dirty    bool
+	Err      error
+}
+
+func (e *MigrationError) Error() string { return e.Err.Error() }
+func (e *MigrationError) Unwrap() error { return e.Err }
+
+// Migrate moves tenant id's database up or down to target and records the
+// outcome in the catalog; it returns the version the database was at. A
+// database already at target is left alone (the catalog is corrected if
+// it said otherwise), so running Migrate again is cheap and safe.
+//
+// An open handle from the pool is migrated through its writer, so the
+// tenant's requests keep reading meanwhile and their writes wait briefly;
+// otherwise a handle is opened for the migration alone, outside the pool.
+// Migrations of one tenant in this process (Migrate, Force, migrate-on-open)
+// take turns, and Apply's write lock does the same between processes.
+//
+// Errors: EINVALID for a malformed id or a version the set lacks;
+// ENOTFOUND; EGONE for an archived tenant; EUNAVAILABLE when the file is
+// missing or unreadable; *MigrationError when the migration itself failed.
+func (s *Store) Migrate(ctx context.Context, id string, target uint) (from uint, err error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return 0, err
+	}
+	if !s.set.Has(target) {
+		return 0, condo.ReasonErrorf(condo.EINVALID, "invalid_version", "no tenant migration has version %d (latest is %d)", target, s.set.Latest())
+	}
+	t, err := s.migratable(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	unlock, err := s.migrating.lock(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	db, done, err := s.writer(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+
+	// Verify on disk before taking the write lock: a tenant that is done
+	// (migrated on open, or by another process) costs one read.
+	v, dirty, err := migrations.Version(ctx, db.Write)
+	if err != nil {
+		return 0, s.unreadable(id, err)
+	}
+	if dirty {
+		derr := &migrations.DirtyError{Version: v}
+		st := catalog.SchemaState{Version: v, Dirty: true, Error: derr.Error()}
+		if t.Schema.Dirty && t.Schema.Version == v {
+			st = t.Schema // keep the error that made it dirty
+		}
+		if err := s.catalog.SetSchemaState(ctx, id, st); err != nil {
+			s.cfg.Logger.Error("record tenant schema", "tenant", id, "err", err)
+		}
+		return v, &MigrationError{TenantID: id, Version: v, Dirty: true, Err: derr}
+	}
+	if v == target {
+		if t.Schema.Version != v {
+			return v, s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
+		}
+		// Right already; this write clears an error and a pending mark
+		// a crash may have left.
+		st := t.Schema
+		st.Error = ""
+		return v, s.catalog.SetSchemaState(ctx, id, st)
+	}
+	// Mark the attempt first: if this process dies before recording the
+	// outcome, the next run knows to look at the file.
+	if err := s.catalog.SetSchemaPending(ctx, id, target); err != nil {
+		return v, err
+	}
+	start := time.Now()
+	from, err = s.set.Apply(ctx, db.Write, target)
+	d := time.Since(start)
+	if err == nil {
+		s.cfg.Logger.Debug("tenant migrated", "tenant", id, "from", from, "to", target, "duration", d)
+		return from, s.setState(ctx, id, catalog.SchemaState{Version: target}, d)
+	}
+	return from, s.migrationFailed(ctx, db, t, err, d)
+}
+
+// migrationFailed records where a failed migration left the database and
+// returns the error to report.
+func (s *Store) migrationFailed(ctx context.Context, db *sqlitedb.DB, t *catalog.Tenant, err error, d time.Duration) error {
+	rctx := context.WithoutCancel(ctx) // record even when ctx ended the migration
+	state := catalog.SchemaState{Error: err.Error()}
+	if v, dirty, verr := migrations.Version(rctx, db.Write); verr == nil {
+		state.Version, state.Dirty = v, dirty
+	} else {
+		state.Version = t.Schema.Version
+	}
+	var de *migrations.DirtyError
+	if errors.As(err, &de) {
+		state.Version, state.Dirty = de.Version, true
+	}
+	if ctx.Err() != nil && !state.Dirty {
+		// Stopped, not failed: the database is intact at its version and
+		// keeps whatever error it had before.
+		state.Error, state.MigratedAt, state.Duration = t.Schema.Error, t.Schema.MigratedAt, t.Schema.Duration
+		if rerr := s.catalog.SetSchemaState(rctx, t.ID, state); rerr != nil {
+			s.cfg.Logger.Error("record tenant schema", "tenant", t.ID, "err", rerr)
+		}
+		return &MigrationError{TenantID: t.ID, Version: state.Version, Err: ctx.Err()}
+	}
+	s.setState(rctx, t.ID, state, d)
+	s.cfg.Logger.Warn("tenant migration failed", "tenant", t.ID, "version", state.Version, "dirty", state.Dirty, "err", err)
+	return &MigrationError{TenantID: t.ID, Version: state.Version, Dirty: state.Dirty, Err: err}
+}
+
+// Force sets tenant id's schema version to v and clears its dirty flag
+// without running any SQL, in the database and in the catalog: the way out
+// after fixing a dirty database by hand.
+//
+// Errors: EINVALID, ENOTFOUND, EGONE and EUNAVAILABLE as for Migrate.
+func (s *Store) Force(ctx context.Context, id string, v uint) error {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return err
+	}
+	if !s.set.Has(v) {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_version", "no tenant migration has version %d (latest is %d)", v, s.set.Latest())
+	}
+	if _, err := s.migratable(ctx, id); err != nil {
+		return err
+	}
+	unlock, err := s.migrating.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	db, done, err := s.writer(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := s.set.Force(ctx, db.Write, v); err != nil {
+		return fmt.Errorf("force tenant %s to version %d: %w", id, v, err)
+	}
+	s.cfg.Logger.Info("tenant schema version forced", "tenant", id, "version", v)
+	return s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
+}
+
+// CopyDatabase writes a consistent copy of tenant id's database to path,
+// which must not exist, with VACUUM INTO on a connection of its own: it
+// reads a snapshot, so neither requests nor the pool wait on it.
+//
+// Errors: as for Migrate.
+func (s *Store) CopyDatabase(ctx context.Context, id, path string) error {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return err
+	}
+	if _, err := s.migratable(ctx, id); err != nil {
+		return err
+	}
+	db, err := s.openOutsidePool(id)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.Write.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("copy the database of tenant %s: %w", id, err)
+	}
+	return nil
+}
+
+// migratable looks a tenant up and refuses the ones whose database this
+// node cannot migrate.
+func (s *Store) migratable(ctx context.Context, id string) (*catalog.Tenant, error) {
+	t, err := s.catalog.Lookup(ctx, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case t.Status == catalog.StatusArchived:
+		return nil, condo.ReasonErrorf(condo.EGONE, "tenant_archived", "tenant %s is archived: it is migrated when restored", id)
+	case t.Location != "":
+		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "tenant %s lives at a remote location, which this node cannot migrate", id)
+	}
+	return t, nil
+}
+
+// writer returns a database to migrate tenant id through: the pool's open
+// handle if there is one (its single writer connection makes requests'
+// writes queue behind the migration), else a handle opened outside the
+// pool. Call done when finished with it.
+func (s *Store) writer(ctx context.Context, id string) (db *sqlitedb.DB, done func(), err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "shutting_down", "the server is shutting down")
+	}
+	if h, ok := s.pool.Peek(id); ok { // Peek: a migration is no reason to keep a tenant cached
+		h.refs++
+		s.mu.Unlock()
+		return h.DB, s.releaser(h), nil
+	}
+	s.mu.Unlock()
+	db, err = s.openOutsidePool(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return db, func() {
+		if err := db.Close(); err != nil {
+			s.cfg.Logger.Warn("close tenant database", "tenant", id, "err", err)
+		}
+	}, nil
+}
+
+// openOutsidePool opens an existing tenant database for one job. It does
+// not count against the pool's bound; callers keep few open at once.
+func (s *Store) openOutsidePool(id string) (*sqlitedb.DB, error) {
+	path, err := s.Path(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s is missing", id)
+	}
+	opt := s.cfg.DB
+	opt.Create, opt.Readers = false, 1
+	return sqlitedb.Open(path, opt)
+}
+
+func (s *Store) unreadable(id string, err error) error {
+	s.cfg.Logger.Error("tenant database unreadable", "tenant", id, "err", err)
+	return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s cannot be read: %v", id, err)
+}
+
+// setState records a tenant's schema state, stamped now.
+func (s *Store) setState(ctx context.Context, id string, st catalog.SchemaState, d time.Duration) error {
+	now := time.Now()
+	st.MigratedAt, st.Duration = &now, d
+	if err := s.catalog.SetSchemaState(ctx, id, st); err != nil {
+		return fmt.Errorf("tenant %s is at version %d, but recording that failed: %w", id, st.Version, err)
+	}
+	return nil
+}
+
+// openTarget is the version migrate-on-open moves a tenant to: the set's
+// latest, or the fleet's target when that is lower (the fleet was rolled
+// back with `condo migrate down`).
+func (s *Store) openTarget(ctx context.Context) (uint, error) {
+	latest := s.set.Latest()
+	v, ok, err := s.catalog.SchemaTarget(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read the fleet's schema target: %w", err)
+	}
+	if !ok || v >= latest {
+		return latest, nil
+	}
+	// The highest version of this set at or below the target, in case
+	// another binary's set set it.
+	floor := uint(0)
+	for _, st := range s.set.Steps() {
+		if st.Version <= v {
+			floor = st.Version
+		}
+	}
+	return floor, nil
+}
+
+// syncSchema corrects the catalog when it disagrees with an open database
+// (another process migrated it, or died before recording). It re-reads
+// both under the tenant's migration lock, so it cannot overwrite the
+// record of a migration that finished meanwhile.
+func (s *Store) syncSchema(ctx context.Context, h *Handle) {
+	unlock, err := s.migrating.lock(ctx, h.TenantID)
+	if err != nil {
+		return
+	}
+	defer unlock()
+	v, dirty, err := migrations.Version(ctx, h.Read)
+	if err != nil || dirty {
+		return
+	}
+	if t, err := s.catalog.Lookup(ctx, h.TenantID); err == nil && t.Schema.Version != v {
+		s.record(ctx, h.TenantID, catalog.SchemaState{Version: v}, 0)
+	}
+}
+
+// provisionVersion is the version a new tenant starts at: the template's,
+// or the fleet's target when the fleet was rolled back below it.
+func (s *Store) provisionVersion(ctx context.Context, template uint) (uint, error) {
+	v, err := s.openTarget(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return min(v, template), nil
+}
+
+// lowerNew migrates a just-written tenant database down to v when the
+// fleet was rolled back below the template's version.
+func (s *Store) lowerNew(ctx context.Context, id string, v uint) error {
+	if v >= s.set.Latest() {
+		return nil
+	}
+	db, err := s.openOutsidePool(id)
+	if err != nil {
+		return err
+	}
+	_, err = s.set.Apply(ctx, db.Write, v)
+	if err == nil {
+		err = db.Checkpoint(ctx)
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("bring new tenant %s down to the fleet's version %d: %w", id, v, err)
+	}
+	return nil
+}
+
+// tenantLocks serialises the migrations of each tenant within the process:
+// migrate-on-open, Migrate and Force take a tenant's lock, so two of them
+// never run on one tenant at once. Between processes, Apply's write lock
+// and its re-read of the version do the same.
+type tenantLocks struct {
+	mu    sync.Mutex // guards locks
+	locks map[string]*tenantLock
+}
+
+type tenantLock struct {
+	held chan struct{} // holds one token while locked
+	refs int           // holders and waiters, guarded by tenantLocks.mu; the entry goes at 0
+}
+
+// lock waits for tenant id's lock, or for ctx to end, and returns the
+// function that unlocks it.
+func (l *tenantLocks) lock(ctx context.Context, id string) (func(), error) {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[string]*tenantLock{}
+	}
+	tl := l.locks[id]
+	if tl == nil {
+		tl = &tenantLock{held: make(chan struct{}, 1)}
+		l.locks[id] = tl
+	}
+	tl.refs++
+	l.mu.Unlock()
+	select {
+	case tl.held <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-tl.held; l.put(id, tl) }) }, nil
+	case <-ctx.Done():
+		l.put(id, tl)
+		return nil, ctx.Err()
+	}
+}
+
+func (l *tenantLocks) put(id string, tl *tenantLock) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if tl.refs--; tl.refs == 0 {
+		delete(l.locks, id)
+	}
+}
