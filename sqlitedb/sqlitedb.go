@@ -110,7 +110,7 @@ func Open(path string, opt Options) (*DB, error) {
 	read.SetMaxOpenConns(opt.Readers)
 	// Idle readers stay (until DefaultIdleTime) so concurrent requests to
 	// one tenant do not open and parse the schema on every request.
-	read.SetMaxIdleConns(opt.Readers)
+	read.SetMaxIdleConns(min(opt.Readers, 2))
 	read.SetConnMaxIdleTime(DefaultIdleTime)
 	return &DB{Path: abs, Write: write, Read: read}, nil
 }

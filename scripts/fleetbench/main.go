@@ -50,7 +50,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("fleetbench", flag.ContinueOnError)
 	fs.IntVar(&b.tenants, "tenants", 10_000, "tenants to provision")
 	fs.IntVar(&b.rows, "rows", 1_000, "rows in each tenant's content table")
-	fs.IntVar(&b.concurrency, "concurrency", runtime.NumCPU(), "condo migrate up --concurrency")
+	fs.IntVar(&b.concurrency, "concurrency", fleet.DefaultConcurrency(), "condo migrate up --concurrency")
 	fs.StringVar(&b.data, "data", "", "data directory (default: a new temporary one)")
 	fs.BoolVar(&b.keep, "keep", false, "keep the data directory")
 	if err := fs.Parse(args); err != nil {
