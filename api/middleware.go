@@ -97,7 +97,7 @@ func tenantOf(c echo.Context) *catalog.Tenant {
 // it when fn returns.
 func (s *Server) withTenantDB(c echo.Context, fn func(ctx context.Context, h tenantHandle) error) error {
 	ctx := c.Request().Context()
-	h, release, err := s.store.Acquire(ctx, tenantOf(c).ID)
+	h, release, err := s.store.AcquireTenant(ctx, tenantOf(c))
 	if err != nil {
 		return err
 	}

@@ -143,6 +143,18 @@ func (s *Store) Stats() Stats {
 // EUNAVAILABLE with reason tenant_migrating (migration failed or dirty),
 // tenant_unavailable (file missing or unreadable) or pool_exhausted.
 func (s *Store) Acquire(ctx context.Context, id string) (*Handle, func(), error) {
+	return s.acquire(ctx, id, nil)
+}
+
+// AcquireTenant is Acquire for a caller that has just read the tenant's
+// catalog row (the API resolved it from the host): on a miss it opens the
+// database without reading the row again.
+func (s *Store) AcquireTenant(ctx context.Context, t *catalog.Tenant) (*Handle, func(), error) {
+	return s.acquire(ctx, t.ID, t)
+}
+
+// acquire implements Acquire; t, when not nil, is the tenant's row.
+func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Handle, func(), error) {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return nil, nil, err
 	}
@@ -180,7 +192,7 @@ func (s *Store) Acquire(ctx context.Context, id string) (*Handle, func(), error)
 
 		// Opening is shared by every waiter, so one caller's cancellation
 		// must not fail the others.
-		h, err := s.open(context.WithoutCancel(ctx), id)
+		h, err := s.open(context.WithoutCancel(ctx), id, t)
 
 		s.mu.Lock()
 		delete(s.opening, id)
@@ -286,10 +298,12 @@ func (s *Store) Close(ctx context.Context) error {
 }
 
 // open opens and, if needed, migrates one tenant's database.
-func (s *Store) open(ctx context.Context, id string) (*Handle, error) {
-	t, err := s.catalog.Lookup(ctx, id)
-	if err != nil {
-		return nil, err
+func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle, error) {
+	if t == nil {
+		var err error
+		if t, err = s.catalog.Lookup(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case t.Status == catalog.StatusArchived:
