@@ -27,14 +27,11 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	a, err := cat.CreateAdmin(ctx, pos[0], password)
-	if err != nil {
-		return err
-	}
-	return c.print(a, fmt.Sprintf("created platform admin %s", a.Email))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		a, err := cat.CreateAdmin(ctx, pos[0], password)
+		if err != nil {
+			return err
+		}
+		return c.print(a, fmt.Sprintf("created platform admin %s", a.Email))
+	})
 }

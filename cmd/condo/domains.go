@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/condohq/condo/catalog"
 	"strings"
 	"text/tabwriter"
 )
@@ -14,16 +15,13 @@ func (m *Main) domainsAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	d, err := cat.AddDomain(ctx, pos[0], strings.ToLower(pos[1]), *primary)
-	if err != nil {
-		return err
-	}
-	return c.print(d, fmt.Sprintf("%s now reaches tenant %s", d.Domain, d.TenantID))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		d, err := cat.AddDomain(ctx, pos[0], strings.ToLower(pos[1]), *primary)
+		if err != nil {
+			return err
+		}
+		return c.print(d, fmt.Sprintf("%s now reaches tenant %s", d.Domain, d.TenantID))
+	})
 }
 
 func (m *Main) domainsRemove(ctx context.Context, args []string) error {
@@ -32,16 +30,13 @@ func (m *Main) domainsRemove(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	d, err := cat.RemoveDomain(ctx, strings.ToLower(pos[0]))
-	if err != nil {
-		return err
-	}
-	return c.print(d, fmt.Sprintf("%s no longer reaches tenant %s", d.Domain, d.TenantID))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		d, err := cat.RemoveDomain(ctx, strings.ToLower(pos[0]))
+		if err != nil {
+			return err
+		}
+		return c.print(d, fmt.Sprintf("%s no longer reaches tenant %s", d.Domain, d.TenantID))
+	})
 }
 
 func (m *Main) domainsList(ctx context.Context, args []string) error {
@@ -50,28 +45,25 @@ func (m *Main) domainsList(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	id := ""
-	if len(pos) == 1 {
-		id = pos[0]
-		if _, err := cat.Lookup(ctx, id); err != nil {
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		id := ""
+		if len(pos) == 1 {
+			id = pos[0]
+			if _, err := cat.Lookup(ctx, id); err != nil {
+				return err
+			}
+		}
+		ds, err := cat.Domains(ctx, id)
+		if err != nil {
 			return err
 		}
-	}
-	ds, err := cat.Domains(ctx, id)
-	if err != nil {
-		return err
-	}
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "DOMAIN\tTENANT\tPRIMARY")
-	for _, d := range ds {
-		fmt.Fprintf(w, "%s\t%s\t%v\n", d.Domain, d.TenantID, d.Primary)
-	}
-	w.Flush()
-	return c.print(map[string]any{"domains": ds}, b.String())
+		var b strings.Builder
+		w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "DOMAIN\tTENANT\tPRIMARY")
+		for _, d := range ds {
+			fmt.Fprintf(w, "%s\t%s\t%v\n", d.Domain, d.TenantID, d.Primary)
+		}
+		w.Flush()
+		return c.print(map[string]any{"domains": ds}, b.String())
+	})
 }

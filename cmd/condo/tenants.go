@@ -15,6 +15,16 @@ func (c *command) open(ctx context.Context) (*catalog.Catalog, error) {
 	return catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain})
 }
 
+// withCatalog runs fn with the command's catalog open.
+func (c *command) withCatalog(ctx context.Context, fn func(*catalog.Catalog) error) error {
+	cat, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	return fn(cat)
+}
+
 func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 	c := m.newCommand("tenants create")
 	var in catalog.NewTenant
@@ -28,22 +38,19 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	in.ID, in.Domains = pos[0], domains
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	set, err := tenantMigrations() // a new tenant starts at this set's latest version
-	if err != nil {
-		return err
-	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
-	defer store.Close(context.Background())
-	t, err := store.Create(ctx, in)
-	if err != nil {
-		return err
-	}
-	return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		set, err := tenantMigrations() // a new tenant starts at this set's latest version
+		if err != nil {
+			return err
+		}
+		store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
+		defer store.Close(context.Background())
+		t, err := store.Create(ctx, in)
+		if err != nil {
+			return err
+		}
+		return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+	})
 }
 
 func (m *Main) tenantsList(ctx context.Context, args []string) error {
@@ -56,31 +63,28 @@ func (m *Main) tenantsList(ctx context.Context, args []string) error {
 	if _, err := c.parse(args, 0, 0, "tenants list [--status S] [--query Q] [--limit N] [--offset N]"); err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	ts, total, err := cat.Tenants(ctx, f)
-	if err != nil {
-		return err
-	}
-	if ts == nil {
-		ts = []*catalog.Tenant{}
-	}
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tPLAN\tSTATUS\tSCHEMA\tCREATED")
-	for _, t := range ts {
-		schema := fmt.Sprint(t.Schema.Version)
-		if t.Schema.Dirty {
-			schema += " (dirty)"
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		ts, total, err := cat.Tenants(ctx, f)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Plan, t.Status, schema, t.CreatedAt.Format("2006-01-02 15:04"))
-	}
-	w.Flush()
-	fmt.Fprintf(&b, "%d of %d tenants", len(ts), total)
-	return c.print(map[string]any{"tenants": ts, "total": total}, b.String())
+		if ts == nil {
+			ts = []*catalog.Tenant{}
+		}
+		var b strings.Builder
+		w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tPLAN\tSTATUS\tSCHEMA\tCREATED")
+		for _, t := range ts {
+			schema := fmt.Sprint(t.Schema.Version)
+			if t.Schema.Dirty {
+				schema += " (dirty)"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Plan, t.Status, schema, t.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		w.Flush()
+		fmt.Fprintf(&b, "%d of %d tenants", len(ts), total)
+		return c.print(map[string]any{"tenants": ts, "total": total}, b.String())
+	})
 }
 
 func (m *Main) tenantsShow(ctx context.Context, args []string) error {
@@ -89,16 +93,13 @@ func (m *Main) tenantsShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	t, err := cat.Tenant(ctx, pos[0])
-	if err != nil {
-		return err
-	}
-	return c.print(t, describeTenant(t, cat.Config().BaseDomain))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		t, err := cat.Tenant(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		return c.print(t, describeTenant(t, cat.Config().BaseDomain))
+	})
 }
 
 func describeTenant(t *catalog.Tenant, base string) string {
@@ -133,14 +134,11 @@ func (m *Main) tenantsSetStatus(ctx context.Context, args []string, verb, status
 	if err != nil {
 		return err
 	}
-	cat, err := c.open(ctx)
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	t, err := cat.SetStatus(ctx, pos[0], status)
-	if err != nil {
-		return err
-	}
-	return c.print(t, fmt.Sprintf("tenant %s is %s", t.ID, t.Status))
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		t, err := cat.SetStatus(ctx, pos[0], status)
+		if err != nil {
+			return err
+		}
+		return c.print(t, fmt.Sprintf("tenant %s is %s", t.ID, t.Status))
+	})
 }
