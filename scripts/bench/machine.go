@@ -1,35 +1,26 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/condohq/condo/scripts/machine"
 )
 
 // nproc is the CPUs this process may run on, as nproc(1) counts them.
 func nproc() int { return runtime.NumCPU() }
 
-// cpuModel is the first "model name" of /proc/cpuinfo.
-func cpuModel() string {
-	if v := procField("/proc/cpuinfo", "model name"); v != "" {
-		return v
-	}
-	return "unknown CPU"
-}
-
 func memTotal() string {
-	kb, err := strconv.ParseInt(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"), 10, 64)
-	if err != nil {
-		return "unknown"
+	if n := machine.MemTotal(); n > 0 {
+		return fmtBytes(n)
 	}
-	return fmtBytes(kb << 10)
+	return "unknown"
 }
 
 func kernel() string {
@@ -115,23 +106,6 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// procField returns the value of the first "key: value" line of a /proc file.
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
 // memory is the process's resident memory and the Go heap's share of it.
 type memory struct {
 	rss, peak, heap, goSys int64
@@ -141,10 +115,7 @@ type memory struct {
 // runtime's own figures: memory SQLite allocates (modernc's libc) is
 // outside the Go heap, so the two differ.
 func readRSS() memory {
-	kb := func(key string) int64 {
-		n, _ := strconv.ParseInt(strings.TrimSuffix(procField("/proc/self/status", key), " kB"), 10, 64)
-		return n << 10
-	}
+	kb := func(key string) int64 { return machine.ProcKB("/proc/self/status", key) }
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return memory{rss: kb("VmRSS"), peak: kb("VmHWM"), heap: int64(ms.HeapInuse), goSys: int64(ms.Sys)}

@@ -45,6 +45,8 @@ import (
 
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/tenantstore"
+
+	"github.com/condohq/condo/scripts/machine"
 )
 
 // flags are the command's settings.
@@ -430,7 +432,7 @@ func (r row) cells() [4]string { return [4]string{r.metric, r.result, r.target, 
 func printHeader(w io.Writer, f *flags, dir string) {
 	fmt.Fprintf(w, "condo tenancy benchmark, %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "command:  go run ./scripts/bench %s\n", strings.Join(os.Args[1:], " "))
-	fmt.Fprintf(w, "machine:  %d CPUs (nproc), %s, %s RAM, kernel %s\n", nproc(), cpuModel(), memTotal(), kernel())
+	fmt.Fprintf(w, "machine:  %d CPUs (nproc), %s, %s RAM, kernel %s\n", nproc(), machine.CPUModel(), memTotal(), kernel())
 	fmt.Fprintf(w, "go:       %s %s/%s, GOMAXPROCS=%d\n", runtime.Version(), runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "data:     %s (%s)\n", dir, fsType(dir))
 	loadDesc := fmt.Sprintf("wrk -t%d -c%d -d%s", f.threads, f.conns, f.duration)

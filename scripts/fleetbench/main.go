@@ -29,6 +29,8 @@ import (
 
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/fleet"
+
+	"github.com/condohq/condo/scripts/machine"
 )
 
 // bench is one benchmark run's settings.
@@ -134,7 +136,7 @@ Machine: %s, %d CPUs, %s, Go %s, %s/%s; data on %s
 | condo migrate status, %d tenants at version 2 | %s |
 | condo migrate up again (nothing to do) | %s |
 `, time.Now().UTC().Format("2006-01-02"), b.tenants, b.rows, b.concurrency,
-		cpuModel(), runtime.NumCPU(), memTotal(), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, fsType(b.data),
+		machine.CPUModel(), runtime.NumCPU(), fmt.Sprintf("%.0f GiB RAM", float64(machine.MemTotal())/(1<<30)), strings.TrimPrefix(runtime.Version(), "go"), runtime.GOOS, runtime.GOARCH, fsType(b.data),
 		b.tenants, ms(statusBefore), b.rows, b.tenants, b.concurrency, ms(upTime), float64(b.tenants)/upTime.Seconds(),
 		b.tenants, ms(statusAfter), ms(rerunTime))
 	if b.keep {

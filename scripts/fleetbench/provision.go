@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/condohq/condo/catalog"
@@ -133,34 +131,6 @@ func du(dir string) string {
 		return nil
 	})
 	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-}
-
-func cpuModel() string {
-	if v := procField("/proc/cpuinfo", "model name"); v != "" {
-		return v
-	}
-	return "unknown CPU"
-}
-
-func memTotal() string {
-	kb, err := strconv.ParseInt(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"), 10, 64)
-	if err != nil {
-		return "unknown memory"
-	}
-	return fmt.Sprintf("%.0f GiB RAM", float64(kb)/(1<<20))
-}
-
-func procField(path, key string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }
 
 // fsType names the file system holding dir, which decides what fsync costs.
