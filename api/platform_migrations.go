@@ -22,6 +22,8 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	e.GET("/platform/migrations", s.getMigrations, admin)
 	e.POST("/platform/migrations/run", s.runMigrations, admin)
 	e.GET("/platform/migrations/runs/:id", s.getMigrationRun, admin)
+	s.platformTenantRoutes(e, admin)
+	s.platformSecurityRoutes(e, admin)
 }
 
 // getMigrations serves GET /platform/migrations: the fleet's schema status
