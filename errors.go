@@ -18,6 +18,7 @@ const (
 	ECONFLICT     = "conflict"     // it exists already, or its state forbids this
 	EGONE         = "gone"         // it existed and was archived or deleted
 	EUNAVAILABLE  = "unavailable"  // temporarily unable to serve; retry later
+	ELIMITED      = "rate_limited" // too many attempts; retry later
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 

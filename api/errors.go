@@ -20,6 +20,7 @@ var statuses = map[string]int{
 	condo.ECONFLICT:     http.StatusConflict,
 	condo.EGONE:         http.StatusGone,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	condo.ELIMITED:      http.StatusTooManyRequests,
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
 

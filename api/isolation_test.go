@@ -3,54 +3,223 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
-	"github.com/condohq/condo/tenantstore"
 )
 
-// TestIsolation walks every registered route (so a route added later is
-// covered without editing this test) and asks it, on tenant A's host, for
-// tenant B by every means a request has: B's id in the path, the
-// X-Tenant-ID header, and B's name in the query. Nothing of B may come
-// back, and no attempt may be answered with a 5xx.
+// bravo is what tenant B owns that no request of anyone else may reach.
+type bravo struct {
+	ids     []string // values to put in path parameters
+	secrets []string // strings that must never appear in another's answer
+	adminID string
+}
+
+// TestIsolation provisions tenants A and B with users, API tokens,
+// invitations, custom roles, settings and a domain, then walks every
+// registered route (so a route added later is covered without editing this
+// test) and asks for B's objects by every means a request has: B's ids,
+// names and tokens in the path; A's credentials on A's host and on B's;
+// tokens with a forged or altered tid, expired, or signed by another
+// secret; platform and impersonation tokens; X-Tenant-ID set to B. No
+// answer may carry anything of B, none may be a 5xx, and B's data must be
+// exactly as it was.
 func TestIsolation(t *testing.T) {
+	e := newIdentity(t, api.Config{IPLoginBurst: 1 << 20})
 	ctx := context.Background()
-	env, srv, a := newAPIServer(t, catalog.Config{HeaderFallback: true}, tenantstore.Config{PoolSize: 4})
-	if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: "tenant-a", Name: "Alpha"}); err != nil {
-		t.Fatal(err)
+	b := seedBravo(t, e)
+	aAdmin := e.adminToken(t, "tenant-a")
+	aToken := e.call(t, "tenant-a", "POST", "/api/tokens", aAdmin, `{"name": "alpha all"}`).Data["token"].(string)
+	platform := do(t, e.srv, "POST", "localhost", "/platform/auth/login", strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`)).Raw["token"].(string)
+	imp := e.call(t, "localhost", "POST", "/platform/tenants/tenant-a/impersonate", platform, `{"reason": "isolation test"}`).Data["token"].(string)
+	claims := decodeSegment(t, strings.Split(aAdmin, ".")[1])
+	claims["tid"] = "tenant-b"
+	parts := strings.Split(aAdmin, ".")
+	altered := parts[0] + "." + encodeSegment(t, claims) + "." + parts[2]
+	otherSecret := signClaims(t, []byte("another secret, 32 bytes long!!!"), claims)
+	bClaims := map[string]any{"sub": b.adminID, "tid": "tenant-b", "role": "admin", "sid": "x", "aud": "condo-tenant",
+		"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()}
+	expired := signClaims(t, testSecret, bClaims)
+	before := snapshotBravo(t, e)
+
+	// Attempts on B's host: every one must be refused with 401.
+	onB := map[string]string{
+		"A's JWT": aAdmin, "A's API token": aToken, "tid altered": altered, "other secret": otherSecret,
+		"expired B token": expired, "platform token": platform, "A impersonation": imp,
 	}
-	if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: "tenant-b", Name: "Secret Bravo", Domains: []string{"bravo.example.com"}}); err != nil {
-		t.Fatal(err)
-	}
-	routes := a.Routes()
-	if len(routes) == 0 {
-		t.Fatal("no routes")
-	}
-	for _, r := range routes {
-		path := fill(r.Path, "tenant-b")
-		for _, attempt := range []struct {
-			name   string
-			header []string
-		}{
-			{"Plain", nil},
-			{"HeaderB", []string{"X-Tenant-ID", "tenant-b"}},
-			{"ForwardedHostB", []string{"X-Forwarded-Host", "bravo.example.com"}},
-		} {
-			res := do(t, srv, r.Method, "tenant-a.localhost", path+"?tenant=tenant-b&tid=tenant-b", nil, attempt.header...)
-			if res.Status >= 500 {
-				t.Errorf("%s %s (%s): %d %+v", r.Method, path, attempt.name, res.Status, res.Raw)
-			}
-			b, _ := json.Marshal(res.Raw)
-			if strings.Contains(string(b), "Secret Bravo") || strings.Contains(string(b), "bravo.example.com") {
-				t.Errorf("%s %s (%s) on A's host leaked B: %s", r.Method, path, attempt.name, b)
-			}
-			if id, ok := res.Data["id"]; ok && id != "tenant-a" {
-				t.Errorf("%s %s (%s) answered for %v", r.Method, path, attempt.name, id)
+	for _, r := range e.routes() {
+		if r.Path == "/healthz" || r.Path == "/readyz" {
+			continue
+		}
+		for _, id := range paramValues(r.Path, b.ids) {
+			path := fill(r.Path, id)
+			for name, tok := range onB {
+				if name == "platform token" && strings.HasPrefix(r.Path, "/platform/") {
+					continue // a platform admin may manage tenant B: that is the platform's job
+				}
+				res := e.call(t, "tenant-b", r.Method, path, tok, "")
+				if res.Status != http.StatusUnauthorized && !(r.Path == "/platform/auth/login" && res.Status == http.StatusBadRequest) {
+					t.Errorf("%s %s on B with %s: %d, want 401", r.Method, path, name, res.Status)
+				}
+				b.noLeak(t, res, path, r.Method+" "+path+" on B with "+name)
 			}
 		}
 	}
+
+	// Attempts on A's host with A's own credentials (and anonymous), naming
+	// B's objects: 4xx, never B's data.
+	for _, r := range e.routes() {
+		if upsert(r) {
+			continue // acts on A's own name space; B's snapshot below covers it
+		}
+		for _, id := range paramValues(r.Path, b.ids) {
+			path := fill(r.Path, id)
+			fresh, _ := e.login(t, "tenant-a", "admin@example.com", adminPass+"tenant-a") // logout routes spend sessions
+			for name, c := range map[string]struct{ tok, hdr string }{
+				"A's JWT": {fresh, ""}, "A's JWT, X-Tenant-ID B": {fresh, "tenant-b"}, "A's API token": {aToken, ""},
+				"A impersonation": {imp, ""}, "anonymous, X-Tenant-ID B": {"", "tenant-b"},
+			} {
+				var hdr []string
+				if c.hdr != "" {
+					hdr = []string{"X-Tenant-ID", c.hdr}
+				}
+				res := e.call(t, "tenant-a", r.Method, path+"?tenant=tenant-b&tid=tenant-b", c.tok, "", hdr...)
+				where := r.Method + " " + path + " on A with " + name
+				if res.Status >= 500 {
+					t.Errorf("%s: %d %v", where, res.Status, res.Raw)
+				}
+				if strings.Contains(r.Path, ":") && res.Status < 300 {
+					t.Errorf("%s: %d, want a refusal", where, res.Status)
+				}
+				b.noLeak(t, res, path, where)
+			}
+		}
+	}
+
+	if after := snapshotBravo(t, e); after != before {
+		t.Errorf("tenant B changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if _, err := e.Catalog.Tenant(ctx, "tenant-b"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// routes lists the server's routes, once each.
+func (e *idEnv) routes() []struct{ Method, Path string } {
+	var out []struct{ Method, Path string }
+	for _, r := range e.api.Routes() {
+		if r.Method == "echo_route_not_found" {
+			continue
+		}
+		out = append(out, struct{ Method, Path string }{r.Method, r.Path})
+	}
+	return out
+}
+
+// upsert reports routes that create what they name in the caller's own
+// tenant (PUT /api/roles/:name makes A a role of that name).
+func upsert(r struct{ Method, Path string }) bool {
+	return r.Path == "/api/roles/:name" && r.Method == http.MethodPut
+}
+
+// paramValues is what to try in a route's parameters: each of B's values,
+// or the path as it is when it has none.
+func paramValues(path string, ids []string) []string {
+	if !strings.Contains(path, ":") && !strings.Contains(path, "*") {
+		return []string{""}
+	}
+	return ids
+}
+
+// noLeak fails when an answer carries any of B's secrets, other than one
+// the request itself sent in its path (an error may quote that back).
+func (b *bravo) noLeak(t *testing.T, res response, path, where string) {
+	t.Helper()
+	body, _ := json.Marshal(res.Raw)
+	for _, s := range b.secrets {
+		if strings.Contains(string(body), s) && !strings.Contains(path, s) {
+			t.Errorf("%s leaked %q: %s", where, s, body)
+		}
+	}
+	if id, ok := res.Data["id"]; ok && id == "tenant-b" {
+		t.Errorf("%s answered for tenant B: %s", where, body)
+	}
+}
+
+// seedBravo gives tenant B one of everything.
+func seedBravo(t *testing.T, e *idEnv) *bravo {
+	ctx := context.Background()
+	name, branding := "Secret Bravo", json.RawMessage(`{"tagline": "bravo-branding-marker"}`)
+	if _, err := e.Catalog.UpdateTenant(ctx, "tenant-b", catalog.TenantUpdate{Name: &name, Branding: branding}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Catalog.AddDomain(ctx, "tenant-b", "bravo.example.com", true); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond)
+	admin := e.adminToken(t, "tenant-b")
+	editorID := e.user(t, "tenant-b", "bravo-editor@bravo.example", auth.RoleEditor, "bravo editor password")
+	must := func(res response, status int) map[string]any {
+		t.Helper()
+		wantStatus(t, res, status, "")
+		return res.Data
+	}
+	tok := must(e.call(t, "tenant-b", "POST", "/api/tokens", admin, `{"name": "bravo-token-name"}`), 201)
+	inv := must(e.call(t, "tenant-b", "POST", "/api/invitations", admin, `{"email": "bravo-invitee@bravo.example", "role": "author"}`), 201)
+	invToken := secretIn(t, e.mail(t, "bravo-invitee@bravo.example"), "/auth/invitations/")
+	must(e.call(t, "tenant-b", "PUT", "/api/roles/bravo-role", admin, `{"description": "bravo-role-marker", "permissions": ["content.read"]}`), 200)
+	must(e.call(t, "tenant-b", "PUT", "/api/settings", admin, `{"general": {"note": "bravo-settings-marker"}}`), 200)
+	me := must(e.call(t, "tenant-b", "GET", "/auth/me", admin, ""), 200)
+	adminID := me["user"].(map[string]any)["id"].(string)
+	return &bravo{
+		adminID: adminID,
+		ids:     []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com"},
+		secrets: []string{"Secret Bravo", "bravo-branding-marker", "bravo.example.com", "bravo-editor@bravo.example", editorID, adminID,
+			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker"},
+	}
+}
+
+// snapshotBravo describes tenant B's identity data, to compare.
+func snapshotBravo(t *testing.T, e *idEnv) string {
+	var out []string
+	e.store(t, "tenant-b", func(st *auth.Store) {
+		ctx := context.Background()
+		for _, q := range []string{
+			"SELECT group_concat(id || role || is_active || password_hash, ',') FROM (SELECT * FROM users ORDER BY id)",
+			"SELECT group_concat(id || name || permissions, ',') FROM (SELECT * FROM api_tokens ORDER BY id)",
+			"SELECT group_concat(name || permissions, ',') FROM (SELECT * FROM roles ORDER BY name)",
+			"SELECT group_concat(key || value, ',') FROM (SELECT * FROM settings ORDER BY key)",
+			"SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL",
+		} {
+			var v any
+			if err := st.DB.Read.QueryRowContext(ctx, q).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(v))
+		}
+	})
+	inv, err := e.Catalog.PendingInvitations(context.Background(), "tenant-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ten, err := e.Catalog.Tenant(context.Background(), "tenant-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doms := []string{}
+	for _, d := range ten.Domains {
+		doms = append(doms, d.Domain)
+	}
+	slices.Sort(doms)
+	out = append(out, fmt.Sprint(len(inv)), ten.Name, ten.Status, string(ten.Branding), strings.Join(doms, ","))
+	return strings.Join(out, " | ")
 }
 
 // fill replaces every path parameter with value.

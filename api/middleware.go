@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -56,11 +57,47 @@ func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Response()
 		logger(c).LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
 			slog.String("method", c.Request().Method),
-			slog.String("path", c.Request().URL.Path),
+			slog.String("path", redactedPath(c)),
 			slog.Int("status", r.Status),
 			slog.Int64("bytes", r.Size),
 			slog.Duration("duration", time.Since(start)))
 		return nil
+	}
+}
+
+// redactedPath is the request's path with secret path parameters (an
+// invitation token) blanked, so access logs never hold a secret.
+// Unmatched paths under /auth/invitations/ (a GET on the link, a stray
+// slash) are blanked too.
+func redactedPath(c echo.Context) string {
+	path := c.Request().URL.Path
+	for i, name := range c.ParamNames() {
+		if name == "token" && i < len(c.ParamValues()) && c.ParamValues()[i] != "" {
+			path = strings.Replace(path, c.ParamValues()[i], "REDACTED", 1)
+		}
+	}
+	const invitations = "/auth/invitations/"
+	if rest, ok := strings.CutPrefix(path, invitations); ok && !strings.HasPrefix(rest, "REDACTED/accept") {
+		if rest != "" {
+			rest = "REDACTED"
+		}
+		path = invitations + rest
+	}
+	return path
+}
+
+// securityHeaders marks every answer as JSON not to be sniffed, and keeps
+// answers that carry credentials (sessions, new API tokens) out of caches.
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		p := c.Request().URL.Path
+		if strings.HasPrefix(p, "/auth/") || strings.HasPrefix(p, "/platform/auth/") || strings.HasPrefix(p, "/platform/tenants/") || p == "/api/tokens" {
+			h.Set(echo.HeaderCacheControl, "no-store")
+		}
+		return next(c)
 	}
 }
 

@@ -24,6 +24,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	e.GET("/platform/migrations/runs/:id", s.getMigrationRun, admin)
 	s.platformTenantRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
+	e.POST("/platform/tenants/:id/impersonate", s.impersonate, admin)
 }
 
 // getMigrations serves GET /platform/migrations: the fleet's schema status

@@ -49,7 +49,7 @@ func newPlatform(t *testing.T, set string, n int) *platformEnv {
 		t.Fatal(err)
 	}
 	store := tenantstore.New(env.Catalog, tenantstore.Config{DataDir: env.DataDir, PoolSize: 8, Migrations: migrationstest.Set(t, set)})
-	a := api.New(env.Catalog, store, api.Config{PlatformSecret: testSecret})
+	a := api.New(env.Catalog, store, api.Config{Secret: testSecret})
 	p.srv = httptest.NewServer(a)
 	t.Cleanup(func() {
 		p.srv.Close()
@@ -218,7 +218,7 @@ func TestPlatform_Auth(t *testing.T) {
 		{"Basic", "Basic b3BzOnB3", "missing_token"},
 		{"Garbage", "Bearer not.a.token", "invalid_token"},
 		{"OtherSecret", "Bearer " + sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid()), "invalid_token"},
-		{"Expired", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("exp", time.Now().Add(-time.Minute).Unix())), "invalid_token"},
+		{"Expired", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("exp", time.Now().Add(-time.Minute).Unix())), "token_expired"},
 		{"NoExpiry", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("exp", nil)), "invalid_token"},
 		{"TenantScope", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("scope", "tenant")), "invalid_token"},
 		{"OtherAudience", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("aud", "condo-tenant")), "invalid_token"},
@@ -256,7 +256,7 @@ func TestPlatform_Auth(t *testing.T) {
 		}{
 			{"WrongPassword", `{"email": "` + adminEmail + `", "password": "wrong password!"}`, 401, "invalid_credentials"},
 			{"UnknownEmail", `{"email": "nobody@example.com", "password": "` + adminPassword + `"}`, 401, "invalid_credentials"},
-			{"Empty", ``, 401, "invalid_credentials"},
+			{"Empty", ``, 400, "missing_fields"},
 			{"NotJSON", `email=x`, 400, "invalid_json"},
 			{"UnknownField", `{"email": "a@b.c", "password": "x", "admin": true}`, 400, "invalid_json"},
 			{"Trailing", `{"email": "a@b.c"} {}`, 400, "invalid_json"},

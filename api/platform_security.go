@@ -1,6 +1,47 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+)
 
 // platformSecurityRoutes registers GET /platform/security-events.
-func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {}
+func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
+	e.GET("/platform/security-events", s.listSecurityEvents, admin)
+}
+
+// listSecurityEvents serves GET /platform/security-events?tenant=&kind=
+// &before=&limit=: security events of every tenant, newest first, at most
+// limit (default 100, at most 1000) a page, as {"data": [...], "meta":
+// {"next_before": id}}. next_before, present when the page is full, is the
+// before= of the next page.
+func (s *Server) listSecurityEvents(c echo.Context) error {
+	q := c.QueryParams()
+	f := catalog.SecurityEventFilter{TenantID: q.Get("tenant"), Kind: q.Get("kind"), Before: q.Get("before"), Limit: 100}
+	if f.TenantID != "" {
+		if err := condo.ValidateTenantID(f.TenantID); err != nil {
+			return err
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_limit", "limit must be a whole number from 1 to 1000")
+		}
+		f.Limit = n
+	}
+	events, err := s.catalog.SecurityEvents(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	meta := map[string]any{}
+	if len(events) > 0 && len(events) == f.Limit { // a full page: there may be more
+		meta["next_before"] = events[len(events)-1].ID
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": events, "meta": meta})
+}

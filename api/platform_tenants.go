@@ -1,6 +1,238 @@
 package api
 
-import "github.com/labstack/echo/v4"
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+)
+
+// Limits of the platform tenant API.
+const (
+	// DefaultTenantPage and MaxTenantPage bound GET /platform/tenants?limit.
+	DefaultTenantPage = 50
+	MaxTenantPage     = 1000
+
+	maxTenantBody  = 64 << 10 // room for the largest branding, escaped
+	maxTenantQuery = 200      // bytes of ?q, as long as a tenant name
+)
 
 // platformTenantRoutes registers the platform's tenant and domain routes.
-func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {}
+func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
+	e.GET("/platform/tenants", s.listTenants, admin)
+	e.POST("/platform/tenants", s.createTenant, admin)
+	e.GET("/platform/tenants/:id", s.getPlatformTenant, admin)
+	e.PATCH("/platform/tenants/:id", s.updateTenant, admin)
+	e.POST("/platform/tenants/:id/suspend", s.suspendTenant, admin)
+	e.POST("/platform/tenants/:id/resume", s.resumeTenant, admin)
+	e.GET("/platform/tenants/:id/domains", s.listDomains, admin)
+	e.POST("/platform/tenants/:id/domains", s.addDomain, admin)
+	e.DELETE("/platform/tenants/:id/domains/:domain", s.removeDomain, admin)
+}
+
+// listTenants serves GET /platform/tenants?q=&status=&limit=&offset=:
+// {"data": [tenant...], "meta": {total, limit, offset}}, ordered by id.
+func (s *Server) listTenants(c echo.Context) error {
+	f := catalog.TenantFilter{Status: c.QueryParam("status"), Query: c.QueryParam("q"), Limit: DefaultTenantPage}
+	if len(f.Query) > maxTenantQuery || !utf8.ValidString(f.Query) {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "q is at most %d bytes of valid UTF-8", maxTenantQuery)
+	}
+	var err error
+	if f.Limit, err = intParam(c, "limit", DefaultTenantPage, 1, MaxTenantPage); err != nil {
+		return err
+	}
+	if f.Offset, err = intParam(c, "offset", 0, 0, math.MaxInt32); err != nil {
+		return err
+	}
+	list, total, err := s.catalog.Tenants(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []*catalog.Tenant{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": list,
+		"meta": map[string]int{"total": total, "limit": f.Limit, "offset": f.Offset}})
+}
+
+// newTenantRequest is the body of POST /platform/tenants.
+type newTenantRequest struct {
+	ID      string   `json:"id"`
+	Name    string   `json:"name"`
+	Plan    string   `json:"plan"`
+	Region  string   `json:"region"`
+	Domains []string `json:"domains"`
+}
+
+// createTenant serves POST /platform/tenants: it records the tenant and
+// provisions its database, and answers 201 with the tenant. 409
+// tenant_exists or domain_taken.
+func (s *Server) createTenant(c echo.Context) error {
+	var in newTenantRequest
+	if err := decodeTenantBody(c, &in); err != nil {
+		return err
+	}
+	t, err := s.store.Create(c.Request().Context(), catalog.NewTenant{
+		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Domains: in.Domains})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/platform/tenants/"+t.ID)
+	return c.JSON(http.StatusCreated, map[string]any{"data": t})
+}
+
+// getPlatformTenant serves GET /platform/tenants/:id: the tenant with its
+// domains.
+func (s *Server) getPlatformTenant(c echo.Context) error {
+	t, err := s.catalog.Tenant(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": t})
+}
+
+// tenantPatch is the body of PATCH /platform/tenants/:id; absent fields
+// stay as they are.
+type tenantPatch struct {
+	Name         *string         `json:"name"`
+	Plan         *string         `json:"plan"`
+	StorageQuota *int64          `json:"storage_quota"`
+	UserLimit    *int64          `json:"user_limit"`
+	Branding     json.RawMessage `json:"branding"`
+}
+
+// updateTenant serves PATCH /platform/tenants/:id. A new plan brings its
+// limits unless the same request sets them.
+func (s *Server) updateTenant(c echo.Context) error {
+	var in tenantPatch
+	if err := decodeTenantBody(c, &in); err != nil {
+		return err
+	}
+	t, err := s.catalog.UpdateTenant(c.Request().Context(), c.Param("id"), catalog.TenantUpdate{
+		Name: in.Name, Plan: in.Plan, StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": t})
+}
+
+// suspendTenant serves POST /platform/tenants/:id/suspend: its hosts
+// answer 403 tenant_suspended until it is resumed.
+func (s *Server) suspendTenant(c echo.Context) error {
+	t, err := s.catalog.SetStatus(c.Request().Context(), c.Param("id"), catalog.StatusSuspended)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": t})
+}
+
+// resumeTenant serves POST /platform/tenants/:id/resume. An archived
+// tenant is refused (409 tenant_archived): its files were moved away, and
+// only a restore brings them back.
+func (s *Server) resumeTenant(c echo.Context) error {
+	ctx := c.Request().Context()
+	t, err := s.catalog.Tenant(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if t.Status == catalog.StatusArchived {
+		return condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it instead", t.ID)
+	}
+	if t, err = s.catalog.SetStatus(ctx, t.ID, catalog.StatusActive); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": t})
+}
+
+// listDomains serves GET /platform/tenants/:id/domains, primary first.
+func (s *Server) listDomains(c echo.Context) error {
+	t, err := s.catalog.Tenant(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": t.Domains})
+}
+
+// addDomain serves POST /platform/tenants/:id/domains {domain, primary}:
+// 201 with the domain; 409 domain_taken when any tenant has it already.
+func (s *Server) addDomain(c echo.Context) error {
+	var in struct {
+		Domain  string `json:"domain"`
+		Primary bool   `json:"primary"`
+	}
+	if err := decodeTenantBody(c, &in); err != nil {
+		return err
+	}
+	d, err := s.catalog.AddDomain(c.Request().Context(), c.Param("id"), in.Domain, in.Primary)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"data": d})
+}
+
+// removeDomain serves DELETE /platform/tenants/:id/domains/:domain and
+// answers with the removed domain. A domain of another tenant is not this
+// tenant's to remove: 404, as if it did not exist.
+func (s *Server) removeDomain(c echo.Context) error {
+	ctx := c.Request().Context()
+	id, domain := c.Param("id"), c.Param("domain")
+	if err := condo.ValidateDomain(domain); err != nil {
+		return err
+	}
+	t, err := s.catalog.Tenant(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !hasDomain(t, domain) {
+		return condo.ReasonErrorf(condo.ENOTFOUND, "domain_not_found", "tenant %s has no domain %s", id, domain)
+	}
+	d, err := s.catalog.RemoveDomain(ctx, domain)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": d})
+}
+
+func hasDomain(t *catalog.Tenant, domain string) bool {
+	for _, d := range t.Domains {
+		if d.Domain == domain {
+			return true
+		}
+	}
+	return false
+}
+
+// intParam reads an integer query parameter in [lo, hi], def when absent.
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, condo.ReasonErrorf(condo.EINVALID, "invalid_"+name, "%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// decodeTenantBody is decodeStrict for bodies of at most maxTenantBody
+// bytes.
+func decodeTenantBody(c echo.Context, v any) error {
+	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTenantBody+1))
+	if err != nil {
+		return err // the server's body limit answers 413 itself
+	}
+	if len(b) > maxTenantBody {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body may be at most 64 KiB")
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(b))
+	return decodeStrict(c, v)
+}

@@ -6,14 +6,18 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/mail"
 	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -25,9 +29,20 @@ const DefaultBodyLimit = "4M"
 type Config struct {
 	Logger    *slog.Logger // nil discards
 	BodyLimit string       // echo size syntax, such as "4M"
-	// PlatformSecret signs platform admin tokens (HS256). Empty: a random
-	// secret generated once and kept in the catalog (MetaJWTSecret).
-	PlatformSecret []byte
+	// Secret signs tenant and platform admin tokens (HS256). Empty: a
+	// random secret generated once and kept in the catalog
+	// (auth.MetaJWTSecret).
+	Secret []byte
+	// Mailer sends invitations and password resets; nil keeps them in the
+	// catalog outbox.
+	Mailer mail.Mailer
+	// ClientIPHeader names the header a trusted proxy puts the client's IP
+	// in (Fly-Client-IP on Fly.io). Empty: the connection's address, since
+	// a header the client sets itself would let it dodge per-IP limits.
+	ClientIPHeader string
+	// IPLoginBurst is how many logins one client IP may try at once
+	// (0: IPBurst); tests that log in often raise it.
+	IPLoginBurst int
 }
 
 // Server serves every tenant's HTTP API.
@@ -37,8 +52,12 @@ type Server struct {
 	store   *tenantstore.Store
 	logger  *slog.Logger
 
-	platformAuth *platformAuth  // platform admin tokens (platform_auth.go)
-	runs         *migrationRuns // the server's fleet migration runs
+	keys          *auth.Keys     // signs tenant and platform tokens
+	mailer        mail.Mailer    // invitations and password resets
+	loginThrottle *auth.Throttle // failed logins per account (tenant+email)
+	ipThrottle    *auth.Throttle // login attempts per client IP
+	eventThrottle *auth.Throttle // invalid-token events recorded per client IP
+	runs          *migrationRuns // the server's fleet migration runs
 }
 
 // New builds the server and its routes. It does no I/O.
@@ -51,11 +70,19 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = clientIP(cfg.ClientIPHeader)
+	if cfg.Mailer == nil {
+		cfg.Mailer = mail.NewOutbox(cat, cfg.Logger)
+	}
 	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger,
-		platformAuth: newPlatformAuth(cat, cfg.PlatformSecret),
-		runs:         &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger}}
+		keys:          auth.NewKeys(cat, cfg.Secret),
+		mailer:        cfg.Mailer,
+		loginThrottle: auth.NewThrottle(LoginBurst, LoginEvery, 100_000),
+		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
+		eventThrottle: auth.NewThrottle(1, time.Minute, 100_000),
+		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger}}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID, s.accessLog)
+	e.Use(requestID, s.accessLog, securityHeaders)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -75,8 +102,12 @@ func (s *Server) routes() {
 
 	// Tenant routes resolve the tenant per route rather than through a
 	// group, so an unknown path or method stays a plain 404 or 405.
-	tenant := s.resolveTenant
-	e.GET("/api/tenant", s.getTenant, tenant)
+	s.tenantRoute(http.MethodGet, "/api/tenant", s.getTenant, anyone)
+	s.sessionRoutes()
+	s.userRoutes()
+	s.tokenRoutes()
+	s.invitationRoutes()
+	s.settingsRoutes()
 
 	s.platformRoutes(e)
 }

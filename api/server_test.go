@@ -51,10 +51,10 @@ func do(tb testing.TB, srv *httptest.Server, method, host, path string, body io.
 	b, _ := io.ReadAll(res.Body)
 	r := response{Status: res.StatusCode, Header: res.Header}
 	if len(b) > 0 {
-		if err := json.Unmarshal(b, &r); err != nil {
+		if err := json.Unmarshal(b, &r.Raw); err != nil {
 			tb.Fatalf("%s %s: body is not JSON: %q", method, path, b)
 		}
-		json.Unmarshal(b, &r.Raw)
+		json.Unmarshal(b, &r) // a list's data stays in Raw only
 	}
 	return r
 }

@@ -50,6 +50,20 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 	return a, err
 }
 
+// Admin returns one platform admin by id.
+func (c *Catalog) Admin(ctx context.Context, id string) (*Admin, error) {
+	var a Admin
+	var created int64
+	var last sql.NullInt64
+	err := c.db.Read.QueryRowContext(ctx, "SELECT id, email, created_at, last_login_at FROM platform_admins WHERE id = ?", id).
+		Scan(&a.ID, &a.Email, &created, &last)
+	if err != nil {
+		return nil, notFound(err, "platform admin %q", id)
+	}
+	a.CreatedAt, a.LastLoginAt = fromMS(created), fromNullMS(last)
+	return &a, nil
+}
+
 // CountAdmins returns how many platform admins exist.
 func (c *Catalog) CountAdmins(ctx context.Context) (int, error) {
 	var n int

@@ -202,6 +202,9 @@ func TestCatalog_CreateTenant(t *testing.T) {
 		{ID: "ok", Name: "\xff\xfe"},
 		{ID: "ok", Region: "Not A Region"},
 		{ID: "ok", Domains: []string{"bad domain"}},
+		{ID: "ok", Domains: []string{"other.localhost"}}, // another tenant's subdomain host
+		{ID: "platform"},
+		{ID: "www"},
 	} {
 		if _, err := c.CreateTenant(ctx, in, nil); condo.ErrorCode(err) != condo.EINVALID {
 			t.Errorf("CreateTenant(%+v) = %v, want EINVALID", in, err)

@@ -1,13 +1,16 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/condohq/condo"
 )
@@ -61,6 +64,10 @@ type NewTenant struct {
 	SchemaVersion uint
 }
 
+// ReservedIDs cannot name a tenant: their <id>.<base-domain> hosts belong
+// to the platform.
+var ReservedIDs = []string{"platform", "www"}
+
 // Plans and their limits. A tenant's limits start from its plan's and can
 // be changed one by one.
 var Plans = map[string]struct{ StorageQuota, UserLimit int64 }{
@@ -77,6 +84,9 @@ var Plans = map[string]struct{ StorageQuota, UserLimit int64 }{
 func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func() error) (*Tenant, error) {
 	if err := condo.ValidateTenantID(in.ID); err != nil {
 		return nil, err
+	}
+	if slices.Contains(ReservedIDs, in.ID) {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "reserved_tenant_id", "%q is reserved: platform.<base-domain> is the platform console's host", in.ID)
 	}
 	if in.Name == "" {
 		in.Name = in.ID
@@ -99,6 +109,10 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 	for _, d := range in.Domains {
 		if err := condo.ValidateDomain(d); err != nil {
 			return nil, err
+		}
+		if c.isSubdomainHost(d) {
+			return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_domain",
+				"%s is under the base domain %s, which is reserved for tenant subdomains", d, c.cfg.BaseDomain)
 		}
 	}
 	now := time.Now()
@@ -293,4 +307,97 @@ func notFound(err error, format string, args ...any) error {
 		return e
 	}
 	return err
+}
+
+// MaxBranding is the largest branding object a tenant may have, in bytes
+// of compact JSON.
+const MaxBranding = 16 << 10
+
+// TenantUpdate lists the fields UpdateTenant changes; a nil field is left
+// as it is.
+type TenantUpdate struct {
+	Name *string
+	// Plan moves the tenant to another plan, whose limits it takes unless
+	// StorageQuota or UserLimit is set too. Setting the plan it is on
+	// already keeps its limits.
+	Plan         *string
+	StorageQuota *int64 // bytes, not negative
+	UserLimit    *int64 // not negative
+	// Branding replaces the branding: a JSON object of at most MaxBranding
+	// bytes once compacted. Nil leaves it.
+	Branding json.RawMessage
+}
+
+// UpdateTenant changes a tenant's name, plan, limits or branding in one
+// statement, after checking every field, and returns the updated tenant.
+//
+// Errors: EINVALID for a bad id or field (invalid_plan for an unknown
+// plan), ENOTFOUND (tenant_not_found) when there is no such tenant.
+func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (*Tenant, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return nil, err
+	}
+	if u.Name != nil {
+		if err := validateName(*u.Name); err != nil {
+			return nil, err
+		}
+	}
+	var quota, users any // the new plan's limits, when there is one
+	if u.Plan != nil {
+		limits, ok := Plans[*u.Plan]
+		if !ok {
+			return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %.40q: use free, pro or enterprise", *u.Plan)
+		}
+		quota, users = limits.StorageQuota, limits.UserLimit
+	}
+	if u.StorageQuota != nil && *u.StorageQuota < 0 || u.UserLimit != nil && *u.UserLimit < 0 {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_limit", "storage_quota and user_limit cannot be negative")
+	}
+	var branding any
+	if u.Branding != nil {
+		b, err := compactBranding(u.Branding)
+		if err != nil {
+			return nil, err
+		}
+		branding = b
+	}
+	if u.Name == nil && u.Plan == nil && u.StorageQuota == nil && u.UserLimit == nil && u.Branding == nil {
+		return c.Tenant(ctx, id)
+	}
+	// SET expressions read the row as it was, so "plan" below is the old
+	// plan: a new one brings its limits unless ?3 or ?5 sets them.
+	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenants SET
+		name = coalesce(?1, name),
+		storage_quota = coalesce(?3, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?4 ELSE storage_quota END),
+		user_limit = coalesce(?5, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?6 ELSE user_limit END),
+		plan = coalesce(?2, plan),
+		branding = coalesce(?7, branding),
+		updated_at = ?8
+		WHERE id = ?9`,
+		u.Name, u.Plan, u.StorageQuota, quota, u.UserLimit, users, branding, ms(time.Now()), id)
+	if err != nil {
+		return nil, fmt.Errorf("update tenant %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
+	}
+	c.cache.Purge()
+	return c.Tenant(ctx, id)
+}
+
+// compactBranding checks that b is a JSON object of valid UTF-8 and
+// returns it compacted.
+func compactBranding(b json.RawMessage) (string, error) {
+	tooBig := condo.ReasonErrorf(condo.EINVALID, "invalid_branding", "branding may be at most %d bytes of JSON", MaxBranding)
+	if len(b) > 4*MaxBranding { // too big even with generous whitespace: not worth parsing
+		return "", tooBig
+	}
+	var buf bytes.Buffer
+	if !utf8.Valid(b) || json.Compact(&buf, b) != nil || !bytes.HasPrefix(buf.Bytes(), []byte("{")) {
+		return "", condo.ReasonErrorf(condo.EINVALID, "invalid_branding", "branding must be a JSON object of valid UTF-8")
+	}
+	if buf.Len() > MaxBranding {
+		return "", tooBig
+	}
+	return buf.String(), nil
 }

@@ -42,8 +42,9 @@ func version(t *testing.T, st *tenantstore.Store, id string) uint {
 func TestStore_Migrate(t *testing.T) {
 	ctx := context.Background()
 	const v2 = migrationstest.Version
+	base := migrationstest.Base
 	env, st := newStoreWithSet(t, "wordcount", 4, "pooled", "closed", "gone")
-	if err := env.Catalog.SetSchemaTarget(ctx, 1); err != nil { // keep Acquire from migrating
+	if err := env.Catalog.SetSchemaTarget(ctx, base); err != nil { // keep Acquire from migrating
 		t.Fatal(err)
 	}
 	h, release, err := st.Acquire(ctx, "pooled")
@@ -54,8 +55,8 @@ func TestStore_Migrate(t *testing.T) {
 
 	t.Run("ThroughThePool", func(t *testing.T) {
 		from, err := st.Migrate(ctx, "pooled", v2)
-		if err != nil || from != 1 {
-			t.Fatalf("Migrate = %d, %v; want from 1", from, err)
+		if err != nil || from != base {
+			t.Fatalf("Migrate = %d, %v; want from %d", from, err, base)
 		}
 		// The handle held across the migration sees the new schema.
 		if _, err := h.Read.Exec("SELECT word_count FROM content"); err != nil {
@@ -63,8 +64,8 @@ func TestStore_Migrate(t *testing.T) {
 		}
 	})
 	t.Run("OutsideThePool", func(t *testing.T) {
-		if from, err := st.Migrate(ctx, "closed", v2); err != nil || from != 1 {
-			t.Fatalf("Migrate = %d, %v; want from 1", from, err)
+		if from, err := st.Migrate(ctx, "closed", v2); err != nil || from != base {
+			t.Fatalf("Migrate = %d, %v; want from %d", from, err, base)
 		}
 		if got := st.Stats().Open; got != 1 {
 			t.Errorf("pool holds %d handles, want 1: a migration must not pool its tenant", got)
@@ -77,11 +78,11 @@ func TestStore_Migrate(t *testing.T) {
 	})
 	t.Run("Down", func(t *testing.T) {
 		for _, id := range []string{"pooled", "closed"} {
-			if from, err := st.Migrate(ctx, id, 1); err != nil || from != v2 {
-				t.Fatalf("Migrate(%s, 1) = %d, %v", id, from, err)
+			if from, err := st.Migrate(ctx, id, base); err != nil || from != v2 {
+				t.Fatalf("Migrate(%s, %d) = %d, %v", id, base, from, err)
 			}
 			ten, _ := env.Catalog.Lookup(ctx, id)
-			if ten.Schema.Version != 1 || ten.Schema.MigratedAt == nil {
+			if ten.Schema.Version != base || ten.Schema.MigratedAt == nil {
 				t.Errorf("catalog of %s = %+v", id, ten.Schema)
 			}
 		}
@@ -112,18 +113,19 @@ func TestStore_Migrate(t *testing.T) {
 // created after a rollback starts at the fleet's version.
 func TestStore_FleetTarget(t *testing.T) {
 	ctx := context.Background()
+	base := migrationstest.Base
 	env, st := newStoreWithSet(t, "wordcount", 4, "a", "b")
-	if err := env.Catalog.SetSchemaTarget(ctx, 1); err != nil {
+	if err := env.Catalog.SetSchemaTarget(ctx, base); err != nil {
 		t.Fatal(err)
 	}
-	if got := version(t, st, "a"); got != 1 {
-		t.Errorf("opened under target 1: version %d", got)
+	if got := version(t, st, "a"); got != base {
+		t.Errorf("opened under target %d: version %d", base, got)
 	}
 	if _, err := st.Create(ctx, catalog.NewTenant{ID: "new"}); err != nil {
 		t.Fatal(err)
 	}
-	if ten, _ := env.Catalog.Lookup(ctx, "new"); ten.Schema.Version != 1 || version(t, st, "new") != 1 {
-		t.Errorf("tenant created under target 1: catalog %+v", ten.Schema)
+	if ten, _ := env.Catalog.Lookup(ctx, "new"); ten.Schema.Version != base || version(t, st, "new") != base {
+		t.Errorf("tenant created under target %d: catalog %+v", base, ten.Schema)
 	}
 	if err := env.Catalog.ClearSchemaTarget(ctx); err != nil {
 		t.Fatal(err)

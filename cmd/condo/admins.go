@@ -19,13 +19,9 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 	if _, err := catalog.NormalizeEmail(pos[0]); err != nil {
 		return err
 	}
-	password := os.Getenv("CONDO_ADMIN_PASSWORD")
-	if password == "" {
-		line, err := bufio.NewReader(m.Stdin).ReadString('\n')
-		if err != nil && line == "" {
-			return usagef("give the password in CONDO_ADMIN_PASSWORD or on standard input")
-		}
-		password = strings.TrimRight(line, "\r\n")
+	password, err := m.password("CONDO_ADMIN_PASSWORD")
+	if err != nil {
+		return err
 	}
 	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
 		a, err := cat.CreateAdmin(ctx, pos[0], password)
@@ -34,4 +30,17 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 		}
 		return c.print(a, fmt.Sprintf("created platform admin %s", a.Email))
 	})
+}
+
+// password reads a password from the environment variable env, else from
+// the first line of standard input, so it never appears in a command line.
+func (m *Main) password(env string) (string, error) {
+	if p := os.Getenv(env); p != "" {
+		return p, nil
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usagef("give the password in %s or on standard input", env)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"time"
@@ -26,6 +27,9 @@ type Config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	FullSync        bool
+	SMTPURL         string // may carry a password: never print it unredacted
+	MailFrom        string
+	ClientIPHeader  string
 }
 
 // setting describes one Config field for flags, environment and docs.
@@ -71,6 +75,32 @@ func duration(p *time.Duration) func(*flag.FlagSet, string, string, string) erro
 	}
 }
 
+// secretURL binds a URL that may carry a password, so that --help shows
+// its default (taken from the environment) without it.
+func secretURL(p *string) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error {
+		*p = v
+		fs.Var((*redactedURL)(p), name, help)
+		return nil
+	}
+}
+
+// redactedURL is a URL setting whose text hides its password.
+type redactedURL string
+
+func (u *redactedURL) String() string {
+	if u == nil || *u == "" {
+		return ""
+	}
+	parsed, err := url.Parse(string(*u))
+	if err != nil {
+		return "(not a URL)" // the raw text may hold the password
+	}
+	return parsed.Redacted()
+}
+
+func (u *redactedURL) Set(v string) error { *u = redactedURL(v); return nil }
+
 func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "CONDO_ADDR", ":8080", "address to listen on", str(&c.Addr)},
@@ -85,6 +115,9 @@ func (c *Config) settings() []setting {
 		{"log-level", "CONDO_LOG_LEVEL", "info", "log level: debug, info, warn or error", str(&c.LogLevel)},
 		{"shutdown-timeout", "CONDO_SHUTDOWN_TIMEOUT", "15s", "how long shutdown waits for in-flight requests", duration(&c.ShutdownTimeout)},
 		{"full-sync", "CONDO_FULL_SYNC", "false", "synchronous=FULL: commits survive power loss, not only crashes", boolean(&c.FullSync)},
+		{"smtp-url", "CONDO_SMTP_URL", "", "SMTP server for invitations and resets (smtp://user:pass@host:587); empty keeps mail in the catalog outbox", secretURL(&c.SMTPURL)},
+		{"mail-from", "CONDO_MAIL_FROM", "condo@localhost", "sender of invitations and resets", str(&c.MailFrom)},
+		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 	}
 }
 

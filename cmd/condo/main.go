@@ -37,6 +37,9 @@ Usage:
   condo tenants list [--status S] [--query Q] | show ID | suspend ID | resume ID
   condo domains add ID DOMAIN [--primary] | remove DOMAIN | list [ID]
   condo admins create EMAIL     (password from CONDO_ADMIN_PASSWORD or stdin)
+  condo users create ID EMAIL [--role R]   (password from CONDO_PASSWORD or stdin)
+  condo users list ID [--query Q]
+  condo mail outbox [--tenant ID] [--to EMAIL] [--limit N]   (mail kept without SMTP)
   condo migrate status [--runs N]
   condo migrate up [--to V] | down --to V   [--concurrency N] [--canary N]
                 [--max-failures N] [--dry-run [--sample N]]
@@ -92,6 +95,12 @@ func (m *Main) dispatch(ctx context.Context, args []string) error {
 		return m.domainsList(ctx, rest)
 	case "admins create":
 		return m.adminsCreate(ctx, rest)
+	case "users create":
+		return m.usersCreate(ctx, rest)
+	case "users list":
+		return m.usersList(ctx, rest)
+	case "mail outbox":
+		return m.mailOutbox(ctx, rest)
 	case "migrate status":
 		return m.migrateStatus(ctx, rest)
 	case "migrate up", "migrate down":

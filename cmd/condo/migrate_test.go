@@ -22,6 +22,10 @@ import (
 
 const v2 = migrationstest.Version
 
+// base is the embedded tenant set's latest version: where tenants are
+// provisioned, and where a down migration of the test step ends.
+var base = migrationstest.Base
+
 // provision creates tenants at the embedded schema in a data directory,
 // in-process, and closes everything again.
 func provision(t *testing.T, data string, n int) []string {
@@ -153,7 +157,7 @@ func TestMigrate_CLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &st) != nil {
 		t.Fatalf("status: %d %q %q", code, out, errOut)
 	}
-	if st.Latest != v2 || st.Tenants != 12 || len(st.Versions) != 1 || st.Versions[0].Version != 1 || len(st.Runs) != 0 {
+	if st.Latest != v2 || st.Tenants != 12 || len(st.Versions) != 1 || st.Versions[0].Version != base || len(st.Runs) != 0 {
 		t.Errorf("status = %+v", st)
 	}
 
@@ -163,7 +167,7 @@ func TestMigrate_CLI(t *testing.T) {
 		if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || !rep.DryRun || len(rep.Samples) != 3 || rep.Queued != 12 {
 			t.Fatalf("dry run: %d %q %q", code, out, errOut)
 		}
-		readFleet(t, data).allAt(t, 1)
+		readFleet(t, data).allAt(t, base)
 	})
 	t.Run("Up", func(t *testing.T) {
 		code, out, errOut := run(t, "", "migrate", "up", "--data", data, "--concurrency", "2", "--canary", "3", "--json")
@@ -184,14 +188,14 @@ func TestMigrate_CLI(t *testing.T) {
 		}
 	})
 	t.Run("Down", func(t *testing.T) {
-		code, out, errOut := run(t, "", "migrate", "down", "--to", "1", "--data", data)
-		if code != 0 || !strings.Contains(out, "migrate down to 1: succeeded") {
+		code, out, errOut := run(t, "", "migrate", "down", "--to", fmt.Sprint(base), "--data", data)
+		if code != 0 || !strings.Contains(out, fmt.Sprintf("migrate down to %d: succeeded", base)) {
 			t.Fatalf("down: %d %q %q", code, out, errOut)
 		}
 		s := readFleet(t, data)
-		s.allAt(t, 1)
-		if s.target == nil || *s.target != 1 {
-			t.Errorf("fleet target = %v, want 1", s.target)
+		s.allAt(t, base)
+		if s.target == nil || *s.target != base {
+			t.Errorf("fleet target = %v, want %d", s.target, base)
 		}
 	})
 	t.Run("Force", func(t *testing.T) {
@@ -269,7 +273,7 @@ func TestMigrate_Failures(t *testing.T) {
 	for _, id := range ids {
 		want := uint(v2)
 		if id == bad[0] || id == bad[1] {
-			want = 1
+			want = base
 			if s.tenant[id].Schema.Error == "" || s.tenant[id].Schema.Dirty {
 				t.Errorf("%s: catalog %+v, want the error recorded, not dirty", id, s.tenant[id].Schema)
 			}
@@ -280,7 +284,7 @@ func TestMigrate_Failures(t *testing.T) {
 	}
 	// The human report names the failures.
 	code, out, _ = run(t, "", "migrate", "up", "--data", data, "--canary", "0")
-	if code != 1 || !strings.Contains(out, bad[0]+" (version 1): ") || !strings.Contains(out, "UNIQUE") {
+	if code != 1 || !strings.Contains(out, fmt.Sprintf("%s (version %d): ", bad[0], base)) || !strings.Contains(out, "UNIQUE") {
 		t.Errorf("human report: %d %q", code, out)
 	}
 	code, out, _ = run(t, "", "migrate", "status", "--data", data)
@@ -357,7 +361,7 @@ func TestMigrate_BadInput(t *testing.T) {
 	})
 	// Nothing changed.
 	s := readFleet(t, data)
-	s.allAt(t, 1)
+	s.allAt(t, base)
 	if len(s.runs) != 0 || s.target != nil {
 		t.Errorf("bad input left runs %+v, target %v", s.runs, s.target)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -73,7 +74,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, PlatformSecret: []byte(secret)})
+	mailer, err := newMailer(cfg, cat, log)
+	if err != nil {
+		store.Close(context.Background())
+		return usagef("%v", err)
+	}
+	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
+		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -141,11 +148,21 @@ func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenan
 		if _, err := cat.CreateAdmin(ctx, email, password); err != nil {
 			return fmt.Errorf("create the platform admin: %w", err)
 		}
-		log.Info("created platform admin", "email", email)
 		if generated {
-			// Printed once, to the terminal, never to the log.
-			fmt.Fprintf(m.Stdout, "\n  Platform admin: %s\n  Password:       %s\n  (shown once; set CONDO_ADMIN_PASSWORD to choose it)\n\n", email, password)
+			// Printed once, to the terminal, never to the log; before
+			// anything else can fail, so it is never lost.
+			fmt.Fprintf(m.Stdout, "\n  Admin (platform and tenant default): %s\n  Password: %s\n  (shown once; set CONDO_ADMIN_PASSWORD to choose it)\n\n", email, password)
 		}
+		// The same person administers the default tenant, so a first run
+		// can sign in at default.<base-domain> as well as on the platform.
+		err := withIdentity(ctx, cat, store, "default", func(t *catalog.Tenant, st *auth.Store) error {
+			_, err := createUser(ctx, t, st, email, password, auth.RoleAdmin)
+			return err
+		})
+		if err != nil && condo.ErrorReason(err) != "user_exists" {
+			return fmt.Errorf("create the default tenant's admin (add one with condo users create default EMAIL --role admin): %w", err)
+		}
+		log.Info("created platform admin and default tenant admin", "email", email)
 	}
 	if _, err := cat.SetMetaOnce(ctx, "bootstrapped", time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return err

@@ -20,6 +20,10 @@ import (
 
 const v2 = migrationstest.Version
 
+// base is the embedded tenant set's latest version: where tenants start,
+// and where a down migration of the test step ends.
+var base = migrationstest.Base
+
 // fleetEnv is a data directory whose tenants were provisioned at the
 // embedded schema, and a store whose migration set has one more step.
 type fleetEnv struct {
@@ -162,24 +166,24 @@ func TestRunner_UpDown(t *testing.T) {
 	t.Run("Down", func(t *testing.T) {
 		// Some tenants are open in the pool now (verify acquired them all
 		// through a pool of 16): those migrate through the pool's writer.
-		rep := f.mustRun(t, fleet.Options{Direction: fleet.Down, Target: 1, Concurrency: 3, Canary: 2})
+		rep := f.mustRun(t, fleet.Options{Direction: fleet.Down, Target: base, Concurrency: 3, Canary: 2})
 		checkCounts(t, rep, catalog.RunSucceeded, fleetSize, 0, 0, 0)
 		// Opening a tenant does not migrate it back up: the fleet's
-		// target is 1 now.
-		verify(t, 1, false)
+		// target is base now.
+		verify(t, base, false)
 		st, err := f.runner.Status(ctx, 5)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st.Target == nil || *st.Target != 1 {
-			t.Errorf("fleet target = %v, want 1", st.Target)
+		if st.Target == nil || *st.Target != base {
+			t.Errorf("fleet target = %v, want %d", st.Target, base)
 		}
 		// A tenant created now starts at the fleet's version too.
 		if _, err := f.store.Create(ctx, catalog.NewTenant{ID: "newcomer"}); err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := f.diskVersion(t, "newcomer"); v != 1 {
-			t.Errorf("new tenant at version %d, want 1", v)
+		if v, _ := f.diskVersion(t, "newcomer"); v != base {
+			t.Errorf("new tenant at version %d, want %d", v, base)
 		}
 		f.ids = append(f.ids, "newcomer")
 	})
@@ -211,8 +215,8 @@ func TestRunner_FailureIsolation(t *testing.T) {
 	var failed []string
 	for _, fl := range rep.Failures {
 		failed = append(failed, fl.TenantID)
-		if fl.Dirty || fl.Version != 1 || !strings.Contains(fl.Error, "UNIQUE constraint failed") {
-			t.Errorf("failure %+v: want version 1, not dirty, a UNIQUE error", fl)
+		if fl.Dirty || fl.Version != base || !strings.Contains(fl.Error, "UNIQUE constraint failed") {
+			t.Errorf("failure %+v: want version %d, not dirty, a UNIQUE error", fl, base)
 		}
 	}
 	slices.Sort(failed)
@@ -227,7 +231,7 @@ func TestRunner_FailureIsolation(t *testing.T) {
 		}
 		want := uint(v2)
 		if slices.Contains(bad, id) {
-			want = 1
+			want = base
 			if ten.Schema.Error == "" {
 				t.Errorf("%s: no error recorded", id)
 			}
@@ -279,8 +283,8 @@ func TestRunner_Canary(t *testing.T) {
 		t.Errorf("error = %q, want it to blame the canary wave", rep.Error)
 	}
 	for i, id := range f.ids {
-		if v, _ := f.diskVersion(t, id); v != 1 {
-			t.Errorf("tenant %d at version %d, want 1: nothing past the canary may start", i, v)
+		if v, _ := f.diskVersion(t, id); v != base {
+			t.Errorf("tenant %d at version %d, want %d: nothing past the canary may start", i, v, base)
 		}
 	}
 }
@@ -336,7 +340,7 @@ func TestRunner_DirtyAndForce(t *testing.T) {
 	if err := f.store.Force(ctx, bad[0], v2); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Force(ctx, bad[1], 1); err != nil {
+	if err := f.store.Force(ctx, bad[1], base); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range bad[:2] {
@@ -389,15 +393,15 @@ func TestRunner_DryRun(t *testing.T) {
 	}
 	// Nothing changed: files, catalog, runs, target.
 	for _, id := range f.ids {
-		if v, _ := f.diskVersion(t, id); v != 1 {
-			t.Errorf("%s at version %d after a dry run", id, v)
+		if v, _ := f.diskVersion(t, id); v != base {
+			t.Errorf("%s at version %d after a dry run, want %d", id, v, base)
 		}
 	}
 	st, err := f.runner.Status(ctx, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Runs) != 0 || st.Target != nil || st.ProblemCount != 0 || st.Versions[0].Version != 1 {
+	if len(st.Runs) != 0 || st.Target != nil || st.ProblemCount != 0 || st.Versions[0].Version != base {
 		t.Errorf("status after a dry run = %+v", st)
 	}
 
@@ -435,7 +439,7 @@ func TestRunner_BadOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Runs) != 0 || st.Target != nil || st.Versions[0].Version != 1 {
+	if len(st.Runs) != 0 || st.Target != nil || st.Versions[0].Version != base {
 		t.Errorf("bad options changed something: %+v", st)
 	}
 }
@@ -454,7 +458,7 @@ func TestRunner_OneAtATime(t *testing.T) {
 	if err != nil || !rep.OK() {
 		t.Fatalf("Execute = %+v, %v", rep, err)
 	}
-	if _, err := f.runner.Start(ctx, fleet.Options{Direction: fleet.Down, Target: 1}); err != nil {
+	if _, err := f.runner.Start(ctx, fleet.Options{Direction: fleet.Down, Target: base}); err != nil {
 		t.Errorf("Start after the first finished: %v", err)
 	}
 }

@@ -23,6 +23,12 @@ import (
 // Version is the version of every test set's extra step.
 const Version = 101
 
+// Base is the embedded tenant set's latest version: the version tenants
+// are provisioned at, and the one every test set's extra step migrates
+// down to. Tests use it rather than a literal so that adding an embedded
+// tenant migration does not break them.
+var Base = migrations.Tenant().Latest()
+
 //go:embed sets
 var sets embed.FS
 

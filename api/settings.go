@@ -1,0 +1,138 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/catalog"
+)
+
+func (s *Server) settingsRoutes() {
+	s.tenantRoute(http.MethodGet, "/api/settings", s.getSettings, auth.SettingsRead)
+	s.tenantRoute(http.MethodPut, "/api/settings", s.putSettings, auth.SettingsUpdate)
+	s.tenantRoute(http.MethodGet, "/api/audit", s.listAudit, auth.AuditRead)
+}
+
+// tenantSettings is the body of GET and PUT /api/settings. auth holds the
+// identity rules, general is the tenant's own free-form configuration
+// (site name, locale, ...), branding is public (GET /api/tenant shows it).
+type tenantSettings struct {
+	Auth     json.RawMessage `json:"auth,omitempty"`
+	General  json.RawMessage `json:"general,omitempty"`
+	Branding json.RawMessage `json:"branding,omitempty"`
+}
+
+const generalKey = "general"
+
+func (s *Server) getSettings(c echo.Context) error {
+	out := tenantSettings{Branding: tenantOf(c).Branding, General: json.RawMessage("{}")}
+	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+		a, err := st.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		out.Auth, _ = json.Marshal(a)
+		g, err := st.Setting(ctx, generalKey)
+		if g != nil {
+			out.General = g
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// putSettings serves PUT /api/settings: the fields of auth given change,
+// general and branding present replace the stored ones, absent sections
+// stay. Everything is validated before anything is written.
+func (s *Server) putSettings(c echo.Context) error {
+	var in tenantSettings
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	for name, v := range map[string]json.RawMessage{"general": in.General, "branding": in.Branding} {
+		if v != nil && (len(v) == 0 || v[0] != '{' || len(v) > catalog.MaxBranding) {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "%s must be a JSON object of at most %d bytes", name, catalog.MaxBranding)
+		}
+	}
+	t := tenantOf(c)
+	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+		a, err := st.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		if in.Auth != nil {
+			dec := json.NewDecoder(bytes.NewReader(in.Auth))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&a); err != nil {
+				return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "invalid auth settings: %v", err)
+			}
+			if err := st.ValidateSettings(ctx, a); err != nil {
+				return err
+			}
+			// Whoever sets who may sign up, and as what, grants that role.
+			if err := s.grantableRole(c, ctx, st, a.DefaultRole); err != nil {
+				return err
+			}
+		}
+		if in.Branding != nil {
+			if _, err := s.catalog.UpdateTenant(ctx, t.ID, catalog.TenantUpdate{Branding: in.Branding}); err != nil {
+				return err
+			}
+		}
+		if in.Auth != nil {
+			if err := st.SaveSettings(ctx, a); err != nil {
+				return err
+			}
+		}
+		if in.General != nil {
+			return st.SetSetting(ctx, generalKey, in.General)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "settings.updated", "", in)
+	t, err = s.catalog.Tenant(c.Request().Context(), t.ID)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxTenant, t)
+	return s.getSettings(c)
+}
+
+// listAudit serves GET /api/audit?category=&action=&before=&limit=.
+func (s *Server) listAudit(c echo.Context) error {
+	limit, err := intParam(c, "limit", 50, 1, 1000)
+	if err != nil {
+		return err
+	}
+	before, err := intParam(c, "before", 0, 0, math.MaxInt)
+	if err != nil {
+		return err
+	}
+	f := auth.EventFilter{Category: c.QueryParam("category"), Action: c.QueryParam("action"), Before: int64(before), Limit: limit}
+	var events []auth.Event
+	err = s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+		events, err = st.Events(ctx, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	meta := map[string]any{}
+	if len(events) > 0 {
+		meta["next_before"] = events[len(events)-1].ID
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": events, "meta": meta})
+}

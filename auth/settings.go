@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/condohq/condo"
+)
+
+// Settings is a tenant's identity configuration, kept in its settings
+// table under the key "auth".
+type Settings struct {
+	AllowSignup    bool           `json:"allow_signup"`
+	DefaultRole    string         `json:"default_role"` // the role of self-registered users
+	PasswordPolicy PasswordPolicy `json:"password_policy"`
+}
+
+// DefaultSettings: sign-up off (an operator opts in), new users are viewers.
+var DefaultSettings = Settings{DefaultRole: RoleViewer, PasswordPolicy: DefaultPasswordPolicy}
+
+const settingsKey = "auth"
+
+// Settings returns the tenant's identity settings, defaults where unset.
+func (s *Store) Settings(ctx context.Context) (Settings, error) {
+	out := DefaultSettings
+	v, err := s.Setting(ctx, settingsKey)
+	if err != nil || v == nil {
+		return out, err
+	}
+	return out, json.Unmarshal(v, &out)
+}
+
+// SaveSettings validates and stores the identity settings. Self-registered
+// users never become admins, whatever default_role says.
+func (s *Store) SaveSettings(ctx context.Context, in Settings) error {
+	if err := s.ValidateSettings(ctx, in); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(in)
+	return s.SetSetting(ctx, settingsKey, b)
+}
+
+// ValidateSettings checks settings without storing them.
+func (s *Store) ValidateSettings(ctx context.Context, in Settings) error {
+	if err := in.PasswordPolicy.validate(); err != nil {
+		return err
+	}
+	r, err := s.Role(ctx, in.DefaultRole)
+	if err != nil {
+		return err
+	}
+	if r.Name == RoleAdmin || r.Permissions.Has(UsersUpdate) || r.Permissions.Has(SettingsUpdate) {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "default_role %q would let anyone who signs up manage the tenant", r.Name)
+	}
+	return nil
+}
+
+// Setting returns the raw JSON of one settings key, nil when unset.
+func (s *Store) Setting(ctx context.Context, key string) (json.RawMessage, error) {
+	var v string
+	err := s.DB.Read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return json.RawMessage(v), err
+}
+
+// SetSetting stores the raw JSON value of one settings key.
+func (s *Store) SetSetting(ctx context.Context, key string, value json.RawMessage) error {
+	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), ms(s.now()))
+	return err
+}

@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"math"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+	"golang.org/x/time/rate"
+)
+
+// Throttle counts attempts per key with a token bucket: burst attempts at
+// once, then one per interval. It remembers a bounded number of keys (the
+// least recently seen are forgotten first), so a flood of distinct keys
+// costs bounded memory. It is per process: behind several servers, each
+// enforces its own limits.
+type Throttle struct {
+	mu    sync.Mutex
+	keys  *simplelru.LRU[string, *rate.Limiter]
+	every rate.Limit
+	burst int
+}
+
+// NewThrottle allows burst attempts per key, refilled one per interval.
+func NewThrottle(burst int, interval time.Duration, maxKeys int) *Throttle {
+	keys, _ := simplelru.NewLRU[string, *rate.Limiter](maxKeys, nil)
+	return &Throttle{keys: keys, every: rate.Every(interval), burst: burst}
+}
+
+func (t *Throttle) limiter(key string) *rate.Limiter {
+	l, ok := t.keys.Get(key)
+	if !ok {
+		l = rate.NewLimiter(t.every, t.burst)
+		t.keys.Add(key, l)
+	}
+	return l
+}
+
+// Wait returns how long key must wait before its next attempt; zero when
+// it may go now. It spends nothing.
+func (t *Throttle) Wait(key string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l, ok := t.keys.Peek(key)
+	if !ok {
+		return 0
+	}
+	now := time.Now()
+	tokens := l.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration(math.Ceil((1 - tokens) / float64(t.every) * float64(time.Second)))
+}
+
+// Hit spends one attempt of key and reports whether that used its last one
+// (the moment a lockout starts).
+func (t *Throttle) Hit(key string) (exhausted bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.limiter(key)
+	now := time.Now()
+	l.AllowN(now, 1)
+	return l.TokensAt(now) < 1
+}
+
+// Reset forgets key (a successful login clears its failures).
+func (t *Throttle) Reset(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.keys.Remove(key)
+}
