@@ -30,6 +30,9 @@ type Error struct {
 	Code    string
 	Reason  string
 	Message string
+	// Fields names what is wrong with each bad input field, by path, when
+	// the input was checked field by field (validation_failed).
+	Fields map[string]string
 }
 
 // Error implements the error interface.
@@ -77,4 +80,13 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "internal error"
+}
+
+// ErrorFields returns the per-field problems of err, if it has any.
+func ErrorFields(err error) map[string]string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
 }

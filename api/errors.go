@@ -27,8 +27,9 @@ var statuses = map[string]int{
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+		Code    string            `json:"code"`
+		Message string            `json:"message"`
+		Fields  map[string]string `json:"fields,omitempty"`
 	} `json:"error"`
 }
 
@@ -41,6 +42,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, code, msg := http.StatusInternalServerError, condo.EINTERNAL, "internal error"
+	var fields map[string]string
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &he):
@@ -59,6 +61,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case condo.ErrorCode(err) != condo.EINTERNAL:
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)
+		fields = condo.ErrorFields(err)
 	default:
 		logger(c).Error("request failed", "err", err)
 	}
@@ -66,7 +69,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		c.Response().Header().Set("Retry-After", "1")
 	}
 	var body ErrorBody
-	body.Error.Code, body.Error.Message = code, msg
+	body.Error.Code, body.Error.Message, body.Error.Fields = code, msg, fields
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(status)
 	} else {

@@ -65,7 +65,17 @@ func newIdentity(t testing.TB, cfg api.Config) *idEnv {
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.log, nil))
 	e.api = api.New(env.Catalog, env.Store, cfg)
 	e.srv = httptest.NewServer(e.api)
-	t.Cleanup(e.srv.Close)
+	t.Cleanup(func() {
+		e.srv.Close()
+		e.api.Close(context.Background())
+		if t.Failed() { // show the server's internal errors
+			for _, line := range strings.Split(e.log.String(), "\n") {
+				if strings.Contains(line, `"level":"ERROR"`) {
+					t.Log(line)
+				}
+			}
+		}
+	})
 	return e
 }
 

@@ -178,11 +178,23 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 	must(e.call(t, "tenant-b", "PUT", "/api/settings", admin, `{"general": {"note": "bravo-settings-marker"}}`), 200)
 	me := must(e.call(t, "tenant-b", "GET", "/auth/me", admin, ""), 200)
 	adminID := me["user"].(map[string]any)["id"].(string)
+	media := must(e.uploadMedia(t, "tenant-b", admin, field("alt", "bravo-media-alt"), filePart("bravo-media.png", pngBytes(t, 1, 1))), 201)
+	t.Cleanup(func() { // B's media, row and file, outlived the walk
+		got := must(e.call(t, "tenant-b", "GET", "/api/media/"+media["id"].(string), e.adminToken(t, "tenant-b"), ""), 200)
+		if got["alt"] != media["alt"] || got["updated_at"] != media["updated_at"] {
+			t.Errorf("B's media changed: %v", got)
+		}
+		if res, _ := e.fetch(t, "tenant-b", "GET", media["url"].(string)); res.StatusCode != http.StatusOK {
+			t.Errorf("B's media file: %d", res.StatusCode)
+		}
+	})
 	return &bravo{
 		adminID: adminID,
-		ids:     []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com"},
+		ids: []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com",
+			media["id"].(string), "bravo-media.png"},
 		secrets: []string{"Secret Bravo", "bravo-branding-marker", "bravo.example.com", "bravo-editor@bravo.example", editorID, adminID,
-			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker"},
+			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker",
+			media["id"].(string), "bravo-media-alt", "bravo-media.png", media["sha256"].(string)},
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/mail"
 	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
@@ -43,6 +44,11 @@ type Config struct {
 	// IPLoginBurst is how many logins one client IP may try at once
 	// (0: IPBurst); tests that log in often raise it.
 	IPLoginBurst int
+	// ContentCache is how many anonymous content answers are kept across
+	// tenants (0: DefaultContentCache; negative: none).
+	ContentCache int
+	// ScheduleEvery is how often scheduled publishing runs (0: a second).
+	ScheduleEvery time.Duration
 }
 
 // Server serves every tenant's HTTP API.
@@ -58,6 +64,10 @@ type Server struct {
 	ipThrottle    *auth.Throttle // login attempts per client IP
 	eventThrottle *auth.Throttle // invalid-token events recorded per client IP
 	runs          *migrationRuns // the server's fleet migration runs
+	cache         *contentCache  // anonymous content answers, per tenant
+
+	stopScheduler context.CancelFunc // ends the scheduled-publishing loop
+	schedulerDone chan struct{}
 }
 
 // New builds the server and its routes. It does no I/O.
@@ -80,7 +90,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		loginThrottle: auth.NewThrottle(LoginBurst, LoginEvery, 100_000),
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
 		eventThrottle: auth.NewThrottle(1, time.Minute, 100_000),
-		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger}}
+		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
+		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
+		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog, securityHeaders)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -90,9 +102,29 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimit(cfg.BodyLimit))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
+		Skipper: isUpload})) // an upload has its plan's limit instead (see mediaRoutes)
 	s.routes()
+
+	// Scheduled publishing runs for the server's life; Close ends it.
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopScheduler = cancel
+	sched := &cms.Scheduler{Catalog: cat, Store: store, Interval: cfg.ScheduleEvery, Logger: cfg.Logger, Changed: s.cache.invalidate}
+	go func() {
+		defer close(s.schedulerDone)
+		sched.Run(ctx)
+	}()
 	return s
+}
+
+func contentCacheSize(n int) int {
+	switch {
+	case n < 0:
+		return 0
+	case n == 0:
+		return DefaultContentCache
+	}
+	return n
 }
 
 func (s *Server) routes() {
@@ -108,6 +140,9 @@ func (s *Server) routes() {
 	s.tokenRoutes()
 	s.invitationRoutes()
 	s.settingsRoutes()
+	s.mediaRoutes()
+	s.contentRoutes()
+	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 
 	s.platformRoutes(e)
 }
@@ -115,7 +150,15 @@ func (s *Server) routes() {
 // Close stops what the server runs in the background (a fleet migration
 // run: its in-flight tenants roll back) and waits for it until ctx ends.
 // Call it after the HTTP server's Shutdown and before closing the store.
-func (s *Server) Close(ctx context.Context) error { return s.runs.close(ctx) }
+func (s *Server) Close(ctx context.Context) error {
+	s.stopScheduler()
+	select {
+	case <-s.schedulerDone:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.runs.close(ctx)
+}
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }

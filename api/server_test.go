@@ -72,7 +72,10 @@ func newAPIServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*ten
 	env := tenantstoretest.MustOpen(tb, cc, sc)
 	a := api.New(env.Catalog, env.Store, api.Config{})
 	srv := httptest.NewServer(a)
-	tb.Cleanup(srv.Close)
+	tb.Cleanup(func() {
+		srv.Close()
+		a.Close(context.Background())
+	})
 	return env, srv, a
 }
 

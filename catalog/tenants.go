@@ -68,12 +68,13 @@ type NewTenant struct {
 // to the platform.
 var ReservedIDs = []string{"platform", "www"}
 
-// Plans and their limits. A tenant's limits start from its plan's and can
-// be changed one by one.
-var Plans = map[string]struct{ StorageQuota, UserLimit int64 }{
-	"free":       {1 << 30, 10},
-	"pro":        {10 << 30, 100},
-	"enterprise": {100 << 30, 10000},
+// Plans and their limits. A tenant's storage quota and user limit start
+// from its plan's and can be changed one by one; MaxUpload, the largest
+// single media file, is the plan's alone.
+var Plans = map[string]struct{ StorageQuota, UserLimit, MaxUpload int64 }{
+	"free":       {1 << 30, 10, 10 << 20},
+	"pro":        {10 << 30, 100, 100 << 20},
+	"enterprise": {100 << 30, 10000, 1 << 30},
 }
 
 // CreateTenant records a new tenant and its domains. provision runs inside

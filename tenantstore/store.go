@@ -115,6 +115,10 @@ func (s *Store) Path(id string) (string, error) {
 
 func (s *Store) dir(id string) string { return filepath.Join(s.cfg.DataDir, "tenants", id) }
 
+// MediaDir returns the media folder of a tenant, <data>/tenants/<id>/media,
+// which may not exist yet. The id must be valid: one the catalog resolved.
+func (s *Store) MediaDir(id string) string { return filepath.Join(s.dir(id), "media") }
+
 // PoolSize returns the pool's bound.
 func (s *Store) PoolSize() int { return s.cfg.PoolSize }
 

@@ -1,0 +1,600 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/cms"
+)
+
+// contentRoutes registers collections, content, versions, workflow, the
+// trash and search. Reads of published items in public collections are
+// open to anyone; everything else checks its permission in the handler,
+// since what a read needs depends on what is read.
+func (s *Server) contentRoutes() {
+	s.tenantRoute(http.MethodGet, "/api/collections", s.listCollections, anyone)
+	s.tenantRoute(http.MethodPost, "/api/collections", s.createCollection, auth.CollectionsCreate)
+	s.tenantRoute(http.MethodGet, "/api/collections/:name", s.getCollection, anyone)
+	s.tenantRoute(http.MethodPut, "/api/collections/:name", s.updateCollection, auth.CollectionsUpdate)
+	s.tenantRoute(http.MethodDelete, "/api/collections/:name", s.deleteCollection, auth.CollectionsDelete)
+	s.tenantRoute(http.MethodGet, "/api/collections/:name/content", s.listContent, anyone)
+	s.tenantRoute(http.MethodPost, "/api/collections/:name/content", s.createContent, auth.ContentCreate)
+	s.tenantRoute(http.MethodGet, "/api/content/:id", s.getContent, anyone)
+	s.tenantRoute(http.MethodPut, "/api/content/:id", s.replaceContent, auth.ContentUpdate)
+	s.tenantRoute(http.MethodPatch, "/api/content/:id", s.patchContent, auth.ContentUpdate)
+	s.tenantRoute(http.MethodDelete, "/api/content/:id", s.deleteContent, auth.ContentDelete)
+	s.tenantRoute(http.MethodPost, "/api/content/:id/transition", s.transitionContent, signedIn)
+	s.tenantRoute(http.MethodGet, "/api/content/:id/history", s.contentHistory, auth.ContentReadDrafts)
+	s.tenantRoute(http.MethodGet, "/api/content/:id/versions", s.listVersions, auth.ContentReadDrafts)
+	s.tenantRoute(http.MethodGet, "/api/content/:id/versions/:n", s.getVersion, auth.ContentReadDrafts)
+	s.tenantRoute(http.MethodGet, "/api/content/:id/diff", s.diffVersions, auth.ContentReadDrafts)
+	s.tenantRoute(http.MethodPost, "/api/content/:id/versions/:n/restore", s.restoreVersion, auth.ContentUpdate)
+	s.tenantRoute(http.MethodGet, "/api/trash", s.listTrash, auth.ContentDelete)
+	s.tenantRoute(http.MethodPost, "/api/trash/:id/restore", s.restoreTrash, auth.ContentDelete)
+	s.tenantRoute(http.MethodDelete, "/api/trash/:id", s.purgeTrash, auth.ContentDelete)
+	s.tenantRoute(http.MethodGet, "/api/search", s.search, anyone)
+}
+
+// withContent runs fn with the content store of the request's tenant.
+func (s *Server) withContent(c echo.Context, fn func(ctx context.Context, st *cms.Store) error) error {
+	t := tenantOf(c)
+	return s.withTenantDB(c, func(ctx context.Context, h tenantHandle) error {
+		return fn(ctx, cms.New(t.ID, h.DB, s.store.MediaDir(t.ID)))
+	})
+}
+
+// can reports whether the request's principal holds perm.
+func can(c echo.Context, perm string) bool {
+	p := principalOf(c)
+	return p != nil && p.Perms.Has(perm)
+}
+
+// need refuses the request unless its principal holds perm: 401 for an
+// anonymous one, 403 (recorded) for one without it.
+func (s *Server) need(c echo.Context, perm string) error {
+	return s.require(perm)(func(echo.Context) error { return nil })(c)
+}
+
+// mayEdit refuses authors (own_content_only roles) another user's item.
+func mayEdit(c echo.Context, it *cms.Item) error {
+	p := principalOf(c)
+	if p.Role.OwnOnly && it.AuthorID != p.UserID {
+		return condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "your role edits only the content you created")
+	}
+	return nil
+}
+
+// changed records that the request changed the tenant's content: cached
+// answers go, and the scheduler learns the tenant's next due time.
+func (s *Server) changed(c echo.Context, ctx context.Context, st *cms.Store) {
+	s.cache.invalidate(st.TenantID)
+	next, err := st.NextDue(ctx, cms.TrashRetention)
+	if err == nil {
+		err = s.catalog.SetContentDue(context.WithoutCancel(ctx), st.TenantID, next)
+	}
+	if err != nil {
+		logger(c).Error("record next scheduled content work", "err", err)
+	}
+}
+
+func (s *Server) listCollections(c echo.Context) error {
+	all := can(c, auth.CollectionsRead)
+	var out []*cms.Collection
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		cols, err := st.Collections(ctx)
+		for _, col := range cols {
+			if all || col.Public {
+				out = append(out, col)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = []*cms.Collection{}
+	}
+	return sendTagged(c, http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) createCollection(c echo.Context) error {
+	var in cms.NewCollection
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	var col *cms.Collection
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		col, err = st.CreateCollection(ctx, in)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidate(tenantOf(c).ID)
+	s.audit(c, auth.CategoryAudit, "collection.created", col.Name, nil)
+	return c.JSON(http.StatusCreated, map[string]any{"data": col})
+}
+
+// collection reads the named collection, refusing a private one to a
+// principal without collections.read (as not found, so names do not leak).
+func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, name string) (*cms.Collection, error) {
+	col, err := st.Collection(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if !col.Public && !can(c, auth.CollectionsRead) && !can(c, auth.ContentRead) {
+		if principalOf(c) == nil {
+			return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", name)
+		}
+		return nil, s.need(c, auth.ContentRead)
+	}
+	return col, nil
+}
+
+func (s *Server) getCollection(c echo.Context) error {
+	var col *cms.Collection
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		col, err = s.collection(c, ctx, st, c.Param("name"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return sendTagged(c, http.StatusOK, map[string]any{"data": col})
+}
+
+func (s *Server) updateCollection(c echo.Context) error {
+	var in cms.CollectionUpdate
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	var col *cms.Collection
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		col, err = st.UpdateCollection(ctx, c.Param("name"), in)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidate(tenantOf(c).ID)
+	s.audit(c, auth.CategoryAudit, "collection.updated", col.Name, nil)
+	return c.JSON(http.StatusOK, map[string]any{"data": col})
+}
+
+func (s *Server) deleteCollection(c echo.Context) error {
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		return st.DeleteCollection(ctx, c.Param("name"))
+	})
+	if err != nil {
+		return err
+	}
+	s.cache.invalidate(tenantOf(c).ID)
+	s.audit(c, auth.CategoryAudit, "collection.deleted", c.Param("name"), nil)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// readScope is what the request may read: published items only, unless
+// its principal may read drafts; with a status filter checked against it.
+func readScope(c echo.Context) (publishedOnly bool, err error) {
+	drafts := can(c, auth.ContentReadDrafts)
+	if st := c.QueryParam("status"); st != "" && st != cms.StatusPublished && !drafts {
+		return true, condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "reading %s content needs content.read_drafts", st)
+	}
+	return !drafts, nil
+}
+
+func (s *Server) listContent(c echo.Context) error {
+	t := tenantOf(c)
+	anonymous := principalOf(c) == nil
+	if anonymous {
+		if ok, err := s.cache.serve(c, t.ID); ok || err != nil {
+			return err
+		}
+	}
+	gen := s.cache.gen(t.ID).Load()
+	publishedOnly, err := readScope(c)
+	if err != nil {
+		return err
+	}
+	var page *cms.Page
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		col, err := s.collection(c, ctx, st, c.Param("name"))
+		if err != nil {
+			return err
+		}
+		q, err := cms.ParseListQuery(c.QueryParams(), col.Schema)
+		if err != nil {
+			return err
+		}
+		page, err = st.List(ctx, q, cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	meta := map[string]any{"total": page.Total, "limit": page.Limit, "offset": page.Offset}
+	if page.NextCursor != "" {
+		meta["next_cursor"] = page.NextCursor
+	}
+	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": page.Items, "meta": meta})
+}
+
+// itemInput decodes an item body, refusing a status the principal may not
+// create with.
+func (s *Server) itemInput(c echo.Context) (cms.ItemInput, error) {
+	var in cms.ItemInput
+	if err := decodeStrict(c, &in); err != nil {
+		return in, err
+	}
+	return in, nil
+}
+
+func (s *Server) createContent(c echo.Context) error {
+	in, err := s.itemInput(c)
+	if err != nil {
+		return err
+	}
+	if in.Status != "" && in.Status != cms.StatusDraft {
+		perm, err := cms.TransitionPermission(cms.StatusDraft, in.Status)
+		if err != nil {
+			return err
+		}
+		if err := s.need(c, perm); err != nil {
+			return err
+		}
+	}
+	var it *cms.Item
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		col, err := st.Collection(ctx, c.Param("name"))
+		if err != nil {
+			return err
+		}
+		if it, err = st.CreateItem(ctx, col, in, principalOf(c).UserID); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/content/"+it.ID)
+	return c.JSON(http.StatusCreated, map[string]any{"data": it})
+}
+
+// getContent serves GET /api/content/:id (an id, or a slug with optional
+// ?collection=): anyone may read a published item of a public collection;
+// anything else needs content.read, and drafts content.read_drafts.
+func (s *Server) getContent(c echo.Context) error {
+	t := tenantOf(c)
+	anonymous := principalOf(c) == nil
+	if anonymous {
+		if ok, err := s.cache.serve(c, t.ID); ok || err != nil {
+			return err
+		}
+	}
+	gen := s.cache.gen(t.ID).Load()
+	var it *cms.Item
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		var public bool
+		var err error
+		it, public, err = st.Item(ctx, c.Param("id"), c.QueryParam("collection"))
+		if err != nil {
+			return err
+		}
+		switch {
+		case it.Status != cms.StatusPublished && !can(c, auth.ContentReadDrafts),
+			!public && !can(c, auth.ContentRead):
+			if anonymous {
+				return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", c.Param("id"))
+			}
+			return s.need(c, auth.ContentReadDrafts)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": it})
+}
+
+// editable loads a live item for a write, checking own-only roles.
+func editable(c echo.Context, ctx context.Context, st *cms.Store) (*cms.Item, *cms.Collection, error) {
+	it, _, err := st.Item(ctx, c.Param("id"), c.QueryParam("collection"))
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := mayEdit(c, it); err != nil {
+		return nil, nil, err
+	}
+	col, err := st.Collection(ctx, it.Collection)
+	return it, col, err
+}
+
+func (s *Server) replaceContent(c echo.Context) error {
+	in, err := s.itemInput(c)
+	if err != nil {
+		return err
+	}
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
+		return st.UpdateItem(ctx, col, cur.ID, in, principalOf(c).UserID)
+	})
+}
+
+// patchContent serves PATCH /api/content/:id: the fields given replace the
+// item's; data is merged key by key (null removes a key).
+func (s *Server) patchContent(c echo.Context) error {
+	var in struct {
+		Title       *string        `json:"title"`
+		Slug        *string        `json:"slug"`
+		Status      *string        `json:"status"`
+		Data        map[string]any `json:"data"`
+		PublishAt   **time.Time    `json:"publish_at"`
+		UnpublishAt **time.Time    `json:"unpublish_at"`
+	}
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
+		next, err := cms.Merge(cur, in.Title, in.Slug, in.Status, in.Data)
+		if err != nil {
+			return nil, err
+		}
+		if in.PublishAt != nil {
+			next.PublishAt = *in.PublishAt
+		}
+		if in.UnpublishAt != nil {
+			next.UnpublishAt = *in.UnpublishAt
+		}
+		return st.UpdateItem(ctx, col, cur.ID, next, principalOf(c).UserID)
+	})
+}
+
+// writeContent runs an update of the addressed item and answers with it.
+func (s *Server) writeContent(c echo.Context, update func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error)) error {
+	var it *cms.Item
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		cur, col, err := editable(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		if it, err = update(ctx, st, cur, col); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "content.updated", it.ID, map[string]any{"version": it.Version})
+	return c.JSON(http.StatusOK, map[string]any{"data": it})
+}
+
+// deleteContent moves an item to the trash.
+func (s *Server) deleteContent(c echo.Context) error {
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		cur, _, err := editable(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		if _, err := st.TrashItem(ctx, cur.ID); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "content.trashed", c.Param("id"), nil)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// transitionContent serves POST /api/content/:id/transition: {to, comment}.
+// The permission depends on the move (cms.TransitionPermission).
+func (s *Server) transitionContent(c echo.Context) error {
+	var in struct {
+		To      string `json:"to"`
+		Comment string `json:"comment"`
+	}
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	if err := required("to", in.To); err != nil {
+		return err
+	}
+	var ch *cms.Change
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		cur, _, err := editable(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		perm, err := cms.TransitionPermission(cur.Status, in.To)
+		if err != nil {
+			return err
+		}
+		if err := s.need(c, perm); err != nil {
+			return err
+		}
+		if ch, err = st.Transition(ctx, cur.ID, in.To, in.Comment, principalOf(c).UserID); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "content.transition", ch.Item.ID, map[string]any{"from": ch.FromStatus, "to": in.To})
+	return c.JSON(http.StatusOK, map[string]any{"data": ch.Item})
+}
+
+func (s *Server) contentHistory(c echo.Context) error {
+	var out []cms.HistoryEntry
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		it, _, err := st.Item(ctx, c.Param("id"), "")
+		if err != nil {
+			return err
+		}
+		out, err = st.History(ctx, it.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+func (s *Server) listVersions(c echo.Context) error {
+	var out []cms.Version
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		out, err = st.Versions(ctx, c.Param("id"))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+func versionParam(c echo.Context, name string) (int, error) {
+	n, err := strconv.Atoi(c.Param(name))
+	if name != "n" {
+		n, err = strconv.Atoi(c.QueryParam(name))
+	}
+	if err != nil || n < 1 {
+		return 0, condo.ReasonErrorf(condo.EINVALID, "invalid_version", "%s must be a version number (1, 2, ...)", name)
+	}
+	return n, nil
+}
+
+func (s *Server) getVersion(c echo.Context) error {
+	n, err := versionParam(c, "n")
+	if err != nil {
+		return err
+	}
+	var v *cms.Version
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		v, err = st.Version(ctx, c.Param("id"), n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": v})
+}
+
+// diffVersions serves GET /api/content/:id/diff?from=A&to=B.
+func (s *Server) diffVersions(c echo.Context) error {
+	from, err := versionParam(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := versionParam(c, "to")
+	if err != nil {
+		return err
+	}
+	var out []cms.FieldChange
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		out, err = st.Diff(ctx, c.Param("id"), from, to)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]int{"from": from, "to": to}})
+}
+
+// restoreVersion serves POST /api/content/:id/versions/:n/restore: version
+// n's content becomes current again, as a new version.
+func (s *Server) restoreVersion(c echo.Context) error {
+	n, err := versionParam(c, "n")
+	if err != nil {
+		return err
+	}
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
+		return st.RestoreVersion(ctx, col, cur.ID, n, principalOf(c).UserID)
+	})
+}
+
+func (s *Server) listTrash(c echo.Context) error {
+	limit, err := intParam(c, "limit", 50, 1, 1000)
+	if err != nil {
+		return err
+	}
+	var out []*cms.Item
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		var col *cms.Collection
+		if name := c.QueryParam("collection"); name != "" {
+			if col, err = st.Collection(ctx, name); err != nil {
+				return err
+			}
+		}
+		out, err = st.Trash(ctx, col, limit)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]any{"retention_days": int(cms.TrashRetention.Hours() / 24)}})
+}
+
+func (s *Server) restoreTrash(c echo.Context) error {
+	var it *cms.Item
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		if it, err = st.RestoreItem(ctx, c.Param("id")); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "content.restored", it.ID, nil)
+	return c.JSON(http.StatusOK, map[string]any{"data": it})
+}
+
+func (s *Server) purgeTrash(c echo.Context) error {
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		if err := st.PurgeItem(ctx, c.Param("id")); err != nil {
+			return err
+		}
+		s.changed(c, ctx, st)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.audit(c, auth.CategoryAudit, "content.purged", c.Param("id"), nil)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// search serves GET /api/search?q=&collection=&limit=: anonymous searches
+// see published items of public collections; content.read adds the
+// private collections, content.read_drafts every status.
+func (s *Server) search(c echo.Context) error {
+	limit, err := intParam(c, "limit", 20, 1, 100)
+	if err != nil {
+		return err
+	}
+	opt := cms.SearchOptions{Collection: c.QueryParam("collection"), Limit: limit,
+		PublishedOnly: !can(c, auth.ContentReadDrafts), PublicOnly: !can(c, auth.ContentRead)}
+	var hits []cms.Hit
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		hits, err = st.Search(ctx, c.QueryParam("q"), opt)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return sendTagged(c, http.StatusOK, map[string]any{"data": hits, "meta": map[string]any{"count": len(hits), "q": c.QueryParam("q")}})
+}

@@ -1,0 +1,446 @@
+package cms
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+// ItemInput is an item as written: POST creates one, PUT replaces the
+// editable part of one. Status on create defaults to draft.
+type ItemInput struct {
+	Title       string         `json:"title"`
+	Slug        string         `json:"slug"`
+	Status      string         `json:"status"`
+	Data        map[string]any `json:"data"`
+	PublishAt   *time.Time     `json:"publish_at"`
+	UnpublishAt *time.Time     `json:"unpublish_at"`
+}
+
+// Change is the effect of a write: the item as it now is and, when the
+// status moved, from what.
+type Change struct {
+	Item       *Item
+	FromStatus string
+}
+
+// CreateItem validates in against the collection's schema and stores it
+// as version 1 in one transaction (triggers index it for search).
+func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, actor string) (*Item, error) {
+	if in.Status == "" {
+		in.Status = StatusDraft
+	}
+	if err := checkStatus(in.Status); err != nil {
+		return nil, err
+	}
+	now := s.now()
+	it := &Item{ID: condo.NewID(), Collection: col.Name, Status: in.Status, Version: 1, AuthorID: actor,
+		PublishAt: in.PublishAt, UnpublishAt: in.UnpublishAt, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+	if in.Status == StatusPublished {
+		it.PublishedAt = &it.CreatedAt
+	}
+	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+		if err := s.prepare(ctx, tx, col, it, in, ""); err != nil {
+			return err
+		}
+		_, err := s.DB.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id,
+			created_at, updated_at, publish_at, unpublish_at, version, updated_by, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
+			it.ID, col.ID, it.Slug, it.Title, string(it.Data), it.Status, msPtr(it.PublishedAt), nullable(actor),
+			ms(now), ms(now), msPtr(it.PublishAt), msPtr(it.UnpublishAt), nullable(actor), searchText(it.Data))
+		if err != nil {
+			return err
+		}
+		return s.writeVersion(ctx, tx, it, actor, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// UpdateItem replaces an item's title, slug, data and schedule (status
+// moves through Transition) and records the result as a new version.
+// Status in in, when set and different, is refused: callers turn it into
+// a transition first.
+func (s *Store) UpdateItem(ctx context.Context, col *Collection, id string, in ItemInput, actor string) (*Item, error) {
+	var it *Item
+	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+		cur, err := s.liveItem(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if cur.Collection != col.Name {
+			return itemNotFound(id)
+		}
+		if in.Status != "" && in.Status != cur.Status {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "change the status with POST /api/content/%s/transition", id)
+		}
+		it = cur
+		it.PublishAt, it.UnpublishAt = in.PublishAt, in.UnpublishAt
+		if err := s.prepare(ctx, tx, col, it, in, id); err != nil {
+			return err
+		}
+		now := s.now()
+		it.Version++
+		it.UpdatedAt = fromMS(ms(now))
+		if _, err := s.DB.ExecTx(ctx, tx, `UPDATE content SET slug = ?, title = ?, data = ?, publish_at = ?, unpublish_at = ?,
+			version = ?, updated_by = ?, updated_at = ?, search_text = ? WHERE id = ?`, it.Slug, it.Title, string(it.Data), msPtr(it.PublishAt),
+			msPtr(it.UnpublishAt), it.Version, nullable(actor), ms(now), searchText(it.Data), id); err != nil {
+			return err
+		}
+		return s.writeVersion(ctx, tx, it, actor, now)
+	})
+	return it, err
+}
+
+// prepare fills it's title, slug and data from in: data validated against
+// the schema (with the title as its "title" field where the schema has
+// one), unique fields and the slug checked against the collection's other
+// items. self is the item's own id on update.
+func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, in ItemInput, self string) error {
+	if in.Data == nil {
+		in.Data = map[string]any{}
+	}
+	title := in.Title
+	if f, ok := col.Schema.Lookup("title"); ok && f.Type != "object" {
+		if title == "" {
+			title, _ = in.Data["title"].(string)
+		} else if _, set := in.Data["title"]; !set {
+			in.Data["title"] = title
+		}
+	}
+	bad := FieldErrors{}
+	if len(title) > 500 || !utf8.ValidString(title) {
+		bad["title"] = "at most 500 characters of valid UTF-8"
+	}
+	if in.PublishAt != nil && in.UnpublishAt != nil && !in.UnpublishAt.After(*in.PublishAt) {
+		bad["unpublish_at"] = "must be after publish_at"
+	}
+	data, errs, err := col.Schema.Validate(ctx, in.Data, txResolver{db: s.DB, tx: tx})
+	if err != nil {
+		return err
+	}
+	for k, v := range errs {
+		bad[k] = v
+	}
+	if len(bad) == 0 {
+		for _, f := range col.Schema.UniqueFields() {
+			v, ok := data[f.Name]
+			if !ok || v == nil {
+				continue
+			}
+			var taken int
+			err := s.DB.QueryRowTx(ctx, tx, `SELECT count(*) FROM content WHERE collection_id = ? AND id <> ? AND deleted_at IS NULL
+				AND json_extract(data, '$.'||?) = json_extract(?, '$')`, col.ID, self, f.Name, rawJSON(v)).Scan(&taken)
+			if err != nil {
+				return err
+			}
+			if taken > 0 {
+				bad[f.Name] = "must be unique in the collection: another item has this value"
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return validationFailed(bad)
+	}
+	it.Title, it.Data = title, json.RawMessage(rawJSON(data))
+	return s.pickSlug(ctx, tx, col, it, in.Slug, self)
+}
+
+// pickSlug sets it.Slug: the one given (refused when taken), else one made
+// from the title, numbered until free.
+func (s *Store) pickSlug(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, given, self string) error {
+	taken := func(slug string) (bool, error) {
+		var n int
+		err := s.DB.QueryRowTx(ctx, tx, "SELECT count(*) FROM content WHERE collection_id = ? AND slug = ? AND id <> ?", col.ID, slug, self).Scan(&n)
+		return n > 0, err
+	}
+	if given != "" {
+		if !validSlug(given) {
+			return validationFailed(FieldErrors{"slug": "lower-case letters, digits and single dashes, at most 200 characters"})
+		}
+		t, err := taken(given)
+		if err != nil {
+			return err
+		}
+		if t {
+			return &condo.Error{Code: condo.ECONFLICT, Reason: "slug_taken", Fields: map[string]string{"slug": "already used in this collection"},
+				Message: fmt.Sprintf("the slug %q is already used in collection %s (the trash included)", given, col.Name)}
+		}
+		it.Slug = given
+		return nil
+	}
+	if self != "" && it.Slug != "" {
+		return nil // an update keeps its slug unless given a new one
+	}
+	base := Slugify(it.Title)
+	if base == "" {
+		base = strings.ToLower(it.ID[len(it.ID)-12:])
+	}
+	for i := 1; ; i++ {
+		slug := base
+		if i > 1 {
+			slug = fmt.Sprintf("%s-%d", base, i)
+		}
+		t, err := taken(slug)
+		if err != nil {
+			return err
+		}
+		if !t {
+			it.Slug = slug
+			return nil
+		}
+		if i > 1000 {
+			return condo.ReasonErrorf(condo.ECONFLICT, "slug_taken", "no free slug for %q: give one", clip(it.Title))
+		}
+	}
+}
+
+// Slugify makes a URL slug of a title: accents dropped, lower-case ASCII
+// letters and digits, single dashes between words, at most 100 bytes.
+func Slugify(title string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range norm.NFKD.String(title) {
+		switch {
+		case unicode.Is(unicode.Mn, r): // a combining accent
+		case r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			dash = true
+		}
+		if b.Len() >= 100 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func validSlug(s string) bool {
+	if len(s) == 0 || len(s) > 200 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Item returns a live item by id, or by slug (with collection, or unique
+// across collections).
+func (s *Store) Item(ctx context.Context, ref, collection string) (*Item, bool, error) {
+	var public bool
+	const withPublic = "SELECT " + itemColumns + ", col.is_public FROM content c JOIN collections col ON col.id = c.collection_id"
+	it, err := scanItem(s.DB.QueryRow(ctx, withPublic+" WHERE c.id = ? AND c.deleted_at IS NULL", ref), &public)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return it, public, err
+	}
+	q, args := withPublic+" WHERE c.slug = ? AND c.deleted_at IS NULL", []any{ref}
+	if collection != "" {
+		q, args = q+" AND col.name = ?", append(args, collection)
+	}
+	rows, err := s.DB.Read.QueryContext(ctx, q+" LIMIT 2", args...)
+	if err != nil {
+		return nil, false, err
+	}
+	defer rows.Close()
+	var found []*Item
+	for rows.Next() {
+		if it, err = scanItem(rows, &public); err != nil {
+			return nil, false, err
+		}
+		found = append(found, it)
+	}
+	switch {
+	case rows.Err() != nil:
+		return nil, false, rows.Err()
+	case len(found) == 0:
+		return nil, false, itemNotFound(ref)
+	case len(found) > 1:
+		return nil, false, condo.ReasonErrorf(condo.ECONFLICT, "ambiguous_slug", "several collections have an item %q: add ?collection=NAME", clip(ref))
+	}
+	return found[0], public, nil
+}
+
+// liveItem reads an item not in the trash inside a transaction.
+func (s *Store) liveItem(ctx context.Context, tx *sql.Tx, id string) (*Item, error) {
+	it, err := scanItem(s.DB.QueryRowTx(ctx, tx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NULL", id))
+	return it, notFoundIf(err, id)
+}
+
+// TrashRetention is how long a deleted item stays restorable.
+const TrashRetention = 30 * 24 * time.Hour
+
+// TrashItem moves an item to the trash: it leaves lists, reads and search,
+// and can be restored until it is purged.
+func (s *Store) TrashItem(ctx context.Context, id string) (*Item, error) {
+	var it *Item
+	err := s.DB.Transact(ctx, func(tx *sql.Tx) (err error) {
+		if it, err = s.liveItem(ctx, tx, id); err != nil {
+			return err
+		}
+		now := s.now()
+		it.DeletedAt = &now
+		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", ms(now), id)
+		return err
+	})
+	return it, err
+}
+
+// Trash lists a collection's trashed items (all collections when col is
+// nil), most recently deleted first.
+func (s *Store) Trash(ctx context.Context, col *Collection, limit int) ([]*Item, error) {
+	q, args := selectItems+" WHERE c.deleted_at IS NOT NULL", []any{}
+	if col != nil {
+		q, args = q+" AND c.collection_id = ?", append(args, col.ID)
+	}
+	rows, err := s.DB.Read.QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
+	if err != nil {
+		return nil, err
+	}
+	return scanItems(rows)
+}
+
+// RestoreItem brings an item back from the trash.
+func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
+	var it *Item
+	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+		var err error
+		it, err = scanItem(tx.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
+		if err != nil {
+			return notFoundIf(err, id)
+		}
+		it.DeletedAt = nil
+		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id)
+		return err
+	})
+	return it, err
+}
+
+// PurgeItem deletes an item for good, with its versions and history. It
+// must be in the trash first.
+func (s *Store) PurgeItem(ctx context.Context, id string) error {
+	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM content WHERE id = ? AND deleted_at IS NOT NULL", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "no item %q in the trash", clip(id))
+		}
+		return nil
+	})
+}
+
+// purgeExpired purges what has been in the trash longer than retention.
+func (s *Store) purgeExpired(ctx context.Context, retention time.Duration) (int, error) {
+	rows, err := s.DB.Read.QueryContext(ctx, "SELECT id FROM content WHERE deleted_at IS NOT NULL AND deleted_at <= ?", ms(s.now().Add(-retention)))
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := s.PurgeItem(ctx, id); err != nil && condo.ErrorCode(err) != condo.ENOTFOUND {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+func checkStatus(s string) error {
+	switch s {
+	case StatusDraft, StatusReview, StatusPublished, StatusArchived:
+		return nil
+	}
+	return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "unknown status %q: use draft, review, published or archived", clip(s))
+}
+
+func validationFailed(bad FieldErrors) error {
+	return &condo.Error{Code: condo.EINVALID, Reason: "validation_failed", Fields: bad,
+		Message: fmt.Sprintf("%d fields are invalid: see error.fields", len(bad))}
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// txResolver answers the schema's questions inside a write transaction.
+type txResolver struct {
+	db *sqlitedb.DB
+	tx *sql.Tx
+}
+
+func (r txResolver) ItemExists(ctx context.Context, collection, id string) (bool, error) {
+	var n int
+	err := r.db.QueryRowTx(ctx, r.tx, `SELECT count(*) FROM content c JOIN collections col ON col.id = c.collection_id
+		WHERE c.id = ? AND col.name = ? AND c.deleted_at IS NULL`, id, collection).Scan(&n)
+	return n > 0, err
+}
+
+func (r txResolver) MediaExists(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := r.db.QueryRowTx(ctx, r.tx, "SELECT count(*) FROM media WHERE id = ?", id).Scan(&n)
+	return n > 0, err
+}
+
+// Merge applies a PATCH to an item: the fields given replace the item's,
+// data merges key by key and a null removes a key.
+func Merge(cur *Item, title, slug, status *string, data map[string]any) (ItemInput, error) {
+	var d map[string]any
+	if err := json.Unmarshal(cur.Data, &d); err != nil {
+		return ItemInput{}, err
+	}
+	if d == nil {
+		d = map[string]any{}
+	}
+	for k, v := range data {
+		if v == nil {
+			delete(d, k)
+		} else {
+			d[k] = v
+		}
+	}
+	in := ItemInput{Title: cur.Title, Slug: cur.Slug, Data: d, PublishAt: cur.PublishAt, UnpublishAt: cur.UnpublishAt}
+	if title != nil {
+		in.Title = *title
+		if _, ok := data["title"]; !ok {
+			delete(d, "title") // the schema's title field follows the new title
+		}
+	}
+	if slug != nil {
+		in.Slug = *slug
+	}
+	if status != nil {
+		in.Status = *status
+	}
+	return in, nil
+}

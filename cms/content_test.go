@@ -1,0 +1,117 @@
+package cms_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/tenantstore"
+	"github.com/condohq/condo/tenantstore/tenantstoretest"
+)
+
+func newContent(tb testing.TB, ids ...string) (*tenantstoretest.Env, map[string]*cms.Store) {
+	tb.Helper()
+	env := tenantstoretest.MustOpen(tb, catalog.Config{}, tenantstore.Config{PoolSize: 16})
+	env.MustCreate(tb, ids...)
+	out := map[string]*cms.Store{}
+	for _, id := range ids {
+		h, release, err := env.Store.Acquire(context.Background(), id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(release)
+		st := cms.New(id, h.DB, tb.TempDir())
+		if _, err := st.CreateCollection(context.Background(), cms.NewCollection{Name: "posts", Public: true,
+			Schema: json.RawMessage(`{"type":"object","properties":{"title":{"type":"string"},"body":{"type":"richtext"},"price":{"type":"number","indexed":true}}}`)}); err != nil {
+			tb.Fatal(err)
+		}
+		out[id] = st
+	}
+	return env, out
+}
+
+// TestScheduler publishes and unpublishes on time through the catalog's
+// schedule, opening only the tenant that is due.
+func TestScheduler(t *testing.T) {
+	ctx := context.Background()
+	env, stores := newContent(t, "sched", "idle")
+	st := stores["sched"]
+	col, err := st.Collection(ctx, "posts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().Add(50 * time.Millisecond)
+	later := soon.Add(100 * time.Millisecond)
+	it, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "Embargoed", PublishAt: &soon, UnpublishAt: &later}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := st.NextDue(ctx, cms.TrashRetention)
+	if err != nil || next == nil || !next.Equal(soon.Truncate(time.Millisecond)) {
+		t.Fatalf("next due %v, %v; want %v", next, err, soon)
+	}
+	if err := env.Catalog.SetContentDue(ctx, "sched", next); err != nil {
+		t.Fatal(err)
+	}
+	var changed atomic.Int32
+	sc := &cms.Scheduler{Catalog: env.Catalog, Store: env.Store, Changed: func(string) { changed.Add(1) }}
+	if n := sc.Pass(ctx, time.Now()); n != 0 {
+		t.Fatalf("pass before the time changed %d", n)
+	}
+	status := func() string {
+		got, _, err := st.Item(ctx, it.ID, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.Status
+	}
+	time.Sleep(time.Until(soon) + 10*time.Millisecond)
+	if n := sc.Pass(ctx, time.Now()); n != 1 || status() != cms.StatusPublished {
+		t.Fatalf("pass at publish time: %d changed, status %s", n, status())
+	}
+	time.Sleep(time.Until(later) + 10*time.Millisecond)
+	if n := sc.Pass(ctx, time.Now()); n != 1 || status() != cms.StatusArchived || changed.Load() != 2 {
+		t.Fatalf("pass at unpublish time: %d changed, status %s", n, status())
+	}
+	hist, _ := st.History(ctx, it.ID)
+	if len(hist) != 2 || hist[0].Action != "scheduled_publish" || hist[1].Action != "scheduled_unpublish" {
+		t.Fatalf("history: %+v", hist)
+	}
+	if due, _ := env.Catalog.DueTenants(ctx, time.Now().Add(time.Hour), 10); len(due) != 0 {
+		t.Fatalf("still due: %v", due)
+	}
+}
+
+// BenchmarkCreateItem creates items in 8 tenants at once: validation, the
+// version row, the search index and the commit of each.
+func BenchmarkCreateItem(b *testing.B) {
+	ids := []string{"b0", "b1", "b2", "b3", "b4", "b5", "b6", "b7"}
+	_, stores := newContent(b, ids...)
+	cols := map[string]*cms.Collection{}
+	for id, st := range stores {
+		cols[id], _ = st.Collection(context.Background(), "posts")
+	}
+	var n, worker atomic.Int64
+	b.SetParallelism(4) // 8 goroutines on 2 CPUs, one tenant each
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		id := ids[worker.Add(1)%int64(len(ids))]
+		st, col := stores[id], cols[id]
+		for pb.Next() {
+			k := n.Add(1)
+			_, err := st.CreateItem(context.Background(), col, cms.ItemInput{Title: fmt.Sprintf("Item %d", k),
+				Data: map[string]any{"body": "<p>some <b>rich</b> text about sourdough</p>", "price": float64(k % 1000)}}, "")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "items/s")
+}

@@ -1,0 +1,171 @@
+package cms
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/auth"
+)
+
+// transitions lists the allowed status changes and the permission each
+// needs: authors move their drafts to review and back; publishing,
+// unpublishing and archiving need content.publish.
+var transitions = map[string]map[string]string{
+	StatusDraft:     {StatusReview: auth.ContentUpdate, StatusPublished: auth.ContentPublish, StatusArchived: auth.ContentPublish},
+	StatusReview:    {StatusDraft: auth.ContentUpdate, StatusPublished: auth.ContentPublish, StatusArchived: auth.ContentPublish},
+	StatusPublished: {StatusDraft: auth.ContentPublish, StatusArchived: auth.ContentPublish},
+	StatusArchived:  {StatusDraft: auth.ContentPublish},
+}
+
+// TransitionPermission returns the permission moving an item from one
+// status to another needs, or an error when the move is not allowed.
+func TransitionPermission(from, to string) (string, error) {
+	if err := checkStatus(to); err != nil {
+		return "", err
+	}
+	perm, ok := transitions[from][to]
+	if !ok {
+		return "", condo.ReasonErrorf(condo.ECONFLICT, "invalid_transition", "an item cannot go from %s to %s", from, to)
+	}
+	return perm, nil
+}
+
+// Transition moves an item to another status and records it in the
+// workflow history with the actor and comment. Publishing sets
+// published_at and clears a pending publish_at.
+func (s *Store) Transition(ctx context.Context, id, to, comment, actor string) (*Change, error) {
+	if len(comment) > 2000 {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_comment", "a comment is at most 2000 bytes")
+	}
+	var ch Change
+	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+		it, err := s.liveItem(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := TransitionPermission(it.Status, to); err != nil {
+			return err
+		}
+		ch.FromStatus = it.Status
+		ch.Item, err = s.move(ctx, tx, it, to, "transition", comment, actor, s.now())
+		return err
+	})
+	return &ch, err
+}
+
+// move writes a status change and its history row.
+func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comment, actor string, now time.Time) (*Item, error) {
+	from := it.Status
+	it.Status, it.UpdatedAt = to, fromMS(ms(now))
+	q, args := "UPDATE content SET status = ?, updated_at = ?, updated_by = ?", []any{to, ms(now), nullable(actor)}
+	if to == StatusPublished {
+		it.PublishedAt, it.PublishAt = &it.UpdatedAt, nil
+		q, args = q+", published_at = ?, publish_at = NULL", append(args, ms(now))
+	}
+	if from == StatusPublished {
+		it.UnpublishAt = nil
+		q += ", unpublish_at = NULL"
+	}
+	if _, err := tx.ExecContext(ctx, q+" WHERE id = ?", append(args, it.ID)...); err != nil {
+		return nil, err
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, condo.NewID(), it.ID, action, from, to, nullable(actor), comment, ms(now))
+	return it, err
+}
+
+// HistoryEntry is one recorded status change.
+type HistoryEntry struct {
+	Action    string    `json:"action"`
+	From      string    `json:"from_status"`
+	To        string    `json:"to_status"`
+	UserID    string    `json:"user_id,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// History lists an item's status changes, oldest first.
+func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) {
+	rows, err := s.DB.Read.QueryContext(ctx, `SELECT action, from_status, to_status, coalesce(user_id, ''), comment, created_at
+		FROM workflow_history WHERE content_id = ? ORDER BY created_at, rowid`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []HistoryEntry{}
+	for rows.Next() {
+		var h HistoryEntry
+		var created int64
+		if err := rows.Scan(&h.Action, &h.From, &h.To, &h.UserID, &h.Comment, &created); err != nil {
+			return nil, err
+		}
+		h.CreatedAt = fromMS(created)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// RunSchedule applies what is due in this tenant: scheduled publishing
+// (draft or review items whose publish_at has come), scheduled
+// unpublishing (published items whose unpublish_at has come move to
+// archived), and the purge of items trashed longer than retention. It
+// returns how many items changed and when something is next due (nil:
+// nothing scheduled).
+func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, *time.Time, error) {
+	now := s.now()
+	changed := 0
+	for _, step := range []struct{ query, to, action string }{
+		{"SELECT id FROM content WHERE publish_at <= ? AND status IN ('draft', 'review') AND deleted_at IS NULL", StatusPublished, "scheduled_publish"},
+		{"SELECT id FROM content WHERE unpublish_at <= ? AND status = 'published' AND deleted_at IS NULL", StatusArchived, "scheduled_unpublish"},
+	} {
+		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+			rows, err := tx.QueryContext(ctx, step.query, ms(now))
+			if err != nil {
+				return err
+			}
+			var ids []string
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				ids = append(ids, id)
+			}
+			rows.Close()
+			for _, id := range ids {
+				it, err := s.liveItem(ctx, tx, id)
+				if err != nil {
+					return err
+				}
+				if _, err := s.move(ctx, tx, it, step.to, step.action, "", "", now); err != nil {
+					return err
+				}
+				changed++
+			}
+			return nil
+		})
+		if err != nil {
+			return changed, nil, err
+		}
+	}
+	purged, err := s.purgeExpired(ctx, retention)
+	if err != nil {
+		return changed, nil, err
+	}
+	next, err := s.NextDue(ctx, retention)
+	return changed + purged, next, err
+}
+
+// NextDue returns when this tenant next has something scheduled: a
+// publish, an unpublish or a trash purge; nil when nothing is.
+func (s *Store) NextDue(ctx context.Context, retention time.Duration) (*time.Time, error) {
+	var next *int64
+	err := s.DB.Read.QueryRowContext(ctx, `SELECT min(t) FROM (
+		SELECT min(publish_at) AS t FROM content WHERE publish_at IS NOT NULL AND status IN ('draft', 'review') AND deleted_at IS NULL
+		UNION ALL SELECT min(unpublish_at) FROM content WHERE unpublish_at IS NOT NULL AND status = 'published' AND deleted_at IS NULL
+		UNION ALL SELECT min(deleted_at) + ? FROM content WHERE deleted_at IS NOT NULL)`, retention.Milliseconds()).Scan(&next)
+	return fromNullMS(next), err
+}

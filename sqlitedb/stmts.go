@@ -1,0 +1,101 @@
+package sqlitedb
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+)
+
+// Parsing a statement costs more than running a small one (a tenant's
+// schema has dozens of columns and indexes to resolve), so hot statements
+// are prepared once per pool and kept until Close. database/sql prepares a
+// kept statement again on each connection that first runs it, and reuses
+// it on that connection afterwards.
+//
+// The writer pool has one connection, which a transaction holds: preparing
+// on the pool inside one would wait for itself. So a write statement seen
+// for the first time runs unprepared and is only noted; Transact prepares
+// what was noted once its transaction has ended.
+type stmtCache struct {
+	mu      sync.Mutex
+	pool    *sql.DB
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool
+}
+
+// lookup returns a kept statement, or notes query to be prepared later.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[query]; ok {
+		return s
+	}
+	if c.pending == nil {
+		c.pending = map[string]bool{}
+	}
+	c.pending[query] = true
+	return nil
+}
+
+// preparePending prepares the noted statements; one that fails to prepare
+// is dropped (it keeps running unprepared, reporting its own error).
+func (c *stmtCache) preparePending(ctx context.Context) {
+	c.mu.Lock()
+	pending := c.pending
+	c.pending = nil
+	c.mu.Unlock()
+	for q := range pending {
+		c.get(ctx, q)
+	}
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := c.pool.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.stmts == nil {
+		c.stmts = map[string]*sql.Stmt{}
+	}
+	c.stmts[query] = s
+	return s, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.stmts {
+		s.Close()
+	}
+	c.stmts = nil
+}
+
+// ExecTx runs a kept statement in tx (a transaction of db.Write).
+func (db *DB) ExecTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if s := db.writeStmts.lookup(query); s != nil {
+		return tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowTx runs a kept query in tx (a transaction of db.Write).
+func (db *DB) QueryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if s := db.writeStmts.lookup(query); s != nil {
+		return tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// QueryRow runs a kept query on the reader pool.
+func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := db.readStmts.get(ctx, query)
+	if err != nil {
+		return db.Read.QueryRowContext(ctx, query, args...) // reports the same error
+	}
+	return s.QueryRowContext(ctx, args...)
+}
