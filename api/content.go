@@ -70,10 +70,10 @@ func mayEdit(c echo.Context, it *cms.Item) error {
 	return nil
 }
 
-// changed records that the request changed the tenant's content: cached
-// answers go, and the scheduler learns the tenant's next due time.
+// changed records that the request changed the tenant's content: the
+// scheduler learns the tenant's next due time. (Cached reads are dropped
+// after every write, by tenantRoute.)
 func (s *Server) changed(c echo.Context, ctx context.Context, st *cms.Store) {
-	s.cache.invalidate(st.TenantID)
 	next, err := st.NextDue(ctx, cms.TrashRetention)
 	if err == nil {
 		err = s.catalog.SetContentDue(context.WithoutCancel(ctx), st.TenantID, next)
@@ -117,7 +117,6 @@ func (s *Server) createCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cache.invalidate(tenantOf(c).ID)
 	s.audit(c, auth.CategoryAudit, "collection.created", col.Name, nil)
 	return c.JSON(http.StatusCreated, map[string]any{"data": col})
 }
@@ -163,7 +162,6 @@ func (s *Server) updateCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cache.invalidate(tenantOf(c).ID)
 	s.audit(c, auth.CategoryAudit, "collection.updated", col.Name, nil)
 	return c.JSON(http.StatusOK, map[string]any{"data": col})
 }
@@ -175,7 +173,6 @@ func (s *Server) deleteCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cache.invalidate(tenantOf(c).ID)
 	s.audit(c, auth.CategoryAudit, "collection.deleted", c.Param("name"), nil)
 	return c.NoContent(http.StatusNoContent)
 }

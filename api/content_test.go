@@ -308,3 +308,29 @@ func TestContent_Cache(t *testing.T) {
 	wantStatus(t, e.call(t, "tenant-b", "GET", "/api/content/"+id, "", ""), 404, "content_not_found")
 	_ = auth.ContentRead
 }
+
+// TestContent_OpenAPI checks GET /api describes the routes and the
+// collections the caller may see.
+func TestContent_OpenAPI(t *testing.T) {
+	e := newCMS(t, api.Config{})
+	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/collections", e.admin, `{"name": "private_notes"}`), 201, "")
+	doc := e.call(t, "tenant-a", "GET", "/api", "", "")
+	wantStatus(t, doc, 200, "")
+	paths := doc.Raw["paths"].(map[string]any)
+	schemas := doc.Raw["components"].(map[string]any)["schemas"].(map[string]any)
+	if doc.Raw["openapi"] != "3.0.3" || paths["/api/content/{id}"] == nil || paths["/api/collections/posts/content"] == nil || schemas["postsItem"] == nil {
+		t.Fatalf("document: %v", doc.Raw["paths"])
+	}
+	for k := range paths {
+		if strings.HasPrefix(k, "/platform") || strings.Contains(k, "private_notes") {
+			t.Errorf("anonymous document lists %s", k)
+		}
+	}
+	price := schemas["postsInput"].(map[string]any)["properties"].(map[string]any)["data"].(map[string]any)["properties"].(map[string]any)["price"]
+	if price.(map[string]any)["type"] != "number" {
+		t.Fatalf("price: %v", price)
+	}
+	if full := e.call(t, "tenant-a", "GET", "/api", e.admin, "").Raw["paths"].(map[string]any); full["/api/collections/private_notes/content"] == nil {
+		t.Fatal("an admin's document misses the private collection")
+	}
+}

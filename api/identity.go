@@ -206,10 +206,24 @@ func (s *Server) require(perm string) echo.MiddlewareFunc {
 // authenticate, then check perm (anyone, signedIn or a permission).
 func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm string) {
 	mw := []echo.MiddlewareFunc{s.resolveTenant, s.authenticate}
+	if method != http.MethodGet && method != http.MethodHead {
+		// Any write may change what a cached read answers (deleting a user
+		// clears their items' author), so every write drops the tenant's.
+		mw = append(mw, s.dropCachedReads)
+	}
 	if perm != anyone {
 		mw = append(mw, s.require(perm))
 	}
 	s.echo.Add(method, path, h, mw...)
+}
+
+// dropCachedReads invalidates the tenant's cached reads after a write.
+func (s *Server) dropCachedReads(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		s.cache.invalidate(tenantOf(c).ID)
+		return err
+	}
 }
 
 // audit records an event of the request's tenant, by the request's

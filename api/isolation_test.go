@@ -188,13 +188,28 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 			t.Errorf("B's media file: %d", res.StatusCode)
 		}
 	})
+	// Content: a private collection with a draft and a published item, and
+	// a public one, names and slugs chosen to be tried on A.
+	must(e.call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "bravo_private", "display_name": "bravo-collection-marker",
+		"schema": {"type": "object", "properties": {"secret": {"type": "string"}}}}`), 201)
+	must(e.call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`), 201)
+	draft := must(e.call(t, "tenant-b", "POST", "/api/collections/bravo_private/content", admin,
+		`{"title": "bravo-draft-marker", "slug": "bravo-draft", "data": {"secret": "bravo-data-marker"}}`), 201)
+	pub := must(e.call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
+		`{"title": "bravo-published-marker", "slug": "shared-slug", "status": "published"}`), 201)
+	e.call(t, "tenant-b", "DELETE", "/api/content/"+must(e.call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
+		`{"title": "bravo-trashed-marker"}`), 201)["id"].(string), admin, "")
+	// A has a public collection of the same name, so "posts" reaches A's.
+	must(e.call(t, "tenant-a", "POST", "/api/collections", e.adminToken(t, "tenant-a"), `{"name": "posts", "public": true}`), 201)
 	return &bravo{
 		adminID: adminID,
 		ids: []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com",
-			media["id"].(string), "bravo-media.png"},
+			media["id"].(string), "bravo-media.png", draft["id"].(string), pub["id"].(string), "bravo-draft", "shared-slug", "bravo_private", "1"},
 		secrets: []string{"Secret Bravo", "bravo-branding-marker", "bravo.example.com", "bravo-editor@bravo.example", editorID, adminID,
 			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker",
-			media["id"].(string), "bravo-media-alt", "bravo-media.png", media["sha256"].(string)},
+			media["id"].(string), "bravo-media-alt", "bravo-media.png", media["sha256"].(string),
+			draft["id"].(string), pub["id"].(string), "bravo-collection-marker", "bravo-draft-marker", "bravo-data-marker",
+			"bravo-published-marker", "bravo-trashed-marker", "bravo_private"},
 	}
 }
 
@@ -209,6 +224,9 @@ func snapshotBravo(t *testing.T, e *idEnv) string {
 			"SELECT group_concat(name || permissions, ',') FROM (SELECT * FROM roles ORDER BY name)",
 			"SELECT group_concat(key || value, ',') FROM (SELECT * FROM settings ORDER BY key)",
 			"SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL",
+			"SELECT group_concat(id || status || version || coalesce(deleted_at, '') || data, ',') FROM (SELECT * FROM content ORDER BY id)",
+			"SELECT group_concat(name || schema || is_public, ',') FROM (SELECT * FROM collections ORDER BY name)",
+			"SELECT count(*) FROM content_versions",
 		} {
 			var v any
 			if err := st.DB.Read.QueryRowContext(ctx, q).Scan(&v); err != nil {

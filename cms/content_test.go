@@ -115,3 +115,27 @@ func BenchmarkCreateItem(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "items/s")
 }
+
+// BenchmarkSearch searches 20,000 items for a word about one in eight of
+// them holds.
+func BenchmarkSearch(b *testing.B) {
+	ctx := context.Background()
+	_, stores := newContent(b, "big")
+	st := stores["big"]
+	col, _ := st.Collection(ctx, "posts")
+	words := []string{"sourdough", "flour", "water", "salt", "starter", "oven", "crust", "crumb"}
+	for i := range 20_000 {
+		text := words[i%8] + " " + words[(i/8)%8]
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: fmt.Sprintf("Item %d %s", i, text), Status: cms.StatusPublished,
+			Data: map[string]any{"body": "<p>" + text + " bread</p>"}}, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		hits, err := st.Search(ctx, "crumb", cms.SearchOptions{PublishedOnly: true, PublicOnly: true, Limit: 20})
+		if err != nil || len(hits) != 20 {
+			b.Fatal(len(hits), err)
+		}
+	}
+}

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -20,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/scripts/wrk"
 )
 
 // loadResult is what one load run measured.
@@ -321,46 +318,6 @@ func (b *bench) wrkLoad(ctx context.Context, url string, hosts []string, d time.
 			return loadResult{}, err
 		}
 	}
-	secs := max(1, int(d.Round(time.Second)/time.Second))
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(secs)*time.Second+30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "wrk", "-t"+strconv.Itoa(b.f.threads), "-c"+strconv.Itoa(b.f.conns),
-		"-d"+strconv.Itoa(secs)+"s", "--timeout", "5s", "--latency", "-s", script, url)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return loadResult{}, fmt.Errorf("wrk: %w: %s", err, out)
-	}
-	return parseWrk(string(out))
-}
-
-// parseWrk reads the figures out of wrk's report.
-func parseWrk(out string) (loadResult, error) {
-	var res loadResult
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		switch {
-		case len(f) == 2 && f[0] == "Requests/sec:":
-			res.rps, _ = strconv.ParseFloat(f[1], 64)
-		case len(f) >= 4 && f[1] == "requests" && f[2] == "in":
-			res.requests, _ = strconv.Atoi(f[0])
-			res.elapsed, _ = time.ParseDuration(strings.TrimSuffix(f[3], ","))
-		case len(f) == 2 && f[0] == "50%":
-			res.p50, _ = time.ParseDuration(f[1])
-		case len(f) == 2 && f[0] == "99%":
-			res.p99, _ = time.ParseDuration(f[1])
-		case len(f) == 5 && f[0] == "Non-2xx":
-			res.non2xx, _ = strconv.Atoi(f[4])
-		case len(f) > 2 && f[0] == "Socket" && f[1] == "errors:":
-			// Socket errors: connect 0, read 0, write 0, timeout 0
-			for i := 3; i < len(f); i += 2 {
-				n, _ := strconv.Atoi(strings.TrimSuffix(f[i], ","))
-				res.errors += n
-			}
-		}
-	}
-	if res.rps == 0 {
-		return res, errors.New("no Requests/sec in wrk's output: " + out)
-	}
-	return res, nil
+	r, err := wrk.Run(ctx, url, script, b.f.threads, b.f.conns, d)
+	return loadResult{requests: r.Requests, elapsed: r.Elapsed, rps: r.RPS, non2xx: r.Non2xx, errors: r.Errors, p50: r.P50, p99: r.P99}, err
 }
