@@ -1,16 +1,20 @@
 package api
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"hash/fnv"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo/cms"
 )
 
 // DefaultContentCache is how many anonymous content answers the server
@@ -25,6 +29,10 @@ const DefaultContentCache = 10_000
 type contentCache struct {
 	entries *lru.Cache[string, cachedAnswer] // nil: caching off
 	gens    sync.Map                         // tenant id → *atomic.Uint64
+	// Parsed collections and list totals, for every reader (signed in or
+	// not), under the same generations.
+	collections *lru.Cache[string, *cms.Collection]
+	totals      *lru.Cache[string, int]
 }
 
 type cachedAnswer struct {
@@ -37,9 +45,53 @@ func newContentCache(size int) *contentCache {
 	c := &contentCache{}
 	if size > 0 {
 		c.entries, _ = lru.New[string, cachedAnswer](size)
+		c.collections, _ = lru.New[string, *cms.Collection](size)
+		c.totals, _ = lru.New[string, int](size)
 	}
 	return c
 }
+
+// genKey prefixes key with the tenant and its current generation.
+func (cc *contentCache) genKey(tenant string, gen uint64, key string) string {
+	return tenant + "\x00" + strconv.FormatUint(gen, 10) + "\x00" + key
+}
+
+// collection returns the tenant's collection name, parsed once per
+// generation of the tenant's data.
+func (cc *contentCache) collection(ctx context.Context, st *cms.Store, gen uint64, name string) (*cms.Collection, error) {
+	if cc.collections == nil {
+		return st.Collection(ctx, name)
+	}
+	key := cc.genKey(st.TenantID, gen, name)
+	if col, ok := cc.collections.Get(key); ok {
+		return col, nil
+	}
+	col, err := st.Collection(ctx, name)
+	if err == nil {
+		cc.collections.Add(key, col)
+	}
+	return col, err
+}
+
+// counts remembers list totals of one tenant generation.
+func (cc *contentCache) counts(tenant string, gen uint64) cms.Counts {
+	if cc.totals == nil {
+		return nil
+	}
+	return tenantCounts{cc, tenant, gen}
+}
+
+type tenantCounts struct {
+	cc     *contentCache
+	tenant string
+	gen    uint64
+}
+
+func (t tenantCounts) Get(key string) (int, bool) {
+	return t.cc.totals.Get(t.cc.genKey(t.tenant, t.gen, key))
+}
+
+func (t tenantCounts) Put(key string, n int) { t.cc.totals.Add(t.cc.genKey(t.tenant, t.gen, key), n) }
 
 func (cc *contentCache) gen(tenant string) *atomic.Uint64 {
 	if g, ok := cc.gens.Load(tenant); ok {

@@ -124,7 +124,7 @@ func (s *Server) createCollection(c echo.Context) error {
 // collection reads the named collection, refusing a private one to a
 // principal without collections.read (as not found, so names do not leak).
 func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, name string) (*cms.Collection, error) {
-	col, err := st.Collection(ctx, name)
+	col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), name)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +210,7 @@ func (s *Server) listContent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		page, err = st.List(ctx, q, cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly})
+		page, err = st.List(ctx, q, cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly, Counts: s.cache.counts(t.ID, gen)})
 		return err
 	})
 	if err != nil {

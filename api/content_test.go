@@ -249,6 +249,10 @@ func TestContent_QueryAndCursor(t *testing.T) {
 	if len(seen) < 30 {
 		t.Fatalf("saw %d of the 30 items", len(seen))
 	}
+	// Remembered totals follow writes.
+	if total := list(e.editor, "").Raw["meta"].(map[string]any)["total"]; total != float64(31) {
+		t.Fatalf("total after a create: %v", total)
+	}
 }
 
 func TestContent_Search(t *testing.T) {

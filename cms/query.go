@@ -87,6 +87,16 @@ type ListOptions struct {
 	// CanRead says whether the caller may read items of a collection, by
 	// name; include= drops the referenced items it refuses. Nil allows all.
 	CanRead func(collection string) bool
+	// Counts, when set, remembers totals by query, so a repeated list does
+	// not count its matches again. The caller ties it to the tenant's data
+	// (dropping it on every write), so a remembered total is never stale.
+	Counts Counts
+}
+
+// Counts remembers list totals by key.
+type Counts interface {
+	Get(key string) (int, bool)
+	Put(key string, total int)
 }
 
 // Page is one page of a list.
@@ -975,9 +985,16 @@ func (s *Store) List(ctx context.Context, q *ListQuery, opt ListOptions) (*Page,
 	page := &Page{Items: []*Item{}, Limit: st.limit, Offset: st.offset}
 	var last []any
 	// One read transaction: the total and the page see the same snapshot.
+	countKey := fmt.Sprint(st.count, st.countArgs)
+	counted := false
+	if opt.Counts != nil {
+		page.Total, counted = opt.Counts.Get(countKey)
+	}
 	err = readTx(ctx, s, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
-			return fmt.Errorf("count items: %w", err)
+		if !counted {
+			if err := tx.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
+				return fmt.Errorf("count items: %w", err)
+			}
 		}
 		rows, err := tx.QueryContext(ctx, st.page, st.pageArgs...)
 		if err != nil {
@@ -1003,6 +1020,9 @@ func (s *Store) List(ctx context.Context, q *ListQuery, opt ListOptions) (*Page,
 	})
 	if err != nil {
 		return nil, err
+	}
+	if opt.Counts != nil && !counted {
+		opt.Counts.Put(countKey, page.Total)
 	}
 	if len(page.Items) == st.limit && last != nil {
 		page.NextCursor = encodeCursor(st.hash, last)
