@@ -223,19 +223,9 @@ func (s *Server) listContent(c echo.Context) error {
 	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": page.Items, "meta": meta})
 }
 
-// itemInput decodes an item body, refusing a status the principal may not
-// create with.
-func (s *Server) itemInput(c echo.Context) (cms.ItemInput, error) {
+func (s *Server) createContent(c echo.Context) error {
 	var in cms.ItemInput
 	if err := decodeStrict(c, &in); err != nil {
-		return in, err
-	}
-	return in, nil
-}
-
-func (s *Server) createContent(c echo.Context) error {
-	in, err := s.itemInput(c)
-	if err != nil {
 		return err
 	}
 	if in.Status != "" && in.Status != cms.StatusDraft {
@@ -248,7 +238,7 @@ func (s *Server) createContent(c echo.Context) error {
 		}
 	}
 	var it *cms.Item
-	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
 		col, err := st.Collection(ctx, c.Param("name"))
 		if err != nil {
 			return err
@@ -316,8 +306,8 @@ func editable(c echo.Context, ctx context.Context, st *cms.Store) (*cms.Item, *c
 }
 
 func (s *Server) replaceContent(c echo.Context) error {
-	in, err := s.itemInput(c)
-	if err != nil {
+	var in cms.ItemInput
+	if err := decodeStrict(c, &in); err != nil {
 		return err
 	}
 	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
