@@ -70,10 +70,11 @@ func mayEdit(c echo.Context, it *cms.Item) error {
 	return nil
 }
 
-// changed records that the request changed the tenant's content: the
-// scheduler learns the tenant's next due time. (Cached reads are dropped
-// after every write, by tenantRoute.)
+// changed records that the request changed the tenant's content, before
+// it answers: cached reads go (so the writer's next read sees its write),
+// and the scheduler learns the tenant's next due time.
 func (s *Server) changed(c echo.Context, ctx context.Context, st *cms.Store) {
+	s.cache.invalidate(st.TenantID)
 	next, err := st.NextDue(ctx, cms.TrashRetention)
 	if err == nil {
 		err = s.catalog.SetContentDue(context.WithoutCancel(ctx), st.TenantID, next)
@@ -122,25 +123,65 @@ func (s *Server) createCollection(c echo.Context) error {
 }
 
 // collection reads the named collection, refusing a private one to a
-// principal without collections.read (as not found, so names do not leak).
-func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, name string) (*cms.Collection, error) {
+// principal without perm (collections.read for the schema, content.read
+// for its items); anonymous callers get not found, so names do not leak.
+func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, name, perm string) (*cms.Collection, error) {
 	col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), name)
 	if err != nil {
 		return nil, err
 	}
-	if !col.Public && !can(c, auth.CollectionsRead) && !can(c, auth.ContentRead) {
+	if !col.Public && !can(c, perm) {
 		if principalOf(c) == nil {
 			return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", name)
 		}
-		return nil, s.need(c, auth.ContentRead)
+		return nil, s.need(c, perm)
 	}
 	return col, nil
+}
+
+// readable reports whether the request may read items of a collection
+// (include= drops those it may not).
+func (s *Server) readable(c echo.Context, ctx context.Context, st *cms.Store) func(string) bool {
+	return func(name string) bool {
+		col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), name)
+		return err == nil && (col.Public || can(c, auth.ContentRead))
+	}
+}
+
+// readableItem loads the addressed item (by id, or slug with optional
+// ?collection=) for a read: drafts need content.read_drafts, items of a
+// private collection content.read; anonymous callers get not found.
+func (s *Server) readableItem(c echo.Context, ctx context.Context, st *cms.Store) (*cms.Item, error) {
+	it, public, err := st.Item(ctx, c.Param("id"), c.QueryParam("collection"))
+	if err != nil {
+		return nil, err
+	}
+	for _, rule := range []struct {
+		refused bool
+		perm    string
+	}{{!public && !can(c, auth.ContentRead), auth.ContentRead}, {it.Status != cms.StatusPublished && !can(c, auth.ContentReadDrafts), auth.ContentReadDrafts}} {
+		if !rule.refused {
+			continue
+		}
+		if principalOf(c) == nil {
+			return nil, condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", clipParam(c.Param("id")))
+		}
+		return nil, s.need(c, rule.perm)
+	}
+	return it, nil
+}
+
+func clipParam(s string) string {
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
 }
 
 func (s *Server) getCollection(c echo.Context) error {
 	var col *cms.Collection
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		col, err = s.collection(c, ctx, st, c.Param("name"))
+		col, err = s.collection(c, ctx, st, c.Param("name"), auth.CollectionsRead)
 		return err
 	})
 	if err != nil {
@@ -202,7 +243,7 @@ func (s *Server) listContent(c echo.Context) error {
 	}
 	var page *cms.Page
 	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		col, err := s.collection(c, ctx, st, c.Param("name"))
+		col, err := s.collection(c, ctx, st, c.Param("name"), auth.ContentRead)
 		if err != nil {
 			return err
 		}
@@ -210,7 +251,8 @@ func (s *Server) listContent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		page, err = st.List(ctx, q, cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly, Counts: s.cache.counts(t.ID, gen)})
+		opt := cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly, Counts: s.cache.counts(t.ID, gen), CanRead: s.readable(c, ctx, st)}
+		page, err = st.List(ctx, q, opt)
 		return err
 	})
 	if err != nil {
@@ -226,6 +268,9 @@ func (s *Server) listContent(c echo.Context) error {
 func (s *Server) createContent(c echo.Context) error {
 	var in cms.ItemInput
 	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	if err := s.mayschedule(c, nil, in.PublishAt, in.UnpublishAt); err != nil {
 		return err
 	}
 	if in.Status != "" && in.Status != cms.StatusDraft {
@@ -269,27 +314,32 @@ func (s *Server) getContent(c echo.Context) error {
 	}
 	gen := s.cache.gen(t.ID).Load()
 	var it *cms.Item
-	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		var public bool
-		var err error
-		it, public, err = st.Item(ctx, c.Param("id"), c.QueryParam("collection"))
-		if err != nil {
-			return err
-		}
-		switch {
-		case it.Status != cms.StatusPublished && !can(c, auth.ContentReadDrafts),
-			!public && !can(c, auth.ContentRead):
-			if anonymous {
-				return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", c.Param("id"))
-			}
-			return s.need(c, auth.ContentReadDrafts)
-		}
-		return nil
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		it, err = s.readableItem(c, ctx, st)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": it})
+}
+
+// mayschedule refuses a publish_at or unpublish_at the principal may not
+// set: the scheduler publishes and unpublishes, so setting or changing
+// either date needs content.publish, as the transition would.
+func (s *Server) mayschedule(c echo.Context, cur *cms.Item, publishAt, unpublishAt *time.Time) error {
+	var was, wasUn *time.Time
+	if cur != nil {
+		was, wasUn = cur.PublishAt, cur.UnpublishAt
+	}
+	if sameTime(publishAt, was) && sameTime(unpublishAt, wasUn) {
+		return nil
+	}
+	return s.need(c, auth.ContentPublish)
+}
+
+func sameTime(a, b *time.Time) bool {
+	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
 
 // editable loads a live item for a write, checking own-only roles.
@@ -311,6 +361,9 @@ func (s *Server) replaceContent(c echo.Context) error {
 		return err
 	}
 	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
+		if err := s.mayschedule(c, cur, in.PublishAt, in.UnpublishAt); err != nil {
+			return nil, err
+		}
 		return st.UpdateItem(ctx, col, cur.ID, in, principalOf(c).UserID)
 	})
 }
@@ -339,6 +392,9 @@ func (s *Server) patchContent(c echo.Context) error {
 		}
 		if in.UnpublishAt != nil {
 			next.UnpublishAt = *in.UnpublishAt
+		}
+		if err := s.mayschedule(c, cur, next.PublishAt, next.UnpublishAt); err != nil {
+			return nil, err
 		}
 		return st.UpdateItem(ctx, col, cur.ID, next, principalOf(c).UserID)
 	})
@@ -411,7 +467,7 @@ func (s *Server) transitionContent(c echo.Context) error {
 		if err := s.need(c, perm); err != nil {
 			return err
 		}
-		if ch, err = st.Transition(ctx, cur.ID, in.To, in.Comment, principalOf(c).UserID); err != nil {
+		if ch, err = st.Transition(ctx, cur.ID, cur.Status, in.To, in.Comment, principalOf(c).UserID); err != nil {
 			return err
 		}
 		s.changed(c, ctx, st)
@@ -427,7 +483,7 @@ func (s *Server) transitionContent(c echo.Context) error {
 func (s *Server) contentHistory(c echo.Context) error {
 	var out []cms.HistoryEntry
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		it, _, err := st.Item(ctx, c.Param("id"), "")
+		it, err := s.readableItem(c, ctx, st)
 		if err != nil {
 			return err
 		}
@@ -442,8 +498,12 @@ func (s *Server) contentHistory(c echo.Context) error {
 
 func (s *Server) listVersions(c echo.Context) error {
 	var out []cms.Version
-	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		out, err = st.Versions(ctx, c.Param("id"))
+	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		it, err := s.readableItem(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		out, err = st.Versions(ctx, it.ID)
 		return err
 	})
 	if err != nil {
@@ -469,8 +529,12 @@ func (s *Server) getVersion(c echo.Context) error {
 		return err
 	}
 	var v *cms.Version
-	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		v, err = st.Version(ctx, c.Param("id"), n)
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		it, err := s.readableItem(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		v, err = st.Version(ctx, it.ID, n)
 		return err
 	})
 	if err != nil {
@@ -490,8 +554,12 @@ func (s *Server) diffVersions(c echo.Context) error {
 		return err
 	}
 	var out []cms.FieldChange
-	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		out, err = st.Diff(ctx, c.Param("id"), from, to)
+	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		it, err := s.readableItem(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		out, err = st.Diff(ctx, it.ID, from, to)
 		return err
 	})
 	if err != nil {
@@ -525,7 +593,11 @@ func (s *Server) listTrash(c echo.Context) error {
 				return err
 			}
 		}
-		out, err = st.Trash(ctx, col, limit)
+		author := ""
+		if p := principalOf(c); p.Role.OwnOnly {
+			author = p.UserID
+		}
+		out, err = st.Trash(ctx, col, author, limit)
 		return err
 	})
 	if err != nil {
@@ -534,9 +606,21 @@ func (s *Server) listTrash(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]any{"retention_days": int(cms.TrashRetention.Hours() / 24)}})
 }
 
+// trashed loads an item of the trash, checking own-only roles.
+func trashed(c echo.Context, ctx context.Context, st *cms.Store) (*cms.Item, error) {
+	it, err := st.TrashedItem(ctx, c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return it, mayEdit(c, it)
+}
+
 func (s *Server) restoreTrash(c echo.Context) error {
 	var it *cms.Item
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		if _, err := trashed(c, ctx, st); err != nil {
+			return err
+		}
 		if it, err = st.RestoreItem(ctx, c.Param("id")); err != nil {
 			return err
 		}
@@ -552,6 +636,9 @@ func (s *Server) restoreTrash(c echo.Context) error {
 
 func (s *Server) purgeTrash(c echo.Context) error {
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		if _, err := trashed(c, ctx, st); err != nil {
+			return err
+		}
 		if err := st.PurgeItem(ctx, c.Param("id")); err != nil {
 			return err
 		}

@@ -338,3 +338,56 @@ func TestContent_OpenAPI(t *testing.T) {
 		t.Fatal("an admin's document misses the private collection")
 	}
 }
+
+// TestContent_ReviewedHoles pins down permission and cache rules a review
+// found broken once.
+func TestContent_ReviewedHoles(t *testing.T) {
+	e := newCMS(t, api.Config{})
+	soon := `"2030-01-01T00:00:00Z"`
+	// Scheduling is publishing: authors may not set the dates.
+	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/collections/posts/content", e.author, `{"title": "sneaky", "publish_at": `+soon+`}`), 403, "permission_denied")
+	own := e.create(t, e.author, `{"title": "mine"}`)["id"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "PATCH", "/api/content/"+own, e.author, `{"publish_at": `+soon+`}`), 403, "permission_denied")
+	wantStatus(t, e.call(t, "tenant-a", "PATCH", "/api/content/"+own, e.editor, `{"publish_at": `+soon+`}`), 200, "")
+	wantStatus(t, e.call(t, "tenant-a", "PATCH", "/api/content/"+own, e.author, `{"title": "mine, renamed"}`), 200, "") // dates untouched
+
+	// The trash keeps own-only rules.
+	theirs := e.create(t, e.editor, `{"title": "editor's"}`)["id"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/content/"+theirs, e.editor, ""), 204, "")
+	wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/trash/"+theirs, e.author, ""), 403, "permission_denied")
+	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/trash/"+theirs+"/restore", e.author, ""), 403, "permission_denied")
+	if trash := e.call(t, "tenant-a", "GET", "/api/trash", e.author, "").Raw["data"].([]any); len(trash) != 0 {
+		t.Fatalf("an author sees others' trash: %v", trash)
+	}
+
+	// include= does not reach into a private collection for anonymous readers.
+	ann := e.call(t, "tenant-a", "POST", "/api/collections/authors/content", e.admin, `{"title": "Secret Ann", "status": "published"}`).Data["id"].(string)
+	e.create(t, e.editor, `{"title": "By Ann", "status": "published", "data": {"author": "`+ann+`"}}`)
+	res := e.call(t, "tenant-a", "GET", "/api/collections/posts/content?include=author", "", "")
+	wantStatus(t, res, 200, "")
+	if strings.Contains(fmt.Sprint(res.Raw), "Secret Ann") {
+		t.Fatalf("include= leaked a private item: %v", res.Raw["data"])
+	}
+
+	// Read permissions are the ones the item needs.
+	drafts := e.call(t, "tenant-a", "POST", "/api/tokens", e.admin, `{"name": "d", "permissions": ["content.read_drafts"]}`).Data["token"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "GET", "/api/content/"+ann, drafts, ""), 403, "permission_denied")
+	wantStatus(t, e.call(t, "tenant-a", "GET", "/api/content/"+ann+"/versions", drafts, ""), 403, "permission_denied")
+	schemaOnly := e.call(t, "tenant-a", "POST", "/api/tokens", e.admin, `{"name": "s", "permissions": ["collections.read"]}`).Data["token"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "GET", "/api/collections/authors", schemaOnly, ""), 200, "")
+	wantStatus(t, e.call(t, "tenant-a", "GET", "/api/collections/authors/content", schemaOnly, ""), 403, "permission_denied")
+
+	// A refused write leaves the cache alone.
+	pub := e.create(t, e.editor, `{"title": "Cached", "status": "published"}`)["id"].(string)
+	e.call(t, "tenant-a", "GET", "/api/content/"+pub, "", "")
+	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/collections/posts/content", "", `{"title": "x"}`), 401, "missing_token")
+	if res := e.call(t, "tenant-a", "GET", "/api/content/"+pub, "", ""); res.Header.Get("X-Cache") != "hit" {
+		t.Fatal("a refused anonymous write emptied the cache")
+	}
+
+	// Restoring from the trash cannot duplicate a unique value.
+	a := e.create(t, e.editor, `{"title": "A", "data": {"sku": "ABC-9"}}`)["id"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/content/"+a, e.editor, ""), 204, "")
+	e.create(t, e.editor, `{"title": "B", "data": {"sku": "ABC-9"}}`)
+	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/trash/"+a+"/restore", e.editor, ""), 409, "unique_taken")
+}

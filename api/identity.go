@@ -206,13 +206,15 @@ func (s *Server) require(perm string) echo.MiddlewareFunc {
 // authenticate, then check perm (anyone, signedIn or a permission).
 func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm string) {
 	mw := []echo.MiddlewareFunc{s.resolveTenant, s.authenticate}
-	if method != http.MethodGet && method != http.MethodHead {
-		// Any write may change what a cached read answers (deleting a user
-		// clears their items' author), so every write drops the tenant's.
-		mw = append(mw, s.dropCachedReads)
-	}
 	if perm != anyone {
 		mw = append(mw, s.require(perm))
+	}
+	if method != http.MethodGet && method != http.MethodHead {
+		// Any successful write may change what a cached read answers
+		// (deleting a user clears their items' author), so it drops the
+		// tenant's; refused requests drop nothing, so nobody can keep a
+		// tenant's cache cold.
+		mw = append(mw, s.dropCachedReads)
 	}
 	s.echo.Add(method, path, h, mw...)
 }
@@ -221,7 +223,9 @@ func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm strin
 func (s *Server) dropCachedReads(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		err := next(c)
-		s.cache.invalidate(tenantOf(c).ID)
+		if err == nil && c.Response().Status < 400 {
+			s.cache.invalidate(tenantOf(c).ID)
+		}
 		return err
 	}
 }

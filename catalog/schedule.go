@@ -18,22 +18,43 @@ func (c *Catalog) SetContentDue(ctx context.Context, tenantID string, due *time.
 	return err
 }
 
+// Due is a tenant whose scheduled content work is due, and since when.
+type Due struct {
+	TenantID string
+	At       time.Time
+}
+
 // DueTenants lists up to limit active tenants whose scheduled content work
 // is due at now, earliest first.
-func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT s.tenant_id FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
+func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]Due, error) {
+	rows, err := c.db.Read.QueryContext(ctx, `SELECT s.tenant_id, s.due_at FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
 		WHERE s.due_at <= ? AND t.status = 'active' ORDER BY s.due_at LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []Due
 	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
+		var d Due
+		var at int64
+		if err := rows.Scan(&d.TenantID, &at); err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		d.At = fromMS(at)
+		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// RescheduleContent moves a tenant's due time from was (what the scheduler
+// picked) to next (nil clears it), unless a write changed it meanwhile:
+// then the write's value stands, so a scheduled publish is never lost.
+func (c *Catalog) RescheduleContent(ctx context.Context, tenantID string, was time.Time, next *time.Time) error {
+	var err error
+	if next == nil {
+		_, err = c.db.Write.ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ? AND due_at = ?", tenantID, ms(was))
+	} else {
+		_, err = c.db.Write.ExecContext(ctx, "UPDATE content_schedule SET due_at = ? WHERE tenant_id = ? AND due_at = ?", ms(*next), tenantID, ms(was))
+	}
+	return err
 }

@@ -121,8 +121,8 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 		}
 	}
 	bad := FieldErrors{}
-	if len(title) > 500 || !utf8.ValidString(title) {
-		bad["title"] = "at most 500 characters of valid UTF-8"
+	if len(title) > 500 || !utf8.ValidString(title) || strings.ContainsFunc(title, unicode.IsControl) {
+		bad["title"] = "at most 500 characters of valid UTF-8, without control characters"
 	}
 	if in.PublishAt != nil && in.UnpublishAt != nil && !in.UnpublishAt.After(*in.PublishAt) {
 		bad["unpublish_at"] = "must be after publish_at"
@@ -135,27 +135,39 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 		bad[k] = v
 	}
 	if len(bad) == 0 {
-		for _, f := range col.Schema.UniqueFields() {
-			v, ok := data[f.Name]
-			if !ok || v == nil {
-				continue
-			}
-			var taken int
-			err := s.DB.QueryRowTx(ctx, tx, `SELECT count(*) FROM content WHERE collection_id = ? AND id <> ? AND deleted_at IS NULL
-				AND json_extract(data, '$.'||?) = json_extract(?, '$')`, col.ID, self, f.Name, rawJSON(v)).Scan(&taken)
-			if err != nil {
-				return err
-			}
-			if taken > 0 {
-				bad[f.Name] = "must be unique in the collection: another item has this value"
-			}
+		taken, err := s.taken(ctx, tx, col, data, self)
+		if err != nil {
+			return err
 		}
+		bad = taken
 	}
 	if len(bad) > 0 {
 		return validationFailed(bad)
 	}
 	it.Title, it.Data = title, json.RawMessage(rawJSON(data))
 	return s.pickSlug(ctx, tx, col, it, in.Slug, self)
+}
+
+// taken names the unique fields of data whose values another live item
+// of the collection (other than self) holds.
+func (s *Store) taken(ctx context.Context, tx *sql.Tx, col *Collection, data map[string]any, self string) (FieldErrors, error) {
+	bad := FieldErrors{}
+	for _, f := range col.Schema.UniqueFields() {
+		v, ok := data[f.Name]
+		if !ok || v == nil {
+			continue
+		}
+		var n int
+		err := s.DB.QueryRowTx(ctx, tx, `SELECT count(*) FROM content WHERE collection_id = ? AND id <> ? AND deleted_at IS NULL
+			AND json_extract(data, '$.'||?) = json_extract(?, '$')`, col.ID, self, f.Name, rawJSON(v)).Scan(&n)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			bad[f.Name] = "must be unique in the collection: another item has this value"
+		}
+	}
+	return bad, nil
 }
 
 // pickSlug sets it.Slug: the one given (refused when taken), else one made
@@ -305,11 +317,14 @@ func (s *Store) TrashItem(ctx context.Context, id string) (*Item, error) {
 }
 
 // Trash lists a collection's trashed items (all collections when col is
-// nil), most recently deleted first.
-func (s *Store) Trash(ctx context.Context, col *Collection, limit int) ([]*Item, error) {
+// nil; one author's when author is set), most recently deleted first.
+func (s *Store) Trash(ctx context.Context, col *Collection, author string, limit int) ([]*Item, error) {
 	q, args := selectItems+" WHERE c.deleted_at IS NOT NULL", []any{}
 	if col != nil {
 		q, args = q+" AND c.collection_id = ?", append(args, col.ID)
+	}
+	if author != "" {
+		q, args = q+" AND c.author_id = ?", append(args, author)
 	}
 	rows, err := s.DB.Read.QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
 	if err != nil {
@@ -318,7 +333,14 @@ func (s *Store) Trash(ctx context.Context, col *Collection, limit int) ([]*Item,
 	return scanItems(rows)
 }
 
-// RestoreItem brings an item back from the trash.
+// TrashedItem returns an item of the trash.
+func (s *Store) TrashedItem(ctx context.Context, id string) (*Item, error) {
+	it, err := scanItem(s.DB.Read.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
+	return it, notFoundIf(err, id)
+}
+
+// RestoreItem brings an item back from the trash, unless a live item took
+// one of its unique values meanwhile.
 func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 	var it *Item
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
@@ -326,6 +348,21 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 		it, err = scanItem(tx.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
 		if err != nil {
 			return notFoundIf(err, id)
+		}
+		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", it.Collection))
+		if err != nil {
+			return err
+		}
+		var data map[string]any
+		if err := json.Unmarshal(it.Data, &data); err != nil {
+			return err
+		}
+		if bad, err := s.taken(ctx, tx, col, data, id); err != nil || len(bad) > 0 {
+			if err != nil {
+				return err
+			}
+			return &condo.Error{Code: condo.ECONFLICT, Reason: "unique_taken", Fields: bad,
+				Message: "a live item has taken a unique value of this one: change that item first"}
 		}
 		it.DeletedAt = nil
 		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id)

@@ -139,3 +139,24 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 }
+
+// TestSearchWindowSeesOnlyVisible: hidden matches (drafts) newer than a
+// published one must not push it out of the ranking window.
+func TestSearchWindowSeesOnlyVisible(t *testing.T) {
+	ctx := context.Background()
+	_, stores := newContent(t, "win")
+	st := stores["win"]
+	col, _ := st.Collection(ctx, "posts")
+	if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "needle published", Status: cms.StatusPublished}, ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := range cms.RankWindow + 5 {
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: fmt.Sprintf("needle draft %d", i)}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hits, err := st.Search(ctx, "needle", cms.SearchOptions{PublishedOnly: true, PublicOnly: true})
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("hits %d, %v; want the published one", len(hits), err)
+	}
+}

@@ -985,7 +985,8 @@ func (s *Store) List(ctx context.Context, q *ListQuery, opt ListOptions) (*Page,
 	page := &Page{Items: []*Item{}, Limit: st.limit, Offset: st.offset}
 	var last []any
 	// One read transaction: the total and the page see the same snapshot.
-	countKey := fmt.Sprint(st.count, st.countArgs)
+	args, _ := json.Marshal(st.countArgs) // unambiguous, unlike fmt's spaces
+	countKey := st.count + "\x00" + string(args)
 	counted := false
 	if opt.Counts != nil {
 		page.Total, counted = opt.Counts.Get(countKey)

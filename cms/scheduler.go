@@ -40,37 +40,43 @@ func (sc *Scheduler) Run(ctx context.Context) {
 
 // Pass does the work due at now and returns how many items changed.
 func (sc *Scheduler) Pass(ctx context.Context, now time.Time) int {
-	ids, err := sc.Catalog.DueTenants(ctx, now, 100)
+	due, err := sc.Catalog.DueTenants(ctx, now, 100)
 	if err != nil {
 		sc.logger().Error("scheduler: due tenants", "err", err)
 		return 0
 	}
 	total := 0
-	for _, id := range ids {
-		n, err := sc.runTenant(ctx, id)
-		if err != nil {
-			sc.logger().Error("scheduler: tenant", "tenant", id, "err", err)
-			continue
-		}
+	for _, d := range due {
+		n, next, err := sc.runTenant(ctx, d.TenantID)
 		total += n
+		if err != nil {
+			// Retry in a minute, so a tenant that cannot be opened does not
+			// hold the head of the queue.
+			sc.logger().Error("scheduler: tenant", "tenant", d.TenantID, "err", err)
+			retry := now.Add(RetryAfter)
+			next = &retry
+		}
+		if err := sc.Catalog.RescheduleContent(ctx, d.TenantID, d.At, next); err != nil {
+			sc.logger().Error("scheduler: reschedule", "tenant", d.TenantID, "err", err)
+		}
 	}
 	return total
 }
 
-func (sc *Scheduler) runTenant(ctx context.Context, id string) (int, error) {
+// RetryAfter is when the scheduler tries again a tenant whose pass failed.
+const RetryAfter = time.Minute
+
+func (sc *Scheduler) runTenant(ctx context.Context, id string) (int, *time.Time, error) {
 	h, release, err := sc.Store.Acquire(ctx, id)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer release()
 	n, next, err := New(id, h.DB, "").RunSchedule(ctx, cmp.Or(sc.Retention, TrashRetention))
 	if n > 0 && sc.Changed != nil {
 		sc.Changed(id)
 	}
-	if err != nil {
-		return n, err
-	}
-	return n, sc.Catalog.SetContentDue(ctx, id, next)
+	return n, next, err
 }
 
 func (sc *Scheduler) logger() *slog.Logger {

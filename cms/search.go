@@ -77,7 +77,7 @@ type SearchOptions struct {
 }
 
 // RankWindow bounds the matches a search ranks: the newest RankWindow
-// items that match. BM25 costs a few microseconds per match (it reads each
+// items that match and that the caller may see. BM25 costs a few microseconds per match (it reads each
 // matching document's length), so ranking all 15,000 items that hold a
 // common word would take 50 ms, and 1,000 take 4; a rarer word is ranked in full.
 const RankWindow = 1000
@@ -98,22 +98,30 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 	if opt.Limit > 100 {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_query", "limit is at most 100")
 	}
+	// The window is taken over the matches the caller may see, so hidden
+	// items neither crowd visible ones out nor show through its size.
+	cond := func(c, col string) string {
+		w := " AND " + c + ".deleted_at IS NULL"
+		if opt.Collection != "" {
+			w += " AND " + col + ".name = ?2"
+		}
+		if opt.PublishedOnly {
+			w += " AND " + c + ".status = 'published'"
+		}
+		if opt.PublicOnly {
+			w += " AND " + col + ".is_public = 1"
+		}
+		return w
+	}
 	query := "SELECT " + itemColumns + `, snippet(content_fts, -1, '<mark>', '</mark>', '…', 16), content_fts.rank
 		FROM content_fts CROSS JOIN content c ON c.rowid = content_fts.rowid CROSS JOIN collections col ON col.id = c.collection_id
-		WHERE content_fts MATCH ?1 AND c.deleted_at IS NULL
-		AND content_fts.rowid >= coalesce((SELECT rowid FROM content_fts WHERE content_fts MATCH ?1
-			ORDER BY rowid DESC LIMIT 1 OFFSET ` + strconv.Itoa(RankWindow-1) + `), 0)`
-	args := []any{match}
-	if opt.Collection != "" {
-		query, args = query+" AND col.name = ?", append(args, opt.Collection)
-	}
-	if opt.PublishedOnly {
-		query += " AND c.status = 'published'"
-	}
-	if opt.PublicOnly {
-		query += " AND col.is_public = 1"
-	}
-	rows, err := s.DB.Read.QueryContext(ctx, query+" ORDER BY content_fts.rank LIMIT ?", append(args, opt.Limit)...)
+		WHERE content_fts MATCH ?1` + cond("c", "col") + `
+		AND content_fts.rowid >= coalesce((SELECT f.rowid FROM content_fts(?1) AS f CROSS JOIN content c2 ON c2.rowid = f.rowid
+			CROSS JOIN collections col2 ON col2.id = c2.collection_id WHERE 1 = 1` + cond("c2", "col2") + `
+			ORDER BY f.rowid DESC LIMIT 1 OFFSET ` + strconv.Itoa(RankWindow-1) + `), 0)
+		ORDER BY content_fts.rank LIMIT ?3`
+	args := []any{match, opt.Collection, opt.Limit}
+	rows, err := s.DB.Read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -134,8 +134,9 @@ func jsonish(v any) any {
 	return out
 }
 
-// RestoreVersion makes version n's title, slug, data and schedule the
-// item's current state again, as a new version; the status stays.
+// RestoreVersion makes version n's title, slug and data the item's
+// current state again, as a new version; the status and the schedule stay
+// as they are (an old publish_at must not publish the item again).
 func (s *Store) RestoreVersion(ctx context.Context, col *Collection, id string, n int, actor string) (*Item, error) {
 	v, err := s.Version(ctx, id, n)
 	if err != nil {
@@ -145,5 +146,9 @@ func (s *Store) RestoreVersion(ctx context.Context, col *Collection, id string, 
 	if err := json.Unmarshal(v.Data, &data); err != nil {
 		return nil, err
 	}
-	return s.UpdateItem(ctx, col, id, ItemInput{Title: v.Title, Slug: v.Slug, Data: data, PublishAt: v.PublishAt, UnpublishAt: v.UnpublishAt}, actor)
+	cur, _, err := s.Item(ctx, id, "")
+	if err != nil {
+		return nil, err
+	}
+	return s.UpdateItem(ctx, col, id, ItemInput{Title: v.Title, Slug: v.Slug, Data: data, PublishAt: cur.PublishAt, UnpublishAt: cur.UnpublishAt}, actor)
 }

@@ -32,10 +32,12 @@ func TransitionPermission(from, to string) (string, error) {
 	return perm, nil
 }
 
-// Transition moves an item to another status and records it in the
-// workflow history with the actor and comment. Publishing sets
-// published_at and clears a pending publish_at.
-func (s *Store) Transition(ctx context.Context, id, to, comment, actor string) (*Change, error) {
+// Transition moves an item from status from to status to and records it
+// in the workflow history with the actor and comment. from is the status
+// the caller saw (and checked permissions against): if the item has moved
+// since, it is 409. Publishing sets published_at and clears a pending
+// publish_at.
+func (s *Store) Transition(ctx context.Context, id, from, to, comment, actor string) (*Change, error) {
 	if len(comment) > 2000 {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_comment", "a comment is at most 2000 bytes")
 	}
@@ -44,6 +46,9 @@ func (s *Store) Transition(ctx context.Context, id, to, comment, actor string) (
 		it, err := s.liveItem(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if it.Status != from {
+			return condo.ReasonErrorf(condo.ECONFLICT, "status_changed", "the item is %s now, not %s: read it again", it.Status, from)
 		}
 		if _, err := TransitionPermission(it.Status, to); err != nil {
 			return err

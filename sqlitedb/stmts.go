@@ -49,15 +49,26 @@ func (c *stmtCache) preparePending(ctx context.Context) {
 	}
 }
 
+// get returns the kept statement, preparing it first if need be. The lock
+// is never held while preparing, which waits for a connection: a
+// transaction holding the writer's only connection may itself be waiting
+// for the lock.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.stmts[query]; ok {
+	s, ok := c.stmts[query]
+	c.mu.Unlock()
+	if ok {
 		return s, nil
 	}
 	s, err := c.pool.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if kept, ok := c.stmts[query]; ok { // another caller won
+		s.Close()
+		return kept, nil
 	}
 	if c.stmts == nil {
 		c.stmts = map[string]*sql.Stmt{}

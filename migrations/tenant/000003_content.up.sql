@@ -32,9 +32,11 @@ ALTER TABLE content_versions_new RENAME TO content_versions;
 
 -- Full-text search over live items' titles and text, an external-content
 -- FTS5 index kept in step by triggers (so any write, from any client,
--- keeps it right). It addresses items by content's rowid; should a VACUUM
--- ever renumber those, INSERT INTO content_fts(content_fts) VALUES
--- ('rebuild') rebuilds it.
+-- keeps it right). It addresses items by content's rowid. It indexes live
+-- items only: after any 'rebuild' (which indexes every row), remove the
+-- trashed ones with INSERT INTO content_fts (content_fts, rowid, title,
+-- search_text) SELECT 'delete', rowid, title, search_text FROM content
+-- WHERE deleted_at IS NOT NULL.
 UPDATE content SET search_text = coalesce((SELECT group_concat(value, ' ') FROM json_tree(content.data) WHERE type = 'text'), '');
 CREATE VIRTUAL TABLE content_fts USING fts5(title, search_text, content = 'content', content_rowid = 'rowid',
   tokenize = 'unicode61 remove_diacritics 2');
