@@ -17,7 +17,7 @@ const MaxLabel = 63
 func ValidateTenantID(id string) error {
 	if !isLabel(id) {
 		return ReasonErrorf(EINVALID, "invalid_tenant_id",
-			"invalid tenant id %q: use 1-63 lower-case letters, digits and dashes, not starting or ending with a dash", clip(id))
+			"invalid tenant id %q: use 1-63 lower-case letters, digits and dashes, not starting or ending with a dash", Clip(id))
 	}
 	return nil
 }
@@ -33,7 +33,7 @@ func ValidateDomain(d string) error {
 	}
 	if !ok {
 		return ReasonErrorf(EINVALID, "invalid_domain",
-			"invalid domain %q: use a lower-case host name such as blog.example.com", clip(d))
+			"invalid domain %q: use a lower-case host name such as blog.example.com", Clip(d))
 	}
 	return nil
 }
@@ -63,13 +63,13 @@ func isLabel(s string) bool {
 	return true
 }
 
-// clip shortens user input quoted in an error so a huge value cannot flood
-// a log line or a response.
-func clip(s string) string {
+// Clip shortens user input quoted in an error or a log line, so a huge
+// value cannot flood either, and makes it valid UTF-8.
+func Clip(s string) string {
 	if len(s) > 80 {
-		return s[:80] + "..."
+		s = s[:80] + "..."
 	}
-	return s
+	return strings.ToValidUTF8(s, "?")
 }
 
 // NewID returns a new random identifier: a UUIDv7, so ids sort by creation

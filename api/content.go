@@ -164,18 +164,11 @@ func (s *Server) readableItem(c echo.Context, ctx context.Context, st *cms.Store
 			continue
 		}
 		if principalOf(c) == nil {
-			return nil, condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", clipParam(c.Param("id")))
+			return nil, condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", condo.Clip(c.Param("id")))
 		}
 		return nil, s.need(c, rule.perm)
 	}
 	return it, nil
-}
-
-func clipParam(s string) string {
-	if len(s) > 64 {
-		s = s[:64]
-	}
-	return s
 }
 
 func (s *Server) getCollection(c echo.Context) error {

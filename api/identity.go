@@ -296,10 +296,10 @@ func (s *Server) throttled(c echo.Context, k throttleKeys) error {
 // (no tenant) only the platform's log has it.
 func (s *Server) loginFailed(c echo.Context, k throttleKeys, email string) {
 	locked := s.loginThrottle.Hit(k.account)
-	detail := map[string]any{"email": clipText(email)}
+	detail := map[string]any{"email": condo.Clip(email)}
 	record := func(kind string) {
 		if tenantOf(c) != nil {
-			s.securityEvent(c, kind, "", detail, map[string]any{"email": clipText(email)})
+			s.securityEvent(c, kind, "", detail, map[string]any{"email": condo.Clip(email)})
 			return
 		}
 		d, _ := json.Marshal(detail)
@@ -312,13 +312,6 @@ func (s *Server) loginFailed(c echo.Context, k throttleKeys, email string) {
 	if locked {
 		record("login_locked")
 	}
-}
-
-func clipText(s string) string {
-	if len(s) > 100 {
-		s = s[:100]
-	}
-	return strings.ToValidUTF8(s, "?")
 }
 
 // clientIP picks the client's address: from header when a trusted proxy

@@ -205,7 +205,7 @@ func (s *Server) uploadMedia(c echo.Context) error {
 					return err
 				}
 			default:
-				return condo.ReasonErrorf(condo.EINVALID, "invalid_form", "unknown field %q: use file, folder, alt, caption and tags", clipText(name))
+				return condo.ReasonErrorf(condo.EINVALID, "invalid_form", "unknown field %q: use file, folder, alt, caption and tags", condo.Clip(name))
 			}
 		}
 		if m == nil {
@@ -343,7 +343,7 @@ func (s *Server) serveMedia(c echo.Context) error {
 		return err
 	}
 	if c.Param("filename") != m.Filename {
-		return condo.ReasonErrorf(condo.ENOTFOUND, "media_not_found", "no media %s named %s", m.ID, clipText(c.Param("filename")))
+		return condo.ReasonErrorf(condo.ENOTFOUND, "media_not_found", "no media %s named %s", m.ID, condo.Clip(c.Param("filename")))
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

@@ -125,7 +125,7 @@ func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
 func (s *Store) RevokeAPIToken(ctx context.Context, id string) (*APIToken, error) {
 	t, err := scanToken(s.DB.Write.QueryRowContext(ctx, "DELETE FROM api_tokens WHERE id = ? RETURNING id, name, prefix, user_id, permissions, expires_at, last_used_at, created_at", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "token_not_found", "API token %q not found", clip(id))
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "token_not_found", "API token %q not found", condo.Clip(id))
 	}
 	return t, err
 }

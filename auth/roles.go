@@ -66,7 +66,7 @@ func PermsOf(names ...string) (Perms, error) {
 	for _, n := range names {
 		b, ok := permBit[n]
 		if !ok {
-			return 0, condo.ReasonErrorf(condo.EINVALID, "unknown_permission", "unknown permission %q", clip(n))
+			return 0, condo.ReasonErrorf(condo.EINVALID, "unknown_permission", "unknown permission %q", condo.Clip(n))
 		}
 		p |= b
 	}
@@ -162,7 +162,7 @@ func (s *Store) Role(ctx context.Context, name string) (Role, error) {
 	var r Role
 	err := s.DB.Read.QueryRowContext(ctx, "SELECT description, permissions FROM roles WHERE name = ?", name).Scan(&desc, &perms)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Role{}, condo.ReasonErrorf(condo.EINVALID, "unknown_role", "unknown role %q: use admin, editor, author, viewer or a custom role", clip(name))
+		return Role{}, condo.ReasonErrorf(condo.EINVALID, "unknown_role", "unknown role %q: use admin, editor, author, viewer or a custom role", condo.Clip(name))
 	}
 	if err != nil {
 		return Role{}, err
@@ -237,7 +237,7 @@ func (s *Store) DeleteRole(ctx context.Context, name string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return condo.ReasonErrorf(condo.ENOTFOUND, "role_not_found", "role %q not found", clip(name))
+			return condo.ReasonErrorf(condo.ENOTFOUND, "role_not_found", "role %q not found", condo.Clip(name))
 		}
 		return nil
 	})

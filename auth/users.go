@@ -356,15 +356,7 @@ func validText(s string) bool {
 }
 
 func userNotFound(id string) error {
-	return condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "user %q not found", clip(id))
-}
-
-// clip shortens user input quoted back in an error.
-func clip(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return strings.ToValidUTF8(s, "?")
+	return condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "user %q not found", condo.Clip(id))
 }
 
 func isUnique(err error) bool {

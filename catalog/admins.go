@@ -115,7 +115,7 @@ func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || len(s) > 254 {
-		return "", condo.ReasonErrorf(condo.EINVALID, "invalid_email", "invalid email address %q", clipHost(s))
+		return "", condo.ReasonErrorf(condo.EINVALID, "invalid_email", "invalid email address %q", condo.Clip(s))
 	}
 	return s, nil
 }

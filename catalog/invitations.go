@@ -84,7 +84,7 @@ func (c *Catalog) RevokeInvitation(ctx context.Context, tenantID, id string) err
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return condo.ReasonErrorf(condo.ENOTFOUND, "invitation_not_found", "no pending invitation %q", clipHost(id))
+		return condo.ReasonErrorf(condo.ENOTFOUND, "invitation_not_found", "no pending invitation %q", condo.Clip(id))
 	}
 	return nil
 }

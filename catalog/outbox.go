@@ -49,7 +49,7 @@ func (c *Catalog) StoreMail(ctx context.Context, m OutboxMessage) error {
 		m.Status = MailStored
 	}
 	if !validMailStatus(m.Status) {
-		return condo.Errorf(condo.EINVALID, "unknown outbox status %q", clipHost(m.Status))
+		return condo.Errorf(condo.EINVALID, "unknown outbox status %q", condo.Clip(m.Status))
 	}
 	if strings.TrimSpace(m.To) == "" {
 		return condo.Errorf(condo.EINVALID, "an outbox message needs a recipient")
@@ -85,7 +85,7 @@ func (c *Catalog) MarkMail(ctx context.Context, id, status, errText string) erro
 		res, err = c.db.Write.ExecContext(ctx, "UPDATE outbox SET status = ?, error = ?, sent_at = NULL WHERE id = ?",
 			MailFailed, clipMailError(errText), id)
 	default:
-		return condo.Errorf(condo.EINVALID, "a message is marked %q or %q, not %q", MailSent, MailFailed, clipHost(status))
+		return condo.Errorf(condo.EINVALID, "a message is marked %q or %q, not %q", MailSent, MailFailed, condo.Clip(status))
 	}
 	if err != nil {
 		return err
@@ -93,7 +93,7 @@ func (c *Catalog) MarkMail(ctx context.Context, id, status, errText string) erro
 	if n, err := res.RowsAffected(); err != nil {
 		return err
 	} else if n == 0 {
-		return condo.Errorf(condo.ENOTFOUND, "outbox message %s not found", clipHost(id))
+		return condo.Errorf(condo.ENOTFOUND, "outbox message %s not found", condo.Clip(id))
 	}
 	return nil
 }

@@ -38,7 +38,7 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 	}
 	switch {
 	case t == nil:
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", clipHost(host))
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", condo.Clip(host))
 	case t.Status == StatusSuspended:
 		return nil, condo.ReasonErrorf(condo.EFORBIDDEN, "tenant_suspended", "tenant %s is suspended", t.ID)
 	case t.Status == StatusArchived:
@@ -145,11 +145,4 @@ func (rc *resolveCache) Add(gen uint64, key string, t *Tenant) {
 func (rc *resolveCache) Purge() {
 	rc.gen.Add(1)
 	rc.lru.Purge()
-}
-
-func clipHost(h string) string {
-	if len(h) > 100 {
-		return h[:100] + "..."
-	}
-	return h
 }

@@ -173,7 +173,7 @@ func (c *Catalog) Run(ctx context.Context, id string) (*MigrationRun, error) {
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "run_not_found", "migration run %q not found", clipHost(id))
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "run_not_found", "migration run %q not found", condo.Clip(id))
 	}
 	return &runs[0], nil
 }

@@ -97,7 +97,7 @@ func scanCollection(row interface{ Scan(...any) error }) (*Collection, error) {
 func (s *Store) Collection(ctx context.Context, name string) (*Collection, error) {
 	c, err := scanCollection(s.DB.Read.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", clip(name))
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 	}
 	return c, err
 }
@@ -132,7 +132,7 @@ func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionU
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 		if errors.Is(err, sql.ErrNoRows) {
-			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", clip(name))
+			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 		}
 		if err != nil {
 			return err
@@ -216,7 +216,7 @@ func (s *Store) DeleteCollection(ctx context.Context, name string) error {
 		var n int
 		err := tx.QueryRowContext(ctx, "SELECT id, (SELECT count(*) FROM content WHERE collection_id = collections.id) FROM collections WHERE name = ?", name).Scan(&id, &n)
 		if errors.Is(err, sql.ErrNoRows) {
-			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", clip(name))
+			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 		}
 		if err != nil {
 			return err

@@ -214,7 +214,7 @@ func (s *Store) pickSlug(ctx context.Context, tx *sql.Tx, col *Collection, it *I
 			return nil
 		}
 		if i > 1000 {
-			return condo.ReasonErrorf(condo.ECONFLICT, "slug_taken", "no free slug for %q: give one", clip(it.Title))
+			return condo.ReasonErrorf(condo.ECONFLICT, "slug_taken", "no free slug for %q: give one", condo.Clip(it.Title))
 		}
 	}
 }
@@ -286,7 +286,7 @@ func (s *Store) Item(ctx context.Context, ref, collection string) (*Item, bool, 
 	case len(found) == 0:
 		return nil, false, itemNotFound(ref)
 	case len(found) > 1:
-		return nil, false, condo.ReasonErrorf(condo.ECONFLICT, "ambiguous_slug", "several collections have an item %q: add ?collection=NAME", clip(ref))
+		return nil, false, condo.ReasonErrorf(condo.ECONFLICT, "ambiguous_slug", "several collections have an item %q: add ?collection=NAME", condo.Clip(ref))
 	}
 	return found[0], public, nil
 }
@@ -380,7 +380,7 @@ func (s *Store) PurgeItem(ctx context.Context, id string) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "no item %q in the trash", clip(id))
+			return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "no item %q in the trash", condo.Clip(id))
 		}
 		return nil
 	})
@@ -415,7 +415,7 @@ func checkStatus(s string) error {
 	case StatusDraft, StatusReview, StatusPublished, StatusArchived:
 		return nil
 	}
-	return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "unknown status %q: use draft, review, published or archived", clip(s))
+	return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "unknown status %q: use draft, review, published or archived", condo.Clip(s))
 }
 
 func validationFailed(bad FieldErrors) error {

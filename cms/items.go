@@ -75,7 +75,7 @@ func (s *Store) itemsByID(ctx context.Context, ids []string) (map[string]*Item, 
 }
 
 func itemNotFound(ref string) error {
-	return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", clip(ref))
+	return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "content %q not found", condo.Clip(ref))
 }
 
 func notFoundIf(err error, ref string) error {
@@ -83,12 +83,4 @@ func notFoundIf(err error, ref string) error {
 		return itemNotFound(ref)
 	}
 	return err
-}
-
-// clip shortens user input quoted back in an error.
-func clip(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return string([]rune(s))
 }

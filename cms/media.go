@@ -453,14 +453,7 @@ func (s *Store) mediaPath(m *Media) (string, error) {
 }
 
 func mediaNotFound(id string) error {
-	return condo.ReasonErrorf(condo.ENOTFOUND, "media_not_found", "no media %q", clipID(id))
-}
-
-func clipID(id string) string {
-	if len(id) > 64 {
-		id = id[:64]
-	}
-	return strings.ToValidUTF8(id, "?")
+	return condo.ReasonErrorf(condo.ENOTFOUND, "media_not_found", "no media %q", condo.Clip(id))
 }
 
 func nullInt(n int) any {

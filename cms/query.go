@@ -195,11 +195,11 @@ func resolveField(name string, s *Schema) (column, error) {
 	path := strings.TrimPrefix(name, "data.")
 	f, ok := lookupPath(s, path)
 	if !ok {
-		return column{}, invalidQuery("unknown field %q", clip(name))
+		return column{}, invalidQuery("unknown field %q", condo.Clip(name))
 	}
 	expr, ok := jsonExtract(path)
 	if !ok {
-		return column{}, invalidQuery("unknown field %q", clip(name))
+		return column{}, invalidQuery("unknown field %q", condo.Clip(name))
 	}
 	c := column{name: name, expr: expr, path: "$." + path, kind: fieldKind(f)}
 	if f.Type == TypeMultiselect {
@@ -358,7 +358,7 @@ func (b *whereBuilder) group(m map[string]any, depth int) (string, error) {
 	}
 	for _, k := range objectKeys(m) {
 		if k != "and" && k != "or" {
-			return "", invalidQuery("where: unknown key %q (a group has and/or, a condition field/operator/value)", clip(k))
+			return "", invalidQuery("where: unknown key %q (a group has and/or, a condition field/operator/value)", condo.Clip(k))
 		}
 	}
 	var parts []string
@@ -417,7 +417,7 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 	}
 	for _, k := range objectKeys(m) {
 		if k != "field" && k != "operator" && k != "value" {
-			return "", invalidQuery("where: unknown key %q in a condition", clip(k))
+			return "", invalidQuery("where: unknown key %q in a condition", condo.Clip(k))
 		}
 	}
 	name, ok := m["field"].(string)
@@ -426,10 +426,10 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 	}
 	op, ok := m["operator"].(string)
 	if !ok {
-		return "", invalidQuery("where: condition on %q has no operator", clip(name))
+		return "", invalidQuery("where: condition on %q has no operator", condo.Clip(name))
 	}
 	if !operators[op] {
-		return "", invalidQuery("unknown operator %q", clip(op))
+		return "", invalidQuery("unknown operator %q", condo.Clip(op))
 	}
 	col, err := resolveField(name, b.schema)
 	if err != nil {
@@ -437,10 +437,10 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 	}
 	val, hasVal := m["value"]
 	if !hasVal && op != "exists" {
-		return "", invalidQuery("where: condition %s on %q has no value", op, clip(name))
+		return "", invalidQuery("where: condition %s on %q has no value", op, condo.Clip(name))
 	}
 	refuse := func() (string, error) {
-		return "", invalidQuery("operator %s does not apply to %q, of type %s", op, clip(name), col.kind)
+		return "", invalidQuery("operator %s does not apply to %q, of type %s", op, condo.Clip(name), col.kind)
 	}
 	switch col.kind {
 	case kindArray:
@@ -494,7 +494,7 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 	case "like":
 		s, ok := val.(string)
 		if !ok {
-			return "", invalidQuery("where: like on %q takes a string pattern", clip(name))
+			return "", invalidQuery("where: like on %q takes a string pattern", condo.Clip(name))
 		}
 		b.args = append(b.args, s)
 		return col.expr + ` LIKE ? ESCAPE '\'`, nil
@@ -509,17 +509,17 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 		}
 		s, ok := val.(string)
 		if !ok {
-			return "", invalidQuery("where: contains on %q takes a string", clip(name))
+			return "", invalidQuery("where: contains on %q takes a string", condo.Clip(name))
 		}
 		b.args = append(b.args, "%"+escapeLike(s)+"%")
 		return col.expr + ` LIKE ? ESCAPE '\'`, nil
 	case "in", "not_in":
 		list, ok := val.([]any)
 		if !ok {
-			return "", invalidQuery("where: %s on %q takes a list of values", op, clip(name))
+			return "", invalidQuery("where: %s on %q takes a list of values", op, condo.Clip(name))
 		}
 		if len(list) > maxListValues {
-			return "", invalidQuery("where: %s on %q takes at most %d values", op, clip(name), maxListValues)
+			return "", invalidQuery("where: %s on %q takes at most %d values", op, condo.Clip(name), maxListValues)
 		}
 		if len(list) == 0 {
 			if op == "in" {
@@ -543,7 +543,7 @@ func (b *whereBuilder) condition(m map[string]any) (string, error) {
 		want := true
 		if hasVal {
 			if want, ok = asBool(val); !ok {
-				return "", invalidQuery("where: exists on %q takes true or false", clip(name))
+				return "", invalidQuery("where: exists on %q takes true or false", condo.Clip(name))
 			}
 		}
 		if want {
@@ -573,7 +573,7 @@ func asBool(v any) (bool, bool) {
 // compares the stored value with.
 func (c column) value(k kind, v any) (any, error) {
 	bad := func() (any, error) {
-		return nil, invalidQuery("where: %s is not a valid %s for %q", clipValue(v), k, clip(c.name))
+		return nil, invalidQuery("where: %s is not a valid %s for %q", clipValue(v), k, condo.Clip(c.name))
 	}
 	switch k {
 	case kindString:
@@ -630,7 +630,7 @@ func (c column) value(k kind, v any) (any, error) {
 		case k == kindTime:
 			return t.UnixMilli(), nil
 		case k == kindDate && !dateOnly:
-			return nil, invalidQuery("where: %s is not a date (YYYY-MM-DD) for %q", clipValue(v), clip(c.name))
+			return nil, invalidQuery("where: %s is not a date (YYYY-MM-DD) for %q", clipValue(v), condo.Clip(c.name))
 		case k == kindDate:
 			return s, nil
 		}
@@ -662,7 +662,7 @@ func parseTime(s string) (t time.Time, dateOnly, ok bool) {
 
 func clipValue(v any) string {
 	b, _ := json.Marshal(v)
-	return clip(string(b))
+	return condo.Clip(string(b))
 }
 
 // sortKey is one key of the order.
@@ -727,18 +727,18 @@ func parseSort(raw string, s *Schema) ([]sortKey, error) {
 		case "desc":
 			desc = true
 		default:
-			return nil, invalidQuery("sort order of %q must be asc or desc", clip(sp.Field))
+			return nil, invalidQuery("sort order of %q must be asc or desc", condo.Clip(sp.Field))
 		}
 		col, err := resolveField(sp.Field, s)
 		if err != nil {
 			return nil, err
 		}
 		if !col.kind.scalar() {
-			return nil, invalidQuery("cannot sort by %q, of type %s: only single values sort", clip(sp.Field), col.kind)
+			return nil, invalidQuery("cannot sort by %q, of type %s: only single values sort", condo.Clip(sp.Field), col.kind)
 		}
 		for _, k := range keys {
 			if k.expr == col.expr {
-				return nil, invalidQuery("sort names %q twice", clip(sp.Field))
+				return nil, invalidQuery("sort names %q twice", condo.Clip(sp.Field))
 			}
 		}
 		keys = append(keys, sortKey{name: sp.Field, expr: col.expr, desc: desc, notNull: col.notNull})
@@ -779,13 +779,13 @@ func parseFields(raw string, s *Schema) ([]string, error) {
 		}
 		key := strings.TrimPrefix(name, "data.")
 		if strings.Contains(key, ".") {
-			return nil, invalidQuery("fields takes top-level data fields, not %q", clip(name))
+			return nil, invalidQuery("fields takes top-level data fields, not %q", condo.Clip(name))
 		}
 		if _, ok := lookupPath(s, key); !ok {
 			if key == name && itemFields[name] {
 				continue
 			}
-			return nil, invalidQuery("unknown field %q in fields", clip(name))
+			return nil, invalidQuery("unknown field %q in fields", condo.Clip(name))
 		}
 		if !slices.Contains(out, key) {
 			out = append(out, key)
@@ -811,7 +811,7 @@ func parseInclude(raw string, s *Schema) ([]includeField, error) {
 		key := strings.TrimPrefix(name, "data.")
 		f, ok := lookupPath(s, key)
 		if !ok || strings.Contains(key, ".") {
-			return nil, invalidQuery("unknown field %q in include", clip(name))
+			return nil, invalidQuery("unknown field %q in include", condo.Clip(name))
 		}
 		in := includeField{name: key, collection: f.Collection}
 		switch {
@@ -822,7 +822,7 @@ func parseInclude(raw string, s *Schema) ([]includeField, error) {
 				in.collection = f.Items.Collection
 			}
 		default:
-			return nil, invalidQuery("include: %q is not a reference field", clip(name))
+			return nil, invalidQuery("include: %q is not a reference field", condo.Clip(name))
 		}
 		if !slices.ContainsFunc(out, func(o includeField) bool { return o.name == key }) {
 			out = append(out, in)

@@ -76,7 +76,7 @@ func (s *Store) Version(ctx context.Context, id string, n int) (*Version, error)
 	v, err := scanVersion(s.DB.Read.QueryRowContext(ctx, `SELECT v.version, v.author_id, v.created_at, v.data FROM content_versions v
 		JOIN content c ON c.id = v.content_id WHERE v.content_id = ? AND v.version = ? AND c.deleted_at IS NULL`, id, n))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "version_not_found", "item %q has no version %d", clip(id), n)
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "version_not_found", "item %q has no version %d", condo.Clip(id), n)
 	}
 	return v, err
 }

@@ -91,20 +91,13 @@ func parseFrom(from string) (*netmail.Address, error) {
 	a, err := netmail.ParseAddress(from)
 	if err != nil || hasControl(from) {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_mail_from",
-			"invalid sender %q: use an address such as noreply@example.com or Condo <noreply@example.com>", clip(from))
+			"invalid sender %q: use an address such as noreply@example.com or Condo <noreply@example.com>", condo.Clip(from))
 	}
 	return a, nil
 }
 
 func hasControl(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
-}
-
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 // logger returns l, or a logger that discards when l is nil.

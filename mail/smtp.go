@@ -85,7 +85,7 @@ func NewSMTP(rawURL, from string, cat *catalog.Catalog, logger *slog.Logger) (*S
 	case "smtps":
 		s.ImplicitTLS = true
 	default:
-		return nil, bad("has scheme %q, not smtp or smtps", clip(u.Scheme))
+		return nil, bad("has scheme %q, not smtp or smtps", condo.Clip(u.Scheme))
 	}
 	host, port := u.Hostname(), u.Port()
 	if host == "" || u.Opaque != "" || (u.Path != "" && u.Path != "/") || u.Fragment != "" {
@@ -98,7 +98,7 @@ func NewSMTP(rawURL, from string, cat *catalog.Catalog, logger *slog.Logger) (*S
 		}
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, bad("has port %q", clip(port))
+		return nil, bad("has port %q", condo.Clip(port))
 	}
 	s.Addr = net.JoinHostPort(host, port)
 	if u.User != nil {
@@ -115,7 +115,7 @@ func NewSMTP(rawURL, from string, cat *catalog.Catalog, logger *slog.Logger) (*S
 	for k, v := range q {
 		switch {
 		case k != "from":
-			return nil, bad("has an unknown parameter %q", clip(k))
+			return nil, bad("has an unknown parameter %q", condo.Clip(k))
 		case len(v) != 1:
 			return nil, bad("gives from more than once")
 		}

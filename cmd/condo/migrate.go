@@ -186,7 +186,7 @@ func (m *Main) migrateCreate(ctx context.Context, args []string) error {
 	name := pos[0]
 	if !migrationName.MatchString(name) {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_name",
-			"invalid migration name %q: use lower-case letters, digits and underscores, starting with a letter, such as add_word_count", clipArg(name))
+			"invalid migration name %q: use lower-case letters, digits and underscores, starting with a letter, such as add_word_count", condo.Clip(name))
 	}
 	entries, err := os.ReadDir(*dir)
 	if err != nil {
@@ -246,16 +246,9 @@ func writeNew(path, content string) error {
 func parseVersionArg(what, s string) (uint, error) {
 	v, err := strconv.ParseUint(s, 10, 32)
 	if err != nil {
-		return 0, usagef("%s: %q is not a version number", what, clipArg(s))
+		return 0, usagef("%s: %q is not a version number", what, condo.Clip(s))
 	}
 	return uint(v), nil
-}
-
-func clipArg(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
 }
 
 func describeStatus(st *fleet.Status) string {
