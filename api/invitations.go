@@ -55,7 +55,7 @@ func (s *Server) invite(c echo.Context) error {
 		inv.InvitedBy = p.Kind + ":" + p.Impersonator
 	}
 	token := auth.NewSecret()
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		if err := s.grantableRole(c, ctx, st, in.Role); err != nil {
 			return err
 		}
@@ -110,7 +110,11 @@ func (s *Server) acceptInvitation(c echo.Context) error {
 	t := tenantOf(c)
 	var out *sessionResponse
 	var inv *catalog.Invitation
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
 		// Check the password before spending the invitation on it.
 		if err := lim.Policy.Check(in.Password); err != nil {
 			return err

@@ -29,18 +29,20 @@ func (s *Server) sessionRoutes() {
 	s.tenantRoute(http.MethodPost, "/auth/invitations/:token/accept", s.acceptInvitation, anyone)
 }
 
-// identity runs fn with the identity store of the request's tenant and
-// the limits of its plan.
-func (s *Server) identity(c echo.Context, fn func(ctx context.Context, st *auth.Store, lim auth.Limits) error) error {
+// identity runs fn with the identity store of the request's tenant.
+func (s *Server) identity(c echo.Context, fn func(ctx context.Context, st *auth.Store) error) error {
 	t := tenantOf(c)
 	return s.withTenantDB(c, func(ctx context.Context, h tenantHandle) error {
-		st := auth.New(t.ID, h.DB)
-		set, err := st.Settings(ctx)
-		if err != nil {
-			return err
-		}
-		return fn(ctx, st, auth.Limits{Users: t.UserLimit, Policy: set.PasswordPolicy})
+		return fn(ctx, auth.New(t.ID, h.DB))
 	})
+}
+
+// limits reads what the tenant allows new users and passwords: its plan's
+// user limit and its password policy. Only routes that create users or set
+// passwords need it, so it is not read on every identity request.
+func limits(c echo.Context, ctx context.Context, st *auth.Store) (auth.Limits, error) {
+	set, err := st.Settings(ctx)
+	return auth.Limits{Users: tenantOf(c).UserLimit, Policy: set.PasswordPolicy}, err
 }
 
 func client(c echo.Context) auth.Client {
@@ -92,11 +94,12 @@ func (s *Server) register(c echo.Context) error {
 		return err
 	}
 	var out *sessionResponse
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		set, err := st.Settings(ctx)
 		if err != nil {
 			return err
 		}
+		lim := auth.Limits{Users: tenantOf(c).UserLimit, Policy: set.PasswordPolicy}
 		if !set.AllowSignup {
 			return condo.ReasonErrorf(condo.EFORBIDDEN, "signup_disabled", "this site does not allow sign-up: ask an admin for an invitation")
 		}
@@ -127,7 +130,7 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	var out *sessionResponse
-	err = s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err = s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		u, err := st.Authenticate(ctx, in.Email, in.Password)
 		if err != nil {
 			return err
@@ -162,7 +165,7 @@ func (s *Server) refresh(c echo.Context) error {
 	}
 	var out *sessionResponse
 	var reusedSession *auth.Session
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		sess, u, next, err := st.Refresh(ctx, in.RefreshToken)
 		if condo.ErrorReason(err) == "refresh_token_reused" {
 			reusedSession = sess
@@ -195,7 +198,7 @@ func (s *Server) logout(c echo.Context) error {
 		return err
 	}
 	p := principalOf(c)
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		if p != nil && p.SessionID != "" {
 			if err := st.RevokeSession(ctx, p.SessionID, "logout"); err != nil {
 				return err
@@ -225,7 +228,7 @@ func (s *Server) me(c echo.Context) error {
 	if p.UserID == "" {
 		return c.JSON(http.StatusOK, map[string]any{"data": out})
 	}
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		u, err := st.User(ctx, p.UserID)
 		out["user"] = u
 		return err
@@ -253,7 +256,11 @@ func (s *Server) changePassword(c echo.Context) error {
 	if p.Kind != "user" {
 		return condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "only a signed-in user can change their password")
 	}
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
 		return st.ChangePassword(ctx, p.UserID, p.SessionID, in.Current, in.New, lim.Policy)
 	})
 	if err != nil {
@@ -282,7 +289,7 @@ func (s *Server) forgotPassword(c echo.Context) error {
 	}
 	s.loginThrottle.Hit(keys.account)
 	var target string
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		u, token, err := st.CreateReset(ctx, in.Email)
 		if err != nil || u == nil {
 			return err
@@ -317,7 +324,11 @@ func (s *Server) resetPassword(c echo.Context) error {
 		return err
 	}
 	var u *auth.User
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
 		u, err = st.ResetPassword(ctx, in.Token, in.Password, lim.Policy)
 		return err
 	})

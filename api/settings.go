@@ -33,7 +33,7 @@ const generalKey = "general"
 
 func (s *Server) getSettings(c echo.Context) error {
 	out := tenantSettings{Branding: tenantOf(c).Branding, General: json.RawMessage("{}")}
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		a, err := st.Settings(ctx)
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (s *Server) putSettings(c echo.Context) error {
 		}
 	}
 	t := tenantOf(c)
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		a, err := st.Settings(ctx)
 		if err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Server) listAudit(c echo.Context) error {
 	}
 	f := auth.EventFilter{Category: c.QueryParam("category"), Action: c.QueryParam("action"), Before: int64(before), Limit: limit}
 	var events []auth.Event
-	err = s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err = s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		events, err = st.Events(ctx, f)
 		return err
 	})

@@ -19,7 +19,7 @@ func (s *Server) tokenRoutes() {
 
 func (s *Server) listTokens(c echo.Context) error {
 	var out []*auth.APIToken
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		out, err = st.APITokens(ctx)
 		return err
 	})
@@ -74,7 +74,7 @@ func (s *Server) createToken(c echo.Context) error {
 	}
 	var tok *auth.APIToken
 	var secret string
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		tok, secret, err = st.CreateAPIToken(ctx, auth.NewAPIToken{Name: in.Name, UserID: p.UserID, Permissions: perms, ExpiresAt: in.ExpiresAt})
 		return err
 	})
@@ -90,7 +90,7 @@ func (s *Server) createToken(c echo.Context) error {
 
 func (s *Server) revokeToken(c echo.Context) error {
 	var tok *auth.APIToken
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		tok, err = st.RevokeAPIToken(ctx, c.Param("id"))
 		return err
 	})

@@ -53,7 +53,7 @@ func (s *Server) listUsers(c echo.Context) error {
 	f := auth.UserFilter{Query: c.QueryParam("q"), Role: c.QueryParam("role"), Limit: limit, Offset: offset}
 	var users []*auth.User
 	var total int
-	err = s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err = s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		users, total, err = st.Users(ctx, f)
 		return err
 	})
@@ -75,7 +75,11 @@ func (s *Server) createUser(c echo.Context) error {
 		return err
 	}
 	var u *auth.User
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
 		if in.Role == "" {
 			in.Role = auth.RoleViewer
 		}
@@ -94,7 +98,7 @@ func (s *Server) createUser(c echo.Context) error {
 
 func (s *Server) getUser(c echo.Context) error {
 	var u *auth.User
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		u, err = st.User(ctx, c.Param("id"))
 		return err
 	})
@@ -116,7 +120,11 @@ func (s *Server) updateUser(c echo.Context) error {
 		return err
 	}
 	var u *auth.User
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, lim auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
 		cur, err := st.User(ctx, c.Param("id"))
 		if err != nil {
 			return err
@@ -154,7 +162,7 @@ func (s *Server) updateUser(c echo.Context) error {
 
 func (s *Server) deleteUser(c echo.Context) error {
 	var email string
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		cur, err := st.User(ctx, c.Param("id"))
 		if err != nil {
 			return err
@@ -174,7 +182,7 @@ func (s *Server) deleteUser(c echo.Context) error {
 
 func (s *Server) listRoles(c echo.Context) error {
 	var roles []auth.Role
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		roles, err = st.Roles(ctx)
 		return err
 	})
@@ -203,7 +211,7 @@ func (s *Server) putRole(c echo.Context) error {
 		return err
 	}
 	var r auth.Role
-	err = s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) (err error) {
+	err = s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		// Redefining a role changes what its holders may do: the caller
 		// must hold what the role had as well as what it gets.
 		if old, err := st.Role(ctx, c.Param("name")); err == nil {
@@ -222,7 +230,7 @@ func (s *Server) putRole(c echo.Context) error {
 }
 
 func (s *Server) deleteRole(c echo.Context) error {
-	err := s.identity(c, func(ctx context.Context, st *auth.Store, _ auth.Limits) error {
+	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		if err := s.grantableRole(c, ctx, st, c.Param("name")); err != nil && condo.ErrorCode(err) == condo.EFORBIDDEN {
 			return err
 		}
