@@ -41,8 +41,7 @@ func (s *Server) identity(c echo.Context, fn func(ctx context.Context, st *auth.
 // user limit and its password policy. Only routes that create users or set
 // passwords need it, so it is not read on every identity request.
 func limits(c echo.Context, ctx context.Context, st *auth.Store) (auth.Limits, error) {
-	set, err := st.Settings(ctx)
-	return auth.Limits{Users: tenantOf(c).UserLimit, Policy: set.PasswordPolicy}, err
+	return st.Limits(ctx, tenantOf(c).UserLimit)
 }
 
 func client(c echo.Context) auth.Client {

@@ -32,6 +32,13 @@ func (s *Store) Settings(ctx context.Context) (Settings, error) {
 	return out, json.Unmarshal(v, &out)
 }
 
+// Limits is what the tenant allows a new user: its plan's user limit (from
+// the catalog) and its password policy.
+func (s *Store) Limits(ctx context.Context, userLimit int64) (Limits, error) {
+	set, err := s.Settings(ctx)
+	return Limits{Users: userLimit, Policy: set.PasswordPolicy}, err
+}
+
 // SaveSettings validates and stores the identity settings. Self-registered
 // users never become admins, whatever default_role says.
 func (s *Store) SaveSettings(ctx context.Context, in Settings) error {

@@ -40,12 +40,11 @@ func withIdentity(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 
 // createUser adds a user under the tenant's plan limit and password policy.
 func createUser(ctx context.Context, t *catalog.Tenant, st *auth.Store, email, password, role string) (*auth.User, error) {
-	set, err := st.Settings(ctx)
+	lim, err := st.Limits(ctx, t.UserLimit)
 	if err != nil {
 		return nil, err
 	}
-	return st.CreateUser(ctx, auth.NewUser{Email: email, Password: password, Role: role},
-		auth.Limits{Users: t.UserLimit, Policy: set.PasswordPolicy})
+	return st.CreateUser(ctx, auth.NewUser{Email: email, Password: password, Role: role}, lim)
 }
 
 func (m *Main) usersCreate(ctx context.Context, args []string) error {
