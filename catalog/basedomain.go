@@ -75,10 +75,12 @@ func (c *Catalog) BaseDomain(ctx context.Context) string {
 	if err != nil {
 		name = b.name
 	}
+	// Store, then purge: a lookup that starts after the purge reads the
+	// new name, and one that started before cannot cache what it finds.
+	c.base.Store(&baseDomain{name: name, expires: time.Now().Add(c.cfg.CacheTTL)})
 	if name != b.name {
 		c.cache.Purge() // hosts resolved under the old base domain
 	}
-	c.base.Store(&baseDomain{name: name, expires: time.Now().Add(c.cfg.CacheTTL)})
 	return name
 }
 

@@ -27,8 +27,12 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 	if len(host) > 253 {
 		host = "" // not a host name; never a cache key
 	}
-	base := c.BaseDomain(ctx)
-	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) { return c.lookupHost(ctx, host, base) })
+	base := c.BaseDomain(ctx) // re-read every CacheTTL, even while every host is cached
+	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) {
+		// Read again once the cache has taken its generation, so a
+		// lookup never caches an old base domain's answer as current.
+		return c.lookupHost(ctx, host, c.BaseDomain(ctx))
+	})
 	if err != nil {
 		return nil, err
 	}
