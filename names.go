@@ -65,9 +65,17 @@ func isLabel(s string) bool {
 
 // Clip shortens user input quoted in an error or a log line, so a huge
 // value cannot flood either, and makes it valid UTF-8.
-func Clip(s string) string {
-	if len(s) > 80 {
-		s = s[:80] + "..."
+func Clip(s string) string { return ClipTo(s, 80) }
+
+// MaxStoredText is how many bytes of a client-supplied header or field
+// (a User-Agent, say) an audit or security event row keeps.
+const MaxStoredText = 256
+
+// ClipTo is Clip with a limit of n bytes, for text kept in a row rather
+// than quoted in a message.
+func ClipTo(s string, n int) string {
+	if len(s) > n {
+		s = s[:n] + "..."
 	}
 	return strings.ToValidUTF8(s, "?")
 }

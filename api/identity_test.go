@@ -658,8 +658,9 @@ func TestAuth_ForgedTokens(t *testing.T) {
 	if ev := e.platformEvents(t, "cross_tenant_token"); len(ev) != 1 || ev[0].TenantID != "tenant-b" {
 		t.Fatalf("cross-tenant JWT attempt: %+v", ev)
 	}
-	// Forged tokens are recorded, at most once a minute per client.
-	if ev := e.platformEvents(t, "invalid_token"); len(ev) != 1 {
+	// Forged tokens are recorded, at most once a minute per client and
+	// tenant: two on each tenant here, one row each.
+	if ev := e.platformEvents(t, "invalid_token"); len(ev) != 2 || ev[0].TenantID == ev[1].TenantID {
 		t.Fatalf("forged token events: %+v", ev)
 	}
 	wantStatus(t, e.call(t, "tenant-a", "GET", "/auth/me", expired, ""), 401, "token_expired")

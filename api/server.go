@@ -49,7 +49,13 @@ type Config struct {
 	ContentCache int
 	// ScheduleEvery is how often scheduled publishing runs (0: a second).
 	ScheduleEvery time.Duration
+	// SecurityEventEvery is how often one client's repeated security event
+	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
+	SecurityEventEvery time.Duration
 }
+
+// DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
+const DefaultSecurityEventEvery = time.Minute
 
 // Server serves every tenant's HTTP API.
 type Server struct {
@@ -62,7 +68,7 @@ type Server struct {
 	mailer        mail.Mailer    // invitations and password resets
 	loginThrottle *auth.Throttle // failed logins per account (tenant+email)
 	ipThrottle    *auth.Throttle // login attempts per client IP
-	eventThrottle *auth.Throttle // invalid-token events recorded per client IP
+	events        *auth.Sampler  // repeated security events, per tenant, client IP and kind
 	runs          *migrationRuns // the server's fleet migration runs
 	cache         *contentCache  // anonymous content answers, per tenant
 
@@ -89,7 +95,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		mailer:        cfg.Mailer,
 		loginThrottle: auth.NewThrottle(LoginBurst, LoginEvery, 100_000),
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
-		eventThrottle: auth.NewThrottle(1, time.Minute, 100_000),
+		events:        auth.NewSampler(cmp.Or(cfg.SecurityEventEvery, DefaultSecurityEventEvery), 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
 		schedulerDone: make(chan struct{})}

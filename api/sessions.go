@@ -373,7 +373,7 @@ func required(pairs ...string) error {
 // resolves the tenant, any Host reaches it).
 func (s *Server) origin(c echo.Context) string {
 	t := tenantOf(c)
-	host := t.ID + "." + s.catalog.Config().BaseDomain
+	host := t.ID + "." + s.catalog.BaseDomain(c.Request().Context())
 	for _, d := range t.Domains {
 		if d.Primary {
 			host = d.Domain

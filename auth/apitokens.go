@@ -138,6 +138,23 @@ const lastUsedEvery = time.Minute
 // token's effective permissions are its own scope intersected with its
 // user's current role, so a demoted user's tokens shrink with them.
 func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
+	t, a, err := s.CheckAPIToken(ctx, secret)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := s.now()
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
+		if _, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID); err != nil {
+			return nil, nil, err
+		}
+	}
+	return t, a, nil
+}
+
+// CheckAPIToken is VerifyAPIToken without recording a use: it tells
+// whether secret is a live token of this tenant, for a token presented to
+// another tenant, which must not count as this tenant's use of it.
+func (s *Store) CheckAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the API token is invalid, expired or revoked")
 	t, err := scanToken(s.DB.Read.QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -153,11 +170,6 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 	a, err := s.activeUser(ctx, t.UserID, denied)
 	if err != nil {
 		return nil, nil, err
-	}
-	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
-		if _, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID); err != nil {
-			return nil, nil, err
-		}
 	}
 	return t, a, nil
 }

@@ -37,7 +37,8 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	}
 	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO audit_log (category, action, actor_type, actor_id, impersonator_id, target,
 		ip_address, user_agent, request_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Category, e.Action, e.ActorType, e.ActorID, e.ImpersonatorID, condo.Clip(e.Target), condo.Clip(e.IP), condo.Clip(e.UserAgent), e.RequestID,
+		e.Category, e.Action, e.ActorType, e.ActorID, e.ImpersonatorID, condo.ClipTo(e.Target, condo.MaxStoredText), condo.ClipTo(e.IP, condo.MaxStoredText),
+		condo.ClipTo(e.UserAgent, condo.MaxStoredText), condo.ClipTo(e.RequestID, condo.MaxStoredText),
 		string(e.Detail), ms(s.now()))
 	return err
 }

@@ -39,7 +39,7 @@ func (s *Store) StartSession(ctx context.Context, userID string, cl Client) (*Se
 	refresh := NewSecret()
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, sess.ID, userID, condo.Clip(cl.IP), condo.Clip(cl.UserAgent), ms(now), ms(now), ms(sess.ExpiresAt)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sess.ID, userID, condo.ClipTo(cl.IP, condo.MaxStoredText), condo.ClipTo(cl.UserAgent, condo.MaxStoredText), ms(now), ms(now), ms(sess.ExpiresAt)); err != nil {
 			return err
 		}
 		return insertRefresh(ctx, tx, sess.ID, refresh, now)

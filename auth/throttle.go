@@ -70,3 +70,45 @@ func (t *Throttle) Reset(key string) {
 	defer t.mu.Unlock()
 	t.keys.Remove(key)
 }
+
+// Sampler lets one event per key through each interval and counts the
+// ones it holds back, so a flood of identical events (one client's forged
+// tokens on one tenant) costs one write per interval, and the row written
+// says how many it stands for. Like Throttle it remembers a bounded number
+// of keys and is per process.
+type Sampler struct {
+	mu    sync.Mutex // guards keys and what they point at
+	keys  *simplelru.LRU[string, *sample]
+	every time.Duration
+	now   func() time.Time
+}
+
+type sample struct {
+	last time.Time // when an event of the key last went through
+	held int       // events held back since
+}
+
+// NewSampler lets one event per key through each interval.
+func NewSampler(interval time.Duration, maxKeys int) *Sampler {
+	keys, _ := simplelru.NewLRU[string, *sample](maxKeys, nil)
+	return &Sampler{keys: keys, every: interval, now: time.Now}
+}
+
+// Allow reports whether an event of key may be recorded now and, when it
+// may, how many events of key were held back since the last one recorded.
+func (s *Sampler) Allow(key string) (ok bool, held int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	e, seen := s.keys.Get(key)
+	if !seen {
+		s.keys.Add(key, &sample{last: now})
+		return true, 0
+	}
+	if now.Sub(e.last) < s.every {
+		e.held++
+		return false, 0
+	}
+	held, e.last, e.held = e.held, now, 0
+	return true, held
+}

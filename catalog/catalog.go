@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/condohq/condo"
@@ -32,11 +33,23 @@ const (
 // Config tunes a Catalog. Zero fields take the defaults.
 type Config struct {
 	// BaseDomain is the domain tenants' subdomains live under:
-	// "<subdomain>.<BaseDomain>" reaches a tenant.
+	// "<subdomain>.<BaseDomain>" reaches a tenant. The catalog keeps it
+	// (MetaBaseDomain): this seeds a new catalog (DefaultBaseDomain when
+	// empty), and when set must agree with the catalog's, or Open refuses
+	// (EINVALID, base_domain_mismatch). Empty: the catalog's. After Open,
+	// Config reports the catalog's value at the time; Catalog.BaseDomain
+	// follows later changes.
 	BaseDomain string
 	// HeaderFallback lets the X-Tenant-ID header name the tenant when the
 	// host matches none.
 	HeaderFallback bool
+	// DefaultTenant, when set, is the tenant served on a host that
+	// matches nothing (no custom domain, not a subdomain under the base
+	// domain, no X-Tenant-ID fallback): a platform's own address such as
+	// <app>.fly.dev. A host that names a subdomain under the base domain
+	// that no tenant has stays tenant_not_found, so a mistyped or deleted
+	// tenant never shows another's site.
+	DefaultTenant string
 	// CacheSize bounds the resolution cache (hosts, hits and misses alike).
 	CacheSize int
 	// CacheTTL is how long a resolution is trusted. Changes made through
@@ -50,6 +63,7 @@ type Catalog struct {
 	db    *sqlitedb.DB
 	cfg   Config
 	cache *resolveCache
+	base  atomic.Pointer[baseDomain] // the base domain as last read
 }
 
 // Path returns the catalog's file inside a data directory.
@@ -58,14 +72,16 @@ func Path(dataDir string) string { return filepath.Join(dataDir, "catalog.db") }
 // Open opens (creating if needed) the catalog in dataDir and migrates it to
 // the binary's catalog schema.
 func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
-	if cfg.BaseDomain == "" {
-		cfg.BaseDomain = DefaultBaseDomain
-	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = DefaultCacheSize
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.DefaultTenant != "" {
+		if err := condo.ValidateTenantID(cfg.DefaultTenant); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, errors.Unwrap(err))
@@ -79,7 +95,12 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 		db.Close()
 		return nil, fmt.Errorf("open catalog %s: %w", Path(dataDir), explainOpen(err))
 	}
-	return &Catalog{db: db, cfg: cfg, cache: newResolveCache(cfg.CacheSize, cfg.CacheTTL)}, nil
+	c := &Catalog{db: db, cfg: cfg, cache: newResolveCache(cfg.CacheSize, cfg.CacheTTL)}
+	if c.cfg.BaseDomain, err = c.openBaseDomain(ctx, cfg.BaseDomain); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // Close closes the catalog database.

@@ -26,12 +26,15 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 	if err := condo.ValidateDomain(domain); err != nil {
 		return nil, err
 	}
-	if c.isSubdomainHost(domain) {
-		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_domain",
-			"%s is under the base domain %s, which is reserved for tenant subdomains", domain, c.cfg.BaseDomain)
-	}
 	now := time.Now()
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+		base, err := baseDomainTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := checkNotSubdomainHost(domain, base); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tenants WHERE id = ?", tenantID).Scan(&n); err != nil {
 			return err

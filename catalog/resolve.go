@@ -11,9 +11,13 @@ import (
 	"github.com/condohq/condo"
 )
 
-// ResolveHost maps a request to its tenant (with its domains): the exact custom domain, else
-// "<subdomain>.<BaseDomain>", else (with HeaderFallback) the tenant named
-// by headerID. Results, misses included, are cached for CacheTTL.
+// ResolveHost maps a request to its tenant (with its domains):
+// "<subdomain>.<base domain>" of an existing tenant, else the exact custom
+// domain, else (with HeaderFallback) the tenant named by headerID, else
+// (with DefaultTenant, and for a host that is not a subdomain under the
+// base domain) the default tenant. A tenant's own subdomain comes first,
+// so a custom domain under the base domain can never shadow it. Results,
+// misses included, are cached for CacheTTL.
 //
 // Errors: ENOTFOUND (tenant_not_found) when nothing matches, EFORBIDDEN
 // (tenant_suspended), EGONE (tenant_archived), EINVALID for a header value
@@ -23,7 +27,12 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 	if len(host) > 253 {
 		host = "" // not a host name; never a cache key
 	}
-	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) { return c.lookupHost(ctx, host) })
+	base := c.BaseDomain(ctx) // re-read every CacheTTL, even while every host is cached
+	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) {
+		// Read again once the cache has taken its generation, so a
+		// lookup never caches an old base domain's answer as current.
+		return c.lookupHost(ctx, host, c.BaseDomain(ctx))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +41,12 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 			return nil, err
 		}
 		t, err = c.cached(ctx, "t:"+headerID, func() (*Tenant, error) { return c.lookupID(ctx, headerID) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	if id := c.cfg.DefaultTenant; t == nil && id != "" && !isSubdomainHost(host, base) {
+		t, err = c.cached(ctx, "t:"+id, func() (*Tenant, error) { return c.lookupID(ctx, id) })
 		if err != nil {
 			return nil, err
 		}
@@ -47,24 +62,23 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 	return t, nil
 }
 
-// lookupHost finds the tenant of a normalised host, nil when none.
-func (c *Catalog) lookupHost(ctx context.Context, host string) (*Tenant, error) {
+// lookupHost finds the tenant of a normalised host under base, nil when
+// none. A tenant's subdomain wins over a custom domain naming the same
+// host: custom domains are refused there now, but one may have been added
+// under another base domain before.
+func (c *Catalog) lookupHost(ctx context.Context, host, base string) (*Tenant, error) {
 	if !strings.Contains(host, ".") || len(host) > 253 {
 		return nil, nil // a bare name such as "localhost", or no host name at all
 	}
+	if isSubdomainHost(host, base) {
+		label := strings.TrimSuffix(host, "."+base)
+		t, err := scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE subdomain = ?", label))
+		if condo.ErrorCode(notFound(err, "")) != condo.ENOTFOUND {
+			return t, err
+		}
+	}
 	t, err := scanTenant(c.db.Read.QueryRowContext(ctx,
 		selectTenant+" WHERE id = (SELECT tenant_id FROM tenant_domains WHERE domain = ?)", host))
-	if err == nil {
-		return t, nil
-	}
-	if condo.ErrorCode(notFound(err, "")) != condo.ENOTFOUND {
-		return nil, err
-	}
-	if !c.isSubdomainHost(host) {
-		return nil, nil
-	}
-	label := strings.TrimSuffix(host, "."+c.cfg.BaseDomain)
-	t, err = scanTenant(c.db.Read.QueryRowContext(ctx, selectTenant+" WHERE subdomain = ?", label))
 	if condo.ErrorCode(notFound(err, "")) == condo.ENOTFOUND {
 		return nil, nil
 	}
@@ -77,13 +91,6 @@ func (c *Catalog) lookupID(ctx context.Context, id string) (*Tenant, error) {
 		return nil, nil
 	}
 	return t, err
-}
-
-// isSubdomainHost reports whether host is exactly one label under the base
-// domain.
-func (c *Catalog) isSubdomainHost(host string) bool {
-	label, ok := strings.CutSuffix(host, "."+c.cfg.BaseDomain)
-	return ok && condo.ValidateTenantID(label) == nil
 }
 
 // cached returns the cached lookup of key, running load on a miss or after

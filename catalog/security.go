@@ -22,7 +22,14 @@ type SecurityEvent struct {
 	CreatedAt time.Time       `json:"created_at"`
 }
 
-// RecordSecurityEvent stores e, filling its id and time when unset.
+// maxEventDetail bounds an event's detail; a longer one is replaced by
+// {"truncated": true}, since cutting JSON would break it.
+const maxEventDetail = 4 << 10
+
+// RecordSecurityEvent stores e, filling its id and time when unset. Its
+// text fields are clipped to condo.MaxStoredText bytes first (a client
+// chooses its User-Agent, and a megabyte of it must not become a megabyte
+// of catalog per row).
 func (c *Catalog) RecordSecurityEvent(ctx context.Context, e *SecurityEvent) error {
 	if e.ID == "" {
 		e.ID = condo.NewID()
@@ -32,6 +39,12 @@ func (c *Catalog) RecordSecurityEvent(ctx context.Context, e *SecurityEvent) err
 	}
 	if len(e.Detail) == 0 {
 		e.Detail = json.RawMessage("{}")
+	}
+	if len(e.Detail) > maxEventDetail {
+		e.Detail = json.RawMessage(`{"truncated":true}`)
+	}
+	for _, f := range []*string{&e.TenantID, &e.Kind, &e.Actor, &e.IP, &e.UserAgent} {
+		*f = condo.ClipTo(*f, condo.MaxStoredText)
 	}
 	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO security_events
 		(id, tenant_id, kind, actor, ip_address, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -111,14 +111,19 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		if err := condo.ValidateDomain(d); err != nil {
 			return nil, err
 		}
-		if c.isSubdomainHost(d) {
-			return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_domain",
-				"%s is under the base domain %s, which is reserved for tenant subdomains", d, c.cfg.BaseDomain)
-		}
 	}
 	now := time.Now()
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
+		base, err := baseDomainTx(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, d := range in.Domains {
+			if err := checkNotSubdomainHost(d, base); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, ms(now), ms(now))
 		if isUnique(err) {

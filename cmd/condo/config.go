@@ -30,6 +30,7 @@ type Config struct {
 	SMTPURL         string // may carry a password: never print it unredacted
 	MailFrom        string
 	ClientIPHeader  string
+	DefaultTenant   string
 }
 
 // setting describes one Config field for flags, environment and docs.
@@ -105,7 +106,8 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "CONDO_ADDR", ":8080", "address to listen on", str(&c.Addr)},
 		{"data", "CONDO_DATA", "./data", "data directory (catalog.db, tenants/)", str(&c.Data)},
-		{"base-domain", "CONDO_BASE_DOMAIN", catalog.DefaultBaseDomain, "tenants answer at <id>.<base-domain>", str(&c.BaseDomain)},
+		{"base-domain", "CONDO_BASE_DOMAIN", "", "tenants answer at <id>.<base-domain>; the catalog keeps it (empty: the catalog's, " +
+			catalog.DefaultBaseDomain + " for a new one); another value than the catalog's is refused: change it with condo base-domain set", str(&c.BaseDomain)},
 		{"region", "CONDO_REGION", "", "this node's region (else FLY_REGION)", str(&c.Region)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: from the open-file limit)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
@@ -117,6 +119,7 @@ func (c *Config) settings() []setting {
 		{"full-sync", "CONDO_FULL_SYNC", "false", "synchronous=FULL: commits survive power loss, not only crashes", boolean(&c.FullSync)},
 		{"smtp-url", "CONDO_SMTP_URL", "", "SMTP server for invitations and resets (smtp://user:pass@host:587); empty keeps mail in the catalog outbox", secretURL(&c.SMTPURL)},
 		{"mail-from", "CONDO_MAIL_FROM", "condo@localhost", "sender of invitations and resets", str(&c.MailFrom)},
+		{"default-tenant", "CONDO_DEFAULT_TENANT", "", "tenant served on hosts that match no tenant, such as <app>.fly.dev (empty: those hosts answer 404)", str(&c.DefaultTenant)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 	}
 }

@@ -67,3 +67,33 @@ func (m *Main) domainsList(ctx context.Context, args []string) error {
 		return c.print(map[string]any{"domains": ds}, b.String())
 	})
 }
+
+// baseDomain serves `condo base-domain show` and `condo base-domain set
+// DOMAIN`. The base domain is the catalog's, so these ignore
+// --base-domain: set is how it changes.
+func (m *Main) baseDomain(ctx context.Context, args []string, sub string) error {
+	c := m.newCommand("base-domain " + sub)
+	usage, n := "base-domain show", 0
+	if sub == "set" {
+		usage, n = "base-domain set DOMAIN", 1
+	}
+	pos, err := c.parse(args, n, n, usage)
+	if err != nil {
+		return err
+	}
+	c.cfg.BaseDomain = ""
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		if sub == "show" {
+			name := cat.BaseDomain(ctx)
+			return c.print(map[string]string{"base_domain": name}, name)
+		}
+		prev, err := cat.SetBaseDomain(ctx, pos[0])
+		if err != nil {
+			return err
+		}
+		name := cat.BaseDomain(ctx)
+		return c.print(map[string]string{"base_domain": name, "previous": prev},
+			fmt.Sprintf("base domain is now %s (was %s): tenants answer at <id>.%s, and running servers follow within --resolve-ttl.\n"+
+				"Update or unset --base-domain/CONDO_BASE_DOMAIN wherever it is set: a process given %s refuses to start.", name, prev, name, prev))
+	})
+}

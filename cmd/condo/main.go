@@ -36,6 +36,7 @@ Usage:
   condo tenants create ID [--name N] [--domain D]... [--plan P] [--region R]
   condo tenants list [--status S] [--query Q] | show ID | suspend ID | resume ID
   condo domains add ID DOMAIN [--primary] | remove DOMAIN | list [ID]
+  condo base-domain show | set DOMAIN
   condo admins create EMAIL     (password from CONDO_ADMIN_PASSWORD or stdin)
   condo users create ID EMAIL [--role R]   (password from CONDO_PASSWORD or stdin)
   condo users list ID [--query Q]
@@ -93,6 +94,8 @@ func (m *Main) dispatch(ctx context.Context, args []string) error {
 		return m.domainsRemove(ctx, rest)
 	case "domains list":
 		return m.domainsList(ctx, rest)
+	case "base-domain show", "base-domain set":
+		return m.baseDomain(ctx, rest, sub)
 	case "admins create":
 		return m.adminsCreate(ctx, rest)
 	case "users create":

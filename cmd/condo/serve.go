@@ -55,7 +55,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
 	}
 
-	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback, CacheTTL: cfg.ResolveTTL})
+	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
+		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant})
 	if err != nil {
 		return err
 	}
@@ -67,6 +68,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := m.bootstrap(ctx, cat, store, log); err != nil {
 		store.Close(context.Background())
 		return err
+	}
+	if id := cfg.DefaultTenant; id != "" {
+		// Not fatal: the tenant may be created after the start.
+		if _, err := cat.Lookup(ctx, id); condo.ErrorCode(err) == condo.ENOTFOUND {
+			log.Warn("the default tenant does not exist: hosts that match no tenant answer 404 until it does", "default_tenant", id)
+		}
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
