@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -34,7 +35,7 @@ func (s *Server) openAPI(c echo.Context) error {
 	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info":    map[string]any{"title": t.Name + " API", "version": "1", "description": "The Condo content API of tenant " + t.ID + "."},
-		"servers": []map[string]string{{"url": s.origin(c)}},
+		"servers": openAPIServers(c, s.origin(c)),
 		"paths":   s.openAPIPaths(cols),
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
@@ -76,8 +77,9 @@ func (s *Server) openAPIPaths(cols []*cms.Collection) map[string]any {
 		item := ref(col.Name + "Item")
 		paths["/api/collections/"+col.Name+"/content"] = map[string]any{
 			"get": map[string]any{"summary": "List " + col.DisplayName, "operationId": "list_" + col.Name,
-				"parameters": []any{query("where", "JSON: {and:[{field,operator,value}],or:[...]}"), query("sort", "JSON [{field,order}] or -field,field"),
-					query("limit", "1 to 1000, default 50"), query("offset", ""), query("cursor", "next_cursor of the previous page"),
+				"parameters": []any{whereParam(), query("sort", "JSON [{field,order}] or -field,field"),
+					intQuery("limit", "page size", 1, cms.MaxListLimit, cms.DefaultListLimit),
+					intQuery("offset", "items to skip", 0, math.MaxInt32, 0), query("cursor", "next_cursor of the previous page"),
 					query("fields", "data fields to return"), query("include", "reference fields to expand"), query("status", "")},
 				"responses": map[string]any{"200": map[string]any{"description": "a page", "content": jsonContent(map[string]any{"type": "object",
 					"properties": map[string]any{"data": map[string]any{"type": "array", "items": item}, "meta": ref("ListMeta")}})}}},
@@ -111,6 +113,12 @@ func openAPISchemas(cols []*cms.Collection) map[string]any {
 	out := map[string]any{
 		"Error": map[string]any{"type": "object", "properties": map[string]any{"error": map[string]any{"type": "object",
 			"properties": map[string]any{"code": str(), "message": str(), "fields": map[string]any{"type": "object", "additionalProperties": str()}}}}},
+		"WhereGroup": map[string]any{"type": "object", "description": "the and-list AND the or-list; groups nest",
+			"properties": map[string]any{"and": whereList(), "or": whereList()}},
+		"WhereCondition": map[string]any{"type": "object", "required": []string{"field", "operator"}, "properties": map[string]any{
+			"field":    map[string]any{"type": "string", "description": "a column such as title, status or created_at, or data.<field>"},
+			"operator": map[string]any{"type": "string", "enum": cms.Operators()},
+			"value":    map[string]any{"description": "the value compared with; a list for in and not_in; none for exists"}}},
 		"ListMeta": map[string]any{"type": "object", "properties": map[string]any{"total": integer(), "limit": integer(), "offset": integer(), "next_cursor": str()}},
 	}
 	for _, col := range cols {
@@ -185,6 +193,35 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 func jsonContent(schema any) map[string]any {
 	return map[string]any{"application/json": map[string]any{"schema": schema}}
 }
+
+// openAPIServers is the origin the document was asked for, port
+// included, so a client can call what it reads, then the tenant's
+// canonical origin when that is another.
+func openAPIServers(c echo.Context, canonical string) []map[string]string {
+	here := c.Scheme() + "://" + c.Request().Host
+	out := []map[string]string{{"url": here}}
+	if canonical != here {
+		out = append(out, map[string]string{"url": canonical, "description": "the tenant's primary origin"})
+	}
+	return out
+}
+
+// whereParam is the list's where parameter: a JSON group or condition.
+func whereParam() map[string]any {
+	return map[string]any{"name": "where", "in": "query",
+		"description": "JSON: {\"and\":[{\"field\":\"data.price\",\"operator\":\"greater_than\",\"value\":10}],\"or\":[...]}, or one condition",
+		"content":     jsonContent(map[string]any{"oneOf": []any{ref("WhereGroup"), ref("WhereCondition")}})}
+}
+
+func whereList() map[string]any {
+	return map[string]any{"type": "array", "items": map[string]any{"oneOf": []any{ref("WhereCondition"), ref("WhereGroup")}}}
+}
+
+func intQuery(name, desc string, lo, hi, def int) map[string]any {
+	return map[string]any{"name": name, "in": "query", "description": desc,
+		"schema": map[string]any{"type": "integer", "minimum": lo, "maximum": hi, "default": def}}
+}
+
 func query(name, desc string) map[string]any {
 	return map[string]any{"name": name, "in": "query", "description": desc, "schema": str()}
 }

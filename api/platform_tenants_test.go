@@ -3,10 +3,12 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -342,6 +344,34 @@ func TestPlatformTenant_List(t *testing.T) {
 			}
 		})
 	}
+	t.Run("Domains", func(t *testing.T) {
+		// Each listed tenant carries its own domains, primary first, as
+		// GET /platform/tenants/:id shows them.
+		for _, d := range []struct {
+			id, domain string
+			primary    bool
+		}{{"acme", "acme.example.com", false}, {"acme", "www.acme.example.com", true}, {"gamma", "gamma.example.com", false}} {
+			if _, err := p.Catalog.AddDomain(ctx, d.id, d.domain, d.primary); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list := mustTenantCall[[]catalog.Tenant](t, p, 200, "GET", "/platform/tenants?limit=3", "")
+		got := map[string][]string{}
+		for _, ten := range list {
+			got[ten.ID] = []string{}
+			for _, d := range ten.Domains {
+				got[ten.ID] = append(got[ten.ID], fmt.Sprintf("%s primary=%v", d.Domain, d.Primary))
+			}
+		}
+		want := map[string][]string{
+			"acme":  {"www.acme.example.com primary=true", "acme.example.com primary=false"},
+			"beta":  {},
+			"delta": {},
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("listed domains = %v, want %v", got, want)
+		}
+	})
 	const path = "/platform/tenants"
 	runTenantFailures(t, p, []tenantCase{
 		{"ZeroLimit", "GET", path + "?limit=0", "", 400, "invalid_limit"},

@@ -181,6 +181,11 @@ func TestCatalog_Domains(t *testing.T) {
 	if len(ds) != 2 || ds[0].Domain != "a2.example.com" || !ds[0].Primary || ds[1].Primary {
 		t.Errorf("domains = %+v, want a2 primary first", ds)
 	}
+	list, _, err := c.Tenants(ctx, catalog.TenantFilter{})
+	if err != nil || len(list) != 2 || len(list[0].Domains) != 2 || list[0].Domains[0].Domain != "a2.example.com" ||
+		list[1].Domains == nil || len(list[1].Domains) != 0 {
+		t.Errorf("Tenants = %+v (%v), want a with its two domains, primary first, and b with none", list, err)
+	}
 	if _, err := c.RemoveDomain(ctx, "a2.example.com"); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/condohq/condo"
@@ -108,6 +109,37 @@ func (c *Catalog) Domains(ctx context.Context, tenantID string) ([]Domain, error
 		q += " WHERE tenant_id = ?"
 		args = append(args, tenantID)
 	}
+	return c.queryDomains(ctx, q, args...)
+}
+
+// attachDomains fills in the domains of a page of tenants with one query,
+// not one a tenant.
+func (c *Catalog) attachDomains(ctx context.Context, ts []*Tenant) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	byID := make(map[string]*Tenant, len(ts))
+	args := make([]any, len(ts))
+	for i, t := range ts {
+		byID[t.ID], args[i] = t, t.ID
+	}
+	// A page is at most 1000 tenants, below SQLite's limit of 32766
+	// host parameters.
+	ds, err := c.queryDomains(ctx, "SELECT domain, tenant_id, is_primary, created_at FROM tenant_domains WHERE tenant_id IN (?"+
+		strings.Repeat(", ?", len(ts)-1)+")", args...)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		t := byID[d.TenantID]
+		t.Domains = append(t.Domains, d)
+	}
+	return nil
+}
+
+// queryDomains runs q, a select of tenant_domains, in the order Domains
+// promises: by tenant, primary first, then by name.
+func (c *Catalog) queryDomains(ctx context.Context, q string, args ...any) ([]Domain, error) {
 	rows, err := c.db.Read.QueryContext(ctx, q+" ORDER BY tenant_id, is_primary DESC, domain", args...)
 	if err != nil {
 		return nil, err

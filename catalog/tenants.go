@@ -179,8 +179,8 @@ type TenantFilter struct {
 	Offset int
 }
 
-// Tenants lists tenants ordered by id, and reports how many match in all.
-// Listed tenants carry no domains; Tenant has them.
+// Tenants lists tenants ordered by id, each with its domains, and reports
+// how many match in all.
 func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -217,7 +217,13 @@ func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, 
 		}
 		out = append(out, t)
 	}
-	return out, total, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if err := c.attachDomains(ctx, out); err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
 }
 
 // SetStatus moves a tenant to a status: suspend and resume flip between

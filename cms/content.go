@@ -420,7 +420,15 @@ func checkStatus(s string) error {
 
 func validationFailed(bad FieldErrors) error {
 	return &condo.Error{Code: condo.EINVALID, Reason: "validation_failed", Fields: bad,
-		Message: fmt.Sprintf("%d fields are invalid: see error.fields", len(bad))}
+		Message: countFields(len(bad)) + " invalid: see error.fields"}
+}
+
+// countFields is "1 field is" or "n fields are".
+func countFields(n int) string {
+	if n == 1 {
+		return "1 field is"
+	}
+	return fmt.Sprintf("%d fields are", n)
 }
 
 func nullable(s string) any {

@@ -399,11 +399,22 @@ func objectKeys(m map[string]any) []string {
 	return keys
 }
 
-// operators are the comparisons a condition may use.
-var operators = map[string]bool{
-	"equals": true, "not_equals": true, "greater_than": true, "greater_than_equal": true, "less_than": true,
-	"less_than_equal": true, "like": true, "contains": true, "in": true, "not_in": true, "exists": true,
-}
+// operatorList is the comparisons a condition may use, in the order the
+// README and the OpenAPI document list them.
+var operatorList = []string{"equals", "not_equals", "greater_than", "greater_than_equal", "less_than",
+	"less_than_equal", "like", "contains", "in", "not_in", "exists"}
+
+// operators is operatorList as a set.
+var operators = func() map[string]bool {
+	m := make(map[string]bool, len(operatorList))
+	for _, op := range operatorList {
+		m[op] = true
+	}
+	return m
+}()
+
+// Operators returns the operators a where condition may use.
+func Operators() []string { return slices.Clone(operatorList) }
 
 var comparisons = map[string]string{
 	"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<=",

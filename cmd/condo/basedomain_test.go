@@ -43,7 +43,10 @@ func TestBaseDomain_MismatchedCLI(t *testing.T) {
 
 func TestBaseDomain_SetAndShow(t *testing.T) {
 	data := t.TempDir()
-	if code, _, errOut := run(t, "", "tenants", "create", "alpha", "--data", data, "--base-domain", "example.test", "--domain", "bravo.other.test"); code != 0 {
+	if code, _, errOut := run(t, "", "init", "--data", data, "--base-domain", "example.test"); code != 0 {
+		t.Fatalf("init: %d %s", code, errOut)
+	}
+	if code, _, errOut := run(t, "", "tenants", "create", "alpha", "--data", data, "--domain", "bravo.other.test"); code != 0 {
 		t.Fatalf("tenants create: %d %s", code, errOut)
 	}
 	show := func() string {
@@ -56,7 +59,7 @@ func TestBaseDomain_SetAndShow(t *testing.T) {
 		return v["base_domain"]
 	}
 	if got := show(); got != "example.test" {
-		t.Fatalf("base domain = %q, want the one the first command stored", got)
+		t.Fatalf("base domain = %q, want the one init stored", got)
 	}
 	// Refused while a custom domain sits where a subdomain would be.
 	code, _, errOut := run(t, "", "base-domain", "set", "other.test", "--data", data)

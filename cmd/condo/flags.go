@@ -11,6 +11,10 @@ import (
 	"github.com/condohq/condo"
 )
 
+// errHelpShown reports that a command printed its help as asked: exit
+// status 0, nothing else done.
+var errHelpShown = errors.New("help shown")
+
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
@@ -42,7 +46,8 @@ func (c *command) parse(args []string, minArgs, maxArgs int, usage string) ([]st
 	for {
 		if err := c.fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, usagef("usage: condo %s", usage)
+				_, err := io.WriteString(c.out, commandHelp(usage, c.fs))
+				return nil, errors.Join(errHelpShown, err)
 			}
 			return nil, usagef("%v (usage: condo %s)", err, usage)
 		}

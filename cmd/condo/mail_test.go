@@ -15,6 +15,7 @@ import (
 func TestMail_Outbox(t *testing.T) {
 	ctx := context.Background()
 	data := t.TempDir()
+	mustCatalog(t, data)
 	if code, out, errOut := run(t, "", "mail", "outbox", "--data", data); code != 0 || !strings.Contains(out, "the outbox is empty") {
 		t.Fatalf("empty outbox: %d %q %s", code, out, errOut)
 	}
@@ -160,7 +161,7 @@ func TestMail_Settings(t *testing.T) {
 	}
 
 	// --help shows the default from the environment without its password.
-	code, _, help := run(t, "", "serve", "--help")
+	code, help, _ := run(t, "", "serve", "--help")
 	if code != 0 || !strings.Contains(help, "smtp-url") || !strings.Contains(help, "mailer:xxxxx@mail.example.com") {
 		t.Errorf("serve --help: %d %s", code, help)
 	}

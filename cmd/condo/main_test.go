@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/condohq/condo/catalog"
 )
 
 // condoBin is the real binary, built once for the tests that need a
@@ -48,6 +50,17 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}
 	code := m.Run(context.Background(), args)
 	return code, out.String(), errOut.String()
+}
+
+// mustCatalog creates an empty catalog in data, as operator commands
+// need, without the default tenant that init adds.
+func mustCatalog(t *testing.T, data string) {
+	t.Helper()
+	cat, err := catalog.Open(context.Background(), data, catalog.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.Close()
 }
 
 // server is a `condo serve` child process.
@@ -205,6 +218,7 @@ func TestServe_UnwritableDataDir(t *testing.T) {
 
 func TestCLI(t *testing.T) {
 	data := t.TempDir()
+	mustCatalog(t, data)
 	if code, out, errOut := run(t, "", "tenants", "create", "acme", "--data", data, "--json"); code != 0 {
 		t.Fatalf("create: %d %s", code, errOut)
 	} else {

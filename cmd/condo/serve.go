@@ -28,13 +28,14 @@ import (
 func (m *Main) serve(ctx context.Context, args []string) error {
 	var cfg Config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs.SetOutput(io.Discard) // errors are reported as one line, help by commandHelp
 	if err := cfg.register(fs); err != nil {
 		return usagef("%v", err)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			fmt.Fprint(m.Stdout, commandHelp("serve [FLAGS]", fs))
+			return errHelpShown
 		}
 		return usagef("%v", err)
 	}

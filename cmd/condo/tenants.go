@@ -10,8 +10,11 @@ import (
 	"github.com/condohq/condo/tenantstore"
 )
 
-// open opens the command's catalog; the caller closes it.
+// open opens the command's catalog, which must exist; the caller closes it.
 func (c *command) open(ctx context.Context) (*catalog.Catalog, error) {
+	if err := requireCatalog(c.cfg.Data); err != nil {
+		return nil, err
+	}
 	return catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain})
 }
 

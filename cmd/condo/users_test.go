@@ -14,9 +14,11 @@ import (
 
 const userPassword = "correct horse battery"
 
-// mustCreateTenant creates a tenant with the CLI.
+// mustCreateTenant creates a tenant with the CLI, and the catalog first
+// if there is none.
 func mustCreateTenant(t *testing.T, data, id string) {
 	t.Helper()
+	mustCatalog(t, data)
 	if code, _, errOut := run(t, "", "tenants", "create", id, "--data", data); code != 0 {
 		t.Fatalf("tenants create %s: %d %s", id, code, errOut)
 	}
