@@ -49,6 +49,10 @@ type Config struct {
 	ContentCache int
 	// ScheduleEvery is how often scheduled publishing runs (0: a second).
 	ScheduleEvery time.Duration
+	// Now is the clock the content cache's expiry reads (nil: time.Now);
+	// tests inject one. Cached content expires after the catalog's
+	// resolution TTL (catalog.Config.CacheTTL).
+	Now func() time.Time
 }
 
 // Server serves every tenant's HTTP API.
@@ -78,6 +82,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP(cfg.ClientIPHeader)
@@ -91,7 +98,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
 		eventThrottle: auth.NewThrottle(1, time.Minute, 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
-		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
+		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now),
 		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog, securityHeaders)
