@@ -340,3 +340,41 @@ func TestContent_CacheControl(t *testing.T) {
 		}
 	})
 }
+
+// TestSettings_IfMatch: settings answers carry an ETag of their body, and
+// a PUT made on stale settings is refused.
+func TestSettings_IfMatch(t *testing.T) {
+	e := newCMS(t, api.Config{})
+	get := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "")
+	wantStatus(t, get, 200, "")
+	tag := get.Header.Get("ETag")
+	if tag == "" || get.Header.Get("Cache-Control") != "private, no-store" {
+		t.Fatalf("GET settings headers: %v", get.Header)
+	}
+	if res := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "", "If-None-Match", tag); res.Status != 304 {
+		t.Fatalf("If-None-Match: %d", res.Status)
+	}
+	put := e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "One"}}`, "If-Match", tag)
+	wantStatus(t, put, 200, "")
+	next := put.Header.Get("ETag")
+	if next == tag || next == "" {
+		t.Fatalf("PUT ETag %q, was %q", next, tag)
+	}
+	if got := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "").Header.Get("ETag"); got != next {
+		t.Fatalf("GET after PUT: ETag %q, want the PUT's %q", got, next)
+	}
+	stale := e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", tag)
+	if wantStatus(t, stale, 412, "precondition_failed"); stale.Header.Get("ETag") != next {
+		t.Fatalf("412 ETag %q, want %q", stale.Header.Get("ETag"), next)
+	}
+	// A branding change is part of the settings too.
+	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"branding": {"color": "#123456"}}`, "If-Match", next), 200, "")
+	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", next), 412, "precondition_failed")
+	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
+	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Unmodified-Since", past), 412, "precondition_failed")
+	if got := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, ""); got.Data["general"].(map[string]any)["site"] != "One" {
+		t.Fatalf("a refused PUT changed the settings: %v", got.Data)
+	}
+	deep := `{"general": {"a": ` + nest(500) + `}}`
+	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, deep), 400, "invalid_settings")
+}
