@@ -548,6 +548,7 @@ func (s *Server) contentHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
@@ -564,6 +565,7 @@ func (s *Server) listVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
@@ -595,6 +597,7 @@ func (s *Server) getVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": v})
 }
 
@@ -620,6 +623,7 @@ func (s *Server) diffVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]int{"from": from, "to": to}})
 }
 
@@ -658,6 +662,7 @@ func (s *Server) listTrash(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]any{"retention_days": int(cms.TrashRetention.Hours() / 24)}})
 }
 
@@ -686,6 +691,7 @@ func (s *Server) restoreTrash(c echo.Context) error {
 		return err
 	}
 	s.audit(c, auth.CategoryAudit, "content.restored", it.ID, nil)
+	c.Response().Header().Set("ETag", itemETag(it))
 	return c.JSON(http.StatusOK, map[string]any{"data": it})
 }
 
