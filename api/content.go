@@ -384,7 +384,8 @@ func itemID(c echo.Context, ctx context.Context, st *cms.Store) (string, error) 
 
 // writable checks, inside a write transaction, that the request may change
 // the item as it is there: own-only roles, then If-Match or
-// If-Unmodified-Since.
+// If-Unmodified-Since. Permission checks come first, so a 412 (which
+// shows the current version) goes only to whoever may make the change.
 func writable(c echo.Context, pre precondition, cur *cms.Item) error {
 	if err := mayEdit(c, cur); err != nil {
 		return err
@@ -399,10 +400,10 @@ func (s *Server) replaceContent(c echo.Context) error {
 	}
 	return s.writeContent(c, func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error) {
 		return st.EditItem(ctx, id, actor, func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
-			if err := check(cur); err != nil {
+			if err := mayschedule(c, cur, in.PublishAt, in.UnpublishAt); err != nil {
 				return cms.ItemInput{}, err
 			}
-			return in, mayschedule(c, cur, in.PublishAt, in.UnpublishAt)
+			return in, check(cur)
 		})
 	})
 }
@@ -425,9 +426,6 @@ func (s *Server) patchContent(c echo.Context) error {
 	}
 	return s.writeContent(c, func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error) {
 		return st.EditItem(ctx, id, actor, func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
-			if err := check(cur); err != nil {
-				return cms.ItemInput{}, err
-			}
 			next, err := cms.Merge(cur, in.Title, in.Slug, in.Status, in.Data)
 			if err != nil {
 				return cms.ItemInput{}, err
@@ -438,7 +436,10 @@ func (s *Server) patchContent(c echo.Context) error {
 			if in.UnpublishAt != nil {
 				next.UnpublishAt = *in.UnpublishAt
 			}
-			return next, mayschedule(c, cur, next.PublishAt, next.UnpublishAt)
+			if err := mayschedule(c, cur, next.PublishAt, next.UnpublishAt); err != nil {
+				return cms.ItemInput{}, err
+			}
+			return next, check(cur)
 		})
 	})
 }
@@ -512,14 +513,14 @@ func (s *Server) transitionContent(c echo.Context) error {
 			return err
 		}
 		ch, err = st.Transition(ctx, id, in.To, in.Comment, principalOf(c).UserID, func(cur *cms.Item) error {
-			if err := writable(c, pre, cur); err != nil {
-				return err
-			}
 			perm, err := cms.TransitionPermission(cur.Status, in.To)
 			if err != nil {
 				return err
 			}
-			return lacks(c, perm)
+			if err := lacks(c, perm); err != nil {
+				return err
+			}
+			return writable(c, pre, cur)
 		})
 		if err != nil {
 			return err
