@@ -17,6 +17,7 @@ const (
 	ENOTFOUND     = "not_found"    // no such thing
 	ECONFLICT     = "conflict"     // it exists already, or its state forbids this
 	EGONE         = "gone"         // it existed and was archived or deleted
+	EPRECONDITION = "precondition" // it changed since the caller read it (If-Match)
 	EUNAVAILABLE  = "unavailable"  // temporarily unable to serve; retry later
 	ELIMITED      = "rate_limited" // too many attempts; retry later
 	EINTERNAL     = "internal"     // a bug or an unexpected failure

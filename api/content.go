@@ -1,9 +1,15 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -102,6 +108,7 @@ func (s *Server) listCollections(c echo.Context) error {
 	if out == nil {
 		out = []*cms.Collection{}
 	}
+	setCacheControl(c, readCacheControl(c, cms.CachePolicy{}))
 	return sendTagged(c, http.StatusOK, map[string]any{"data": out})
 }
 
@@ -119,6 +126,7 @@ func (s *Server) createCollection(c echo.Context) error {
 		return err
 	}
 	s.audit(c, auth.CategoryAudit, "collection.created", col.Name, nil)
+	c.Response().Header().Set("ETag", collectionETag(col))
 	return c.JSON(http.StatusCreated, map[string]any{"data": col})
 }
 
@@ -180,7 +188,12 @@ func (s *Server) getCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return sendTagged(c, http.StatusOK, map[string]any{"data": col})
+	body, err := json.Marshal(map[string]any{"data": col})
+	if err != nil {
+		return err
+	}
+	setCacheControl(c, readCacheControl(c, col.Cache))
+	return writeTagged(c, http.StatusOK, collectionETag(col), body)
 }
 
 func (s *Server) updateCollection(c echo.Context) error {
@@ -189,20 +202,32 @@ func (s *Server) updateCollection(c echo.Context) error {
 		return err
 	}
 	var col *cms.Collection
+	check := collectionPrecondition(c)
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		col, err = st.UpdateCollection(ctx, c.Param("name"), in)
+		col, err = st.UpdateCollection(ctx, c.Param("name"), in, check)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	s.audit(c, auth.CategoryAudit, "collection.updated", col.Name, nil)
+	c.Response().Header().Set("ETag", collectionETag(col))
 	return c.JSON(http.StatusOK, map[string]any{"data": col})
 }
 
+// collectionPrecondition checks a write's If-Match or If-Unmodified-Since
+// against the collection inside the write transaction.
+func collectionPrecondition(c echo.Context) func(*cms.Collection) error {
+	pre := preconditionOf(c)
+	return func(cur *cms.Collection) error {
+		return pre.check(c, "the collection", collectionETag(cur), cur.Version, cur.UpdatedAt)
+	}
+}
+
 func (s *Server) deleteCollection(c echo.Context) error {
+	check := collectionPrecondition(c)
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		return st.DeleteCollection(ctx, c.Param("name"))
+		return st.DeleteCollection(ctx, c.Param("name"), check)
 	})
 	if err != nil {
 		return err
@@ -235,11 +260,13 @@ func (s *Server) listContent(c echo.Context) error {
 		return err
 	}
 	var page *cms.Page
+	var policy cms.CachePolicy
 	err = s.withContent(c, func(ctx context.Context, st *cms.Store) error {
 		col, err := s.collection(c, ctx, st, c.Param("name"), auth.ContentRead)
 		if err != nil {
 			return err
 		}
+		policy = col.Cache
 		q, err := cms.ParseListQuery(c.QueryParams(), col.Schema)
 		if err != nil {
 			return err
@@ -255,15 +282,15 @@ func (s *Server) listContent(c echo.Context) error {
 	if page.NextCursor != "" {
 		meta["next_cursor"] = page.NextCursor
 	}
-	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": page.Items, "meta": meta})
+	return s.cache.answer(c, t.ID, gen, anonymous, "", readCacheControl(c, policy), map[string]any{"data": page.Items, "meta": meta})
 }
 
 func (s *Server) createContent(c echo.Context) error {
 	var in cms.ItemInput
-	if err := decodeStrict(c, &in); err != nil {
+	if err := decodeItem(c, &in); err != nil {
 		return err
 	}
-	if err := s.mayschedule(c, nil, in.PublishAt, in.UnpublishAt); err != nil {
+	if err := s.refused(c, mayschedule(c, nil, in.PublishAt, in.UnpublishAt)); err != nil {
 		return err
 	}
 	if in.Status != "" && in.Status != cms.StatusDraft {
@@ -291,6 +318,7 @@ func (s *Server) createContent(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/content/"+it.ID)
+	c.Response().Header().Set("ETag", itemETag(it))
 	return c.JSON(http.StatusCreated, map[string]any{"data": it})
 }
 
@@ -307,20 +335,28 @@ func (s *Server) getContent(c echo.Context) error {
 	}
 	gen := s.cache.gen(t.ID).Load()
 	var it *cms.Item
+	var policy cms.CachePolicy
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
-		it, err = s.readableItem(c, ctx, st)
+		if it, err = s.readableItem(c, ctx, st); err != nil {
+			return err
+		}
+		col, err := s.cache.collection(ctx, st, gen, it.Collection)
+		if err == nil {
+			policy = col.Cache
+		}
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return s.cache.answer(c, t.ID, gen, anonymous, map[string]any{"data": it})
+	return s.cache.answer(c, t.ID, gen, anonymous, itemETag(it), readCacheControl(c, policy), map[string]any{"data": it})
 }
 
-// mayschedule refuses a publish_at or unpublish_at the principal may not
-// set: the scheduler publishes and unpublishes, so setting or changing
-// either date needs content.publish, as the transition would.
-func (s *Server) mayschedule(c echo.Context, cur *cms.Item, publishAt, unpublishAt *time.Time) error {
+// mayschedule refuses (with a refusal, see lacks) a publish_at or
+// unpublish_at the principal may not set: the scheduler publishes and
+// unpublishes, so setting or changing either date needs content.publish,
+// as the transition would.
+func mayschedule(c echo.Context, cur *cms.Item, publishAt, unpublishAt *time.Time) error {
 	var was, wasUn *time.Time
 	if cur != nil {
 		was, wasUn = cur.PublishAt, cur.UnpublishAt
@@ -328,41 +364,54 @@ func (s *Server) mayschedule(c echo.Context, cur *cms.Item, publishAt, unpublish
 	if sameTime(publishAt, was) && sameTime(unpublishAt, wasUn) {
 		return nil
 	}
-	return s.need(c, auth.ContentPublish)
+	return lacks(c, auth.ContentPublish)
 }
 
 func sameTime(a, b *time.Time) bool {
 	return a == nil && b == nil || a != nil && b != nil && a.Equal(*b)
 }
 
-// editable loads a live item for a write, checking own-only roles.
-func editable(c echo.Context, ctx context.Context, st *cms.Store) (*cms.Item, *cms.Collection, error) {
+// itemID resolves the addressed item (an id, or a slug with optional
+// ?collection=) to its id. The write then reads the item again inside its
+// transaction, where its checks run (see writable).
+func itemID(c echo.Context, ctx context.Context, st *cms.Store) (string, error) {
 	it, _, err := st.Item(ctx, c.Param("id"), c.QueryParam("collection"))
 	if err != nil {
-		return nil, nil, err
+		return "", err
 	}
-	if err := mayEdit(c, it); err != nil {
-		return nil, nil, err
+	return it.ID, nil
+}
+
+// writable checks, inside a write transaction, that the request may change
+// the item as it is there: own-only roles, then If-Match or
+// If-Unmodified-Since. Permission checks come first, so a 412 (which
+// shows the current version) goes only to whoever may make the change.
+func writable(c echo.Context, pre precondition, cur *cms.Item) error {
+	if err := mayEdit(c, cur); err != nil {
+		return err
 	}
-	col, err := st.Collection(ctx, it.Collection)
-	return it, col, err
+	return pre.check(c, "the item", itemETag(cur), cur.Version, cur.UpdatedAt)
 }
 
 func (s *Server) replaceContent(c echo.Context) error {
 	var in cms.ItemInput
-	if err := decodeStrict(c, &in); err != nil {
+	if err := decodeItem(c, &in); err != nil {
 		return err
 	}
-	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
-		if err := s.mayschedule(c, cur, in.PublishAt, in.UnpublishAt); err != nil {
-			return nil, err
-		}
-		return st.UpdateItem(ctx, col, cur.ID, in, principalOf(c).UserID)
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error) {
+		return st.EditItem(ctx, id, actor, func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
+			if err := mayschedule(c, cur, in.PublishAt, in.UnpublishAt); err != nil {
+				return cms.ItemInput{}, err
+			}
+			return in, check(cur)
+		})
 	})
 }
 
 // patchContent serves PATCH /api/content/:id: the fields given replace the
-// item's; data is merged key by key (null removes a key).
+// item's; data is merged key by key (null removes a key). The merge is
+// made from the item as the write transaction reads it, so concurrent
+// PATCHes of different keys all survive.
 func (s *Server) patchContent(c echo.Context) error {
 	var in struct {
 		Title       *string        `json:"title"`
@@ -372,56 +421,64 @@ func (s *Server) patchContent(c echo.Context) error {
 		PublishAt   **time.Time    `json:"publish_at"`
 		UnpublishAt **time.Time    `json:"unpublish_at"`
 	}
-	if err := decodeStrict(c, &in); err != nil {
+	if err := decodeItem(c, &in); err != nil {
 		return err
 	}
-	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
-		next, err := cms.Merge(cur, in.Title, in.Slug, in.Status, in.Data)
-		if err != nil {
-			return nil, err
-		}
-		if in.PublishAt != nil {
-			next.PublishAt = *in.PublishAt
-		}
-		if in.UnpublishAt != nil {
-			next.UnpublishAt = *in.UnpublishAt
-		}
-		if err := s.mayschedule(c, cur, next.PublishAt, next.UnpublishAt); err != nil {
-			return nil, err
-		}
-		return st.UpdateItem(ctx, col, cur.ID, next, principalOf(c).UserID)
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error) {
+		return st.EditItem(ctx, id, actor, func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
+			next, err := cms.Merge(cur, in.Title, in.Slug, in.Status, in.Data)
+			if err != nil {
+				return cms.ItemInput{}, err
+			}
+			if in.PublishAt != nil {
+				next.PublishAt = *in.PublishAt
+			}
+			if in.UnpublishAt != nil {
+				next.UnpublishAt = *in.UnpublishAt
+			}
+			if err := mayschedule(c, cur, next.PublishAt, next.UnpublishAt); err != nil {
+				return cms.ItemInput{}, err
+			}
+			return next, check(cur)
+		})
 	})
 }
 
 // writeContent runs an update of the addressed item and answers with it.
-func (s *Server) writeContent(c echo.Context, update func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error)) error {
+// update gets the item's id, the actor and the check it must run inside
+// its write transaction on the item as it is there (writable).
+func (s *Server) writeContent(c echo.Context, update func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error)) error {
+	pre := preconditionOf(c)
+	check := func(cur *cms.Item) error { return writable(c, pre, cur) }
 	var it *cms.Item
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		cur, col, err := editable(c, ctx, st)
+		id, err := itemID(c, ctx, st)
 		if err != nil {
 			return err
 		}
-		if it, err = update(ctx, st, cur, col); err != nil {
+		if it, err = update(ctx, st, id, principalOf(c).UserID, check); err != nil {
 			return err
 		}
 		s.changed(c, ctx, st)
 		return nil
 	})
 	if err != nil {
-		return err
+		return s.refused(c, err)
 	}
 	s.audit(c, auth.CategoryAudit, "content.updated", it.ID, map[string]any{"version": it.Version})
+	c.Response().Header().Set("ETag", itemETag(it))
 	return c.JSON(http.StatusOK, map[string]any{"data": it})
 }
 
 // deleteContent moves an item to the trash.
 func (s *Server) deleteContent(c echo.Context) error {
+	pre := preconditionOf(c)
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		cur, _, err := editable(c, ctx, st)
+		id, err := itemID(c, ctx, st)
 		if err != nil {
 			return err
 		}
-		if _, err := st.TrashItem(ctx, cur.ID); err != nil {
+		if _, err := st.TrashItem(ctx, id, func(cur *cms.Item) error { return writable(c, pre, cur) }); err != nil {
 			return err
 		}
 		s.changed(c, ctx, st)
@@ -435,7 +492,8 @@ func (s *Server) deleteContent(c echo.Context) error {
 }
 
 // transitionContent serves POST /api/content/:id/transition: {to, comment}.
-// The permission depends on the move (cms.TransitionPermission).
+// The permission depends on the move (cms.TransitionPermission), so it is
+// checked inside the write transaction, against the status there.
 func (s *Server) transitionContent(c echo.Context) error {
 	var in struct {
 		To      string `json:"to"`
@@ -447,29 +505,34 @@ func (s *Server) transitionContent(c echo.Context) error {
 	if err := required("to", in.To); err != nil {
 		return err
 	}
+	pre := preconditionOf(c)
 	var ch *cms.Change
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		cur, _, err := editable(c, ctx, st)
+		id, err := itemID(c, ctx, st)
 		if err != nil {
 			return err
 		}
-		perm, err := cms.TransitionPermission(cur.Status, in.To)
+		ch, err = st.Transition(ctx, id, in.To, in.Comment, principalOf(c).UserID, func(cur *cms.Item) error {
+			perm, err := cms.TransitionPermission(cur.Status, in.To)
+			if err != nil {
+				return err
+			}
+			if err := lacks(c, perm); err != nil {
+				return err
+			}
+			return writable(c, pre, cur)
+		})
 		if err != nil {
-			return err
-		}
-		if err := s.need(c, perm); err != nil {
-			return err
-		}
-		if ch, err = st.Transition(ctx, cur.ID, cur.Status, in.To, in.Comment, principalOf(c).UserID); err != nil {
 			return err
 		}
 		s.changed(c, ctx, st)
 		return nil
 	})
 	if err != nil {
-		return err
+		return s.refused(c, err)
 	}
 	s.audit(c, auth.CategoryAudit, "content.transition", ch.Item.ID, map[string]any{"from": ch.FromStatus, "to": in.To})
+	c.Response().Header().Set("ETag", itemETag(ch.Item))
 	return c.JSON(http.StatusOK, map[string]any{"data": ch.Item})
 }
 
@@ -486,6 +549,7 @@ func (s *Server) contentHistory(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
@@ -502,6 +566,7 @@ func (s *Server) listVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
@@ -533,6 +598,7 @@ func (s *Server) getVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": v})
 }
 
@@ -558,6 +624,7 @@ func (s *Server) diffVersions(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]int{"from": from, "to": to}})
 }
 
@@ -568,8 +635,8 @@ func (s *Server) restoreVersion(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.writeContent(c, func(ctx context.Context, st *cms.Store, cur *cms.Item, col *cms.Collection) (*cms.Item, error) {
-		return st.RestoreVersion(ctx, col, cur.ID, n, principalOf(c).UserID)
+	return s.writeContent(c, func(ctx context.Context, st *cms.Store, id, actor string, check func(*cms.Item) error) (*cms.Item, error) {
+		return st.RestoreVersion(ctx, id, n, actor, func(cur *cms.Item, _ *cms.Collection) error { return check(cur) })
 	})
 }
 
@@ -596,6 +663,7 @@ func (s *Server) listTrash(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, privateNoStore)
 	return c.JSON(http.StatusOK, map[string]any{"data": out, "meta": map[string]any{"retention_days": int(cms.TrashRetention.Hours() / 24)}})
 }
 
@@ -624,6 +692,7 @@ func (s *Server) restoreTrash(c echo.Context) error {
 		return err
 	}
 	s.audit(c, auth.CategoryAudit, "content.restored", it.ID, nil)
+	c.Response().Header().Set("ETag", itemETag(it))
 	return c.JSON(http.StatusOK, map[string]any{"data": it})
 }
 
@@ -656,12 +725,46 @@ func (s *Server) search(c echo.Context) error {
 	opt := cms.SearchOptions{Collection: c.QueryParam("collection"), Limit: limit,
 		PublishedOnly: !can(c, auth.ContentReadDrafts), PublicOnly: !can(c, auth.ContentRead)}
 	var hits []cms.Hit
+	var policy cms.CachePolicy // searches across collections take the default
 	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
+		if opt.Collection != "" {
+			if col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), opt.Collection); err == nil {
+				policy = col.Cache
+			}
+		}
 		hits, err = st.Search(ctx, c.QueryParam("q"), opt)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	setCacheControl(c, readCacheControl(c, policy))
 	return sendTagged(c, http.StatusOK, map[string]any{"data": hits, "meta": map[string]any{"count": len(hits), "q": c.QueryParam("q")}})
+}
+
+// decodeItem decodes an item body (POST, PUT, PATCH) like decodeStrict,
+// after refusing data nested deeper than cms.MaxDataDepth: such data could
+// never be stored, and the refusal names the field, where the JSON
+// decoder would only say that its own, deeper, limit was exceeded.
+func decodeItem(c echo.Context, v any) error {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var he *echo.HTTPError // the body limit's 413
+		if errors.As(err, &he) {
+			return he
+		}
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_json", "could not read the body: %v", err)
+	}
+	// The body's object is one level above the data.
+	if d := cms.TooDeep(b, cms.MaxDataDepth+1); d != nil {
+		field, _ := strings.CutPrefix(d.Path, "data.")
+		if field == "" {
+			field = "data"
+		}
+		return &condo.Error{Code: condo.EINVALID, Reason: "validation_failed",
+			Fields:  map[string]string{field: fmt.Sprintf("nested more than %d levels deep", cms.MaxDataDepth)},
+			Message: fmt.Sprintf("%s is nested more than %d levels deep", field, cms.MaxDataDepth)}
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(b))
+	return decodeStrict(c, v)
 }

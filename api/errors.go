@@ -19,6 +19,7 @@ var statuses = map[string]int{
 	condo.ENOTFOUND:     http.StatusNotFound,
 	condo.ECONFLICT:     http.StatusConflict,
 	condo.EGONE:         http.StatusGone,
+	condo.EPRECONDITION: http.StatusPreconditionFailed,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	condo.ELIMITED:      http.StatusTooManyRequests,
 	condo.EINTERNAL:     http.StatusInternalServerError,

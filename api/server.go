@@ -52,6 +52,10 @@ type Config struct {
 	// SecurityEventEvery is how often one client's repeated security event
 	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
 	SecurityEventEvery time.Duration
+	// Now is the clock the content cache's expiry reads (nil: time.Now);
+	// tests inject one. Cached content expires after the catalog's
+	// resolution TTL (catalog.Config.CacheTTL).
+	Now func() time.Time
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -84,6 +88,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	if cfg.BodyLimit == "" {
 		cfg.BodyLimit = DefaultBodyLimit
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.IPExtractor = clientIP(cfg.ClientIPHeader)
@@ -97,7 +104,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
 		events:        auth.NewSampler(cmp.Or(cfg.SecurityEventEvery, DefaultSecurityEventEvery), 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
-		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
+		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now),
 		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog, securityHeaders)

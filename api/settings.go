@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"slices"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
 )
 
 func (s *Server) settingsRoutes() {
@@ -31,29 +34,58 @@ type tenantSettings struct {
 
 const generalKey = "general"
 
+// maxSettingsDepth bounds the nesting of general and branding: they are
+// small configuration objects, and must stay well within what SQLite's
+// JSON functions take.
+const maxSettingsDepth = 100
+
+// settingsBody is the answer of GET /api/settings. Its bytes are what the
+// settings' ETag is made of, so GET and the precondition of PUT build it
+// the same way.
+func settingsBody(a auth.Settings, general, branding json.RawMessage) ([]byte, error) {
+	out := tenantSettings{Branding: branding, General: json.RawMessage("{}")}
+	out.Auth, _ = json.Marshal(a)
+	if general != nil {
+		out.General = general
+	}
+	return json.Marshal(map[string]any{"data": out})
+}
+
+// getSettings serves GET /api/settings with a strong ETag of its body.
+// Branding is read from the catalog, not the request's cached tenant, so
+// that every process tags the same settings alike.
 func (s *Server) getSettings(c echo.Context) error {
-	out := tenantSettings{Branding: tenantOf(c).Branding, General: json.RawMessage("{}")}
+	var body []byte
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		a, err := st.Settings(ctx)
 		if err != nil {
 			return err
 		}
-		out.Auth, _ = json.Marshal(a)
 		g, err := st.Setting(ctx, generalKey)
-		if g != nil {
-			out.General = g
+		if err != nil {
+			return err
 		}
+		t, err := s.catalog.Tenant(ctx, tenantOf(c).ID)
+		if err != nil {
+			return err
+		}
+		body, err = settingsBody(a, g, t.Branding)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	setCacheControl(c, privateNoStore)
+	return writeTagged(c, http.StatusOK, etagOf(body), body)
 }
 
 // putSettings serves PUT /api/settings: the fields of auth given change,
 // general and branding present replace the stored ones, absent sections
-// stay. Everything is validated before anything is written.
+// stay. Everything is validated before anything is written. It runs in
+// one write transaction of the tenant's database, where If-Match (the
+// ETag of GET's body) and If-Unmodified-Since are checked against the
+// settings as they are, so two editors cannot overwrite each other
+// unknowingly.
 func (s *Server) putSettings(c echo.Context) error {
 	var in tenantSettings
 	if err := decodeStrict(c, &in); err != nil {
@@ -63,41 +95,65 @@ func (s *Server) putSettings(c echo.Context) error {
 		if v != nil && (len(v) == 0 || v[0] != '{' || len(v) > catalog.MaxBranding) {
 			return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "%s must be a JSON object of at most %d bytes", name, catalog.MaxBranding)
 		}
+		if cms.TooDeep(v, maxSettingsDepth) != nil {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "%s must nest at most %d levels deep", name, maxSettingsDepth)
+		}
 	}
+	pre := preconditionOf(c)
 	t := tenantOf(c)
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
-		a, err := st.Settings(ctx)
-		if err != nil {
-			return err
-		}
-		if in.Auth != nil {
-			dec := json.NewDecoder(bytes.NewReader(in.Auth))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&a); err != nil {
-				return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "invalid auth settings: %v", err)
-			}
-			if err := st.ValidateSettings(ctx, a); err != nil {
+		return st.UpdateSettings(ctx, func(tx auth.SettingsTx) error {
+			a, authAt, err := tx.Settings(ctx)
+			if err != nil {
 				return err
 			}
-			// Whoever sets who may sign up, and as what, grants that role.
-			if err := s.grantableRole(c, ctx, st, a.DefaultRole); err != nil {
+			g, generalAt, err := tx.Setting(ctx, generalKey)
+			if err != nil {
 				return err
 			}
-		}
-		if in.Branding != nil {
-			if _, err := s.catalog.UpdateTenant(ctx, t.ID, catalog.TenantUpdate{Branding: in.Branding}); err != nil {
+			cur, err := s.catalog.Tenant(ctx, t.ID)
+			if err != nil {
 				return err
 			}
-		}
-		if in.Auth != nil {
-			if err := st.SaveSettings(ctx, a); err != nil {
+			body, err := settingsBody(a, g, cur.Branding)
+			if err != nil {
 				return err
 			}
-		}
-		if in.General != nil {
-			return st.SetSetting(ctx, generalKey, in.General)
-		}
-		return nil
+			modified := slices.MaxFunc([]time.Time{authAt, generalAt, cur.UpdatedAt}, time.Time.Compare)
+			if err := pre.check(c, "the settings", etagOf(body), 0, modified); err != nil {
+				return err
+			}
+			if in.Auth != nil {
+				dec := json.NewDecoder(bytes.NewReader(in.Auth))
+				dec.DisallowUnknownFields()
+				if err := dec.Decode(&a); err != nil {
+					return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "invalid auth settings: %v", err)
+				}
+				if err := st.ValidateSettings(ctx, a); err != nil {
+					return err
+				}
+				// Whoever sets who may sign up, and as what, grants that role.
+				if err := s.grantableRole(c, ctx, st, a.DefaultRole); err != nil {
+					return err
+				}
+				if err := tx.SaveSettings(ctx, a); err != nil {
+					return err
+				}
+			}
+			if in.General != nil {
+				if err := tx.SetSetting(ctx, generalKey, in.General); err != nil {
+					return err
+				}
+			}
+			// The catalog's branding last, once the tenant's writes have
+			// been made: only the commit can still fail after it.
+			if in.Branding != nil {
+				if _, err := s.catalog.UpdateTenant(ctx, t.ID, catalog.TenantUpdate{Branding: in.Branding}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	})
 	if err != nil {
 		return err

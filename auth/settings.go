@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/condohq/condo"
 )
@@ -79,4 +80,64 @@ func (s *Store) SetSetting(ctx context.Context, key string, value json.RawMessag
 	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), ms(s.now()))
 	return err
+}
+
+// SettingsTx reads and writes a tenant's settings inside one write
+// transaction (see UpdateSettings).
+type SettingsTx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// UpdateSettings runs fn inside a write transaction of the tenant's
+// database, so that settings changes made through it apply one after the
+// other and what fn reads is what it changes: a caller checks If-Match
+// there. All of fn's writes commit together, or none does. fn must not
+// write through the Store itself: the transaction holds the tenant's only
+// write connection.
+func (s *Store) UpdateSettings(ctx context.Context, fn func(tx SettingsTx) error) error {
+	return s.DB.Transact(ctx, func(tx *sql.Tx) error { return fn(SettingsTx{s: s, tx: tx}) })
+}
+
+// Setting returns the raw JSON of one settings key and when it last
+// changed; nil and the zero time when unset.
+func (t SettingsTx) Setting(ctx context.Context, key string) (json.RawMessage, time.Time, error) {
+	var v string
+	var updated int64
+	err := t.tx.QueryRowContext(ctx, "SELECT value, updated_at FROM settings WHERE key = ?", key).Scan(&v, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	return json.RawMessage(v), fromMS(updated), nil
+}
+
+// Settings returns the identity settings, defaults where unset, and when
+// they last changed.
+func (t SettingsTx) Settings(ctx context.Context) (Settings, time.Time, error) {
+	out := DefaultSettings
+	v, at, err := t.Setting(ctx, settingsKey)
+	if err != nil || v == nil {
+		return out, at, err
+	}
+	return out, at, json.Unmarshal(v, &out)
+}
+
+// SetSetting stores the raw JSON value of one settings key.
+func (t SettingsTx) SetSetting(ctx context.Context, key string, value json.RawMessage) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), ms(t.s.now()))
+	return err
+}
+
+// SaveSettings validates and stores the identity settings, as
+// Store.SaveSettings does.
+func (t SettingsTx) SaveSettings(ctx context.Context, in Settings) error {
+	if err := t.s.ValidateSettings(ctx, in); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(in)
+	return t.SetSetting(ctx, settingsKey, b)
 }

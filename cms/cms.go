@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/sqlitedb"
 )
 
@@ -28,14 +29,63 @@ func New(tenantID string, db *sqlitedb.DB, mediaDir string) *Store {
 
 // Collection is a content type: a name and the schema of its items' data.
 type Collection struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	DisplayName string    `json:"display_name"`
-	Description string    `json:"description"`
-	Schema      *Schema   `json:"schema"`
-	Public      bool      `json:"public"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	DisplayName string  `json:"display_name"`
+	Description string  `json:"description"`
+	Schema      *Schema `json:"schema"`
+	Public      bool    `json:"public"`
+	// Cache is how long shared caches may keep anonymous reads of the
+	// collection's published items.
+	Cache CachePolicy `json:"cache"`
+	// Version counts the collection's changes: 1 when created, one more
+	// with every update.
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Defaults of a CachePolicy: short, so an edit reaches readers behind a
+// CDN within about a minute and a half, while a burst of readers costs
+// the server one request per minute per URL.
+const (
+	DefaultMaxAge               = 60
+	DefaultStaleWhileRevalidate = 30
+	// MaxCacheSeconds bounds both settings: a year.
+	MaxCacheSeconds = 365 * 24 * 3600
+)
+
+// CachePolicy is what the API says in Cache-Control to shared caches
+// (CDNs, proxies, browsers) about an anonymous read of a public
+// collection's published items: "public, max-age=MaxAge,
+// stale-while-revalidate=StaleWhileRevalidate". A nil field takes its
+// default (DefaultMaxAge, DefaultStaleWhileRevalidate). Reads that need a
+// credential or include drafts are never cacheable, whatever the policy.
+type CachePolicy struct {
+	MaxAge               *int `json:"max_age,omitempty"`
+	StaleWhileRevalidate *int `json:"stale_while_revalidate,omitempty"`
+}
+
+// Seconds returns the policy's max-age and stale-while-revalidate, with
+// the defaults filled in.
+func (p CachePolicy) Seconds() (maxAge, stale int) {
+	maxAge, stale = DefaultMaxAge, DefaultStaleWhileRevalidate
+	if p.MaxAge != nil {
+		maxAge = *p.MaxAge
+	}
+	if p.StaleWhileRevalidate != nil {
+		stale = *p.StaleWhileRevalidate
+	}
+	return maxAge, stale
+}
+
+func (p CachePolicy) validate() error {
+	for name, v := range map[string]*int{"cache.max_age": p.MaxAge, "cache.stale_while_revalidate": p.StaleWhileRevalidate} {
+		if v != nil && (*v < 0 || *v > MaxCacheSeconds) {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_cache", "%s is a number of seconds from 0 to %d", name, MaxCacheSeconds)
+		}
+	}
+	return nil
 }
 
 // Workflow statuses.

@@ -24,6 +24,7 @@ type NewCollection struct {
 	Description string          `json:"description"`
 	Schema      json.RawMessage `json:"schema"`
 	Public      bool            `json:"public"`
+	Cache       CachePolicy     `json:"cache"`
 }
 
 // CollectionUpdate changes some of a collection; nil fields stay.
@@ -32,6 +33,9 @@ type CollectionUpdate struct {
 	Description *string         `json:"description"`
 	Schema      json.RawMessage `json:"schema"`
 	Public      *bool           `json:"public"`
+	// Cache, when given, replaces the collection's cache policy (an empty
+	// object restores the defaults).
+	Cache *CachePolicy `json:"cache"`
 }
 
 // CreateCollection adds a collection and the indexes of its indexed fields.
@@ -49,6 +53,9 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 	if err := validateLabel("description", in.Description, 2000); err != nil {
 		return nil, err
 	}
+	if err := in.Cache.validate(); err != nil {
+		return nil, err
+	}
 	if len(in.Schema) == 0 {
 		in.Schema = json.RawMessage(`{"type":"object","properties":{}}`)
 	}
@@ -58,10 +65,11 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 	}
 	now := s.now()
 	col := &Collection{ID: condo.NewID(), Name: in.Name, DisplayName: in.DisplayName, Description: in.Description,
-		Schema: schema, Public: in.Public, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+		Schema: schema, Public: in.Public, Cache: in.Cache, Version: 1, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, name, display_name, description, schema, is_public, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, col.ID, col.Name, col.DisplayName, col.Description, rawJSON(schema), col.Public, ms(now), ms(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, name, display_name, description, schema, is_public, cache_max_age, cache_stale,
+			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, col.ID, col.Name, col.DisplayName, col.Description,
+			rawJSON(schema), col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, ms(now), ms(now))
 		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
 			return condo.ReasonErrorf(condo.ECONFLICT, "collection_exists", "collection %q exists already", in.Name)
 		}
@@ -76,15 +84,19 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 	return col, nil
 }
 
-const selectCollection = "SELECT id, name, display_name, description, schema, is_public, created_at, updated_at FROM collections"
+const selectCollection = `SELECT id, name, display_name, description, schema, is_public, cache_max_age, cache_stale, version,
+	created_at, updated_at FROM collections`
 
 func scanCollection(row interface{ Scan(...any) error }) (*Collection, error) {
 	var c Collection
 	var schema string
+	var maxAge, stale sql.NullInt64
 	var created, updated int64
-	if err := row.Scan(&c.ID, &c.Name, &c.DisplayName, &c.Description, &schema, &c.Public, &created, &updated); err != nil {
+	if err := row.Scan(&c.ID, &c.Name, &c.DisplayName, &c.Description, &schema, &c.Public, &maxAge, &stale, &c.Version,
+		&created, &updated); err != nil {
 		return nil, err
 	}
+	c.Cache = CachePolicy{MaxAge: intPtr(maxAge), StaleWhileRevalidate: intPtr(stale)}
 	var err error
 	if c.Schema, err = ParseSchema(json.RawMessage(schema)); err != nil {
 		return nil, fmt.Errorf("collection %s: stored schema: %w", c.Name, err)
@@ -123,11 +135,21 @@ func (s *Store) Collections(ctx context.Context) ([]*Collection, error) {
 // MaxConflicts bounds the conflicts a refused schema change lists.
 const MaxConflicts = 100
 
-// UpdateCollection applies u. A new schema must accept every item of the
+func intPtr(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int64)
+	return &n
+}
+
+// UpdateCollection applies u and bumps the collection's version. check,
+// when not nil, sees the collection inside the write transaction, before
+// it changes, and may refuse (If-Match). A new schema must accept every item of the
 // collection (the trash included, so a restore cannot bring back an
 // invalid item); otherwise nothing changes and the error lists the
 // conflicts as fields "<item id>.<field>".
-func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionUpdate) (*Collection, error) {
+func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionUpdate, check func(cur *Collection) error) (*Collection, error) {
 	var out *Collection
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
@@ -136,6 +158,17 @@ func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionU
 		}
 		if err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(col); err != nil {
+				return err
+			}
+		}
+		if u.Cache != nil {
+			if err := u.Cache.validate(); err != nil {
+				return err
+			}
+			col.Cache = *u.Cache
 		}
 		if u.DisplayName != nil {
 			if err := validateLabel("display_name", *u.DisplayName, 200); err != nil {
@@ -163,8 +196,10 @@ func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionU
 			col.Schema = schema
 		}
 		col.UpdatedAt = fromMS(ms(s.now()))
+		col.Version++
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET display_name = ?, description = ?, schema = ?, is_public = ?,
-			updated_at = ? WHERE id = ?`, col.DisplayName, col.Description, rawJSON(col.Schema), col.Public, ms(col.UpdatedAt), col.ID); err != nil {
+			cache_max_age = ?, cache_stale = ?, version = ?, updated_at = ? WHERE id = ?`, col.DisplayName, col.Description, rawJSON(col.Schema),
+			col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, col.Version, ms(col.UpdatedAt), col.ID); err != nil {
 			return err
 		}
 		out = col
@@ -210,15 +245,25 @@ func (s *Store) checkExisting(ctx context.Context, tx *sql.Tx, collectionID stri
 }
 
 // DeleteCollection removes an empty collection (its trash included).
-func (s *Store) DeleteCollection(ctx context.Context, name string) error {
+// check, when not nil, sees the collection inside the write transaction
+// and may refuse (If-Match).
+func (s *Store) DeleteCollection(ctx context.Context, name string, check func(cur *Collection) error) error {
 	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
-		var id string
-		var n int
-		err := tx.QueryRowContext(ctx, "SELECT id, (SELECT count(*) FROM content WHERE collection_id = collections.id) FROM collections WHERE name = ?", name).Scan(&id, &n)
+		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 		if errors.Is(err, sql.ErrNoRows) {
 			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 		}
 		if err != nil {
+			return err
+		}
+		if check != nil {
+			if err := check(col); err != nil {
+				return err
+			}
+		}
+		id := col.ID
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM content WHERE collection_id = ?", id).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {

@@ -74,14 +74,40 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 // Status in in, when set and different, is refused: callers turn it into
 // a transition first.
 func (s *Store) UpdateItem(ctx context.Context, col *Collection, id string, in ItemInput, actor string) (*Item, error) {
+	return s.EditItem(ctx, id, actor, func(cur *Item, c *Collection) (ItemInput, error) {
+		if c.ID != col.ID {
+			return ItemInput{}, itemNotFound(id)
+		}
+		return in, nil
+	})
+}
+
+// Edit computes an item's new editable state from its current one and its
+// collection (PATCH merges into it). It runs inside the write transaction,
+// so it also checks whatever the caller's right to write depends on (the
+// version the caller read, the schedule it may set): no other write can
+// come between what it saw and what is stored. It must not write to the
+// database: the transaction holds the tenant's only write connection.
+type Edit func(cur *Item, col *Collection) (ItemInput, error)
+
+// EditItem reads a live item, asks edit for its new state and stores that
+// as a new version, all in one write transaction, so concurrent edits of
+// one item apply one after the other and none is lost.
+func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Item, error) {
 	var it *Item
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		cur, err := s.liveItem(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if cur.Collection != col.Name {
-			return itemNotFound(id)
+		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", cur.Collection))
+		if err != nil {
+			return err
+		}
+		before := *cur
+		in, err := edit(&before, col)
+		if err != nil {
+			return err
 		}
 		if in.Status != "" && in.Status != cur.Status {
 			return condo.ReasonErrorf(condo.EINVALID, "invalid_status", "change the status with POST /api/content/%s/transition", id)
@@ -301,12 +327,18 @@ func (s *Store) liveItem(ctx context.Context, tx *sql.Tx, id string) (*Item, err
 const TrashRetention = 30 * 24 * time.Hour
 
 // TrashItem moves an item to the trash: it leaves lists, reads and search,
-// and can be restored until it is purged.
-func (s *Store) TrashItem(ctx context.Context, id string) (*Item, error) {
+// and can be restored until it is purged. check, when not nil, sees the
+// item inside the write transaction and may refuse (see Edit).
+func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) error) (*Item, error) {
 	var it *Item
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) (err error) {
 		if it, err = s.liveItem(ctx, tx, id); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(it); err != nil {
+				return err
+			}
 		}
 		now := s.now()
 		it.DeletedAt = &now

@@ -254,6 +254,10 @@ func (s *Schema) UniqueFields() []*Field {
 // "maxlength" is not silently ignored. The exceptions are annotations and
 // UI hints, which are kept verbatim and never enforced: see hintKeywords.
 func ParseSchema(raw json.RawMessage) (*Schema, error) {
+	if d := TooDeep(raw, MaxSchemaDepth); d != nil {
+		return nil, &condo.Error{Code: condo.EINVALID, Reason: "invalid_schema", Fields: map[string]string{"schema": "nested too deeply"},
+			Message: fmt.Sprintf("invalid schema: nested more than %d levels deep", MaxSchemaDepth)}
+	}
 	p := &parser{}
 	s := p.schema(raw)
 	if len(p.problems) > 0 {

@@ -83,7 +83,7 @@ const (
 // References and media are checked through r; a nil r skips those
 // existence checks (their shape is still checked).
 func (s *Schema) Validate(ctx context.Context, data map[string]any, r Resolver) (map[string]any, FieldErrors, error) {
-	v := &validator{ctx: ctx, r: r, errs: FieldErrors{}}
+	v := &validator{ctx: ctx, r: r, errs: FieldErrors{}, depth: 1}
 	var fields []*Field
 	if s != nil {
 		fields = s.Fields
@@ -110,6 +110,7 @@ type validator struct {
 	errs   FieldErrors
 	err    error           // the first Resolver failure; stops the checks
 	exists map[string]bool // Resolver answers, so each id is asked once
+	depth  int             // the nesting level of the value being checked; data is 1
 }
 
 // fail records the first problem of a path.
@@ -246,6 +247,8 @@ func (v *validator) value(path string, f *Field, val any) (any, bool) {
 		}
 		return s, ok
 	case TypeMultiselect:
+		v.depth++
+		defer func() { v.depth-- }()
 		return v.multiselect(path, f, val)
 	case TypeReference, TypeMedia, TypeFile:
 		id, ok := v.str(path, val)
@@ -258,6 +261,8 @@ func (v *validator) value(path string, f *Field, val any) (any, bool) {
 		}
 		return id, v.exist(path, f, id)
 	case TypeArray:
+		v.depth++
+		defer func() { v.depth-- }()
 		return v.array(path, f, val)
 	case TypeObject:
 		m, ok := val.(map[string]any)
@@ -265,9 +270,11 @@ func (v *validator) value(path string, f *Field, val any) (any, bool) {
 			v.fail(path, "must be an object")
 			return nil, false
 		}
+		v.depth++
+		defer func() { v.depth-- }()
 		return v.object(path, f.Fields, m), true
 	case TypeJSON:
-		return v.anyJSON(path, val)
+		return v.anyJSON(path, nil, val)
 	}
 	v.fail(path, "has an unknown type %s", quote(f.Type))
 	return nil, false
@@ -466,30 +473,71 @@ func (v *validator) exist(path string, f *Field, id string) bool {
 	return found
 }
 
-// anyJSON checks that val is something JSON can hold and returns a deep
-// copy, so that stored data never shares a map with a schema default.
-func (v *validator) anyJSON(path string, val any) (any, bool) {
+// jsonPath is where anyJSON is inside a json field's value: a chain from
+// the innermost member or index up to the field. The path's text is made
+// only when a problem is reported, so checking deeply nested values costs
+// time and memory linear in their size.
+type jsonPath struct {
+	up    *jsonPath
+	name  string // a member's name; "" for an array index
+	index int
+}
+
+// String writes the path below field: "extra.a[2].b".
+func (p *jsonPath) String(field string) string {
+	var parts []*jsonPath
+	for q := p; q != nil; q = q.up {
+		parts = append(parts, q)
+	}
+	var b strings.Builder
+	b.WriteString(field)
+	for i := len(parts) - 1; i >= 0; i-- {
+		if q := parts[i]; q.name != "" || q.index < 0 {
+			b.WriteString("." + q.name)
+		} else {
+			b.WriteString("[" + strconv.Itoa(q.index) + "]")
+		}
+	}
+	return b.String()
+}
+
+// anyJSON checks that val is something JSON can hold, nested at most
+// MaxDataDepth levels in the data, and returns a deep copy, so that stored
+// data never shares a map with a schema default. field is the json
+// field's path, at the position within its value.
+func (v *validator) anyJSON(field string, at *jsonPath, val any) (any, bool) {
 	switch x := val.(type) {
 	case nil, bool:
 		return x, true
 	case string:
 		if !utf8.ValidString(x) {
-			v.fail(path, "must be valid UTF-8")
+			v.fail(at.String(field), "must be valid UTF-8")
 			return nil, false
 		}
 		return x, true
 	case json.Number:
 		if f, err := strconv.ParseFloat(string(x), 64); err != nil || !json.Valid([]byte(x)) || math.IsInf(f, 0) {
-			v.fail(path, "must be a finite number")
+			v.fail(at.String(field), "must be a finite number")
 			return nil, false
 		}
 		return x, true
+	case []any, map[string]any:
+		if v.depth >= MaxDataDepth {
+			// Named by the field, not the position: the position's path
+			// is as long as the nesting.
+			v.fail(field, "nested more than %d levels deep", MaxDataDepth)
+			return nil, false
+		}
+		v.depth++
+		defer func() { v.depth-- }()
+	}
+	switch x := val.(type) {
 	case []any:
 		out := make([]any, len(x))
 		ok := true
 		for i, item := range x {
 			var good bool
-			out[i], good = v.anyJSON(fmt.Sprintf("%s[%d]", path, i), item)
+			out[i], good = v.anyJSON(field, &jsonPath{up: at, index: i}, item)
 			ok = ok && good
 		}
 		return out, ok
@@ -498,7 +546,7 @@ func (v *validator) anyJSON(path string, val any) (any, bool) {
 		ok := true
 		for k, item := range x {
 			var good bool
-			out[k], good = v.anyJSON(joinPath(path, clipName(k)), item)
+			out[k], good = v.anyJSON(field, &jsonPath{up: at, name: clipName(k), index: -1}, item)
 			ok = ok && good
 		}
 		return out, ok
@@ -506,7 +554,7 @@ func (v *validator) anyJSON(path string, val any) (any, bool) {
 	if f, ok := toFloat(val); ok {
 		return f, true
 	}
-	v.fail(path, "must be a JSON value")
+	v.fail(at.String(field), "must be a JSON value")
 	return nil, false
 }
 

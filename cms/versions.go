@@ -136,19 +136,24 @@ func jsonish(v any) any {
 
 // RestoreVersion makes version n's title, slug and data the item's
 // current state again, as a new version; the status and the schedule stay
-// as they are (an old publish_at must not publish the item again).
-func (s *Store) RestoreVersion(ctx context.Context, col *Collection, id string, n int, actor string) (*Item, error) {
-	v, err := s.Version(ctx, id, n)
+// as they are (an old publish_at must not publish the item again). check,
+// when not nil, sees the current item inside the write transaction and
+// may refuse (see Edit).
+func (s *Store) RestoreVersion(ctx context.Context, id string, n int, actor string, check func(cur *Item, col *Collection) error) (*Item, error) {
+	v, err := s.Version(ctx, id, n) // a version never changes once written
 	if err != nil {
 		return nil, err
 	}
-	var data map[string]any
-	if err := json.Unmarshal(v.Data, &data); err != nil {
-		return nil, err
-	}
-	cur, _, err := s.Item(ctx, id, "")
-	if err != nil {
-		return nil, err
-	}
-	return s.UpdateItem(ctx, col, id, ItemInput{Title: v.Title, Slug: v.Slug, Data: data, PublishAt: cur.PublishAt, UnpublishAt: cur.UnpublishAt}, actor)
+	return s.EditItem(ctx, id, actor, func(cur *Item, col *Collection) (ItemInput, error) {
+		if check != nil {
+			if err := check(cur, col); err != nil {
+				return ItemInput{}, err
+			}
+		}
+		var data map[string]any
+		if err := json.Unmarshal(v.Data, &data); err != nil {
+			return ItemInput{}, err
+		}
+		return ItemInput{Title: v.Title, Slug: v.Slug, Data: data, PublishAt: cur.PublishAt, UnpublishAt: cur.UnpublishAt}, nil
+	})
 }

@@ -32,12 +32,13 @@ func TransitionPermission(from, to string) (string, error) {
 	return perm, nil
 }
 
-// Transition moves an item from status from to status to and records it
-// in the workflow history with the actor and comment. from is the status
-// the caller saw (and checked permissions against): if the item has moved
-// since, it is 409. Publishing sets published_at and clears a pending
-// publish_at.
-func (s *Store) Transition(ctx context.Context, id, from, to, comment, actor string) (*Change, error) {
+// Transition moves an item to status to and records it in the workflow
+// history with the actor and comment. check sees the item inside the
+// write transaction, before it moves, and may refuse (the caller checks
+// the permission the move needs from the item's status there, so the
+// status cannot change between the check and the move; see Edit).
+// Publishing sets published_at and clears a pending publish_at.
+func (s *Store) Transition(ctx context.Context, id, to, comment, actor string, check func(cur *Item) error) (*Change, error) {
 	if len(comment) > 2000 {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_comment", "a comment is at most 2000 bytes")
 	}
@@ -47,11 +48,13 @@ func (s *Store) Transition(ctx context.Context, id, from, to, comment, actor str
 		if err != nil {
 			return err
 		}
-		if it.Status != from {
-			return condo.ReasonErrorf(condo.ECONFLICT, "status_changed", "the item is %s now, not %s: read it again", it.Status, from)
-		}
 		if _, err := TransitionPermission(it.Status, to); err != nil {
 			return err
+		}
+		if check != nil {
+			if err := check(it); err != nil {
+				return err
+			}
 		}
 		ch.FromStatus = it.Status
 		ch.Item, err = s.move(ctx, tx, it, to, "transition", comment, actor, s.now())
@@ -60,11 +63,14 @@ func (s *Store) Transition(ctx context.Context, id, from, to, comment, actor str
 	return &ch, err
 }
 
-// move writes a status change and its history row.
+// move writes a status change, its history row and, since the item's
+// state changed, a new version (so its version, and the ETag made of it,
+// change with every change).
 func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comment, actor string, now time.Time) (*Item, error) {
 	from := it.Status
 	it.Status, it.UpdatedAt = to, fromMS(ms(now))
-	q, args := "UPDATE content SET status = ?, updated_at = ?, updated_by = ?", []any{to, ms(now), nullable(actor)}
+	it.Version++
+	q, args := "UPDATE content SET status = ?, updated_at = ?, updated_by = ?, version = ?", []any{to, ms(now), nullable(actor), it.Version}
 	if to == StatusPublished {
 		it.PublishedAt, it.PublishAt = &it.UpdatedAt, nil
 		q, args = q+", published_at = ?, publish_at = NULL", append(args, ms(now))
@@ -74,6 +80,9 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comm
 		q += ", unpublish_at = NULL"
 	}
 	if _, err := tx.ExecContext(ctx, q+" WHERE id = ?", append(args, it.ID)...); err != nil {
+		return nil, err
+	}
+	if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
 		return nil, err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
