@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	gmsqlite "github.com/golang-migrate/migrate/v4/database/sqlite"
 
@@ -124,6 +125,45 @@ func TestApply(t *testing.T) {
 		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
 		if _, err := set.Apply(ctx, db.Write, 7); err == nil {
 			t.Error("apply to an unknown version succeeded")
+		}
+	})
+
+	// An older binary's set (without 3) meets a database at 3: every
+	// target refuses at once, naming the version, instead of looping.
+	t.Run("AheadRefuses", func(t *testing.T) {
+		old := t.TempDir()
+		for _, f := range []string{"000001_a.up.sql", "000001_a.down.sql", "000002_b.up.sql", "000002_b.down.sql"} {
+			b, err := os.ReadFile(filepath.Join("testdata", "failing", f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(old, f), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		older, err := migrations.LoadDir(old, "tenant")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+		if _, err := set.Apply(ctx, db.Write, 3); err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range []uint{2, 1} {
+			done := make(chan error, 1)
+			go func() { _, err := older.Apply(ctx, db.Write, target); done <- err }()
+			select {
+			case err := <-done:
+				var ae *migrations.AheadError
+				if !errors.As(err, &ae) || ae.Version != 3 || ae.Latest != 2 {
+					t.Errorf("apply to %d: %v, want AheadError at 3, latest 2", target, err)
+				}
+			case <-time.After(30 * time.Second): // a guard against the old spin, not a measure
+				t.Fatalf("apply to %d did not return: it spins", target)
+			}
+		}
+		if v, dirty := version(t, db); v != 3 || dirty {
+			t.Errorf("%d dirty=%v, want 3 untouched", v, dirty)
 		}
 	})
 

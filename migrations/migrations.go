@@ -146,6 +146,18 @@ func (e *DirtyError) Error() string {
 	return fmt.Sprintf("database is dirty at version %d: fix it by hand, then force a version", e.Version)
 }
 
+// AheadError reports a database at a version above the set's latest: a
+// newer binary migrated it, and only that binary's migrations can move it
+// (down included, since only it has the down files for those versions).
+type AheadError struct {
+	Set             string
+	Version, Latest uint
+}
+
+func (e *AheadError) Error() string {
+	return fmt.Sprintf("the database is at %s version %d, ahead of this binary's latest (%d): use the newer binary", e.Set, e.Version, e.Latest)
+}
+
 // Apply moves the database written through db (a single-connection writer)
 // up or down to target and reports the version it started from. Steps run
 // in one IMMEDIATE transaction together with the version update, so on any
@@ -155,6 +167,7 @@ func (s *Set) Apply(ctx context.Context, db *sql.DB, target uint) (from uint, er
 	if !s.Has(target) {
 		return 0, fmt.Errorf("%s migrations have no version %d (latest is %d)", s.Name, target, s.Latest())
 	}
+	last := uint(0)
 	for first := true; ; first = false {
 		at, done, err := s.applyBatch(ctx, db, target)
 		if first {
@@ -163,7 +176,12 @@ func (s *Set) Apply(ctx context.Context, db *sql.DB, target uint) (from uint, er
 		if err != nil || done {
 			return from, err
 		}
-		// A batch stopped at a NoTransaction step and ran it; go on.
+		// A batch stopped at a NoTransaction step and ran it; go on. A
+		// batch that moved nothing would loop forever: refuse instead.
+		if !first && at == last {
+			return from, fmt.Errorf("%s migrations made no progress at version %d towards %d", s.Name, at, target)
+		}
+		last = at
 	}
 }
 
@@ -184,6 +202,13 @@ func (s *Set) applyBatch(ctx context.Context, db *sql.DB, target uint) (from uin
 	}
 	if dirty {
 		return from, false, &DirtyError{Version: from}
+	}
+	// A version the set lacks has no plan to or from it.
+	if from > s.Latest() {
+		return from, false, &AheadError{Set: s.Name, Version: from, Latest: s.Latest()}
+	}
+	if !s.Has(from) {
+		return from, false, fmt.Errorf("the database is at %s version %d, which this binary's migrations do not have", s.Name, from)
 	}
 	plan := s.plan(from, target)
 	v := from
