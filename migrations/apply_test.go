@@ -202,3 +202,81 @@ func TestApply(t *testing.T) {
 		}
 	})
 }
+
+// writeSet writes migration files (name → SQL) into a new directory and
+// loads them.
+func writeSet(t *testing.T, files map[string]string) (*migrations.Set, error) {
+	t.Helper()
+	dir := t.TempDir()
+	for name, sql := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return migrations.LoadDir(dir, "test")
+}
+
+// A down step parks the application's indexes on a table before dropping
+// a column they use; its up step, the way back, restores them exactly.
+func TestApply_ParkIndexes(t *testing.T) {
+	ctx := context.Background()
+	set, err := writeSet(t, map[string]string{
+		"000001_a.up.sql":   "CREATE TABLE items (id INTEGER PRIMARY KEY, data TEXT, gone INTEGER);",
+		"000001_a.down.sql": "DROP TABLE items;",
+		"000002_b.up.sql":   "ALTER TABLE items ADD COLUMN deleted INTEGER;\n" + migrations.RestoreIndexes + " items app_\n",
+		"000002_b.down.sql": migrations.ParkIndexes + " items app_\nALTER TABLE items DROP COLUMN deleted;\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+	if _, err := set.Apply(ctx, db.Write, 2); err != nil {
+		t.Fatal(err)
+	}
+	// What an application creates at run time, named by its data.
+	for _, q := range []string{
+		`CREATE INDEX "app_x" ON items (json_extract(data, '$.x')) WHERE deleted IS NULL`,
+		`CREATE UNIQUE INDEX app_y ON items (json_extract(data, '$.y'), deleted)`,
+		`CREATE INDEX other ON items (gone)`, // not the application's: untouched
+	} {
+		if _, err := db.Write.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	indexes := func() string {
+		var s string
+		db.Read.QueryRow(`SELECT group_concat(name || ': ' || sql, '; ') FROM (SELECT name, sql FROM sqlite_schema WHERE type = 'index' ORDER BY name)`).Scan(&s)
+		return s
+	}
+	want := indexes()
+	if _, err := set.Apply(ctx, db.Write, 1); err != nil {
+		t.Fatalf("down with indexes on the dropped column: %v", err)
+	}
+	if got := indexes(); got != "other: CREATE INDEX other ON items (gone)" {
+		t.Errorf("indexes at 1 = %q", got)
+	}
+	if _, err := set.Apply(ctx, db.Write, 2); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(); got != want {
+		t.Errorf("indexes back at 2 = %q, want %q", got, want)
+	}
+	var parked int
+	db.Read.QueryRow("SELECT count(*) FROM sqlite_schema WHERE name = 'condo_parked_indexes'").Scan(&parked)
+	if parked != 0 {
+		t.Error("the parking table was left behind")
+	}
+
+	for name, line := range map[string]string{
+		"Unknown":     "-- condo:park-index items app_",
+		"NoPrefix":    migrations.ParkIndexes + " items",
+		"BadTable":    migrations.ParkIndexes + " items; app_",
+		"InANoTxStep": migrations.NoTransaction + "\n" + migrations.ParkIndexes + " items app_",
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := writeSet(t, map[string]string{"000001_a.up.sql": line + "\nSELECT 1;"}); err == nil {
+				t.Errorf("%q loaded", line)
+			}
+		})
+	}
+}

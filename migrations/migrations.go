@@ -15,7 +15,9 @@
 //
 // A step whose SQL cannot run in a transaction starts with the line
 // "-- condo:no-transaction"; it runs alone, and the database is marked
-// dirty if it fails.
+// dirty if it fails. A step may also park the indexes the application
+// created on a table before it runs, and restore them after (see
+// ParkIndexes).
 package migrations
 
 import (
@@ -50,6 +52,8 @@ type Step struct {
 	Name    string
 	Up      string
 	Down    string
+
+	upDirs, downDirs []directive // parsed from Up and Down (see ParkIndexes)
 }
 
 // Catalog returns the control-plane database's migrations.
@@ -81,6 +85,12 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 			return nil, fmt.Errorf("migration %s/%d up: %w", dir, v, err)
 		}
 		if st.Down, _, err = read(src.ReadDown(v)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("migration %s/%d down: %w", dir, v, err)
+		}
+		if st.upDirs, err = directives(st.Up); err != nil {
+			return nil, fmt.Errorf("migration %s/%d up: %w", dir, v, err)
+		}
+		if st.downDirs, err = directives(st.Down); err != nil {
 			return nil, fmt.Errorf("migration %s/%d down: %w", dir, v, err)
 		}
 		s.steps = append(s.steps, st)
@@ -222,7 +232,13 @@ func (s *Set) applyBatch(ctx context.Context, db *sql.DB, target uint) (from uin
 			}
 			return from, false, s.applyAlone(ctx, tx, db, p)
 		}
+		if err := runDirectives(ctx, tx, p.dirs, false); err != nil {
+			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
+		}
 		if _, err := tx.ExecContext(ctx, p.sql); err != nil {
+			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
+		}
+		if err := runDirectives(ctx, tx, p.dirs, true); err != nil {
 			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
 		}
 		v = p.to
@@ -287,6 +303,7 @@ type move struct {
 	name    string
 	sql     string
 	to      uint // the version after it runs
+	dirs    []directive
 }
 
 // plan lists the moves from one version to another: the up steps above
@@ -296,7 +313,7 @@ func (s *Set) plan(from, to uint) []move {
 	if to >= from {
 		for _, st := range s.steps {
 			if st.Version > from && st.Version <= to {
-				out = append(out, move{st.Version, st.Name, st.Up, st.Version})
+				out = append(out, move{st.Version, st.Name, st.Up, st.Version, st.upDirs})
 			}
 		}
 		return out
@@ -308,7 +325,7 @@ func (s *Set) plan(from, to uint) []move {
 			if i > 0 {
 				prev = s.steps[i-1].Version
 			}
-			out = append(out, move{st.Version, st.Name, st.Down, prev})
+			out = append(out, move{st.Version, st.Name, st.Down, prev, st.downDirs})
 		}
 	}
 	return out
