@@ -2,9 +2,11 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -278,5 +280,65 @@ func TestApply_ParkIndexes(t *testing.T) {
 				t.Errorf("%q loaded", line)
 			}
 		})
+	}
+}
+
+// Rolling a tenant database down to 1 and up again keeps what the down
+// files would otherwise drop for good: custom roles, the audit log, token
+// prefixes, password change times, and content's trash, schedules,
+// versions and media checksums. No parking table is left behind.
+func TestTenant_RoundTripKeepsData(t *testing.T) {
+	ctx := context.Background()
+	set := migrations.Tenant()
+	db := mustDB(t, filepath.Join(t.TempDir(), "x.db"))
+	if _, err := set.Apply(ctx, db.Write, set.Latest()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Write.Exec(`
+		INSERT INTO users (id, email, created_at, updated_at, password_changed_at) VALUES ('u1', 'a@b.c', 1, 1, 42);
+		INSERT INTO api_tokens (id, name, token_hash, user_id, created_at, prefix) VALUES ('k1', 'ci', 'h', 'u1', 1, 'condo_t_ab');
+		INSERT INTO roles (name, description, permissions, created_at, updated_at) VALUES ('reviewer', 'r', '["content:read"]', 1, 2);
+		INSERT INTO audit_log (category, action, actor_id, detail, created_at) VALUES ('audit', 'role.create', 'u1', '{"x":1}', 7);
+		INSERT INTO collections (id, name, display_name, created_at, updated_at) VALUES ('c1', 'posts', 'Posts', 1, 1);
+		INSERT INTO content (id, collection_id, slug, title, created_at, updated_at, version, deleted_at, publish_at, updated_by)
+			VALUES ('i1', 'c1', 'a', 'A', 1, 1, 3, 99, 1000, 'u1'), ('i2', 'c1', 'b', 'B', 1, 1, 1, NULL, NULL, NULL);
+		INSERT INTO content_versions (content_id, version, data, created_at) VALUES ('i1', 1, '{}', 1), ('i1', 2, '{}', 2), ('i1', 3, '{}', 3), ('i2', 1, '{}', 1);
+		INSERT INTO media (id, filename, original_name, mime_type, size, created_at, updated_at, sha256) VALUES ('m1', 'f', 'f', 'text/plain', 1, 1, 1, 'abc');
+	`); err != nil {
+		t.Fatal(err)
+	}
+	dump := func() string {
+		var b strings.Builder
+		for _, q := range []string{
+			"SELECT id || ':' || ifnull(password_changed_at, '-') FROM users",
+			"SELECT id || ':' || prefix FROM api_tokens",
+			"SELECT name || ':' || description || ':' || permissions || ':' || created_at || ':' || updated_at FROM roles",
+			"SELECT id || ':' || action || ':' || actor_id || ':' || detail || ':' || created_at FROM audit_log",
+			"SELECT id || ':' || version || ':' || ifnull(deleted_at, '-') || ':' || ifnull(publish_at, '-') || ':' || ifnull(updated_by, '-') FROM content ORDER BY id",
+			"SELECT count(*) FROM content_fts WHERE content_fts MATCH 'A OR B'", // the trashed item stays out of search
+			"SELECT id || ':' || sha256 FROM media",
+			"SELECT group_concat(name) FROM sqlite_schema WHERE name LIKE 'condo_parked%'",
+		} {
+			rows, err := db.Read.Query(q)
+			if err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			for rows.Next() {
+				var s sql.NullString
+				rows.Scan(&s)
+				b.WriteString(s.String + "\n")
+			}
+			rows.Close()
+		}
+		return b.String()
+	}
+	want := dump()
+	for _, v := range []uint{1, set.Latest()} {
+		if _, err := set.Apply(ctx, db.Write, v); err != nil {
+			t.Fatalf("apply to %d: %v", v, err)
+		}
+	}
+	if got := dump(); got != want {
+		t.Errorf("after down to 1 and up:\n%s\nwant\n%s", got, want)
 	}
 }
