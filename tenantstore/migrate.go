@@ -231,7 +231,8 @@ func (s *Store) migrationFailed(ctx context.Context, o *outcome, db *sqlitedb.DB
 	}
 	s.cfg.Logger.Warn("tenant migration failed", "tenant", t.ID, "version", state.Version, "dirty", state.Dirty, "err", err)
 	merr := &MigrationError{TenantID: t.ID, Version: state.Version, Dirty: state.Dirty, Err: err}
-	n, rerr := s.recordOutcome(rctx, o, stampedPtr(state, d), o.failed(state.Version, state.Dirty, merr))
+	state = stamped(state, d)
+	n, rerr := s.recordOutcome(rctx, o, &state, o.failed(state.Version, state.Dirty, merr))
 	if rerr != nil {
 		s.cfg.Logger.Error("record tenant schema", "tenant", t.ID, "err", rerr)
 	}
@@ -370,11 +371,6 @@ func stamped(st catalog.SchemaState, d time.Duration) catalog.SchemaState {
 	now := time.Now()
 	st.MigratedAt, st.Duration = &now, d
 	return st
-}
-
-func stampedPtr(st catalog.SchemaState, d time.Duration) *catalog.SchemaState {
-	st = stamped(st, d)
-	return &st
 }
 
 // setState records a tenant's schema state, stamped now.
