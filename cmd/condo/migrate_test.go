@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/migrations/migrationstest"
@@ -548,5 +550,52 @@ func TestMigrate_SchemaAhead(t *testing.T) {
 	s.allAt(t, v2)
 	if len(s.runs) != 1 || s.target != nil {
 		t.Errorf("runs %d, target %v: want only the newer binary's run and no target", len(s.runs), s.target)
+	}
+}
+
+// `condo migrate down --to 1` on tenants whose collections have indexed
+// and unique fields succeeds on every tenant, and `condo migrate up`
+// brings the CMS's indexes back.
+func TestMigrate_RollbackWithIndexes(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	ids := provision(t, data, 3)
+	cxIndexes := func(id string) string {
+		db := tenantDB(t, data, id)
+		defer db.Close()
+		var s sql.NullString
+		db.Read.QueryRow(`SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE name LIKE 'cx\_%' ESCAPE '\' ORDER BY name)`).Scan(&s)
+		return s.String
+	}
+	for _, id := range ids {
+		db := tenantDB(t, data, id)
+		st := cms.New(id, db, "")
+		col, err := st.CreateCollection(ctx, cms.NewCollection{Name: "products", Schema: json.RawMessage(`{"type": "object", "properties": {
+			"sku": {"type": "string", "unique": true}, "price": {"type": "number", "indexed": true},
+			"day": {"type": "date", "indexed": true, "unique": true}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "A", Data: map[string]any{"sku": "A-1", "price": 1, "day": "2026-01-01"}}, ""); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	want := "cx_products__day,cx_products__price,cx_products__sku"
+	if got := cxIndexes(ids[0]); got != want {
+		t.Fatalf("indexes = %q, want %q", got, want)
+	}
+	if code, out, errOut := run(t, "", "migrate", "down", "--to", "1", "--data", data); code != 0 {
+		t.Fatalf("down to 1: %d %q %q", code, out, errOut)
+	}
+	readFleet(t, data).allAt(t, 1)
+	if code, out, errOut := run(t, "", "migrate", "up", "--data", data); code != 0 {
+		t.Fatalf("up: %d %q %q", code, out, errOut)
+	}
+	readFleet(t, data).allAt(t, base)
+	for _, id := range ids {
+		if got := cxIndexes(id); got != want {
+			t.Errorf("%s: indexes after down and up = %q, want %q", id, got, want)
+		}
 	}
 }
