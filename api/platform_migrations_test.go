@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/migrationstest"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -305,5 +307,43 @@ func TestPlatform_RunBadInput(t *testing.T) {
 	}
 	if _, ok, _ := p.Catalog.SchemaTarget(context.Background()); ok {
 		t.Errorf("bad input set a fleet target")
+	}
+}
+
+// A server whose binary is older than the fleet (its latest is below the
+// tenants' version) never starts a run it cannot finish: up and down both
+// answer 409 schema_ahead at once, and no run is recorded.
+func TestPlatform_RunSchemaAhead(t *testing.T) {
+	ctx := context.Background()
+	p := newPlatform(t, "wordcount", 3) // the server's latest is migrationstest.Version
+	// A newer binary adds one more step and migrates every tenant to it.
+	dir := migrationstest.Dir(t, "wordcount")
+	ahead := migrationstest.Version + 1
+	for name, sql := range map[string]string{"up": "CREATE TABLE newer (x);", "down": "DROP TABLE newer;"} {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%06d_newer.%s.sql", ahead, name)), []byte(sql), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set, err := migrations.LoadDir(dir, "tenant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	newer := tenantstore.New(p.Catalog, tenantstore.Config{DataDir: p.DataDir, PoolSize: 2, Migrations: set})
+	for _, id := range p.ids {
+		if _, err := newer.Migrate(ctx, id, uint(ahead)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newer.Close(ctx)
+
+	for _, body := range []string{`{}`, fmt.Sprintf(`{"direction": "down", "to": %d}`, migrationstest.Version), `{"direction": "down", "to": 1}`} {
+		res := p.call(t, "POST", "/platform/migrations/run", body)
+		msg := fmt.Sprintf("is at schema version %d, ahead of this binary's latest tenant migration (%d)", ahead, migrationstest.Version)
+		if res.Status != http.StatusConflict || res.Error.Code != "schema_ahead" || !strings.Contains(res.Error.Message, msg) {
+			t.Errorf("run %s: %d %+v, want 409 schema_ahead saying %q", body, res.Status, res.Raw, msg)
+		}
+	}
+	if runs, _ := p.Catalog.Runs(ctx, 10); len(runs) != 0 {
+		t.Errorf("runs = %+v, want none started", runs)
 	}
 }

@@ -139,21 +139,82 @@ func interruptStale(ctx context.Context, tx *sql.Tx, alive func(MigrationRun) bo
 	return n, live, nil
 }
 
-// UpdateRun writes a run's progress or outcome: status, heartbeat, finish
-// time, counts, error and failures.
+// UpdateRun writes a run's status, heartbeat, finish time, total and
+// error. It leaves the counts and failures alone: those are added tenant by
+// tenant (RecordSchema, CountRun), so that they agree with the tenants'
+// rows whenever the run stops, a kill -9 included.
 func (c *Catalog) UpdateRun(ctx context.Context, r *MigrationRun) error {
-	failures, err := encodeFailures(r.Failures)
-	if err != nil {
-		return err
-	}
 	res, err := c.db.Write.ExecContext(ctx, `UPDATE migration_runs SET status = ?, heartbeat_at = ?, finished_at = ?,
-			total = ?, migrated = ?, skipped = ?, failed = ?, error = ?, failures = ? WHERE id = ?`,
-		r.Status, ms(r.HeartbeatAt), msPtr(r.FinishedAt), r.Total, r.Migrated, r.Skipped, r.Failed, r.Error, failures, r.ID)
+			total = ?, error = ? WHERE id = ?`,
+		r.Status, ms(r.HeartbeatAt), msPtr(r.FinishedAt), r.Total, r.Error, r.ID)
 	if err != nil {
 		return fmt.Errorf("record migration run %s: %w", r.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return condo.ReasonErrorf(condo.ENOTFOUND, "run_not_found", "migration run %q not found", r.ID)
+	}
+	return nil
+}
+
+// RunCount is what a tenant (or a batch of them) adds to a run's counts.
+type RunCount struct {
+	Migrated, Skipped, Failed int
+	// Failures are appended while the run holds fewer than MaxRunFailures.
+	Failures []RunFailure
+}
+
+// IsZero reports whether n adds nothing.
+func (n RunCount) IsZero() bool {
+	return n.Migrated == 0 && n.Skipped == 0 && n.Failed == 0 && len(n.Failures) == 0
+}
+
+// CountRun adds n to run id's counts.
+func (c *Catalog) CountRun(ctx context.Context, id string, n RunCount) error {
+	return c.db.Transact(ctx, func(tx *sql.Tx) error { return countRun(ctx, tx, id, n) })
+}
+
+// RecordSchema records tenant id's schema state (when st is set) and adds
+// n to run runID's counts (when runID is set), in one transaction: a run's
+// counts then always agree with the rows of the tenants it migrated,
+// whatever stops the process that runs it.
+//
+// Errors: ENOTFOUND (tenant_not_found, run_not_found).
+func (c *Catalog) RecordSchema(ctx context.Context, id string, st *SchemaState, runID string, n RunCount) error {
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+		if st != nil {
+			if err := setSchemaState(ctx, tx, id, *st); err != nil {
+				return err
+			}
+		}
+		if runID == "" {
+			return nil
+		}
+		return countRun(ctx, tx, runID, n)
+	})
+	if err == nil && st != nil {
+		c.cache.Purge()
+	}
+	return err
+}
+
+func countRun(ctx context.Context, tx *sql.Tx, id string, n RunCount) error {
+	res, err := tx.ExecContext(ctx, `UPDATE migration_runs SET migrated = migrated + ?, skipped = skipped + ?,
+		failed = failed + ? WHERE id = ?`, n.Migrated, n.Skipped, n.Failed, id)
+	if err != nil {
+		return fmt.Errorf("count migration run %s: %w", id, err)
+	}
+	if rows, _ := res.RowsAffected(); rows == 0 {
+		return condo.ReasonErrorf(condo.ENOTFOUND, "run_not_found", "migration run %q not found", id)
+	}
+	for _, f := range n.Failures {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE migration_runs SET failures = json_insert(failures, '$[#]', json(?))
+			WHERE id = ? AND json_array_length(failures) < ?`, string(b), id, MaxRunFailures); err != nil {
+			return fmt.Errorf("count migration run %s: %w", id, err)
+		}
 	}
 	return nil
 }

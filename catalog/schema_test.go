@@ -121,9 +121,12 @@ func TestCatalog_Runs(t *testing.T) {
 	if err := c.BeginRun(ctx, newRun("r2", t0.Add(time.Minute)), alive); condo.ErrorReason(err) != "run_in_progress" {
 		t.Fatalf("second run while the first is alive: %v, want run_in_progress", err)
 	}
-	first.Migrated, first.Total = 3, 10
-	first.Failures = []catalog.RunFailure{{TenantID: "x", Version: 1, Error: "boom"}}
+	first.Total = 10
 	if err := c.UpdateRun(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CountRun(ctx, "r1", catalog.RunCount{Migrated: 3, Failed: 1,
+		Failures: []catalog.RunFailure{{TenantID: "x", Version: 1, Error: "boom"}}}); err != nil {
 		t.Fatal(err)
 	}
 	// The first run's owner died: the next run interrupts it and begins.
@@ -177,5 +180,46 @@ func BenchmarkCatalog_SchemaStatus(b *testing.B) {
 		if err != nil || st.Tenants != 10_000 {
 			b.Fatal(st, err)
 		}
+	}
+}
+
+// RecordSchema writes a tenant's state and its run's count together; the
+// stored failures stop at MaxRunFailures while the count goes on.
+func TestCatalog_RecordSchema(t *testing.T) {
+	ctx := context.Background()
+	c := mustOpen(t, t.TempDir(), catalog.Config{})
+	mustCreate(t, c, "a")
+	now := time.Now()
+	run := &catalog.MigrationRun{ID: "r", Direction: "up", Target: 2, Status: catalog.RunRunning, StartedAt: now, HeartbeatAt: now,
+		Concurrency: 1, Owner: catalog.RunOwner{PID: 1, Host: "h", Token: "t"}}
+	if err := c.BeginRun(ctx, run, func(catalog.MigrationRun) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordSchema(ctx, "a", &catalog.SchemaState{Version: 2}, "r", catalog.RunCount{Migrated: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range catalog.MaxRunFailures + 5 {
+		f := catalog.RunFailure{TenantID: fmt.Sprint("f", i), Error: "boom"}
+		if err := c.CountRun(ctx, "r", catalog.RunCount{Failed: 1, Failures: []catalog.RunFailure{f}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := c.Run(ctx, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Migrated != 1 || got.Failed != catalog.MaxRunFailures+5 || len(got.Failures) != catalog.MaxRunFailures || got.Failures[0].TenantID != "f0" {
+		t.Errorf("run = migrated %d failed %d with %d failures", got.Migrated, got.Failed, len(got.Failures))
+	}
+	if ten, err := c.Lookup(ctx, "a"); err != nil || ten.Schema.Version != 2 {
+		t.Errorf("tenant schema = %+v (%v), want version 2", ten.Schema, err)
+	}
+	// One transaction: an unknown run leaves the tenant's state alone too.
+	err = c.RecordSchema(ctx, "a", &catalog.SchemaState{Version: 1}, "nope", catalog.RunCount{Migrated: 1})
+	if condo.ErrorReason(err) != "run_not_found" {
+		t.Errorf("unknown run: %v", err)
+	}
+	if ten, _ := c.Lookup(ctx, "a"); ten.Schema.Version != 2 {
+		t.Errorf("tenant schema after a refused record = %d, want 2", ten.Schema.Version)
 	}
 }

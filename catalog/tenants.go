@@ -250,7 +250,12 @@ func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, er
 // SetSchemaState records where a tenant database stands after a migration
 // (or a failed one), and clears the mark SetSchemaPending left.
 func (c *Catalog) SetSchemaState(ctx context.Context, id string, s SchemaState) error {
-	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenants SET schema_version = ?, schema_dirty = ?, schema_error = ?,
+	return c.RecordSchema(ctx, id, &s, "", RunCount{})
+}
+
+// setSchemaState is SetSchemaState inside tx.
+func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) error {
+	res, err := tx.ExecContext(ctx, `UPDATE tenants SET schema_version = ?, schema_dirty = ?, schema_error = ?,
 		schema_migrated_at = ?, schema_duration_ms = ?, schema_pending = NULL WHERE id = ?`,
 		s.Version, s.Dirty, s.Error, msPtr(s.MigratedAt), s.Duration.Milliseconds(), id)
 	if err != nil {
@@ -259,7 +264,6 @@ func (c *Catalog) SetSchemaState(ctx context.Context, id string, s SchemaState) 
 	if n, _ := res.RowsAffected(); n == 0 {
 		return condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
 	}
-	c.cache.Purge()
 	return nil
 }
 

@@ -15,7 +15,9 @@
 //
 // A step whose SQL cannot run in a transaction starts with the line
 // "-- condo:no-transaction"; it runs alone, and the database is marked
-// dirty if it fails.
+// dirty if it fails. A step may also park the indexes the application
+// created on a table before it runs, and restore them after (see
+// ParkIndexes).
 package migrations
 
 import (
@@ -50,6 +52,8 @@ type Step struct {
 	Name    string
 	Up      string
 	Down    string
+
+	upDirs, downDirs []directive // parsed from Up and Down (see ParkIndexes)
 }
 
 // Catalog returns the control-plane database's migrations.
@@ -81,6 +85,12 @@ func Load(fsys fs.FS, dir string) (*Set, error) {
 			return nil, fmt.Errorf("migration %s/%d up: %w", dir, v, err)
 		}
 		if st.Down, _, err = read(src.ReadDown(v)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("migration %s/%d down: %w", dir, v, err)
+		}
+		if st.upDirs, err = directives(st.Up); err != nil {
+			return nil, fmt.Errorf("migration %s/%d up: %w", dir, v, err)
+		}
+		if st.downDirs, err = directives(st.Down); err != nil {
 			return nil, fmt.Errorf("migration %s/%d down: %w", dir, v, err)
 		}
 		s.steps = append(s.steps, st)
@@ -146,6 +156,18 @@ func (e *DirtyError) Error() string {
 	return fmt.Sprintf("database is dirty at version %d: fix it by hand, then force a version", e.Version)
 }
 
+// AheadError reports a database at a version above the set's latest: a
+// newer binary migrated it, and only that binary's migrations can move it
+// (down included, since only it has the down files for those versions).
+type AheadError struct {
+	Set             string
+	Version, Latest uint
+}
+
+func (e *AheadError) Error() string {
+	return fmt.Sprintf("the database is at %s version %d, ahead of this binary's latest (%d): use the newer binary", e.Set, e.Version, e.Latest)
+}
+
 // Apply moves the database written through db (a single-connection writer)
 // up or down to target and reports the version it started from. Steps run
 // in one IMMEDIATE transaction together with the version update, so on any
@@ -155,6 +177,7 @@ func (s *Set) Apply(ctx context.Context, db *sql.DB, target uint) (from uint, er
 	if !s.Has(target) {
 		return 0, fmt.Errorf("%s migrations have no version %d (latest is %d)", s.Name, target, s.Latest())
 	}
+	last := uint(0)
 	for first := true; ; first = false {
 		at, done, err := s.applyBatch(ctx, db, target)
 		if first {
@@ -163,7 +186,12 @@ func (s *Set) Apply(ctx context.Context, db *sql.DB, target uint) (from uint, er
 		if err != nil || done {
 			return from, err
 		}
-		// A batch stopped at a NoTransaction step and ran it; go on.
+		// A batch stopped at a NoTransaction step and ran it; go on. A
+		// batch that moved nothing would loop forever: refuse instead.
+		if !first && at == last {
+			return from, fmt.Errorf("%s migrations made no progress at version %d towards %d", s.Name, at, target)
+		}
+		last = at
 	}
 }
 
@@ -185,6 +213,13 @@ func (s *Set) applyBatch(ctx context.Context, db *sql.DB, target uint) (from uin
 	if dirty {
 		return from, false, &DirtyError{Version: from}
 	}
+	// A version the set lacks has no plan to or from it.
+	if from > s.Latest() {
+		return from, false, &AheadError{Set: s.Name, Version: from, Latest: s.Latest()}
+	}
+	if !s.Has(from) {
+		return from, false, fmt.Errorf("the database is at %s version %d, which this binary's migrations do not have", s.Name, from)
+	}
 	plan := s.plan(from, target)
 	v := from
 	for _, p := range plan {
@@ -197,7 +232,13 @@ func (s *Set) applyBatch(ctx context.Context, db *sql.DB, target uint) (from uin
 			}
 			return from, false, s.applyAlone(ctx, tx, db, p)
 		}
+		if err := runDirectives(ctx, tx, p.dirs, false); err != nil {
+			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
+		}
 		if _, err := tx.ExecContext(ctx, p.sql); err != nil {
+			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
+		}
+		if err := runDirectives(ctx, tx, p.dirs, true); err != nil {
 			return from, false, fmt.Errorf("%s migration %d (%s): %w", s.Name, p.version, p.name, err)
 		}
 		v = p.to
@@ -262,6 +303,7 @@ type move struct {
 	name    string
 	sql     string
 	to      uint // the version after it runs
+	dirs    []directive
 }
 
 // plan lists the moves from one version to another: the up steps above
@@ -271,7 +313,7 @@ func (s *Set) plan(from, to uint) []move {
 	if to >= from {
 		for _, st := range s.steps {
 			if st.Version > from && st.Version <= to {
-				out = append(out, move{st.Version, st.Name, st.Up, st.Version})
+				out = append(out, move{st.Version, st.Name, st.Up, st.Version, st.upDirs})
 			}
 		}
 		return out
@@ -283,7 +325,7 @@ func (s *Set) plan(from, to uint) []move {
 			if i > 0 {
 				prev = s.steps[i-1].Version
 			}
-			out = append(out, move{st.Version, st.Name, st.Down, prev})
+			out = append(out, move{st.Version, st.Name, st.Down, prev, st.downDirs})
 		}
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,26 +44,95 @@ func (e *MigrationError) Unwrap() error { return e.Err }
 //
 // Errors: EINVALID for a malformed id or a version the set lacks;
 // ENOTFOUND; EGONE for an archived tenant; EUNAVAILABLE when the file is
-// missing or unreadable; *MigrationError when the migration itself failed.
+// missing or unreadable; *MigrationError when the migration itself failed,
+// wrapping ECONFLICT (schema_ahead) for a database above the set's latest
+// version, which only a newer binary can move.
 func (s *Store) Migrate(ctx context.Context, id string, target uint) (from uint, err error) {
+	from, _, err = s.migrateTenant(ctx, &outcome{id: id, target: target})
+	return from, err
+}
+
+// MigrateInRun is Migrate on behalf of fleet run runID: the tenant's
+// outcome is added to the run's counts in the same catalog transaction
+// that records the tenant's schema state, so the run's record agrees with
+// its tenants' rows however the run stops. It returns what it added: one
+// migrated, skipped (at target already) or failed tenant, or nothing when
+// ctx stopped the migration and the tenant rolled back, left for the next
+// run.
+func (s *Store) MigrateInRun(ctx context.Context, runID, id string, target uint) (from uint, n catalog.RunCount, err error) {
+	return s.migrateTenant(ctx, &outcome{id: id, target: target, runID: runID})
+}
+
+// outcome is one migration's record: the tenant, the target and, in a
+// fleet run, the run that counts it.
+type outcome struct {
+	id     string
+	target uint
+	runID  string
+}
+
+// failed is how a failure counts in a run.
+func (o *outcome) failed(version uint, dirty bool, err error) catalog.RunCount {
+	return catalog.RunCount{Failed: 1, Failures: []catalog.RunFailure{{TenantID: o.id, Version: version, Dirty: dirty, Error: ErrorLine(err)}}}
+}
+
+// recordOutcome writes st (when set) and, in a run, n, in one catalog
+// transaction. It writes even when ctx has ended: what happened on disk
+// must reach the catalog.
+func (s *Store) recordOutcome(ctx context.Context, o *outcome, st *catalog.SchemaState, n catalog.RunCount) (catalog.RunCount, error) {
+	if o.runID == "" {
+		n = catalog.RunCount{}
+	}
+	if st == nil && n.IsZero() {
+		return n, nil
+	}
+	runID := o.runID
+	if n.IsZero() {
+		runID = ""
+	}
+	if err := s.catalog.RecordSchema(context.WithoutCancel(ctx), o.id, st, runID, n); err != nil {
+		if st != nil {
+			return catalog.RunCount{}, fmt.Errorf("tenant %s is at version %d, but recording that failed: %w", o.id, st.Version, err)
+		}
+		return catalog.RunCount{}, fmt.Errorf("tenant %s: record the run's count: %w", o.id, err)
+	}
+	return n, nil
+}
+
+// fail records a failure that happened before the tenant's state could be
+// read (nothing is recorded for the tenant) and returns err. A failure
+// because ctx ended counts nothing: the tenant is left for the next run.
+func (s *Store) fail(ctx context.Context, o *outcome, version uint, err error) (uint, catalog.RunCount, error) {
+	if ctx.Err() != nil {
+		return version, catalog.RunCount{}, err
+	}
+	n, rerr := s.recordOutcome(ctx, o, nil, o.failed(version, false, err))
+	if rerr != nil {
+		s.cfg.Logger.Error("record migration run", "tenant", o.id, "run", o.runID, "err", rerr)
+	}
+	return version, n, err
+}
+
+func (s *Store) migrateTenant(ctx context.Context, o *outcome) (uint, catalog.RunCount, error) {
+	id, target := o.id, o.target
 	if err := condo.ValidateTenantID(id); err != nil {
-		return 0, err
+		return s.fail(ctx, o, 0, err)
 	}
 	if !s.set.Has(target) {
-		return 0, condo.ReasonErrorf(condo.EINVALID, "invalid_version", "no tenant migration has version %d (latest is %d)", target, s.set.Latest())
+		return s.fail(ctx, o, 0, condo.ReasonErrorf(condo.EINVALID, "invalid_version", "no tenant migration has version %d (latest is %d)", target, s.set.Latest()))
 	}
 	t, err := s.migratable(ctx, id)
 	if err != nil {
-		return 0, err
+		return s.fail(ctx, o, 0, err)
 	}
 	unlock, err := s.migrating.lock(ctx, id)
 	if err != nil {
-		return 0, err
+		return s.fail(ctx, o, t.Schema.Version, err)
 	}
 	defer unlock()
 	db, done, err := s.writer(ctx, id)
 	if err != nil {
-		return 0, err
+		return s.fail(ctx, o, t.Schema.Version, err)
 	}
 	defer done()
 
@@ -70,7 +140,7 @@ func (s *Store) Migrate(ctx context.Context, id string, target uint) (from uint,
 	// (migrated on open, or by another process) costs one read.
 	v, dirty, err := migrations.Version(ctx, db.Write)
 	if err != nil {
-		return 0, s.unreadable(id, err)
+		return s.fail(ctx, o, t.Schema.Version, s.unreadable(id, err))
 	}
 	if dirty {
 		derr := &migrations.DirtyError{Version: v}
@@ -78,39 +148,67 @@ func (s *Store) Migrate(ctx context.Context, id string, target uint) (from uint,
 		if t.Schema.Dirty && t.Schema.Version == v {
 			st = t.Schema // keep the error that made it dirty
 		}
-		if err := s.catalog.SetSchemaState(ctx, id, st); err != nil {
+		merr := &MigrationError{TenantID: id, Version: v, Dirty: true, Err: derr}
+		n, err := s.recordOutcome(ctx, o, &st, o.failed(v, true, merr))
+		if err != nil {
 			s.cfg.Logger.Error("record tenant schema", "tenant", id, "err", err)
 		}
-		return v, &MigrationError{TenantID: id, Version: v, Dirty: true, Err: derr}
+		return v, n, merr
+	}
+	if v > s.set.Latest() {
+		// A newer binary migrated it; this one has no plan from there,
+		// neither up nor down. The catalog learns the version, not an
+		// error: the database is fine for the binary that wrote it.
+		merr := &MigrationError{TenantID: id, Version: v, Err: SchemaAheadError(id, v, s.set.Latest())}
+		st := t.Schema
+		st.Version = v
+		n, err := s.recordOutcome(ctx, o, &st, o.failed(v, false, merr))
+		if err != nil {
+			s.cfg.Logger.Error("record tenant schema", "tenant", id, "err", err)
+		}
+		return v, n, merr
 	}
 	if v == target {
-		if t.Schema.Version != v {
-			return v, s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
-		}
-		// Right already; this write clears an error and a pending mark
-		// a crash may have left.
 		st := t.Schema
+		if st.Version != v {
+			st = stamped(catalog.SchemaState{Version: v}, 0)
+		}
+		// Right already; this write also clears an error and a pending
+		// mark a crash may have left.
 		st.Error = ""
-		return v, s.catalog.SetSchemaState(ctx, id, st)
+		n, err := s.recordOutcome(ctx, o, &st, catalog.RunCount{Skipped: 1})
+		return v, n, err
 	}
 	// Mark the attempt first: if this process dies before recording the
 	// outcome, the next run knows to look at the file.
 	if err := s.catalog.SetSchemaPending(ctx, id, target); err != nil {
-		return v, err
+		return s.fail(ctx, o, v, err)
 	}
 	start := time.Now()
-	from, err = s.set.Apply(ctx, db.Write, target)
+	from, err := s.set.Apply(ctx, db.Write, target)
 	d := time.Since(start)
 	if err == nil {
+		// Committed: record it even if ctx ended meanwhile, or the run
+		// would count fewer tenants than it migrated.
 		s.cfg.Logger.Debug("tenant migrated", "tenant", id, "from", from, "to", target, "duration", d)
-		return from, s.setState(ctx, id, catalog.SchemaState{Version: target}, d)
+		st := stamped(catalog.SchemaState{Version: target}, d)
+		n, err := s.recordOutcome(ctx, o, &st, catalog.RunCount{Migrated: 1})
+		return from, n, err
 	}
-	return from, s.migrationFailed(ctx, db, t, err, d)
+	n, err := s.migrationFailed(ctx, o, db, t, err, d)
+	return from, n, err
+}
+
+// SchemaAheadError is the error for tenant id's database at version v,
+// above latest, this binary's latest tenant migration.
+func SchemaAheadError(id string, v, latest uint) error {
+	return condo.ReasonErrorf(condo.ECONFLICT, "schema_ahead",
+		"tenant %s is at schema version %d, ahead of this binary's latest tenant migration (%d): a newer binary migrated it, so use that binary", id, v, latest)
 }
 
 // migrationFailed records where a failed migration left the database and
 // returns the error to report.
-func (s *Store) migrationFailed(ctx context.Context, db *sqlitedb.DB, t *catalog.Tenant, err error, d time.Duration) error {
+func (s *Store) migrationFailed(ctx context.Context, o *outcome, db *sqlitedb.DB, t *catalog.Tenant, err error, d time.Duration) (catalog.RunCount, error) {
 	rctx := context.WithoutCancel(ctx) // record even when ctx ended the migration
 	state := catalog.SchemaState{Error: err.Error()}
 	if v, dirty, verr := migrations.Version(rctx, db.Write); verr == nil {
@@ -124,16 +222,31 @@ func (s *Store) migrationFailed(ctx context.Context, db *sqlitedb.DB, t *catalog
 	}
 	if ctx.Err() != nil && !state.Dirty {
 		// Stopped, not failed: the database is intact at its version and
-		// keeps whatever error it had before.
+		// keeps whatever error it had before; the run counts nothing.
 		state.Error, state.MigratedAt, state.Duration = t.Schema.Error, t.Schema.MigratedAt, t.Schema.Duration
-		if rerr := s.catalog.SetSchemaState(rctx, t.ID, state); rerr != nil {
+		if _, rerr := s.recordOutcome(rctx, o, &state, catalog.RunCount{}); rerr != nil {
 			s.cfg.Logger.Error("record tenant schema", "tenant", t.ID, "err", rerr)
 		}
-		return &MigrationError{TenantID: t.ID, Version: state.Version, Err: ctx.Err()}
+		return catalog.RunCount{}, &MigrationError{TenantID: t.ID, Version: state.Version, Err: ctx.Err()}
 	}
-	s.setState(rctx, t.ID, state, d)
 	s.cfg.Logger.Warn("tenant migration failed", "tenant", t.ID, "version", state.Version, "dirty", state.Dirty, "err", err)
-	return &MigrationError{TenantID: t.ID, Version: state.Version, Dirty: state.Dirty, Err: err}
+	merr := &MigrationError{TenantID: t.ID, Version: state.Version, Dirty: state.Dirty, Err: err}
+	state = stamped(state, d)
+	n, rerr := s.recordOutcome(rctx, o, &state, o.failed(state.Version, state.Dirty, merr))
+	if rerr != nil {
+		s.cfg.Logger.Error("record tenant schema", "tenant", t.ID, "err", rerr)
+	}
+	return n, merr
+}
+
+// ErrorLine renders an error as one line for a report: a coded error's
+// message, whitespace folded.
+func ErrorLine(err error) string {
+	msg := err.Error()
+	if code := condo.ErrorCode(err); code != condo.EINTERNAL {
+		msg = condo.ErrorMessage(err)
+	}
+	return strings.Join(strings.Fields(msg), " ")
 }
 
 // Force sets tenant id's schema version to v and clears its dirty flag
@@ -253,11 +366,16 @@ func (s *Store) unreadable(id string, err error) error {
 	return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s cannot be read: %v", id, err)
 }
 
-// setState records a tenant's schema state, stamped now.
-func (s *Store) setState(ctx context.Context, id string, st catalog.SchemaState, d time.Duration) error {
+// stamped returns st stamped now, with the migration's duration.
+func stamped(st catalog.SchemaState, d time.Duration) catalog.SchemaState {
 	now := time.Now()
 	st.MigratedAt, st.Duration = &now, d
-	if err := s.catalog.SetSchemaState(ctx, id, st); err != nil {
+	return st
+}
+
+// setState records a tenant's schema state, stamped now.
+func (s *Store) setState(ctx context.Context, id string, st catalog.SchemaState, d time.Duration) error {
+	if err := s.catalog.SetSchemaState(ctx, id, stamped(st, d)); err != nil {
 		return fmt.Errorf("tenant %s is at version %d, but recording that failed: %w", id, st.Version, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -11,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/migrations/migrationstest"
@@ -414,6 +417,17 @@ func TestMigrate_CrashResume(t *testing.T) {
 	if done < 3 || done == len(ids) || s.dirty != 0 {
 		t.Fatalf("after the kill: %d of %d migrated, %d dirty; want some but not all, none dirty", done, len(ids), s.dirty)
 	}
+	// The dead run's counts are the tenants' rows: every tenant the
+	// catalog records at the target, and no other, counts as migrated.
+	recorded := 0
+	for _, id := range ids {
+		if s.tenant[id].Schema.Version == v2 && s.tenant[id].Pending == nil {
+			recorded++
+		}
+	}
+	if r := s.runs[0]; r.Migrated != recorded || r.Skipped != 0 || r.Failed != 0 {
+		t.Errorf("killed run counts migrated %d skipped %d failed %d; the catalog records %d tenants migrated", r.Migrated, r.Skipped, r.Failed, recorded)
+	}
 
 	rerun := exec.Command(condoBin, "migrate", "up", "--data", data, "--json")
 	rerun.Env = env
@@ -490,5 +504,98 @@ func TestMigrate_BesideServer(t *testing.T) {
 	readFleet(t, data).allAt(t, v2)
 	if errs := strings.Count(srv.logs.String(), "level=ERROR"); errs > 0 {
 		t.Errorf("the server logged %d errors:\n%s", errs, srv.logs.String())
+	}
+}
+
+// The binary before a migration (the embedded set) meets a fleet that a
+// newer one (the test set) migrated: `migrate up`, `migrate down --to` its
+// latest and a dry run exit at once with one clear line, and change
+// nothing. Each runs as a real process under a deadline, so a spin fails.
+func TestMigrate_SchemaAhead(t *testing.T) {
+	data := t.TempDir()
+	provision(t, data, 3)
+	newer := append(os.Environ(), EnvTenantMigrations+"="+migrationstest.Dir(t, "wordcount"))
+	up := exec.Command(condoBin, "migrate", "up", "--data", data)
+	up.Env = newer
+	if out, err := up.CombinedOutput(); err != nil {
+		t.Fatalf("up with the newer binary: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{
+		{"migrate", "up"},
+		{"migrate", "down", "--to", fmt.Sprint(base)},
+		{"migrate", "up", "--dry-run"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a guard against a spin, not a measure
+			defer cancel()
+			cmd := exec.CommandContext(ctx, condoBin, append(args, "--data", data)...)
+			cmd.Env = append(os.Environ(), EnvTenantMigrations+"=")
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if ctx.Err() != nil {
+				t.Fatalf("%v did not exit: it spins", args)
+			}
+			if err == nil {
+				t.Fatalf("%v succeeded: %q", args, stdout.String())
+			}
+			oneLineErr(t, stderr.String())
+			if want := fmt.Sprintf("is at schema version %d, ahead of this binary's latest tenant migration (%d)", v2, base); !strings.Contains(stderr.String(), want) ||
+				!strings.Contains(stderr.String(), "newer binary") {
+				t.Errorf("stderr = %q, want it to say %q and to use the newer binary", stderr.String(), want)
+			}
+		})
+	}
+	s := readFleet(t, data)
+	s.allAt(t, v2)
+	if len(s.runs) != 1 || s.target != nil {
+		t.Errorf("runs %d, target %v: want only the newer binary's run and no target", len(s.runs), s.target)
+	}
+}
+
+// `condo migrate down --to 1` on tenants whose collections have indexed
+// and unique fields succeeds on every tenant, and `condo migrate up`
+// brings the CMS's indexes back.
+func TestMigrate_RollbackWithIndexes(t *testing.T) {
+	ctx := context.Background()
+	data := t.TempDir()
+	ids := provision(t, data, 3)
+	cxIndexes := func(id string) string {
+		db := tenantDB(t, data, id)
+		defer db.Close()
+		var s sql.NullString
+		db.Read.QueryRow(`SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema WHERE name LIKE 'cx\_%' ESCAPE '\' ORDER BY name)`).Scan(&s)
+		return s.String
+	}
+	for _, id := range ids {
+		db := tenantDB(t, data, id)
+		st := cms.New(id, db, "")
+		col, err := st.CreateCollection(ctx, cms.NewCollection{Name: "products", Schema: json.RawMessage(`{"type": "object", "properties": {
+			"sku": {"type": "string", "unique": true}, "price": {"type": "number", "indexed": true},
+			"day": {"type": "date", "indexed": true, "unique": true}}}`)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "A", Data: map[string]any{"sku": "A-1", "price": 1, "day": "2026-01-01"}}, ""); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+	}
+	want := "cx_products__day,cx_products__price,cx_products__sku"
+	if got := cxIndexes(ids[0]); got != want {
+		t.Fatalf("indexes = %q, want %q", got, want)
+	}
+	if code, out, errOut := run(t, "", "migrate", "down", "--to", "1", "--data", data); code != 0 {
+		t.Fatalf("down to 1: %d %q %q", code, out, errOut)
+	}
+	readFleet(t, data).allAt(t, 1)
+	if code, out, errOut := run(t, "", "migrate", "up", "--data", data); code != 0 {
+		t.Fatalf("up: %d %q %q", code, out, errOut)
+	}
+	readFleet(t, data).allAt(t, base)
+	for _, id := range ids {
+		if got := cxIndexes(id); got != want {
+			t.Errorf("%s: indexes after down and up = %q, want %q", id, got, want)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/sqlitedb"
+	"github.com/condohq/condo/tenantstore"
 )
 
 // dryRun copies a sample of the tenants a run would migrate into a
@@ -19,6 +20,9 @@ import (
 func (r *Runner) dryRun(ctx context.Context, opt Options) (*Report, error) {
 	opt, err := r.resolve(opt)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.refuseAhead(ctx); err != nil {
 		return nil, err
 	}
 	start := time.Now()
@@ -112,18 +116,18 @@ func (r *Runner) trySample(ctx context.Context, dir string, t catalog.SchemaTena
 		s.DurationMS = time.Since(start).Milliseconds()
 	}()
 	if err := r.store.CopyDatabase(ctx, t.ID, path); err != nil {
-		s.Error = "copy: " + oneLine(err)
+		s.Error = "copy: " + tenantstore.ErrorLine(err)
 		return s
 	}
 	db, err := sqlitedb.Open(path, sqlitedb.Options{Readers: 1})
 	if err != nil {
-		s.Error = oneLine(err)
+		s.Error = tenantstore.ErrorLine(err)
 		return s
 	}
 	defer db.Close()
 	s.From, err = r.store.Migrations().Apply(ctx, db.Write, target)
 	if err != nil {
-		s.Error = oneLine(err)
+		s.Error = tenantstore.ErrorLine(err)
 		return s
 	}
 	s.OK = true

@@ -159,8 +159,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, logger *slog.Logger) *R
 // failures are in the report (Status "failed"); the error is for a run
 // that could not start or be recorded.
 //
-// Errors: EINVALID for bad options; ECONFLICT (run_in_progress) while
-// another run is live.
+// Errors: EINVALID for bad options; ECONFLICT: run_in_progress while
+// another run is live, schema_ahead when a tenant is above this binary's
+// latest version (a dry run too).
 func (r *Runner) Run(ctx context.Context, opt Options) (*Report, error) {
 	if opt.DryRun {
 		return r.dryRun(ctx, opt)
@@ -214,6 +215,44 @@ func (r *Runner) resolve(opt Options) (Options, error) {
 		opt.Sample = DefaultSample
 	}
 	return opt, nil
+}
+
+// refuseAhead refuses a run while a tenant is above this binary's latest
+// version, up or down: a newer binary migrated it and only that binary has
+// the files to move it, so a run could never finish. A pending migration
+// towards such a version counts too, since it may have committed.
+//
+// Errors: ECONFLICT (schema_ahead).
+func (r *Runner) refuseAhead(ctx context.Context) error {
+	ts, err := r.catalog.SchemaTenants(ctx)
+	if err != nil {
+		return fmt.Errorf("list tenants: %w", err)
+	}
+	latest := r.store.Migrations().Latest()
+	var first *catalog.SchemaTenant
+	n, at := 0, uint(0)
+	for i, t := range ts {
+		v := t.Schema.Version
+		if t.Pending != nil {
+			v = max(v, *t.Pending)
+		}
+		if v <= latest {
+			continue
+		}
+		if n++; first == nil {
+			first, at = &ts[i], v
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	others := ""
+	if n > 1 {
+		others = fmt.Sprintf(" (and %d other tenants)", n-1)
+	}
+	return condo.ReasonErrorf(condo.ECONFLICT, "schema_ahead",
+		"tenant %s%s is at schema version %d, ahead of this binary's latest tenant migration (%d): a newer binary migrated it, so run the migration with that binary; nothing was started",
+		first.ID, others, at, latest)
 }
 
 // versions lists a set's versions for an error message.

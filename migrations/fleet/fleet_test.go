@@ -2,11 +2,13 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
@@ -485,4 +487,109 @@ func TestRunner_Interrupted(t *testing.T) {
 	}
 	rep = f.mustRun(t, fleet.Options{Concurrency: 2})
 	checkCounts(t, rep, catalog.RunSucceeded, 6, 2, 0, 0)
+}
+
+// returns runs fn and fails the test if it does not return: the guard
+// against a spinning migration (never a measure of speed).
+func returns(t *testing.T, what string, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { defer close(done); fn() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not return: it spins", what)
+	}
+}
+
+// A binary whose latest version is below the fleet's (an older one, after
+// a newer one migrated) refuses every run at once, up, down and dry, and a
+// tenant's own migration too, instead of spinning.
+func TestRunner_SchemaAhead(t *testing.T) {
+	ctx := context.Background()
+	f := newFleet(t, "wordcount", 4)
+	checkCounts(t, f.mustRun(t, fleet.Options{}), catalog.RunSucceeded, 4, 0, 0, 0)
+	older := tenantstore.New(f.Catalog, tenantstore.Config{DataDir: f.DataDir, PoolSize: 4}) // the embedded set: latest is base
+	t.Cleanup(func() { older.Close(context.Background()) })
+	runner := fleet.New(f.Catalog, older, nil)
+
+	for _, opt := range []fleet.Options{
+		{},
+		{Direction: fleet.Down, Target: base},
+		{Direction: fleet.Down, Target: 1},
+		{DryRun: true},
+	} {
+		var err error
+		returns(t, fmt.Sprintf("Run(%+v)", opt), func() { _, err = runner.Run(ctx, opt) })
+		if condo.ErrorReason(err) != "schema_ahead" || !strings.Contains(condo.ErrorMessage(err), fmt.Sprintf("version %d, ahead of this binary's latest tenant migration (%d)", v2, base)) {
+			t.Errorf("Run(%+v) = %v, want schema_ahead naming %d and %d", opt, err, v2, base)
+		}
+	}
+	runs, err := f.Catalog.Runs(ctx, 10)
+	if err != nil || len(runs) != 1 {
+		t.Errorf("runs = %d (%v), want only the first, up", len(runs), err)
+	}
+	if _, ok, _ := f.Catalog.SchemaTarget(ctx); ok {
+		t.Error("a refused run set the fleet's target")
+	}
+
+	// The catalog may not know (it says base, as after a crash before the
+	// record): the tenant's own migration reads the file and refuses.
+	if err := f.Catalog.SetSchemaState(ctx, f.ids[0], catalog.SchemaState{Version: base}); err != nil {
+		t.Fatal(err)
+	}
+	var from uint
+	returns(t, "Migrate", func() { from, err = older.Migrate(ctx, f.ids[0], base) })
+	var me *tenantstore.MigrationError
+	if !errors.As(err, &me) || condo.ErrorReason(err) != "schema_ahead" || from != v2 || me.Dirty {
+		t.Errorf("Migrate = %d, %v; want %d and a clean schema_ahead", from, err, v2)
+	}
+	if v, dirty := f.diskVersion(t, f.ids[0]); v != v2 || dirty {
+		t.Errorf("disk %d dirty %v, want %d untouched", v, dirty, v2)
+	}
+	if ten, err := f.Catalog.Lookup(ctx, f.ids[0]); err != nil || ten.Schema.Version != v2 || ten.Schema.Error != "" {
+		t.Errorf("catalog %+v (%v), want corrected to %d without an error", ten.Schema, err, v2)
+	}
+}
+
+// A run stopped mid-way (SIGINT cancels its context) while several
+// tenants are in flight records counts that match its tenants: as many
+// migrated as the catalog (and the disk) hold at the target.
+func TestRunner_InterruptedCounts(t *testing.T) {
+	f := newFleet(t, "slow", 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rep, err := f.runner.Run(ctx, fleet.Options{Concurrency: 4, Progress: func(p fleet.Progress) {
+		if p.Done == 2 {
+			cancel()
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := context.Background()
+	rec, err := f.Catalog.Run(bg, rep.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrated := 0
+	for _, id := range f.ids {
+		v, dirty := f.diskVersion(t, id)
+		ten, err := f.Catalog.Lookup(bg, id)
+		if err != nil || dirty || ten.Schema.Version != v || ten.Schema.Dirty {
+			t.Errorf("%s: disk %d dirty %v, catalog %+v (%v)", id, v, dirty, ten.Schema, err)
+		}
+		if v == v2 {
+			migrated++
+		}
+	}
+	if rec.Status != catalog.RunInterrupted || rec.Migrated != migrated || rec.Skipped != 0 || rec.Failed != 0 {
+		t.Errorf("run record: %s migrated %d skipped %d failed %d; %d tenants are at the target", rec.Status, rec.Migrated, rec.Skipped, rec.Failed, migrated)
+	}
+	if rep.Migrated != rec.Migrated || rep.NotStarted != len(f.ids)-migrated {
+		t.Errorf("report: migrated %d, not started %d; want %d, %d", rep.Migrated, rep.NotStarted, rec.Migrated, len(f.ids)-migrated)
+	}
+	// The next run finishes exactly the rest.
+	rep = f.mustRun(t, fleet.Options{Concurrency: 4})
+	checkCounts(t, rep, catalog.RunSucceeded, len(f.ids)-migrated, migrated, 0, 0)
 }

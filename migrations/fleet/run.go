@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -32,7 +31,8 @@ type Run struct {
 // no further than the run. Execute does the work.
 //
 // Errors: EINVALID for bad options (a dry run cannot be started, only
-// Run); ECONFLICT (run_in_progress) while another run is live.
+// Run); ECONFLICT: run_in_progress while another run is live, schema_ahead
+// when a tenant is above this binary's latest version.
 func (r *Runner) Start(ctx context.Context, opt Options) (*Run, error) {
 	opt, err := r.resolve(opt)
 	if err != nil {
@@ -40,6 +40,9 @@ func (r *Runner) Start(ctx context.Context, opt Options) (*Run, error) {
 	}
 	if opt.DryRun {
 		return nil, condo.Errorf(condo.EINVALID, "a dry run is not started in the background: use Run")
+	}
+	if err := r.refuseAhead(ctx); err != nil {
+		return nil, err
 	}
 	now := time.Now()
 	rec := catalog.MigrationRun{
@@ -89,11 +92,23 @@ func (x *Run) Execute(ctx context.Context) (*Report, error) {
 	}
 	todo, skipped, blocked := queue(ts, x.opt.Direction, x.opt.Target)
 	canary, rest := spread(todo, x.opt.Canary)
+	// The counts are the catalog's, added tenant by tenant in the
+	// transaction that records each one's state (see migrate); these are
+	// the tenants the run settles without migrating.
+	initial := catalog.RunCount{Skipped: skipped, Failed: len(blocked), Failures: blocked}
+	if err := r.catalog.CountRun(ctx, x.rec.ID, initial); err != nil {
+		x.finish(ctx, fmt.Sprintf("could not record the run: %v", err))
+		return nil, fmt.Errorf("record migration run: %w", err)
+	}
 	x.mu.Lock()
-	x.rec.Total, x.rec.Skipped, x.queued = len(ts), skipped, len(todo)
-	x.rec.Failed = len(blocked)
-	x.rec.Failures = append(x.rec.Failures, blocked...)
+	x.rec.Total, x.queued = len(ts), len(todo)
+	x.add(initial)
+	rec := x.snapshot()
 	x.mu.Unlock()
+	if err := r.catalog.UpdateRun(ctx, &rec); err != nil {
+		x.finish(ctx, fmt.Sprintf("could not record the run: %v", err))
+		return nil, fmt.Errorf("record migration run: %w", err)
+	}
 
 	// The heartbeat goroutine is owned here and stopped before returning.
 	hctx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
@@ -173,33 +188,37 @@ func (x *Run) stop(reason string) {
 	}
 }
 
-// migrate migrates one tenant and counts the outcome.
+// migrate migrates one tenant and counts the outcome: the store records
+// it in the catalog with the tenant's state, and the run keeps the same
+// count in memory for its progress and failure limit.
 func (x *Run) migrate(ctx context.Context, t catalog.SchemaTenant) {
-	from, err := x.runner.store.Migrate(ctx, t.ID, x.opt.Target)
+	_, n, err := x.runner.store.MigrateInRun(ctx, x.rec.ID, t.ID, x.opt.Target)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if ctx.Err() != nil && err != nil {
-		return // stopped, not failed: the tenant rolled back and stays queued for the next run
+	if n.IsZero() && err != nil {
+		if ctx.Err() != nil {
+			return // stopped, not failed: the tenant rolled back and stays queued for the next run
+		}
+		// Failed, and the catalog could not even count it.
+		x.runner.logger.Error("migrate tenant", "run", x.rec.ID, "tenant", t.ID, "err", err)
+		n = catalog.RunCount{Failed: 1, Failures: []catalog.RunFailure{{TenantID: t.ID, Version: t.Schema.Version, Error: tenantstore.ErrorLine(err)}}}
 	}
 	x.done++
-	switch {
-	case err == nil && from == x.opt.Target:
-		x.rec.Skipped++ // done already, on open or by another process
-	case err == nil:
-		x.rec.Migrated++
-	default:
-		f := catalog.RunFailure{TenantID: t.ID, Version: t.Schema.Version, Error: oneLine(err)}
-		var me *tenantstore.MigrationError
-		if errors.As(err, &me) {
-			f.Version, f.Dirty = me.Version, me.Dirty
-		}
-		x.rec.Failed++
-		x.attempted++
+	x.add(n)
+	x.attempted += n.Failed
+	x.progress(Progress{Wave: x.curWave, TenantID: t.ID, Err: err})
+}
+
+// add adds n to the run's counts in memory. x.mu is held.
+func (x *Run) add(n catalog.RunCount) {
+	x.rec.Migrated += n.Migrated
+	x.rec.Skipped += n.Skipped
+	x.rec.Failed += n.Failed
+	for _, f := range n.Failures {
 		if len(x.rec.Failures) < catalog.MaxRunFailures {
 			x.rec.Failures = append(x.rec.Failures, f)
 		}
 	}
-	x.progress(Progress{Wave: x.curWave, TenantID: t.ID, Err: err})
 }
 
 // progress fills p's counts and hands it to opt.Progress. x.mu is held.
@@ -267,32 +286,15 @@ func (x *Run) finish(ctx context.Context, failure string) *Report {
 		NotStarted: notStarted, DurationMS: time.Since(x.start).Milliseconds()}
 	x.mu.Unlock()
 
-	if err := x.runner.catalog.UpdateRun(context.WithoutCancel(ctx), &rep.MigrationRun); err != nil {
+	rctx := context.WithoutCancel(ctx)
+	if err := x.runner.catalog.UpdateRun(rctx, &rep.MigrationRun); err != nil {
 		x.runner.logger.Error("record migration run", "run", rep.ID, "err", err)
+	}
+	// Report the counts as recorded, the ones every later reader sees.
+	if rec, err := x.runner.catalog.Run(rctx, rep.ID); err == nil {
+		rep.Migrated, rep.Skipped, rep.Failed, rep.Failures = rec.Migrated, rec.Skipped, rec.Failed, rec.Failures
 	}
 	x.runner.logger.Info("migration run finished", "run", rep.ID, "status", rep.Status, "migrated", rep.Migrated,
 		"skipped", rep.Skipped, "failed", rep.Failed, "not_started", rep.NotStarted, "duration", time.Since(x.start))
 	return rep
-}
-
-// oneLine renders an error as one line for reports.
-func oneLine(err error) string {
-	msg := err.Error()
-	if code := condo.ErrorCode(err); code != condo.EINTERNAL {
-		msg = condo.ErrorMessage(err)
-	}
-	out := make([]rune, 0, len(msg))
-	space := false
-	for _, r := range msg {
-		if r == '\n' || r == '\r' || r == '\t' || r == ' ' {
-			space = true
-			continue
-		}
-		if space && len(out) > 0 {
-			out = append(out, ' ')
-		}
-		space = false
-		out = append(out, r)
-	}
-	return string(out)
 }

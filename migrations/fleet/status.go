@@ -16,8 +16,8 @@ type Status struct {
 	// tenants on open no further than it.
 	Target *uint `json:"target,omitempty"`
 	*catalog.SchemaStatus
-	// Runs lists the most recent runs, newest first. A running one shows
-	// its progress as of its last heartbeat.
+	// Runs lists the most recent runs, newest first. A running one's
+	// counts include every tenant it has finished.
 	Runs []catalog.MigrationRun `json:"runs"`
 }
 

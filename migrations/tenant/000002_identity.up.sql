@@ -68,3 +68,22 @@ CREATE INDEX audit_log_time ON audit_log (created_at);
 
 ALTER TABLE users ADD COLUMN password_changed_at INTEGER;
 ALTER TABLE api_tokens ADD COLUMN prefix TEXT NOT NULL DEFAULT '';
+
+-- Coming back up after a rollback (000002's down file): put back what it
+-- parked. On a new database the parked tables are empty ones made here.
+CREATE TABLE IF NOT EXISTS condo_parked_roles (name, description, permissions, created_at, updated_at);
+INSERT INTO roles (name, description, permissions, created_at, updated_at)
+  SELECT name, description, permissions, created_at, updated_at FROM condo_parked_roles;
+DROP TABLE condo_parked_roles;
+CREATE TABLE IF NOT EXISTS condo_parked_audit_log (id, category, action, actor_type, actor_id, impersonator_id, target,
+  ip_address, user_agent, request_id, detail, created_at);
+INSERT INTO audit_log (id, category, action, actor_type, actor_id, impersonator_id, target, ip_address, user_agent, request_id, detail, created_at)
+  SELECT id, category, action, actor_type, actor_id, impersonator_id, target, ip_address, user_agent, request_id, detail, created_at
+  FROM condo_parked_audit_log;
+DROP TABLE condo_parked_audit_log;
+CREATE TABLE IF NOT EXISTS condo_parked_users (id, password_changed_at);
+UPDATE users SET password_changed_at = p.password_changed_at FROM condo_parked_users AS p WHERE p.id = users.id;
+DROP TABLE condo_parked_users;
+CREATE TABLE IF NOT EXISTS condo_parked_api_tokens (id, prefix);
+UPDATE api_tokens SET prefix = p.prefix FROM condo_parked_api_tokens AS p WHERE p.id = api_tokens.id;
+DROP TABLE condo_parked_api_tokens;

@@ -1,3 +1,12 @@
+-- The CMS's expression indexes (cx_<collection>__<field>) use deleted_at,
+-- dropped below: park them first; the up file restores them.
+-- condo:park-indexes content cx_
+-- What the columns dropped below hold is parked too, so that going up
+-- again brings back the trash, schedules and checksums.
+CREATE TABLE condo_parked_content AS
+  SELECT id, publish_at, unpublish_at, deleted_at, updated_by FROM content
+  WHERE publish_at IS NOT NULL OR unpublish_at IS NOT NULL OR deleted_at IS NOT NULL OR updated_by IS NOT NULL;
+CREATE TABLE condo_parked_media AS SELECT id, sha256 FROM media WHERE sha256 != '';
 ALTER TABLE media DROP COLUMN sha256;
 DROP TRIGGER content_fts_update;
 DROP TRIGGER content_fts_delete;

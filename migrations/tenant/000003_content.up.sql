@@ -59,3 +59,18 @@ CREATE TRIGGER content_fts_update AFTER UPDATE OF title, search_text, deleted_at
 END;
 
 ALTER TABLE media ADD COLUMN sha256 TEXT NOT NULL DEFAULT '';
+
+-- Coming back up after a rollback (000003's down file): item versions
+-- continue from their history, what the down file parked returns (the
+-- trash through the FTS triggers above, which take trashed items out of
+-- the index), and so do the CMS's expression indexes.
+-- condo:restore-indexes content cx_
+UPDATE content SET version = (SELECT max(version) FROM content_versions WHERE content_id = content.id)
+  WHERE EXISTS (SELECT 1 FROM content_versions WHERE content_id = content.id);
+CREATE TABLE IF NOT EXISTS condo_parked_content (id, publish_at, unpublish_at, deleted_at, updated_by);
+UPDATE content SET publish_at = p.publish_at, unpublish_at = p.unpublish_at, deleted_at = p.deleted_at, updated_by = p.updated_by
+  FROM condo_parked_content AS p WHERE p.id = content.id;
+DROP TABLE condo_parked_content;
+CREATE TABLE IF NOT EXISTS condo_parked_media (id, sha256);
+UPDATE media SET sha256 = p.sha256 FROM condo_parked_media AS p WHERE p.id = media.id;
+DROP TABLE condo_parked_media;
