@@ -133,7 +133,7 @@ func TestRunner_RollbackRebuildsIndexes(t *testing.T) {
 			// A trashed item keeps a value that a live item then takes:
 			// unique fields only count live items.
 			old := item(st, "products", "B", map[string]any{"sku": "B-1", "name": "bolt", "price": 20, "rank": 2, "released": "2026-02-01"})
-			if _, err := st.TrashItem(ctx, old.ID); err != nil {
+			if _, err := st.TrashItem(ctx, old.ID, nil); err != nil {
 				t.Fatal(err)
 			}
 			item(st, "products", "B2", map[string]any{"sku": "B-1", "name": "bolt", "price": 20, "rank": 2, "released": "2026-02-01"})
