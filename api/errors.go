@@ -82,12 +82,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Fields = code, msg, fields
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(status)
-	} else {
-		err = c.JSON(status, body)
-	}
-	if err != nil {
+	// A HEAD gets the same headers; net/http drops the body.
+	if err := c.JSON(status, body); err != nil {
 		logger(c).Error("write error response", "err", err)
 	}
 }

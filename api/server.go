@@ -127,10 +127,16 @@ func contentCacheSize(n int) int {
 	return n
 }
 
+// readMethods are the methods of every read route: HEAD answers with the
+// GET's status and headers (net/http drops the body the handler writes),
+// which is what link checkers, CDNs and monitors send. Register reads with
+// e.Match(readMethods, ...) or tenantRoute; TestServer_HEAD checks.
+var readMethods = []string{http.MethodGet, http.MethodHead}
+
 func (s *Server) routes() {
 	e := s.echo
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e.Match(readMethods, "/healthz", s.healthz)
+	e.Match(readMethods, "/readyz", s.readyz)
 
 	// Tenant routes resolve the tenant per route rather than through a
 	// group, so an unknown path or method stays a plain 404 or 405.
