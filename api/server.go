@@ -49,6 +49,10 @@ type Config struct {
 	ContentCache int
 	// ScheduleEvery is how often scheduled publishing runs (0: a second).
 	ScheduleEvery time.Duration
+	// BodyTimeout bounds how long a request body may take to arrive, 408
+	// beyond (0: DefaultBodyTimeout); UploadTimeout is that of POST
+	// /api/media (0: DefaultUploadTimeout).
+	BodyTimeout, UploadTimeout time.Duration
 }
 
 // Server serves every tenant's HTTP API.
@@ -65,6 +69,8 @@ type Server struct {
 	eventThrottle *auth.Throttle // invalid-token events recorded per client IP
 	runs          *migrationRuns // the server's fleet migration runs
 	cache         *contentCache  // anonymous content answers, per tenant
+	bodyTimeout   time.Duration  // see Config.BodyTimeout
+	uploadTimeout time.Duration
 
 	stopScheduler context.CancelFunc // ends the scheduled-publishing loop
 	schedulerDone chan struct{}
@@ -92,9 +98,11 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		eventThrottle: auth.NewThrottle(1, time.Minute, 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
+		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
+		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID, s.accessLog, securityHeaders)
+	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {

@@ -30,6 +30,9 @@ type Config struct {
 	SMTPURL         string // may carry a password: never print it unredacted
 	MailFrom        string
 	ClientIPHeader  string
+	BodyTimeout     time.Duration
+	UploadTimeout   time.Duration
+	MaxConnsPerIP   int
 }
 
 // setting describes one Config field for flags, environment and docs.
@@ -117,6 +120,9 @@ func (c *Config) settings() []setting {
 		{"full-sync", "CONDO_FULL_SYNC", "false", "synchronous=FULL: commits survive power loss, not only crashes", boolean(&c.FullSync)},
 		{"smtp-url", "CONDO_SMTP_URL", "", "SMTP server for invitations and resets (smtp://user:pass@host:587); empty keeps mail in the catalog outbox", secretURL(&c.SMTPURL)},
 		{"mail-from", "CONDO_MAIL_FROM", "condo@localhost", "sender of invitations and resets", str(&c.MailFrom)},
+		{"body-timeout", "CONDO_BODY_TIMEOUT", "30s", "how long a request body may take to arrive (408 beyond)", duration(&c.BodyTimeout)},
+		{"upload-timeout", "CONDO_UPLOAD_TIMEOUT", "10m", "how long a media upload's body may take to arrive", duration(&c.UploadTimeout)},
+		{"max-conns-per-ip", "CONDO_MAX_CONNS_PER_IP", "64", "open connections one client address may hold (0: no limit; behind a proxy, the proxy's)", integer(&c.MaxConnsPerIP)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 	}
 }

@@ -74,13 +74,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln = api.LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
 	mailer, err := newMailer(cfg, cat, log)
 	if err != nil {
 		store.Close(context.Background())
 		return usagef("%v", err)
 	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
-		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader})
+		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
