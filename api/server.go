@@ -58,6 +58,7 @@ type Config struct {
 // Server serves every tenant's HTTP API.
 type Server struct {
 	echo    *echo.Echo
+	handler http.Handler // echo behind compression
 	catalog *catalog.Catalog
 	store   *tenantstore.Store
 	logger  *slog.Logger
@@ -113,6 +114,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
 		Skipper: isUpload})) // an upload has its plan's limit instead (see mediaRoutes)
 	s.routes()
+	s.handler = compress(e)
 
 	// Scheduled publishing runs for the server's life; Close ends it.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -175,7 +177,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Routes lists every registered route, so tests can walk them all.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }

@@ -29,7 +29,7 @@ func trickle(t *testing.T, addr, from string, every time.Duration) (net.Conn, <-
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	fmt.Fprintf(c, "POST /auth/login HTTP/1.1\r\nHost: tenant-a.localhost\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{")
+	fmt.Fprintf(c, "POST /auth/login HTTP/1.1\r\nHost: tenant-a.localhost\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\nContent-Length: 100000\r\n\r\n{")
 	go func() { // ends when the connection does
 		for {
 			time.Sleep(every)
