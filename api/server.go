@@ -53,6 +53,9 @@ type Config struct {
 	// beyond (0: DefaultBodyTimeout); UploadTimeout is that of POST
 	// /api/media (0: DefaultUploadTimeout).
 	BodyTimeout, UploadTimeout time.Duration
+	// CORS is the cross-origin policy of tenants that set none (nil: no
+	// origin allowed). Validate it first.
+	CORS *CORS
 }
 
 // Server serves every tenant's HTTP API.
@@ -72,6 +75,7 @@ type Server struct {
 	cache         *contentCache  // anonymous content answers, per tenant
 	bodyTimeout   time.Duration  // see Config.BodyTimeout
 	uploadTimeout time.Duration
+	defaultCORS   *CORS // see Config.CORS
 
 	stopScheduler context.CancelFunc // ends the scheduled-publishing loop
 	schedulerDone chan struct{}
@@ -101,9 +105,10 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache)),
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
+		defaultCORS:   cfg.CORS,
 		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline)
+	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {

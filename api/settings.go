@@ -27,12 +27,13 @@ type tenantSettings struct {
 	Auth     json.RawMessage `json:"auth,omitempty"`
 	General  json.RawMessage `json:"general,omitempty"`
 	Branding json.RawMessage `json:"branding,omitempty"`
+	CORS     json.RawMessage `json:"cors,omitempty"` // null: the server's policy (see cors.go)
 }
 
 const generalKey = "general"
 
 func (s *Server) getSettings(c echo.Context) error {
-	out := tenantSettings{Branding: tenantOf(c).Branding, General: json.RawMessage("{}")}
+	out := tenantSettings{Branding: tenantOf(c).Branding, General: json.RawMessage("{}"), CORS: tenantCORS(tenantOf(c))}
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		a, err := st.Settings(ctx)
 		if err != nil {
@@ -64,6 +65,12 @@ func (s *Server) putSettings(c echo.Context) error {
 			return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "%s must be a JSON object of at most %d bytes", name, catalog.MaxBranding)
 		}
 	}
+	if in.CORS != nil {
+		var err error
+		if in.CORS, err = parseCORS(in.CORS); err != nil {
+			return err
+		}
+	}
 	t := tenantOf(c)
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
 		a, err := st.Settings(ctx)
@@ -86,6 +93,11 @@ func (s *Server) putSettings(c echo.Context) error {
 		}
 		if in.Branding != nil {
 			if _, err := s.catalog.UpdateTenant(ctx, t.ID, catalog.TenantUpdate{Branding: in.Branding}); err != nil {
+				return err
+			}
+		}
+		if in.CORS != nil {
+			if _, err := s.catalog.SetTenantSetting(ctx, t.ID, corsSetting, in.CORS); err != nil {
 				return err
 			}
 		}

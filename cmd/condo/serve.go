@@ -45,6 +45,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	cors, err := serverCORS(cfg.CORSOrigins)
+	if err != nil {
+		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
+	}
 
 	set, err := tenantMigrations()
 	if err != nil {
@@ -81,7 +85,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
-		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout})
+		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
+		CORS: cors})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -191,4 +196,19 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: use text or json", format)
+}
+
+// serverCORS is the policy of --cors-origins: those origins, with the
+// default methods and headers and no credentials; nil when empty.
+func serverCORS(origins string) (*api.CORS, error) {
+	var p api.CORS
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			p.AllowedOrigins = append(p.AllowedOrigins, o)
+		}
+	}
+	if len(p.AllowedOrigins) == 0 {
+		return nil, nil
+	}
+	return &p, p.Validate()
 }
