@@ -1,5 +1,6 @@
 // Package api is Condo's HTTP edge: the echo server, its middleware
-// (request ids, logging, panic recovery, body limits, tenant resolution),
+// (request ids, logging, panic recovery, body limits and deadlines, CORS,
+// compression, tenant resolution), the per-address connection limit,
 // the routes, and the one place where domain error codes become HTTP
 // statuses. Handlers do no SQL of their own beyond what a domain package
 // hands them; they work on the tenant handle the request resolved to.
