@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"sync"
 	"time"
@@ -121,3 +122,17 @@ func (c *countedConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
 }
+
+// CloseWrite half-closes the connection where it can: net/http does so
+// before closing one whose client may still be sending, so that the client
+// reads the answer (a 408) rather than a reset.
+func (c *countedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// ReadFrom lets net/http send files with the connection's own ReadFrom
+// (sendfile on TCP), as it would without the wrapper.
+func (c *countedConn) ReadFrom(r io.Reader) (int64, error) { return io.Copy(c.Conn, r) }

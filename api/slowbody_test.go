@@ -53,6 +53,34 @@ func trickle(t *testing.T, addr, from string, every time.Duration) (net.Conn, <-
 	return c, answer
 }
 
+// serveLimited serves h on a loopback listener behind LimitConnsPerIP,
+// as condo serve does, and reports how many connections the server took
+// from an address.
+func serveLimited(t *testing.T, h http.Handler, limit int) (addr string, accepted func(ip string) int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	taken := map[string]int{} // guarded by mu
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: func(c net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
+			mu.Lock()
+			taken[host]++
+			mu.Unlock()
+		}
+	}}
+	go srv.Serve(api.LimitConnsPerIP(ln, limit)) // ends at Close
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String(), func(ip string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return taken[ip]
+	}
+}
+
 func wait(t *testing.T, answer <-chan string) string {
 	t.Helper()
 	select {
@@ -70,23 +98,7 @@ func wait(t *testing.T, answer <-chan string) string {
 func TestSlowBodies_ConnsPerIP(t *testing.T) {
 	e := newIdentity(t, api.Config{BodyTimeout: time.Minute}) // the held ones stay held
 	const limit, clients = 8, 50
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	accepted := map[string]int{} // connections the server took, per remote IP
-	srv := &http.Server{Handler: e.api, ConnState: func(c net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			mu.Lock()
-			accepted[host]++
-			mu.Unlock()
-		}
-	}}
-	go srv.Serve(api.LimitConnsPerIP(ln, limit))
-	t.Cleanup(func() { srv.Close() })
-	addr := ln.Addr().String()
+	addr, accepted := serveLimited(t, e.api, limit)
 
 	answers := make([]<-chan string, clients)
 	for i := range answers {
@@ -105,11 +117,9 @@ func TestSlowBodies_ConnsPerIP(t *testing.T) {
 		default:
 		}
 	}
-	mu.Lock()
-	if got := accepted["127.0.0.2"]; got != limit {
+	if got := accepted("127.0.0.2"); got != limit {
 		t.Errorf("the server took %d connections of 127.0.0.2, want %d", got, limit)
 	}
-	mu.Unlock()
 
 	// Another address is served while those are held.
 	for _, path := range []string{"/healthz", "/api/tenant"} {
@@ -136,7 +146,7 @@ func TestSlowBodies_ConnsPerIP(t *testing.T) {
 // its connection closed; an upload has the longer upload timeout.
 func TestSlowBodies_Deadline(t *testing.T) {
 	e := newIdentity(t, api.Config{BodyTimeout: 200 * time.Millisecond, UploadTimeout: time.Minute})
-	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	addr, _ := serveLimited(t, e.api, api.DefaultMaxConnsPerIP)
 	answers := make([]<-chan string, 20)
 	for i := range answers {
 		_, answers[i] = trickle(t, addr, "127.0.0.1", 20*time.Millisecond)
@@ -165,12 +175,12 @@ func TestSlowBodies_Deadline(t *testing.T) {
 		}
 		pw.Close()
 	}()
-	req, _ := http.NewRequest("POST", e.srv.URL+"/api/media", pr)
+	req, _ := http.NewRequest("POST", "http://"+addr+"/api/media", pr)
 	req.Host = "tenant-a.localhost"
 	req.ContentLength = int64(form.Len())
 	req.Header.Set("Content-Type", w.FormDataContentType())
 	req.Header.Set("Authorization", "Bearer "+admin)
-	res, err := e.srv.Client().Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
