@@ -45,6 +45,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if cfg.BodyTimeout <= 0 || cfg.UploadTimeout <= 0 {
+		return usagef("--body-timeout and --upload-timeout must be positive")
+	}
 	cors, err := serverCORS(cfg.CORSOrigins)
 	if err != nil {
 		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
