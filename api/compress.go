@@ -68,10 +68,10 @@ func compressible(contentType string) bool {
 func stripETagSuffixes(list string) string {
 	tags := strings.Split(list, ",")
 	for i, tag := range tags {
-		t := strings.TrimSpace(tag)
+		tag = strings.TrimRight(tag, " \t")
 		for _, s := range etagSuffixes {
-			if strings.HasSuffix(t, s+`"`) {
-				tags[i] = strings.TrimSuffix(t, s+`"`) + `"`
+			if cut, ok := strings.CutSuffix(tag, s+`"`); ok {
+				tags[i] = cut + `"`
 			}
 		}
 	}
