@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -103,12 +104,24 @@ func (l *connLimiter) reject(c net.Conn) {
 	}()
 }
 
+// remoteIP is the client address a connection counts against: its IPv4
+// address, or the /64 of an IPv6 one, since one subscriber is usually
+// given a whole /64 and could otherwise open the limit from each address.
 func remoteIP(c net.Conn) string {
-	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	ap, err := netip.ParseAddrPort(c.RemoteAddr().String())
 	if err != nil {
 		return c.RemoteAddr().String()
 	}
-	return host
+	return clientKey(ap.Addr())
+}
+
+func clientKey(a netip.Addr) string {
+	a = a.Unmap()
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return p.String()
+	}
+	return a.String()
 }
 
 // countedConn gives its address's slot back when closed, once.
