@@ -25,6 +25,10 @@ var statuses = map[string]int{
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
 
+// StatusClientClosedRequest is the access log's status of a request whose
+// client went away before its answer (nginx's 499): no answer is sent.
+const StatusClientClosedRequest = 499
+
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error struct {
@@ -40,6 +44,14 @@ type ErrorBody struct {
 // request's tenant and id; their details never reach the client.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
+		return
+	}
+	if clientGone(c, err) {
+		// The client closed the connection (or reset the stream) while the
+		// handler worked, and the handler's failure is that cancellation
+		// (an interrupted query, a context error): not a server error.
+		logger(c).Debug("request cancelled by the client", "err", err)
+		c.Response().WriteHeader(StatusClientClosedRequest)
 		return
 	}
 	status, code, msg := http.StatusInternalServerError, condo.EINTERNAL, "internal error"
@@ -71,12 +83,22 @@ func (s *Server) handleError(err error, c echo.Context) {
 	}
 	var body ErrorBody
 	body.Error.Code, body.Error.Message, body.Error.Fields = code, msg, fields
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(status)
-	} else {
-		err = c.JSON(status, body)
-	}
-	if err != nil {
+	// A HEAD gets the same headers; net/http drops the body.
+	if err := c.JSON(status, body); err != nil {
 		logger(c).Error("write error response", "err", err)
 	}
+}
+
+// clientGone reports a request whose context ended before its handler
+// failed with what would be a server error. An error of the client's own
+// (a 4xx) keeps its status: it says what was wrong with the request.
+func clientGone(c echo.Context, err error) bool {
+	if c.Request().Context().Err() == nil {
+		return false
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return he.Code >= 500
+	}
+	return condo.ErrorCode(err) == condo.EINTERNAL || statuses[condo.ErrorCode(err)] >= 500
 }

@@ -228,7 +228,8 @@ func (s *Server) require(perm string) echo.MiddlewareFunc {
 }
 
 // tenantRoute registers a route of the tenant scope: resolve the tenant,
-// authenticate, then check perm (anyone, signedIn or a permission).
+// authenticate, then check perm (anyone, signedIn or a permission). A GET
+// route answers HEAD too (see readMethods).
 func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm string) {
 	mw := []echo.MiddlewareFunc{s.resolveTenant, s.authenticate}
 	if perm != anyone {
@@ -240,6 +241,10 @@ func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm strin
 		// tenant's; refused requests drop nothing, so nobody can keep a
 		// tenant's cache cold.
 		mw = append(mw, s.dropCachedReads)
+	}
+	if method == http.MethodGet {
+		s.echo.Match(readMethods, path, h, mw...)
+		return
 	}
 	s.echo.Add(method, path, h, mw...)
 }

@@ -52,7 +52,6 @@ func (s *Server) mediaRoutes() {
 	s.tenantRoute(http.MethodPatch, "/api/media/:id", s.updateMedia, auth.MediaUpdate)
 	s.tenantRoute(http.MethodDelete, "/api/media/:id", s.deleteMedia, auth.MediaDelete)
 	s.tenantRoute(http.MethodGet, "/media/:id/:filename", s.serveMedia, anyone)
-	s.tenantRoute(http.MethodHead, "/media/:id/:filename", s.serveMedia, anyone)
 }
 
 // isUpload reports a request to POST /api/media, which the server's body

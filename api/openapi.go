@@ -56,6 +56,9 @@ func (s *Server) openAPIPaths(cols []*cms.Collection) map[string]any {
 		if strings.HasPrefix(r.Path, "/platform") || r.Path == "/healthz" || r.Path == "/readyz" || !strings.HasPrefix(r.Path, "/") {
 			continue
 		}
+		if r.Method == http.MethodHead {
+			continue // every GET answers HEAD; clients know it
+		}
 		path, params := openAPIPath(r.Path)
 		op := map[string]any{
 			"operationId": strings.ToLower(r.Method) + strings.NewReplacer("/", "_", ":", "", "-", "_").Replace(r.Path),

@@ -19,9 +19,9 @@ import (
 func (s *Server) platformRoutes(e *echo.Echo) {
 	admin := s.requirePlatformAdmin
 	e.POST("/platform/auth/login", s.platformLogin)
-	e.GET("/platform/migrations", s.getMigrations, admin)
+	e.Match(readMethods, "/platform/migrations", s.getMigrations, admin)
 	e.POST("/platform/migrations/run", s.runMigrations, admin)
-	e.GET("/platform/migrations/runs/:id", s.getMigrationRun, admin)
+	e.Match(readMethods, "/platform/migrations/runs/:id", s.getMigrationRun, admin)
 	s.platformTenantRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", s.impersonate, admin)

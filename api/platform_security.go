@@ -12,7 +12,7 @@ import (
 
 // platformSecurityRoutes registers GET /platform/security-events.
 func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
-	e.GET("/platform/security-events", s.listSecurityEvents, admin)
+	e.Match(readMethods, "/platform/security-events", s.listSecurityEvents, admin)
 }
 
 // listSecurityEvents serves GET /platform/security-events?tenant=&kind=

@@ -27,13 +27,13 @@ const (
 
 // platformTenantRoutes registers the platform's tenant and domain routes.
 func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
-	e.GET("/platform/tenants", s.listTenants, admin)
+	e.Match(readMethods, "/platform/tenants", s.listTenants, admin)
 	e.POST("/platform/tenants", s.createTenant, admin)
-	e.GET("/platform/tenants/:id", s.getPlatformTenant, admin)
+	e.Match(readMethods, "/platform/tenants/:id", s.getPlatformTenant, admin)
 	e.PATCH("/platform/tenants/:id", s.updateTenant, admin)
 	e.POST("/platform/tenants/:id/suspend", s.suspendTenant, admin)
 	e.POST("/platform/tenants/:id/resume", s.resumeTenant, admin)
-	e.GET("/platform/tenants/:id/domains", s.listDomains, admin)
+	e.Match(readMethods, "/platform/tenants/:id/domains", s.listDomains, admin)
 	e.POST("/platform/tenants/:id/domains", s.addDomain, admin)
 	e.DELETE("/platform/tenants/:id/domains/:domain", s.removeDomain, admin)
 }

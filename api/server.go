@@ -1,5 +1,6 @@
 // Package api is Condo's HTTP edge: the echo server, its middleware
-// (request ids, logging, panic recovery, body limits, tenant resolution),
+// (request ids, logging, panic recovery, body limits and deadlines, CORS,
+// compression, tenant resolution), the per-address connection limit,
 // the routes, and the one place where domain error codes become HTTP
 // statuses. Handlers do no SQL of their own beyond what a domain package
 // hands them; they work on the tenant handle the request resolved to.
@@ -56,6 +57,13 @@ type Config struct {
 	// tests inject one. Cached content expires after the catalog's
 	// resolution TTL (catalog.Config.CacheTTL).
 	Now func() time.Time
+	// BodyTimeout bounds how long a request body may take to arrive, 408
+	// beyond (0: DefaultBodyTimeout); UploadTimeout is that of POST
+	// /api/media (0: DefaultUploadTimeout).
+	BodyTimeout, UploadTimeout time.Duration
+	// CORS is the cross-origin policy of tenants that set none (nil: no
+	// origin allowed). Validate it first.
+	CORS *CORS
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -64,6 +72,7 @@ const DefaultSecurityEventEvery = time.Minute
 // Server serves every tenant's HTTP API.
 type Server struct {
 	echo    *echo.Echo
+	handler http.Handler // echo behind compression
 	catalog *catalog.Catalog
 	store   *tenantstore.Store
 	logger  *slog.Logger
@@ -75,6 +84,9 @@ type Server struct {
 	events        *auth.Sampler  // repeated security events, per tenant, client IP and kind
 	runs          *migrationRuns // the server's fleet migration runs
 	cache         *contentCache  // anonymous content answers, per tenant
+	bodyTimeout   time.Duration  // see Config.BodyTimeout
+	uploadTimeout time.Duration
+	defaultCORS   *CORS // see Config.CORS
 
 	stopScheduler context.CancelFunc // ends the scheduled-publishing loop
 	schedulerDone chan struct{}
@@ -105,9 +117,12 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		events:        auth.NewSampler(cmp.Or(cfg.SecurityEventEvery, DefaultSecurityEventEvery), 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now),
+		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
+		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
+		defaultCORS:   cfg.CORS,
 		schedulerDone: make(chan struct{})}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID, s.accessLog, securityHeaders)
+	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		DisablePrintStack: true,
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -118,6 +133,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
 		Skipper: isUpload})) // an upload has its plan's limit instead (see mediaRoutes)
 	s.routes()
+	s.handler = compress(e)
 
 	// Scheduled publishing runs for the server's life; Close ends it.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -140,10 +156,16 @@ func contentCacheSize(n int) int {
 	return n
 }
 
+// readMethods are the methods of every read route: HEAD answers with the
+// GET's status and headers (net/http drops the body the handler writes),
+// which is what link checkers, CDNs and monitors send. Register reads with
+// e.Match(readMethods, ...) or tenantRoute; TestServer_HEAD checks.
+var readMethods = []string{http.MethodGet, http.MethodHead}
+
 func (s *Server) routes() {
 	e := s.echo
-	e.GET("/healthz", s.healthz)
-	e.GET("/readyz", s.readyz)
+	e.Match(readMethods, "/healthz", s.healthz)
+	e.Match(readMethods, "/readyz", s.readyz)
 
 	// Tenant routes resolve the tenant per route rather than through a
 	// group, so an unknown path or method stays a plain 404 or 405.
@@ -174,7 +196,7 @@ func (s *Server) Close(ctx context.Context) error {
 }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // Routes lists every registered route, so tests can walk them all.
 func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }

@@ -30,6 +30,7 @@ type tenantSettings struct {
 	Auth     json.RawMessage `json:"auth,omitempty"`
 	General  json.RawMessage `json:"general,omitempty"`
 	Branding json.RawMessage `json:"branding,omitempty"`
+	CORS     json.RawMessage `json:"cors,omitempty"` // null: the server's policy (see cors.go)
 }
 
 const generalKey = "general"
@@ -42,8 +43,8 @@ const maxSettingsDepth = 100
 // settingsBody is the answer of GET /api/settings. Its bytes are what the
 // settings' ETag is made of, so GET and the precondition of PUT build it
 // the same way.
-func settingsBody(a auth.Settings, general, branding json.RawMessage) ([]byte, error) {
-	out := tenantSettings{Branding: branding, General: json.RawMessage("{}")}
+func settingsBody(a auth.Settings, general json.RawMessage, t *catalog.Tenant) ([]byte, error) {
+	out := tenantSettings{Branding: t.Branding, General: json.RawMessage("{}"), CORS: tenantCORS(t)}
 	out.Auth, _ = json.Marshal(a)
 	if general != nil {
 		out.General = general
@@ -52,7 +53,7 @@ func settingsBody(a auth.Settings, general, branding json.RawMessage) ([]byte, e
 }
 
 // getSettings serves GET /api/settings with a strong ETag of its body.
-// Branding is read from the catalog, not the request's cached tenant, so
+// Branding and CORS are read from the catalog, not the request's cached tenant, so
 // that every process tags the same settings alike.
 func (s *Server) getSettings(c echo.Context) error {
 	var body []byte
@@ -69,7 +70,7 @@ func (s *Server) getSettings(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		body, err = settingsBody(a, g, t.Branding)
+		body, err = settingsBody(a, g, t)
 		return err
 	})
 	if err != nil {
@@ -99,6 +100,12 @@ func (s *Server) putSettings(c echo.Context) error {
 			return condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "%s must nest at most %d levels deep", name, maxSettingsDepth)
 		}
 	}
+	if in.CORS != nil {
+		var err error
+		if in.CORS, err = parseCORS(in.CORS); err != nil {
+			return err
+		}
+	}
 	pre := preconditionOf(c)
 	t := tenantOf(c)
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) error {
@@ -115,7 +122,7 @@ func (s *Server) putSettings(c echo.Context) error {
 			if err != nil {
 				return err
 			}
-			body, err := settingsBody(a, g, cur.Branding)
+			body, err := settingsBody(a, g, cur)
 			if err != nil {
 				return err
 			}
@@ -145,10 +152,15 @@ func (s *Server) putSettings(c echo.Context) error {
 					return err
 				}
 			}
-			// The catalog's branding last, once the tenant's writes have
-			// been made: only the commit can still fail after it.
+			// The catalog's branding and CORS last, once the tenant's
+			// writes have been made: only the commit can still fail after.
 			if in.Branding != nil {
 				if _, err := s.catalog.UpdateTenant(ctx, t.ID, catalog.TenantUpdate{Branding: in.Branding}); err != nil {
+					return err
+				}
+			}
+			if in.CORS != nil {
+				if _, err := s.catalog.SetTenantSetting(ctx, t.ID, corsSetting, in.CORS); err != nil {
 					return err
 				}
 			}

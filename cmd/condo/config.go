@@ -31,6 +31,10 @@ type Config struct {
 	MailFrom        string
 	ClientIPHeader  string
 	DefaultTenant   string
+	BodyTimeout     time.Duration
+	UploadTimeout   time.Duration
+	MaxConnsPerIP   int
+	CORSOrigins     string // comma-separated
 }
 
 // setting describes one Config field for flags, environment and docs.
@@ -120,6 +124,10 @@ func (c *Config) settings() []setting {
 		{"smtp-url", "CONDO_SMTP_URL", "", "SMTP server for invitations and resets (smtp://user:pass@host:587); empty keeps mail in the catalog outbox", secretURL(&c.SMTPURL)},
 		{"mail-from", "CONDO_MAIL_FROM", "condo@localhost", "sender of invitations and resets", str(&c.MailFrom)},
 		{"default-tenant", "CONDO_DEFAULT_TENANT", "", "tenant served on hosts that match no tenant, such as <app>.fly.dev (empty: those hosts answer 404)", str(&c.DefaultTenant)},
+		{"body-timeout", "CONDO_BODY_TIMEOUT", "30s", "how long a request body may take to arrive (408 beyond)", duration(&c.BodyTimeout)},
+		{"upload-timeout", "CONDO_UPLOAD_TIMEOUT", "10m", "how long a media upload's body may take to arrive", duration(&c.UploadTimeout)},
+		{"max-conns-per-ip", "CONDO_MAX_CONNS_PER_IP", "64", "open connections one client address may hold (0: no limit; behind a proxy, the proxy's)", integer(&c.MaxConnsPerIP)},
+		{"cors-origins", "CONDO_CORS_ORIGINS", "", "browser origins allowed to call tenants that set no CORS policy of their own, comma-separated (https://app.example.com, or *); empty: none", str(&c.CORSOrigins)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 	}
 }

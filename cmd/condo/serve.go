@@ -46,6 +46,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if cfg.BodyTimeout <= 0 || cfg.UploadTimeout <= 0 {
+		return usagef("--body-timeout and --upload-timeout must be positive")
+	}
+	cors, err := serverCORS(cfg.CORSOrigins)
+	if err != nil {
+		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
+	}
 
 	set, err := tenantMigrations()
 	if err != nil {
@@ -82,13 +89,15 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln = api.LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
 	mailer, err := newMailer(cfg, cat, log)
 	if err != nil {
 		store.Close(context.Background())
 		return usagef("%v", err)
 	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
-		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader})
+		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
+		CORS: cors})
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -198,4 +207,19 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("log format %q: use text or json", format)
+}
+
+// serverCORS is the policy of --cors-origins: those origins, with the
+// default methods and headers and no credentials; nil when empty.
+func serverCORS(origins string) (*api.CORS, error) {
+	var p api.CORS
+	for _, o := range strings.Split(origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			p.AllowedOrigins = append(p.AllowedOrigins, o)
+		}
+	}
+	if len(p.AllowedOrigins) == 0 {
+		return nil, nil
+	}
+	return &p, p.Validate()
 }

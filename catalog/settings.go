@@ -1,0 +1,52 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/condohq/condo"
+)
+
+// MaxTenantSetting is the largest value SetTenantSetting stores, in bytes
+// of compact JSON: the settings travel with every resolved tenant.
+const MaxTenantSetting = 16 << 10
+
+var settingKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,31}$`)
+
+// SetTenantSetting stores value under key in the tenant's catalog settings
+// (Tenant.Settings), or removes key when value is nil or JSON null. These
+// are the settings the HTTP edge needs before it opens the tenant's
+// database (its CORS policy): every process reads them with the tenant at
+// host resolution, so a change reaches them within the resolution TTL.
+//
+// Errors: EINVALID for a bad key or a value that is not JSON of at most
+// MaxTenantSetting bytes, ENOTFOUND (tenant_not_found).
+func (c *Catalog) SetTenantSetting(ctx context.Context, id, key string, value json.RawMessage) (*Tenant, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return nil, err
+	}
+	if !settingKey.MatchString(key) {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "invalid setting name %q", condo.Clip(key))
+	}
+	var buf bytes.Buffer
+	if value != nil && (len(value) > 4*MaxTenantSetting || json.Compact(&buf, value) != nil || buf.Len() > MaxTenantSetting) {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "setting %s must be JSON of at most %d bytes", key, MaxTenantSetting)
+	}
+	query := `UPDATE tenants SET settings = json_set(settings, '$.' || ?1, json(?2)), updated_at = ?3 WHERE id = ?4`
+	if value == nil || buf.String() == "null" {
+		query = `UPDATE tenants SET settings = json_remove(settings, '$.' || ?1), updated_at = ?3 WHERE id = ?4`
+	}
+	res, err := c.db.Write.ExecContext(ctx, query, key, buf.String(), ms(time.Now()), id)
+	if err != nil {
+		return nil, fmt.Errorf("set %s of tenant %s: %w", key, id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
+	}
+	c.cache.Purge()
+	return c.Tenant(ctx, id)
+}
