@@ -21,6 +21,7 @@ var statuses = map[string]int{
 	condo.EGONE:         http.StatusGone,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	condo.ELIMITED:      http.StatusTooManyRequests,
+	condo.EFULL:         http.StatusInsufficientStorage,
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
 
