@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // statuses maps domain error codes to HTTP statuses; it is the only such
@@ -42,6 +43,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	err = sqlitedb.Classify(err) // a direct write (not through Transact) refused for lack of space
 	status, code, msg := http.StatusInternalServerError, condo.EINTERNAL, "internal error"
 	var fields map[string]string
 	var he *echo.HTTPError
@@ -63,6 +65,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)
 		fields = condo.ErrorFields(err)
+		if condo.ErrorCode(err) == condo.EFULL { // the operator must free space; the cause says where
+			logger(c).Warn("write refused: no storage space left", "err", err)
+		}
 	default:
 		logger(c).Error("request failed", "err", err)
 	}

@@ -38,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -343,8 +344,16 @@ func syncFolder(dir string) error {
 	return d.Sync()
 }
 
+// mediaStorageError describes a media file that could not be written:
+// EFULL when the file system, or the user's disk quota, has no room left
+// (ENOSPC, EDQUOT), else EUNAVAILABLE storage_error. Neither message names
+// the file, whose path is the server's; err stays in the chain for logs.
 func mediaStorageError(err error) error {
-	return condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the media file: %v", err)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return condo.FullError(err)
+	}
+	coded := condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "the media file cannot be written; retry later")
+	return fmt.Errorf("%w: %w", coded, err)
 }
 
 // readError describes a body that failed before its end; a coded error
