@@ -53,6 +53,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Migrations is the tenant migration set; nil means migrations.Tenant().
 	Migrations *migrations.Set
+	// OnOpen, if set, is told the id of each tenant whose database Acquire
+	// has just opened into the pool (a miss, not a hit), after the
+	// acquirer has its handle. It runs on the acquirer's goroutine, so it
+	// must return at once: the media sweeper only queues the tenant.
+	OnOpen func(tenantID string)
 }
 
 // Store creates tenant databases and pools their open handles.
@@ -219,8 +224,35 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Han
 			}
 			return nil, nil, err
 		}
+		if s.cfg.OnOpen != nil {
+			s.cfg.OnOpen(id)
+		}
 		return h, s.releaser(h), nil
 	}
+}
+
+// AcquireIfOpen is Acquire for background work that must neither open a
+// database nor make one look recently used: it returns the handle only
+// when the tenant is open in the pool already, without touching the
+// LRU's order, and ok false otherwise (closed, evicted, shutting down).
+func (s *Store) AcquireIfOpen(id string) (h *Handle, release func(), ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, nil, false
+	}
+	if h, ok = s.pool.Peek(id); !ok {
+		return nil, nil, false
+	}
+	h.refs++
+	return h, s.releaser(h), true
+}
+
+// OpenTenants returns the ids of the tenants open in the pool now.
+func (s *Store) OpenTenants() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pool.Keys()
 }
 
 // onEvict runs under s.mu when the LRU drops a handle to make room.
