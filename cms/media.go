@@ -14,7 +14,7 @@ package cms
 // renamed into place (and the folder synced) before its row is inserted:
 // a row always has its file. A crash between the rename and the insert
 // leaves an unreferenced file, and one during the copy a .upload-* file;
-// both only cost space.
+// both only cost space until a sweep removes them (sweep.go).
 //
 // SVG is accepted (logos and icons are SVG) although it can carry script:
 // MediaDisposition marks it as a download, and the API serves it with a
