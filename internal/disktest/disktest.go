@@ -9,8 +9,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"syscall"
 	"testing"
 )
@@ -25,23 +23,13 @@ func MustMount(tb testing.TB, size int64) string {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		tb.Fatal(err)
 	}
-	err := errors.New("tmpfs is Linux only")
-	if runtime.GOOS == "linux" {
-		err = syscall.Mount("tmpfs", dir, "tmpfs", 0, "size="+strconv.FormatInt(size, 10))
-	}
-	if err != nil {
+	if err := mount(dir, size); err != nil {
 		if os.Getenv("CI") == "true" {
 			tb.Fatalf("cannot mount a tmpfs for a full-disk test (run as root on Linux): %v", err)
 		}
 		tb.Skipf("cannot mount a tmpfs for a full-disk test (run as root on Linux): %v", err)
 	}
-	tb.Cleanup(func() {
-		if err := syscall.Unmount(dir, 0); err != nil {
-			// Something still holds a file there: detach it, so the
-			// temporary directory can go; the memory goes with the holder.
-			syscall.Unmount(dir, syscall.MNT_DETACH)
-		}
-	})
+	tb.Cleanup(func() { unmount(dir) })
 	return dir
 }
 
