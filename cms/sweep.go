@@ -12,9 +12,10 @@ package cms
 // write. Files whose names Condo never gives are left alone.
 //
 // Tenants are swept incrementally, never all at start-up: MediaSweeper
-// sweeps a tenant soon after its database is first opened into the pool
-// (tenantstore.Config.OnOpen), then again every interval while it stays
-// open, one tenant at a time, on handles already open.
+// sweeps a tenant soon after its database is opened into the pool
+// (tenantstore.Config.OnOpen), and while it stays open sweeps it again
+// when a check, every interval, finds its last sweep an interval old; one
+// tenant at a time, on handles already open, never opening one.
 
 import (
 	"context"
