@@ -23,6 +23,19 @@ const (
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 
+// EFULL is the code of a write refused for lack of space: the disk, or the
+// user's disk quota, is full (SQLite's SQLITE_FULL, ENOSPC, EDQUOT). Reads
+// still work, and writes do again once space is freed, without a restart.
+const EFULL = "insufficient_storage"
+
+// FullError returns the EFULL error of a write that cause refused for lack
+// of space. Its message says only that (no path, no driver text), so it can
+// reach an API client; cause stays in the chain, and in Error(), for logs.
+func FullError(cause error) error {
+	coded := &Error{Code: EFULL, Message: "the server has no storage space left for this change: it was not saved; reads still work, retry later"}
+	return fmt.Errorf("%w: %w", coded, cause)
+}
+
 // Error is a coded error. Code is one of the E* categories; Reason, when
 // set, is the specific machine-readable code shown to API clients (for
 // example "tenant_suspended"); Message is for people and never carries a

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // statuses maps domain error codes to HTTP statuses; it is the only such
@@ -22,6 +23,7 @@ var statuses = map[string]int{
 	condo.EPRECONDITION: http.StatusPreconditionFailed,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	condo.ELIMITED:      http.StatusTooManyRequests,
+	condo.EFULL:         http.StatusInsufficientStorage,
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -46,6 +48,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	err = sqlitedb.Classify(err) // a direct write (not through Transact) refused for lack of space
 	if clientGone(c, err) {
 		// The client closed the connection (or reset the stream) while the
 		// handler worked, and the handler's failure is that cancellation
@@ -75,6 +78,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)
 		fields = condo.ErrorFields(err)
+		if condo.ErrorCode(err) == condo.EFULL { // the operator must free space; the cause says where
+			logger(c).Warn("write refused: no storage space left", "err", err)
+		}
 	default:
 		logger(c).Error("request failed", "err", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // An API token reads condo_<tenant id>_<52 base32 characters>. The tenant
@@ -144,7 +145,9 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 	}
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
-		if _, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID); err != nil {
+		// Bookkeeping only: on a full disk the token still reads.
+		_, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
+		if err != nil && !sqlitedb.IsFull(err) {
 			return nil, nil, err
 		}
 	}

@@ -14,7 +14,7 @@ package cms
 // renamed into place (and the folder synced) before its row is inserted:
 // a row always has its file. A crash between the rename and the insert
 // leaves an unreferenced file, and one during the copy a .upload-* file;
-// both only cost space.
+// both only cost space until a sweep removes them (sweep.go).
 //
 // SVG is accepted (logos and icons are SVG) although it can carry script:
 // MediaDisposition marks it as a download, and the API serves it with a
@@ -38,6 +38,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -343,8 +344,16 @@ func syncFolder(dir string) error {
 	return d.Sync()
 }
 
+// mediaStorageError describes a media file that could not be written:
+// EFULL when the file system, or the user's disk quota, has no room left
+// (ENOSPC, EDQUOT), else EUNAVAILABLE storage_error. Neither message names
+// the file, whose path is the server's; err stays in the chain for logs.
 func mediaStorageError(err error) error {
-	return condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the media file: %v", err)
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return condo.FullError(err)
+	}
+	coded := condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "the media file cannot be written; retry later")
+	return fmt.Errorf("%w: %w", coded, err)
 }
 
 // readError describes a body that failed before its end; a coded error

@@ -8,6 +8,7 @@ package sqlitedb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
@@ -15,6 +16,9 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/condohq/condo"
 )
 
 // driverName is this package's own registration of modernc's driver, so
@@ -188,10 +192,11 @@ func (db *DB) Close() error {
 
 // Transact runs fn in a write transaction: it commits when fn returns nil,
 // and rolls back on an error or a panic (re-panicking after the rollback).
+// A transaction refused for lack of space returns EFULL (see Classify).
 func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	tx, err := db.Write.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return Classify(err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -200,6 +205,7 @@ func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) 
 		}
 		if err != nil {
 			tx.Rollback()
+			err = Classify(err)
 		}
 	}()
 	if err = fn(tx); err != nil {
@@ -209,4 +215,24 @@ func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) 
 		db.writeStmts.preparePending(context.WithoutCancel(ctx))
 	}
 	return err
+}
+
+// Classify returns err with a condo code where SQLite's result code says
+// what went wrong for the caller rather than for the program: SQLITE_FULL
+// (no room left in the file system for the database, its WAL or a
+// journal) becomes EFULL. Every other error is returned as it is. Writes
+// through Transact are classified already; callers that write through
+// Write directly classify their own errors.
+func Classify(err error) error {
+	if IsFull(err) && condo.ErrorCode(err) != condo.EFULL {
+		return condo.FullError(err)
+	}
+	return err
+}
+
+// IsFull reports whether err is SQLite's SQLITE_FULL, by its result code
+// (the primary code, so extended codes of it count too).
+func IsFull(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_FULL
 }

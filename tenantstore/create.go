@@ -2,6 +2,7 @@ package tenantstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,7 +60,7 @@ func (s *Store) writeDatabase(id string, img []byte) error {
 		}
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return storageError(id, err)
+		return storageError("the files of tenant "+id, err)
 	}
 	err := writeFileSync(filepath.Join(dir, "tenant.db"), img)
 	if err == nil {
@@ -70,7 +71,7 @@ func (s *Store) writeDatabase(id string, img []byte) error {
 	}
 	if err != nil {
 		os.RemoveAll(dir)
-		return storageError(id, err)
+		return storageError("the files of tenant "+id, err)
 	}
 	return nil
 }
@@ -78,18 +79,26 @@ func (s *Store) writeDatabase(id string, img []byte) error {
 func (s *Store) moveOrphan(id string) error {
 	orphans := filepath.Join(s.cfg.DataDir, "orphans")
 	if err := os.MkdirAll(orphans, 0o750); err != nil {
-		return storageError(id, err)
+		return storageError("the files of tenant "+id, err)
 	}
 	to := filepath.Join(orphans, fmt.Sprintf("%s-%d", id, time.Now().UnixNano()))
 	if err := os.Rename(s.dir(id), to); err != nil {
-		return storageError(id, err)
+		return storageError("the files of tenant "+id, err)
 	}
 	s.cfg.Logger.Warn("moved leftover files of an unknown tenant aside", "tenant", id, "to", to)
 	return nil
 }
 
-func storageError(id string, err error) error {
-	return condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the files of tenant %s: %v", id, unwrapPath(err))
+// storageError describes files (what) that could not be written: EFULL
+// when the file system has no room left, else EUNAVAILABLE storage_error.
+// The message, which API clients see, names no path; err stays in the
+// chain for logs and the CLI.
+func storageError(what string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return condo.FullError(err)
+	}
+	coded := condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write %s", what)
+	return fmt.Errorf("%w: %w", coded, unwrapPath(err))
 }
 
 func writeFileSync(path string, b []byte) error {
@@ -148,11 +157,11 @@ func (t *template) image(s *Store) (templateImage, error) {
 // directory that cannot be written fails here, before any catalog change.
 func (s *Store) buildTemplate() (uint, []byte, error) {
 	if err := os.MkdirAll(filepath.Join(s.cfg.DataDir, "tenants"), 0o750); err != nil {
-		return 0, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot create the tenants directory: %v", unwrapPath(err))
+		return 0, nil, storageError("the tenants directory", err)
 	}
 	dir, err := os.MkdirTemp(filepath.Join(s.cfg.DataDir, "tenants"), ".template-")
 	if err != nil {
-		return 0, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot write the tenants directory: %v", unwrapPath(err))
+		return 0, nil, storageError("the tenants directory", err)
 	}
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "tenant.db")

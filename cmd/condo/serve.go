@@ -19,6 +19,7 @@ import (
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -69,9 +70,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cat.Close()
+	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; Run below
 	store := tenantstore.New(cat, tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
+		OnOpen: sweeper.Opened,
 	})
 	if err := m.bootstrap(ctx, cat, store, log); err != nil {
 		store.Close(context.Background())
@@ -109,12 +112,17 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
+	sweepCtx, stopSweeping := context.WithCancel(context.Background())
+	swept := make(chan struct{})
+	go func() { defer close(swept); sweeper.Run(sweepCtx, store) }() // owned here; stopped before the store closes
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // owned here; ends at Shutdown
 
 	select {
 	case err := <-served:
 		handler.Close(context.Background())
+		stopSweeping()
+		<-swept
 		store.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -127,6 +135,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if err := handler.Close(sctx); err != nil { // stops a fleet run: its tenants roll back
 		serr = errors.Join(serr, err)
 	}
+	stopSweeping()
+	<-swept
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}
