@@ -83,3 +83,26 @@ func ClipTo(s string, n int) string {
 // NewID returns a new random identifier: a UUIDv7, so ids sort by creation
 // time.
 func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// EditDistance is the Levenshtein distance between a and b, in bytes: it
+// suggests a near name (a command, a schema keyword) for a mistyped one,
+// and those are ASCII.
+func EditDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

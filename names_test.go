@@ -50,3 +50,17 @@ func FuzzValidateTenantID(f *testing.F) {
 		}
 	})
 }
+
+func TestEditDistance(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"serve", "serve", 0}, {"", "abc", 3}, {"sevre", "serve", 2},
+		{"tenant", "tenants", 1}, {"kitten", "sitting", 3},
+	} {
+		if got := condo.EditDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("EditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+	}
+}

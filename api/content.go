@@ -1,12 +1,9 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -747,13 +744,9 @@ func (s *Server) search(c echo.Context) error {
 // never be stored, and the refusal names the field, where the JSON
 // decoder would only say that its own, deeper, limit was exceeded.
 func decodeItem(c echo.Context, v any) error {
-	b, err := io.ReadAll(c.Request().Body)
+	b, err := readBody(c)
 	if err != nil {
-		var he *echo.HTTPError // the body limit's 413
-		if errors.As(err, &he) {
-			return he
-		}
-		return condo.ReasonErrorf(condo.EINVALID, "invalid_json", "could not read the body: %v", err)
+		return err
 	}
 	// The body's object is one level above the data.
 	if d := cms.TooDeep(b, cms.MaxDataDepth+1); d != nil {
@@ -765,6 +758,5 @@ func decodeItem(c echo.Context, v any) error {
 			Fields:  map[string]string{field: fmt.Sprintf("nested more than %d levels deep", cms.MaxDataDepth)},
 			Message: fmt.Sprintf("%s is nested more than %d levels deep", field, cms.MaxDataDepth)}
 	}
-	c.Request().Body = io.NopCloser(bytes.NewReader(b))
-	return decodeStrict(c, v)
+	return decodeJSON(b, v)
 }

@@ -121,14 +121,29 @@ func (s *Server) requirePlatformAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 // into U+FFFD) with EINVALID. An empty body leaves v as it is. The
 // server's body limit bounds what is read.
 func decodeStrict(c echo.Context, v any) error {
+	b, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(b, v)
+}
+
+// readBody reads the whole request body, within the server's body limit
+// (whose 413 it passes on).
+func readBody(c echo.Context) ([]byte, error) {
 	b, err := io.ReadAll(c.Request().Body)
 	if err != nil {
 		var he *echo.HTTPError // the body limit's 413
 		if errors.As(err, &he) {
-			return he
+			return nil, he
 		}
-		return condo.ReasonErrorf(condo.EINVALID, "invalid_json", "could not read the body: %v", err)
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_json", "could not read the body: %v", err)
 	}
+	return b, nil
+}
+
+// decodeJSON is decodeStrict's decoding of a body already read.
+func decodeJSON(b []byte, v any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
@@ -137,7 +152,7 @@ func decodeStrict(c echo.Context, v any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
+	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("unexpected data after the JSON object")
 	}

@@ -551,7 +551,7 @@ func (p *parser) rest(path string, kw map[string]json.RawMessage, hints map[stri
 func suggest(k string, hints map[string]bool) string {
 	best, bestDist := "", 3
 	try := func(c string) {
-		d := editDistance(strings.ToLower(k), strings.ToLower(c))
+		d := condo.EditDistance(strings.ToLower(k), strings.ToLower(c))
 		if d < bestDist || d == bestDist && best != "" && c < best {
 			best, bestDist = c, d
 		}
@@ -570,27 +570,6 @@ func suggest(k string, hints map[string]bool) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance of two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // field parses one field definition at path. item is true for an array's

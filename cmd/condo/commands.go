@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/condohq/condo"
 )
 
 // spec is one command: its words, a line for the list of commands, and
@@ -228,33 +230,11 @@ func unknownCommand(args []string) error {
 func nearest(typed string, names []string) string {
 	best, bestD := "", 3
 	for _, n := range names {
-		if d := editDistance(typed, n); d < bestD && 2*d <= len(n) {
+		if d := condo.EditDistance(typed, n); d < bestD && 2*d <= len(n) {
 			best, bestD = n, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes:
-// command names are ASCII.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // commandHelp is a command's help: its usage line and every flag its
