@@ -76,7 +76,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 		v := ms(*in.ExpiresAt)
 		exp = &v
 	}
-	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
+	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, ms(now), t.Prefix)
 	if err != nil {
 		return nil, "", err
@@ -106,7 +106,7 @@ func scanToken(row interface{ Scan(...any) error }) (*APIToken, error) {
 
 // APITokens lists the tenant's tokens, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, selectToken+" ORDER BY created_at DESC, id DESC")
+	rows, err := s.DB.Reader().QueryContext(ctx, selectToken+" ORDER BY created_at DESC, id DESC")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
 
 // RevokeAPIToken deletes one token; the others keep working.
 func (s *Store) RevokeAPIToken(ctx context.Context, id string) (*APIToken, error) {
-	t, err := scanToken(s.DB.Write.QueryRowContext(ctx, "DELETE FROM api_tokens WHERE id = ? RETURNING id, name, prefix, user_id, permissions, expires_at, last_used_at, created_at", id))
+	t, err := scanToken(s.DB.Writer().QueryRowContext(ctx, "DELETE FROM api_tokens WHERE id = ? RETURNING id, name, prefix, user_id, permissions, expires_at, last_used_at, created_at", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "token_not_found", "API token %q not found", condo.Clip(id))
 	}
@@ -146,7 +146,7 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
 		// Bookkeeping only: on a full disk the token still reads.
-		_, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
+		_, err := s.DB.Writer().ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
 		if err != nil && !sqlitedb.IsFull(err) {
 			return nil, nil, err
 		}
@@ -159,7 +159,7 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 // another tenant, which must not count as this tenant's use of it.
 func (s *Store) CheckAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the API token is invalid, expired or revoked")
-	t, err := scanToken(s.DB.Read.QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
+	t, err := scanToken(s.DB.Reader().QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, denied
 	}

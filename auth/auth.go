@@ -20,18 +20,18 @@ import (
 	"encoding/hex"
 	"time"
 
-	"github.com/condohq/condo/sqlitedb"
+	"github.com/condohq/condo"
 )
 
 // Store does identity work on one tenant's database.
 type Store struct {
 	TenantID string
-	DB       *sqlitedb.DB
+	DB       condo.DB
 	now      func() time.Time
 }
 
 // New returns a Store for the tenant whose database db is.
-func New(tenantID string, db *sqlitedb.DB) *Store {
+func New(tenantID string, db condo.DB) *Store {
 	return &Store{TenantID: tenantID, DB: db, now: time.Now}
 }
 

@@ -116,7 +116,7 @@ func (s *Store) Refresh(ctx context.Context, token string) (*Session, *User, str
 
 // RevokeSession ends a session; access tokens that name it stop working.
 func (s *Store) RevokeSession(ctx context.Context, id, reason string) error {
-	_, err := s.DB.Write.ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+	_, err := s.DB.Writer().ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
 		ms(s.now()), reason, id)
 	return err
 }
@@ -124,7 +124,7 @@ func (s *Store) RevokeSession(ctx context.Context, id, reason string) error {
 // RevokeRefresh ends the session a refresh token belongs to (logout with
 // only the refresh token in hand). An unknown token is not an error.
 func (s *Store) RevokeRefresh(ctx context.Context, token string) error {
-	_, err := s.DB.Write.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'logout' WHERE revoked_at IS NULL
+	_, err := s.DB.Writer().ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'logout' WHERE revoked_at IS NULL
 		AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?)`, ms(s.now()), HashSecret(token))
 	return err
 }
@@ -150,7 +150,7 @@ func (s *Store) CheckSession(ctx context.Context, sessionID, userID string) (*Ac
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the session has ended: log in again")
 	var revoked *int64
 	var expires int64
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
 		Scan(&revoked, &expires)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked != nil || expires <= ms(s.now())) {
 		return nil, denied
@@ -196,7 +196,7 @@ func (s *Store) CreateReset(ctx context.Context, email string) (u *User, token s
 	}
 	token = NewSecret()
 	now := s.now()
-	_, err = s.DB.Write.ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+	_, err = s.DB.Writer().ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
 		HashSecret(token), u.ID, ms(now.Add(ResetTTL)), ms(now))
 	return u, token, err
 }

@@ -102,7 +102,7 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 
 // User returns one user by id.
 func (s *Store) User(ctx context.Context, id string) (*User, error) {
-	u, err := scanUser(s.DB.Read.QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
+	u, err := scanUser(s.DB.Reader().QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(id)
 	}
@@ -111,7 +111,7 @@ func (s *Store) User(ctx context.Context, id string) (*User, error) {
 
 // UserByEmail returns one user by email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
-	u, err := scanUser(s.DB.Read.QueryRowContext(ctx, selectUser+" WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
+	u, err := scanUser(s.DB.Reader().QueryRowContext(ctx, selectUser+" WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "no user with that email")
 	}
@@ -144,10 +144,10 @@ func (s *Store) Users(ctx context.Context, f UserFilter) ([]*User, int, error) {
 		args = append(args, f.Role)
 	}
 	var total int
-	if err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM users"+where, args...).Scan(&total); err != nil {
+	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM users"+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, selectUser+where+" ORDER BY email LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	rows, err := s.DB.Reader().QueryContext(ctx, selectUser+where+" ORDER BY email LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -270,7 +270,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 		return nil, denied
 	}
 	var hash string
-	row := s.DB.Read.QueryRowContext(ctx, `SELECT id, email, first_name, last_name, role, is_active, last_login_at,
+	row := s.DB.Reader().QueryRowContext(ctx, `SELECT id, email, first_name, last_name, role, is_active, last_login_at,
 		created_at, updated_at, password_hash FROM users WHERE email = ?`, strings.ToLower(strings.TrimSpace(email)))
 	u, err := scanUser(scanExtra{row, &hash})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -284,11 +284,11 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 		return nil, denied
 	}
 	now := ms(s.now())
-	if _, err := s.DB.Write.ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", now, u.ID); err != nil {
+	if _, err := s.DB.Writer().ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", now, u.ID); err != nil {
 		return nil, err
 	}
 	if needsRehash(hash) {
-		if _, err := s.DB.Write.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+		if _, err := s.DB.Writer().ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
 			HashPassword(password), u.ID, hash); err != nil {
 			return nil, err
 		}
@@ -301,7 +301,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 // one, and ends every other session of theirs.
 func (s *Store) ChangePassword(ctx context.Context, userID, keepSession, current, next string, policy PasswordPolicy) error {
 	var hash string
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return userNotFound(userID)
 	}

@@ -10,20 +10,19 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Store does content work on one tenant's database.
 type Store struct {
 	TenantID string
-	DB       *sqlitedb.DB
+	DB       condo.DB
 	// MediaDir is the tenant's media folder, <data>/tenants/<id>/media.
 	MediaDir string
 	now      func() time.Time
 }
 
 // New returns the content store of one tenant.
-func New(tenantID string, db *sqlitedb.DB, mediaDir string) *Store {
+func New(tenantID string, db condo.DB, mediaDir string) *Store {
 	return &Store{TenantID: tenantID, DB: db, MediaDir: mediaDir, now: time.Now}
 }
 

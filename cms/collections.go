@@ -107,7 +107,7 @@ func scanCollection(row interface{ Scan(...any) error }) (*Collection, error) {
 
 // Collection returns a collection by name.
 func (s *Store) Collection(ctx context.Context, name string) (*Collection, error) {
-	c, err := scanCollection(s.DB.Read.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
+	c, err := scanCollection(s.DB.Reader().QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 	}
@@ -116,7 +116,7 @@ func (s *Store) Collection(ctx context.Context, name string) (*Collection, error
 
 // Collections lists the collections by name.
 func (s *Store) Collections(ctx context.Context) ([]*Collection, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, selectCollection+" ORDER BY name")
+	rows, err := s.DB.Reader().QueryContext(ctx, selectCollection+" ORDER BY name")
 	if err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -294,7 +293,7 @@ func (s *Store) Item(ctx context.Context, ref, collection string) (*Item, bool, 
 	if collection != "" {
 		q, args = q+" AND col.name = ?", append(args, collection)
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, q+" LIMIT 2", args...)
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" LIMIT 2", args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -358,7 +357,7 @@ func (s *Store) Trash(ctx context.Context, col *Collection, author string, limit
 	if author != "" {
 		q, args = q+" AND c.author_id = ?", append(args, author)
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +366,7 @@ func (s *Store) Trash(ctx context.Context, col *Collection, author string, limit
 
 // TrashedItem returns an item of the trash.
 func (s *Store) TrashedItem(ctx context.Context, id string) (*Item, error) {
-	it, err := scanItem(s.DB.Read.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
+	it, err := scanItem(s.DB.Reader().QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
 	return it, notFoundIf(err, id)
 }
 
@@ -420,7 +419,7 @@ func (s *Store) PurgeItem(ctx context.Context, id string) error {
 
 // purgeExpired purges what has been in the trash longer than retention.
 func (s *Store) purgeExpired(ctx context.Context, retention time.Duration) (int, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT id FROM content WHERE deleted_at IS NOT NULL AND deleted_at <= ?", ms(s.now().Add(-retention)))
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id FROM content WHERE deleted_at IS NOT NULL AND deleted_at <= ?", ms(s.now().Add(-retention)))
 	if err != nil {
 		return 0, err
 	}
@@ -472,7 +471,7 @@ func nullable(s string) any {
 
 // txResolver answers the schema's questions inside a write transaction.
 type txResolver struct {
-	db *sqlitedb.DB
+	db condo.DB
 	tx *sql.Tx
 }
 

@@ -63,7 +63,7 @@ func (s *Store) itemsByID(ctx context.Context, ids []string) (map[string]*Item, 
 		}
 		marks = append(marks, '?')
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, selectItems+" WHERE c.deleted_at IS NULL AND c.id IN ("+string(marks)+")", args...)
+	rows, err := s.DB.Reader().QueryContext(ctx, selectItems+" WHERE c.deleted_at IS NULL AND c.id IN ("+string(marks)+")", args...)
 	if err != nil {
 		return nil, err
 	}

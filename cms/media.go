@@ -504,7 +504,7 @@ func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 
 // Media returns one file's record. Errors: ENOTFOUND (media_not_found).
 func (s *Store) Media(ctx context.Context, id string) (*Media, error) {
-	m, err := scanMedia(s.DB.Read.QueryRowContext(ctx, "SELECT "+mediaColumns+" FROM media WHERE id = ?", id))
+	m, err := scanMedia(s.DB.Reader().QueryRowContext(ctx, "SELECT "+mediaColumns+" FROM media WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mediaNotFound(id)
 	}
@@ -514,14 +514,14 @@ func (s *Store) Media(ctx context.Context, id string) (*Media, error) {
 // MediaExists reports whether media id exists; the schema's Resolver asks.
 func (s *Store) MediaExists(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM media WHERE id = ?", id).Scan(&n)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM media WHERE id = ?", id).Scan(&n)
 	return n > 0, err
 }
 
 // MediaUsage returns the bytes all the tenant's media take.
 func (s *Store) MediaUsage(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM media").Scan(&n)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM media").Scan(&n)
 	return n, err
 }
 
@@ -564,10 +564,10 @@ func (s *Store) MediaList(ctx context.Context, f MediaFilter) ([]*Media, int, er
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	var total int
-	if err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM media"+cond, args...).Scan(&total); err != nil {
+	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM media"+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT "+mediaColumns+" FROM media"+cond+
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT "+mediaColumns+" FROM media"+cond+
 		" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err

@@ -1123,7 +1123,7 @@ func (q *ListQuery) statements(opt ListOptions) (*listStatements, error) {
 }
 
 func readTx(ctx context.Context, s *Store, fn func(*sql.Tx) error) error {
-	tx, err := s.DB.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.DB.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]Version, error) {
 	if _, _, err := s.Item(ctx, id, ""); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT version, author_id, created_at, data FROM content_versions WHERE content_id = ? ORDER BY version DESC", id)
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT version, author_id, created_at, data FROM content_versions WHERE content_id = ? ORDER BY version DESC", id)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func scanVersion(row interface{ Scan(...any) error }) (*Version, error) {
 
 // Version returns one version of a live item.
 func (s *Store) Version(ctx context.Context, id string, n int) (*Version, error) {
-	v, err := scanVersion(s.DB.Read.QueryRowContext(ctx, `SELECT v.version, v.author_id, v.created_at, v.data FROM content_versions v
+	v, err := scanVersion(s.DB.Reader().QueryRowContext(ctx, `SELECT v.version, v.author_id, v.created_at, v.data FROM content_versions v
 		JOIN content c ON c.id = v.content_id WHERE v.content_id = ? AND v.version = ? AND c.deleted_at IS NULL`, id, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "version_not_found", "item %q has no version %d", condo.Clip(id), n)

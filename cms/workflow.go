@@ -102,7 +102,7 @@ type HistoryEntry struct {
 
 // History lists an item's status changes, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, `SELECT action, from_status, to_status, coalesce(user_id, ''), comment, created_at
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT action, from_status, to_status, coalesce(user_id, ''), comment, created_at
 		FROM workflow_history WHERE content_id = ? ORDER BY created_at, rowid`, id)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 // publish, an unpublish or a trash purge; nil when nothing is.
 func (s *Store) NextDue(ctx context.Context, retention time.Duration) (*time.Time, error) {
 	var next *int64
-	err := s.DB.Read.QueryRowContext(ctx, `SELECT min(t) FROM (
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT min(t) FROM (
 		SELECT min(publish_at) AS t FROM content WHERE publish_at IS NOT NULL AND status IN ('draft', 'review') AND deleted_at IS NULL
 		UNION ALL SELECT min(unpublish_at) FROM content WHERE unpublish_at IS NOT NULL AND status = 'published' AND deleted_at IS NULL
 		UNION ALL SELECT min(deleted_at) + ? FROM content WHERE deleted_at IS NOT NULL)`, retention.Milliseconds()).Scan(&next)
