@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // An API token reads condo_<tenant id>_<52 base32 characters>. The tenant
@@ -145,9 +144,13 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 	}
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
-		// Bookkeeping only: on a full disk the token still reads.
-		_, err := s.DB.Writer().ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
-		if err != nil && !sqlitedb.IsFull(err) {
+		// Bookkeeping only: on a full disk the token still reads. Through
+		// Transact, which says EFULL whatever database is underneath.
+		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+			_, err := s.DB.ExecTx(ctx, tx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
+			return err
+		})
+		if err != nil && condo.ErrorCode(err) != condo.EFULL {
 			return nil, nil, err
 		}
 	}
