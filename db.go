@@ -31,6 +31,11 @@ type DB interface {
 	ExecTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error)
 	QueryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	// IsUnique reports whether err, returned by this database, is a UNIQUE
+	// or PRIMARY KEY constraint failing: the key exists already. Each
+	// backend reports it its own way (a result code, a protocol field), so
+	// the database that returned the error is the one to ask.
+	IsUnique(err error) bool
 	// Close closes the database. The owner of the handle (tenantstore's
 	// pool) calls it, never a domain package.
 	Close() error

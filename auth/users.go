@@ -76,7 +76,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, first_name, last_name, password_hash, role, is_active,
 			created_at, updated_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
 			u.ID, u.Email, u.FirstName, u.LastName, hash, u.Role, ms(now), ms(now), ms(now))
-		if isUnique(err) {
+		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "user_exists", "a user with email %s exists already", email)
 		}
 		return err
@@ -357,8 +357,4 @@ func validText(s string) bool {
 
 func userNotFound(id string) error {
 	return condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "user %q not found", condo.Clip(id))
-}
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Admin is a platform administrator: an operator of the whole Condo
@@ -44,7 +45,7 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 	a := &Admin{ID: condo.NewID(), Email: email, CreatedAt: fromMS(ms(time.Now()))}
 	_, err = c.db.Write.ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
 		a.ID, a.Email, string(hash), ms(a.CreatedAt))
-	if isUnique(err) {
+	if sqlitedb.IsUnique(err) {
 		return nil, condo.ReasonErrorf(condo.ECONFLICT, "admin_exists", "a platform admin %s already exists", email)
 	}
 	return a, err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Domain is a custom host name that reaches a tenant.
@@ -64,7 +65,7 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 func insertDomain(ctx context.Context, tx *sql.Tx, tenantID, domain string, primary bool, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO tenant_domains (domain, tenant_id, is_primary, created_at) VALUES (?, ?, ?, ?)",
 		domain, tenantID, primary, ms(now))
-	if isUnique(err) {
+	if sqlitedb.IsUnique(err) {
 		return condo.ReasonErrorf(condo.ECONFLICT, "domain_taken", "domain %s already points at a tenant", domain)
 	}
 	return err

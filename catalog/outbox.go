@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Statuses of an outbox message.
@@ -63,7 +64,7 @@ func (c *Catalog) StoreMail(ctx context.Context, m OutboxMessage) error {
 	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO outbox
 		(id, tenant_id, to_addr, subject, body, status, error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.TenantID, m.To, m.Subject, m.Body, m.Status, clipMailError(m.Error), ms(m.CreatedAt), msPtr(m.SentAt))
-	if isUnique(err) {
+	if sqlitedb.IsUnique(err) {
 		return condo.Errorf(condo.ECONFLICT, "outbox message %s exists already", m.ID)
 	}
 	return err

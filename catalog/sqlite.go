@@ -27,11 +27,6 @@ func fromNullMS(v sql.NullInt64) *time.Time {
 	return &t
 }
 
-// isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
-
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Tenant statuses.
@@ -126,7 +127,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, ms(now), ms(now))
-		if isUnique(err) {
+		if sqlitedb.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
 		if err != nil {

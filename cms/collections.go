@@ -70,7 +70,7 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, name, display_name, description, schema, is_public, cache_max_age, cache_stale,
 			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, col.ID, col.Name, col.DisplayName, col.Description,
 			rawJSON(schema), col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, ms(now), ms(now))
-		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "collection_exists", "collection %q exists already", in.Name)
 		}
 		if err != nil {
