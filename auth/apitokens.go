@@ -68,15 +68,15 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 	}
 	secret := apiTokenPrefix + s.TenantID + "_" + NewSecret()
 	t := &APIToken{ID: condo.NewID(), Name: in.Name, Prefix: secret[:len(apiTokenPrefix)+len(s.TenantID)+7], UserID: in.UserID,
-		Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: fromMS(ms(now))}
+		Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	perms, _ := json.Marshal(in.Permissions)
 	var exp *int64
 	if in.ExpiresAt != nil {
-		v := ms(*in.ExpiresAt)
+		v := condo.UnixMS(*in.ExpiresAt)
 		exp = &v
 	}
 	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, ms(now), t.Prefix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, condo.UnixMS(now), t.Prefix)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,7 +99,7 @@ func scanToken(row interface{ Scan(...any) error }) (*APIToken, error) {
 		return nil, err
 	}
 	p, err := PermsOf(names...)
-	t.UserID, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, p, fromNullMS(exp), fromNullMS(used), fromMS(created)
+	t.UserID, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, p, condo.FromNullUnixMS(exp), condo.FromNullUnixMS(used), condo.FromUnixMS(created)
 	return &t, err
 }
 
@@ -147,7 +147,7 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 		// Bookkeeping only: on a full disk the token still reads. Through
 		// Transact, which says EFULL whatever database is underneath.
 		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
-			_, err := s.DB.ExecTx(ctx, tx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
+			_, err := s.DB.ExecTx(ctx, tx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", condo.UnixMS(now), t.ID)
 			return err
 		})
 		if err != nil && condo.ErrorCode(err) != condo.EFULL {

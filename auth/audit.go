@@ -39,7 +39,7 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 		ip_address, user_agent, request_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Category, e.Action, e.ActorType, e.ActorID, e.ImpersonatorID, condo.ClipTo(e.Target, condo.MaxStoredText), condo.ClipTo(e.IP, condo.MaxStoredText),
 		condo.ClipTo(e.UserAgent, condo.MaxStoredText), condo.ClipTo(e.RequestID, condo.MaxStoredText),
-		string(e.Detail), ms(s.now()))
+		string(e.Detail), condo.UnixMS(s.now()))
 	return err
 }
 
@@ -84,7 +84,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 			&e.UserAgent, &e.RequestID, &detail, &created); err != nil {
 			return nil, err
 		}
-		e.Detail, e.CreatedAt = json.RawMessage(detail), fromMS(created)
+		e.Detail, e.CreatedAt = json.RawMessage(detail), condo.FromUnixMS(created)
 		out = append(out, e)
 	}
 	return out, rows.Err()

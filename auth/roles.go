@@ -212,7 +212,7 @@ func (s *Store) PutRole(ctx context.Context, r Role) (Role, error) {
 		Permissions []string `json:"permissions"`
 		OwnOnly     bool     `json:"own_content_only"`
 	}{r.Permissions.Names(), r.OwnOnly})
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO roles (name, description, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET description = excluded.description, permissions = excluded.permissions, updated_at = excluded.updated_at`,
 		r.Name, r.Description, string(perms), now, now)

@@ -63,7 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 	hash := HashPassword(in.Password)
 	now := s.now()
 	u := &User{ID: condo.NewID(), Email: email, FirstName: in.FirstName, LastName: in.LastName, Role: in.Role,
-		Active: true, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+		Active: true, CreatedAt: condo.FromUnixMS(condo.UnixMS(now)), UpdatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		var n int64
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
@@ -75,7 +75,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, first_name, last_name, password_hash, role, is_active,
 			created_at, updated_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-			u.ID, u.Email, u.FirstName, u.LastName, hash, u.Role, ms(now), ms(now), ms(now))
+			u.ID, u.Email, u.FirstName, u.LastName, hash, u.Role, condo.UnixMS(now), condo.UnixMS(now), condo.UnixMS(now))
 		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "user_exists", "a user with email %s exists already", email)
 		}
@@ -96,7 +96,7 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	if err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &u.Active, &last, &created, &updated); err != nil {
 		return nil, err
 	}
-	u.LastLoginAt, u.CreatedAt, u.UpdatedAt = fromNullMS(last), fromMS(created), fromMS(updated)
+	u.LastLoginAt, u.CreatedAt, u.UpdatedAt = condo.FromNullUnixMS(last), condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	return &u, nil
 }
 
@@ -205,7 +205,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate, policy 
 		}
 		hash = HashPassword(*u.Password)
 	}
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if cur.Role == RoleAdmin && cur.Active && (role != RoleAdmin || !active) {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
@@ -283,7 +283,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if !CheckPassword(hash, password) || !u.Active {
 		return nil, denied
 	}
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	if _, err := s.DB.Writer().ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", now, u.ID); err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 			return nil, err
 		}
 	}
-	u.LastLoginAt = fromNullMS(&now)
+	u.LastLoginAt = condo.FromNullUnixMS(&now)
 	return u, nil
 }
 
@@ -315,7 +315,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, keepSession, current
 		return err
 	}
 	next = HashPassword(next)
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
 			next, now, now, userID); err != nil {

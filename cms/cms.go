@@ -115,25 +115,6 @@ type Item struct {
 	Included map[string]any `json:"included,omitempty"`
 }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func fromNullMS(v *int64) *time.Time {
-	if v == nil {
-		return nil
-	}
-	t := fromMS(*v)
-	return &t
-}
-
-func msPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return ms(*t)
-}
-
 // rawJSON marshals v, which is always marshalable here.
 func rawJSON(v any) string {
 	b, _ := json.Marshal(v)

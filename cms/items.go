@@ -29,8 +29,8 @@ func scanItem(row interface{ Scan(...any) error }, extra ...any) (*Item, error) 
 		return nil, err
 	}
 	it.Data, it.AuthorID = []byte(data), author.String
-	it.PublishedAt, it.PublishAt, it.UnpublishAt, it.DeletedAt = fromNullMS(published), fromNullMS(publishAt), fromNullMS(unpublishAt), fromNullMS(deleted)
-	it.CreatedAt, it.UpdatedAt = fromMS(created), fromMS(updated)
+	it.PublishedAt, it.PublishAt, it.UnpublishAt, it.DeletedAt = condo.FromNullUnixMS(published), condo.FromNullUnixMS(publishAt), condo.FromNullUnixMS(unpublishAt), condo.FromNullUnixMS(deleted)
+	it.CreatedAt, it.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	return &it, nil
 }
 

@@ -225,7 +225,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	}
 
 	now := s.now()
-	m.CreatedAt, m.UpdatedAt = fromMS(ms(now)), fromMS(ms(now))
+	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now)), condo.FromUnixMS(condo.UnixMS(now))
 	m.URL = mediaURL(m)
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		// Concurrent uploads take turns here (one writer), so together
@@ -241,7 +241,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 			folder, alt, caption, tags, uploaded_by, created_at, updated_at, sha256)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Filename, m.OriginalName, m.MimeType, m.Size, nullInt(m.Width), nullInt(m.Height),
-			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), ms(now), ms(now), m.SHA256)
+			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), condo.UnixMS(now), condo.UnixMS(now), m.SHA256)
 		return err
 	})
 	if err != nil {
@@ -497,7 +497,7 @@ func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil || m.Tags == nil {
 		m.Tags = []string{}
 	}
-	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
+	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	m.URL = mediaURL(&m)
 	return &m, nil
 }
@@ -624,9 +624,9 @@ func (s *Store) UpdateMedia(ctx context.Context, id string, in MediaUpdate) (*Me
 		if in.Tags != nil {
 			m.Tags = in.Tags
 		}
-		m.UpdatedAt = fromMS(ms(s.now()))
+		m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(s.now()))
 		_, err = tx.ExecContext(ctx, "UPDATE media SET alt = ?, caption = ?, folder = ?, tags = ?, updated_at = ? WHERE id = ?",
-			m.Alt, m.Caption, m.Folder, rawJSON(m.Tags), ms(m.UpdatedAt), id)
+			m.Alt, m.Caption, m.Folder, rawJSON(m.Tags), condo.UnixMS(m.UpdatedAt), id)
 		return err
 	})
 	if err != nil {

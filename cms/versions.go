@@ -34,7 +34,7 @@ type Version struct {
 func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, it *Item, actor string, now time.Time) error {
 	snap := snapshot{Title: it.Title, Slug: it.Slug, Status: it.Status, Data: it.Data, PublishAt: it.PublishAt, UnpublishAt: it.UnpublishAt}
 	_, err := s.DB.ExecTx(ctx, tx, "INSERT INTO content_versions (content_id, version, data, author_id, created_at) VALUES (?, ?, ?, ?, ?)",
-		it.ID, it.Version, rawJSON(snap), nullable(actor), ms(now))
+		it.ID, it.Version, rawJSON(snap), nullable(actor), condo.UnixMS(now))
 	return err
 }
 
@@ -67,7 +67,7 @@ func scanVersion(row interface{ Scan(...any) error }) (*Version, error) {
 	if err := row.Scan(&v.Version, &author, &created, &data); err != nil {
 		return nil, err
 	}
-	v.AuthorID, v.CreatedAt = author.String, fromMS(created)
+	v.AuthorID, v.CreatedAt = author.String, condo.FromUnixMS(created)
 	return &v, json.Unmarshal([]byte(data), &v.snapshot)
 }
 
