@@ -302,7 +302,7 @@ func (s *Store) writeMedia(id string, typ mediaType, r io.Reader, limit int64, m
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", mediaStorageError(err)
 	}
-	if err := syncFolder(s.MediaDir); err != nil {
+	if err := condo.SyncDir(s.MediaDir); err != nil {
 		os.Remove(path)
 		return "", mediaStorageError(err)
 	}
@@ -329,19 +329,10 @@ func (s *Store) mediaFolder() error {
 	if err := os.MkdirAll(s.MediaDir, 0o750); err != nil {
 		return mediaStorageError(err)
 	}
-	if err := syncFolder(filepath.Dir(s.MediaDir)); err != nil {
+	if err := condo.SyncDir(filepath.Dir(s.MediaDir)); err != nil {
 		return mediaStorageError(err)
 	}
 	return nil
-}
-
-func syncFolder(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // mediaStorageError describes a media file that could not be written:
