@@ -1,6 +1,7 @@
 // Package condo holds the domain vocabulary every other package shares: coded
-// errors and the validation of the names (tenant ids, domains, hosts) that
-// may reach the disk or the catalog. It imports no driver and does no I/O.
+// errors, the validation of the names (tenant ids, domains, hosts) that may
+// reach the disk or the catalog, and the tenant database interface (DB) the
+// domain packages take. It imports no driver; its only I/O is SyncDir.
 package condo
 
 import (

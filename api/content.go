@@ -638,7 +638,7 @@ func (s *Server) restoreVersion(c echo.Context) error {
 }
 
 func (s *Server) listTrash(c echo.Context) error {
-	limit, err := intParam(c, "limit", 50, 1, 1000)
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
 		return err
 	}
@@ -715,7 +715,7 @@ func (s *Server) purgeTrash(c echo.Context) error {
 // see published items of public collections; content.read adds the
 // private collections, content.read_drafts every status.
 func (s *Server) search(c echo.Context) error {
-	limit, err := intParam(c, "limit", 20, 1, 100)
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 20, 1, 100)
 	if err != nil {
 		return err
 	}

@@ -229,7 +229,7 @@ func snapshotBravo(t *testing.T, e *idEnv) string {
 			"SELECT count(*) FROM content_versions",
 		} {
 			var v any
-			if err := st.DB.Read.QueryRowContext(ctx, q).Scan(&v); err != nil {
+			if err := st.DB.Reader().QueryRowContext(ctx, q).Scan(&v); err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, fmt.Sprint(v))

@@ -234,11 +234,11 @@ func deref(p *string) string {
 }
 
 func (s *Server) listMedia(c echo.Context) error {
-	limit, err := intParam(c, "limit", 50, 1, 1000)
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
 		return err
 	}
-	offset, err := intParam(c, "offset", 0, 0, math.MaxInt32)
+	offset, err := condo.IntParam(c.QueryParams(), "offset", 0, 0, math.MaxInt32)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,18 +21,15 @@ func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc)
 // before= of the next page.
 func (s *Server) listSecurityEvents(c echo.Context) error {
 	q := c.QueryParams()
-	f := catalog.SecurityEventFilter{TenantID: q.Get("tenant"), Kind: q.Get("kind"), Before: q.Get("before"), Limit: 100}
+	f := catalog.SecurityEventFilter{TenantID: q.Get("tenant"), Kind: q.Get("kind"), Before: q.Get("before")}
 	if f.TenantID != "" {
 		if err := condo.ValidateTenantID(f.TenantID); err != nil {
 			return err
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return condo.ReasonErrorf(condo.EINVALID, "invalid_limit", "limit must be a whole number from 1 to 1000")
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = condo.IntParam(q, "limit", 100, 1, 1000); err != nil {
+		return err
 	}
 	events, err := s.catalog.SecurityEvents(c.Request().Context(), f)
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"math"
 	"net/http"
-	"strconv"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -46,10 +45,10 @@ func (s *Server) listTenants(c echo.Context) error {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "q is at most %d bytes of valid UTF-8", maxTenantQuery)
 	}
 	var err error
-	if f.Limit, err = intParam(c, "limit", DefaultTenantPage, 1, MaxTenantPage); err != nil {
+	if f.Limit, err = condo.IntParam(c.QueryParams(), "limit", DefaultTenantPage, 1, MaxTenantPage); err != nil {
 		return err
 	}
-	if f.Offset, err = intParam(c, "offset", 0, 0, math.MaxInt32); err != nil {
+	if f.Offset, err = condo.IntParam(c.QueryParams(), "offset", 0, 0, math.MaxInt32); err != nil {
 		return err
 	}
 	list, total, err := s.catalog.Tenants(c.Request().Context(), f)
@@ -208,19 +207,6 @@ func hasDomain(t *catalog.Tenant, domain string) bool {
 		}
 	}
 	return false
-}
-
-// intParam reads an integer query parameter in [lo, hi], def when absent.
-func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		return 0, condo.ReasonErrorf(condo.EINVALID, "invalid_"+name, "%s must be an integer from %d to %d", name, lo, hi)
-	}
-	return n, nil
 }
 
 // decodeTenantBody is decodeStrict for bodies of at most maxTenantBody

@@ -181,11 +181,11 @@ func (s *Server) putSettings(c echo.Context) error {
 
 // listAudit serves GET /api/audit?category=&action=&before=&limit=.
 func (s *Server) listAudit(c echo.Context) error {
-	limit, err := intParam(c, "limit", 50, 1, 1000)
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
 		return err
 	}
-	before, err := intParam(c, "before", 0, 0, math.MaxInt)
+	before, err := condo.IntParam(c.QueryParams(), "before", 0, 0, math.MaxInt)
 	if err != nil {
 		return err
 	}

@@ -42,11 +42,11 @@ func (s *Server) grantableRole(c echo.Context, ctx context.Context, st *auth.Sto
 }
 
 func (s *Server) listUsers(c echo.Context) error {
-	limit, err := intParam(c, "limit", 50, 1, 1000)
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
 		return err
 	}
-	offset, err := intParam(c, "offset", 0, 0, math.MaxInt32)
+	offset, err := condo.IntParam(c.QueryParams(), "offset", 0, 0, math.MaxInt32)
 	if err != nil {
 		return err
 	}

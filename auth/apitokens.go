@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // An API token reads condo_<tenant id>_<52 base32 characters>. The tenant
@@ -69,15 +68,15 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 	}
 	secret := apiTokenPrefix + s.TenantID + "_" + NewSecret()
 	t := &APIToken{ID: condo.NewID(), Name: in.Name, Prefix: secret[:len(apiTokenPrefix)+len(s.TenantID)+7], UserID: in.UserID,
-		Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: fromMS(ms(now))}
+		Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	perms, _ := json.Marshal(in.Permissions)
 	var exp *int64
 	if in.ExpiresAt != nil {
-		v := ms(*in.ExpiresAt)
+		v := condo.UnixMS(*in.ExpiresAt)
 		exp = &v
 	}
-	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, ms(now), t.Prefix)
+	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, condo.UnixMS(now), t.Prefix)
 	if err != nil {
 		return nil, "", err
 	}
@@ -100,13 +99,13 @@ func scanToken(row interface{ Scan(...any) error }) (*APIToken, error) {
 		return nil, err
 	}
 	p, err := PermsOf(names...)
-	t.UserID, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, p, fromNullMS(exp), fromNullMS(used), fromMS(created)
+	t.UserID, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, p, condo.FromNullUnixMS(exp), condo.FromNullUnixMS(used), condo.FromUnixMS(created)
 	return &t, err
 }
 
 // APITokens lists the tenant's tokens, newest first.
 func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, selectToken+" ORDER BY created_at DESC, id DESC")
+	rows, err := s.DB.Reader().QueryContext(ctx, selectToken+" ORDER BY created_at DESC, id DESC")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +123,7 @@ func (s *Store) APITokens(ctx context.Context) ([]*APIToken, error) {
 
 // RevokeAPIToken deletes one token; the others keep working.
 func (s *Store) RevokeAPIToken(ctx context.Context, id string) (*APIToken, error) {
-	t, err := scanToken(s.DB.Write.QueryRowContext(ctx, "DELETE FROM api_tokens WHERE id = ? RETURNING id, name, prefix, user_id, permissions, expires_at, last_used_at, created_at", id))
+	t, err := scanToken(s.DB.Writer().QueryRowContext(ctx, "DELETE FROM api_tokens WHERE id = ? RETURNING id, name, prefix, user_id, permissions, expires_at, last_used_at, created_at", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "token_not_found", "API token %q not found", condo.Clip(id))
 	}
@@ -145,9 +144,13 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 	}
 	now := s.now()
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > lastUsedEvery {
-		// Bookkeeping only: on a full disk the token still reads.
-		_, err := s.DB.Write.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", ms(now), t.ID)
-		if err != nil && !sqlitedb.IsFull(err) {
+		// Bookkeeping only: on a full disk the token still reads. Through
+		// Transact, which says EFULL whatever database is underneath.
+		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+			_, err := s.DB.ExecTx(ctx, tx, "UPDATE api_tokens SET last_used_at = ? WHERE id = ?", condo.UnixMS(now), t.ID)
+			return err
+		})
+		if err != nil && condo.ErrorCode(err) != condo.EFULL {
 			return nil, nil, err
 		}
 	}
@@ -159,7 +162,7 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 // another tenant, which must not count as this tenant's use of it.
 func (s *Store) CheckAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the API token is invalid, expired or revoked")
-	t, err := scanToken(s.DB.Read.QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
+	t, err := scanToken(s.DB.Reader().QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, denied
 	}

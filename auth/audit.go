@@ -35,11 +35,11 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 	if len(e.Detail) == 0 {
 		e.Detail = json.RawMessage("{}")
 	}
-	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO audit_log (category, action, actor_type, actor_id, impersonator_id, target,
+	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO audit_log (category, action, actor_type, actor_id, impersonator_id, target,
 		ip_address, user_agent, request_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Category, e.Action, e.ActorType, e.ActorID, e.ImpersonatorID, condo.ClipTo(e.Target, condo.MaxStoredText), condo.ClipTo(e.IP, condo.MaxStoredText),
 		condo.ClipTo(e.UserAgent, condo.MaxStoredText), condo.ClipTo(e.RequestID, condo.MaxStoredText),
-		string(e.Detail), ms(s.now()))
+		string(e.Detail), condo.UnixMS(s.now()))
 	return err
 }
 
@@ -70,7 +70,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	if f.Before > 0 {
 		q, args = q+" AND id < ?", append(args, f.Before)
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +84,7 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 			&e.UserAgent, &e.RequestID, &detail, &created); err != nil {
 			return nil, err
 		}
-		e.Detail, e.CreatedAt = json.RawMessage(detail), fromMS(created)
+		e.Detail, e.CreatedAt = json.RawMessage(detail), condo.FromUnixMS(created)
 		out = append(out, e)
 	}
 	return out, rows.Err()

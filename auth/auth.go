@@ -20,18 +20,18 @@ import (
 	"encoding/hex"
 	"time"
 
-	"github.com/condohq/condo/sqlitedb"
+	"github.com/condohq/condo"
 )
 
 // Store does identity work on one tenant's database.
 type Store struct {
 	TenantID string
-	DB       *sqlitedb.DB
+	DB       condo.DB
 	now      func() time.Time
 }
 
 // New returns a Store for the tenant whose database db is.
-func New(tenantID string, db *sqlitedb.DB) *Store {
+func New(tenantID string, db condo.DB) *Store {
 	return &Store{TenantID: tenantID, DB: db, now: time.Now}
 }
 
@@ -49,16 +49,4 @@ var secretEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").With
 func HashSecret(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
-}
-
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func fromNullMS(v *int64) *time.Time {
-	if v == nil {
-		return nil
-	}
-	t := fromMS(*v)
-	return &t
 }

@@ -221,14 +221,14 @@ func TestAuthenticateUpgradesHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := bcrypt.GenerateFromPassword([]byte("imported password"), bcrypt.MinCost)
-	if _, err := st.DB.Write.Exec("UPDATE users SET password_hash = ? WHERE id = ?", string(b), u.ID); err != nil {
+	if _, err := st.DB.Writer().Exec("UPDATE users SET password_hash = ? WHERE id = ?", string(b), u.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Authenticate(ctx, "OLD@example.com", "imported password"); err != nil {
 		t.Fatal(err)
 	}
 	var hash string
-	st.DB.Read.QueryRow("SELECT password_hash FROM users WHERE id = ?", u.ID).Scan(&hash)
+	st.DB.Reader().QueryRow("SELECT password_hash FROM users WHERE id = ?", u.ID).Scan(&hash)
 	if !strings.HasPrefix(hash, "$argon2id$") {
 		t.Fatalf("hash not upgraded: %s", hash)
 	}

@@ -160,7 +160,7 @@ func (s *Store) Role(ctx context.Context, name string) (Role, error) {
 	}
 	var perms, desc string
 	var r Role
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT description, permissions FROM roles WHERE name = ?", name).Scan(&desc, &perms)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT description, permissions FROM roles WHERE name = ?", name).Scan(&desc, &perms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Role{}, condo.ReasonErrorf(condo.EINVALID, "unknown_role", "unknown role %q: use admin, editor, author, viewer or a custom role", condo.Clip(name))
 	}
@@ -177,7 +177,7 @@ func (s *Store) Role(ctx context.Context, name string) (Role, error) {
 // Roles lists the built-in roles, then the tenant's custom ones.
 func (s *Store) Roles(ctx context.Context) ([]Role, error) {
 	out := slices.Clone(builtinRoles)
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT name, description, permissions FROM roles ORDER BY name")
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT name, description, permissions FROM roles ORDER BY name")
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +212,8 @@ func (s *Store) PutRole(ctx context.Context, r Role) (Role, error) {
 		Permissions []string `json:"permissions"`
 		OwnOnly     bool     `json:"own_content_only"`
 	}{r.Permissions.Names(), r.OwnOnly})
-	now := ms(s.now())
-	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO roles (name, description, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+	now := condo.UnixMS(s.now())
+	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO roles (name, description, permissions, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET description = excluded.description, permissions = excluded.permissions, updated_at = excluded.updated_at`,
 		r.Name, r.Description, string(perms), now, now)
 	return r, err

@@ -39,7 +39,7 @@ func (s *Store) StartSession(ctx context.Context, userID string, cl Client) (*Se
 	refresh := NewSecret()
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, ip_address, user_agent, created_at, last_used_at, expires_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, sess.ID, userID, condo.ClipTo(cl.IP, condo.MaxStoredText), condo.ClipTo(cl.UserAgent, condo.MaxStoredText), ms(now), ms(now), ms(sess.ExpiresAt)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, sess.ID, userID, condo.ClipTo(cl.IP, condo.MaxStoredText), condo.ClipTo(cl.UserAgent, condo.MaxStoredText), condo.UnixMS(now), condo.UnixMS(now), condo.UnixMS(sess.ExpiresAt)); err != nil {
 			return err
 		}
 		return insertRefresh(ctx, tx, sess.ID, refresh, now)
@@ -49,7 +49,7 @@ func (s *Store) StartSession(ctx context.Context, userID string, cl Client) (*Se
 
 func insertRefresh(ctx context.Context, tx *sql.Tx, sessionID, token string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO refresh_tokens (token_hash, session_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-		HashSecret(token), sessionID, ms(now.Add(RefreshTTL)), ms(now))
+		HashSecret(token), sessionID, condo.UnixMS(now.Add(RefreshTTL)), condo.UnixMS(now))
 	return err
 }
 
@@ -79,22 +79,22 @@ func (s *Store) Refresh(ctx context.Context, token string) (*Session, *User, str
 		if err != nil {
 			return err
 		}
-		sess.ExpiresAt = fromMS(sessExpires)
+		sess.ExpiresAt = condo.FromUnixMS(sessExpires)
 		if used != nil {
 			reused = true
 			if revoked == nil {
-				_, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = 'refresh token reused' WHERE id = ?", ms(now), sess.ID)
+				_, err := tx.ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = 'refresh token reused' WHERE id = ?", condo.UnixMS(now), sess.ID)
 				return err
 			}
 			return nil
 		}
-		if revoked != nil || expires <= ms(now) || sessExpires <= ms(now) {
+		if revoked != nil || expires <= condo.UnixMS(now) || sessExpires <= condo.UnixMS(now) {
 			return invalid
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", ms(now), HashSecret(token)); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ?", condo.UnixMS(now), HashSecret(token)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET last_used_at = ? WHERE id = ?", ms(now), sess.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE sessions SET last_used_at = ? WHERE id = ?", condo.UnixMS(now), sess.ID); err != nil {
 			return err
 		}
 		next = NewSecret()
@@ -116,16 +116,16 @@ func (s *Store) Refresh(ctx context.Context, token string) (*Session, *User, str
 
 // RevokeSession ends a session; access tokens that name it stop working.
 func (s *Store) RevokeSession(ctx context.Context, id, reason string) error {
-	_, err := s.DB.Write.ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
-		ms(s.now()), reason, id)
+	_, err := s.DB.Writer().ExecContext(ctx, "UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+		condo.UnixMS(s.now()), reason, id)
 	return err
 }
 
 // RevokeRefresh ends the session a refresh token belongs to (logout with
 // only the refresh token in hand). An unknown token is not an error.
 func (s *Store) RevokeRefresh(ctx context.Context, token string) error {
-	_, err := s.DB.Write.ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'logout' WHERE revoked_at IS NULL
-		AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?)`, ms(s.now()), HashSecret(token))
+	_, err := s.DB.Writer().ExecContext(ctx, `UPDATE sessions SET revoked_at = ?, revoke_reason = 'logout' WHERE revoked_at IS NULL
+		AND id = (SELECT session_id FROM refresh_tokens WHERE token_hash = ?)`, condo.UnixMS(s.now()), HashSecret(token))
 	return err
 }
 
@@ -150,9 +150,9 @@ func (s *Store) CheckSession(ctx context.Context, sessionID, userID string) (*Ac
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the session has ended: log in again")
 	var revoked *int64
 	var expires int64
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
 		Scan(&revoked, &expires)
-	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked != nil || expires <= ms(s.now())) {
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked != nil || expires <= condo.UnixMS(s.now())) {
 		return nil, denied
 	}
 	if err != nil {
@@ -196,8 +196,8 @@ func (s *Store) CreateReset(ctx context.Context, email string) (u *User, token s
 	}
 	token = NewSecret()
 	now := s.now()
-	_, err = s.DB.Write.ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-		HashSecret(token), u.ID, ms(now.Add(ResetTTL)), ms(now))
+	_, err = s.DB.Writer().ExecContext(ctx, "INSERT INTO password_resets (token_hash, user_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+		HashSecret(token), u.ID, condo.UnixMS(now.Add(ResetTTL)), condo.UnixMS(now))
 	return u, token, err
 }
 
@@ -208,7 +208,7 @@ func (s *Store) ResetPassword(ctx context.Context, token, password string, polic
 		return nil, err
 	}
 	hash := HashPassword(password)
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	var userID string
 	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `UPDATE password_resets SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?

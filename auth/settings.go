@@ -68,7 +68,7 @@ func (s *Store) ValidateSettings(ctx context.Context, in Settings) error {
 // Setting returns the raw JSON of one settings key, nil when unset.
 func (s *Store) Setting(ctx context.Context, key string) (json.RawMessage, error) {
 	var v string
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -77,8 +77,8 @@ func (s *Store) Setting(ctx context.Context, key string) (json.RawMessage, error
 
 // SetSetting stores the raw JSON value of one settings key.
 func (s *Store) SetSetting(ctx context.Context, key string, value json.RawMessage) error {
-	_, err := s.DB.Write.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), ms(s.now()))
+	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), condo.UnixMS(s.now()))
 	return err
 }
 
@@ -111,7 +111,7 @@ func (t SettingsTx) Setting(ctx context.Context, key string) (json.RawMessage, t
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	return json.RawMessage(v), fromMS(updated), nil
+	return json.RawMessage(v), condo.FromUnixMS(updated), nil
 }
 
 // Settings returns the identity settings, defaults where unset, and when
@@ -128,7 +128,7 @@ func (t SettingsTx) Settings(ctx context.Context) (Settings, time.Time, error) {
 // SetSetting stores the raw JSON value of one settings key.
 func (t SettingsTx) SetSetting(ctx context.Context, key string, value json.RawMessage) error {
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), ms(t.s.now()))
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, key, string(value), condo.UnixMS(t.s.now()))
 	return err
 }
 

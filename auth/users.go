@@ -63,7 +63,7 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 	hash := HashPassword(in.Password)
 	now := s.now()
 	u := &User{ID: condo.NewID(), Email: email, FirstName: in.FirstName, LastName: in.LastName, Role: in.Role,
-		Active: true, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+		Active: true, CreatedAt: condo.FromUnixMS(condo.UnixMS(now)), UpdatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		var n int64
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
@@ -75,8 +75,8 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, email, first_name, last_name, password_hash, role, is_active,
 			created_at, updated_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`,
-			u.ID, u.Email, u.FirstName, u.LastName, hash, u.Role, ms(now), ms(now), ms(now))
-		if isUnique(err) {
+			u.ID, u.Email, u.FirstName, u.LastName, hash, u.Role, condo.UnixMS(now), condo.UnixMS(now), condo.UnixMS(now))
+		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "user_exists", "a user with email %s exists already", email)
 		}
 		return err
@@ -96,13 +96,13 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	if err := row.Scan(&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Role, &u.Active, &last, &created, &updated); err != nil {
 		return nil, err
 	}
-	u.LastLoginAt, u.CreatedAt, u.UpdatedAt = fromNullMS(last), fromMS(created), fromMS(updated)
+	u.LastLoginAt, u.CreatedAt, u.UpdatedAt = condo.FromNullUnixMS(last), condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	return &u, nil
 }
 
 // User returns one user by id.
 func (s *Store) User(ctx context.Context, id string) (*User, error) {
-	u, err := scanUser(s.DB.Read.QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
+	u, err := scanUser(s.DB.Reader().QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(id)
 	}
@@ -111,7 +111,7 @@ func (s *Store) User(ctx context.Context, id string) (*User, error) {
 
 // UserByEmail returns one user by email.
 func (s *Store) UserByEmail(ctx context.Context, email string) (*User, error) {
-	u, err := scanUser(s.DB.Read.QueryRowContext(ctx, selectUser+" WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
+	u, err := scanUser(s.DB.Reader().QueryRowContext(ctx, selectUser+" WHERE email = ?", strings.ToLower(strings.TrimSpace(email))))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "no user with that email")
 	}
@@ -144,10 +144,10 @@ func (s *Store) Users(ctx context.Context, f UserFilter) ([]*User, int, error) {
 		args = append(args, f.Role)
 	}
 	var total int
-	if err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM users"+where, args...).Scan(&total); err != nil {
+	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM users"+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, selectUser+where+" ORDER BY email LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	rows, err := s.DB.Reader().QueryContext(ctx, selectUser+where+" ORDER BY email LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -205,7 +205,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate, policy 
 		}
 		hash = HashPassword(*u.Password)
 	}
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if cur.Role == RoleAdmin && cur.Active && (role != RoleAdmin || !active) {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
@@ -270,7 +270,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 		return nil, denied
 	}
 	var hash string
-	row := s.DB.Read.QueryRowContext(ctx, `SELECT id, email, first_name, last_name, role, is_active, last_login_at,
+	row := s.DB.Reader().QueryRowContext(ctx, `SELECT id, email, first_name, last_name, role, is_active, last_login_at,
 		created_at, updated_at, password_hash FROM users WHERE email = ?`, strings.ToLower(strings.TrimSpace(email)))
 	u, err := scanUser(scanExtra{row, &hash})
 	if errors.Is(err, sql.ErrNoRows) {
@@ -283,17 +283,17 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 	if !CheckPassword(hash, password) || !u.Active {
 		return nil, denied
 	}
-	now := ms(s.now())
-	if _, err := s.DB.Write.ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", now, u.ID); err != nil {
+	now := condo.UnixMS(s.now())
+	if _, err := s.DB.Writer().ExecContext(ctx, "UPDATE users SET last_login_at = ? WHERE id = ?", now, u.ID); err != nil {
 		return nil, err
 	}
 	if needsRehash(hash) {
-		if _, err := s.DB.Write.ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
+		if _, err := s.DB.Writer().ExecContext(ctx, "UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?",
 			HashPassword(password), u.ID, hash); err != nil {
 			return nil, err
 		}
 	}
-	u.LastLoginAt = fromNullMS(&now)
+	u.LastLoginAt = condo.FromNullUnixMS(&now)
 	return u, nil
 }
 
@@ -301,7 +301,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string) (*User
 // one, and ends every other session of theirs.
 func (s *Store) ChangePassword(ctx context.Context, userID, keepSession, current, next string, policy PasswordPolicy) error {
 	var hash string
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT password_hash FROM users WHERE id = ?", userID).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return userNotFound(userID)
 	}
@@ -315,7 +315,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, keepSession, current
 		return err
 	}
 	next = HashPassword(next)
-	now := ms(s.now())
+	now := condo.UnixMS(s.now())
 	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
 			next, now, now, userID); err != nil {
@@ -357,8 +357,4 @@ func validText(s string) bool {
 
 func userNotFound(id string) error {
 	return condo.ReasonErrorf(condo.ENOTFOUND, "user_not_found", "user %q not found", condo.Clip(id))
-}
-
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

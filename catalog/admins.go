@@ -11,6 +11,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Admin is a platform administrator: an operator of the whole Condo
@@ -41,10 +42,10 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 	if err != nil {
 		return nil, err
 	}
-	a := &Admin{ID: condo.NewID(), Email: email, CreatedAt: fromMS(ms(time.Now()))}
+	a := &Admin{ID: condo.NewID(), Email: email, CreatedAt: condo.FromUnixMS(condo.UnixMS(time.Now()))}
 	_, err = c.db.Write.ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
-		a.ID, a.Email, string(hash), ms(a.CreatedAt))
-	if isUnique(err) {
+		a.ID, a.Email, string(hash), condo.UnixMS(a.CreatedAt))
+	if sqlitedb.IsUnique(err) {
 		return nil, condo.ReasonErrorf(condo.ECONFLICT, "admin_exists", "a platform admin %s already exists", email)
 	}
 	return a, err
@@ -54,13 +55,13 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 func (c *Catalog) Admin(ctx context.Context, id string) (*Admin, error) {
 	var a Admin
 	var created int64
-	var last sql.NullInt64
+	var last *int64
 	err := c.db.Read.QueryRowContext(ctx, "SELECT id, email, created_at, last_login_at FROM platform_admins WHERE id = ?", id).
 		Scan(&a.ID, &a.Email, &created, &last)
 	if err != nil {
 		return nil, notFound(err, "platform admin %q", id)
 	}
-	a.CreatedAt, a.LastLoginAt = fromMS(created), fromNullMS(last)
+	a.CreatedAt, a.LastLoginAt = condo.FromUnixMS(created), condo.FromNullUnixMS(last)
 	return &a, nil
 }
 
@@ -96,10 +97,11 @@ func (c *Catalog) AuthenticateAdmin(ctx context.Context, email, password string)
 		return nil, denied
 	}
 	now := time.Now()
-	if _, err := c.db.Write.ExecContext(ctx, "UPDATE platform_admins SET last_login_at = ? WHERE id = ?", ms(now), a.ID); err != nil {
+	if _, err := c.db.Write.ExecContext(ctx, "UPDATE platform_admins SET last_login_at = ? WHERE id = ?", condo.UnixMS(now), a.ID); err != nil {
 		return nil, err
 	}
-	a.CreatedAt, a.LastLoginAt = fromMS(created), fromNullMS(sql.NullInt64{Int64: ms(now), Valid: true})
+	last := condo.FromUnixMS(condo.UnixMS(now))
+	a.CreatedAt, a.LastLoginAt = condo.FromUnixMS(created), &last
 	return &a, nil
 }
 

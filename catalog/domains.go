@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Domain is a custom host name that reaches a tenant.
@@ -58,13 +59,13 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 		return nil, err
 	}
 	c.cache.Purge()
-	return &Domain{Domain: domain, TenantID: tenantID, Primary: primary, CreatedAt: fromMS(ms(now))}, nil
+	return &Domain{Domain: domain, TenantID: tenantID, Primary: primary, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}, nil
 }
 
 func insertDomain(ctx context.Context, tx *sql.Tx, tenantID, domain string, primary bool, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO tenant_domains (domain, tenant_id, is_primary, created_at) VALUES (?, ?, ?, ?)",
-		domain, tenantID, primary, ms(now))
-	if isUnique(err) {
+		domain, tenantID, primary, condo.UnixMS(now))
+	if sqlitedb.IsUnique(err) {
 		return condo.ReasonErrorf(condo.ECONFLICT, "domain_taken", "domain %s already points at a tenant", domain)
 	}
 	return err
@@ -84,7 +85,7 @@ func (c *Catalog) RemoveDomain(ctx context.Context, domain string) (*Domain, err
 		if err != nil {
 			return notFound(err, "domain %s", domain)
 		}
-		d.Domain, d.CreatedAt = domain, fromMS(created)
+		d.Domain, d.CreatedAt = domain, condo.FromUnixMS(created)
 		if _, err := tx.ExecContext(ctx, "DELETE FROM tenant_domains WHERE domain = ?", domain); err != nil {
 			return err
 		}
@@ -152,7 +153,7 @@ func (c *Catalog) queryDomains(ctx context.Context, q string, args ...any) ([]Do
 		if err := rows.Scan(&d.Domain, &d.TenantID, &d.Primary, &created); err != nil {
 			return nil, err
 		}
-		d.CreatedAt = fromMS(created)
+		d.CreatedAt = condo.FromUnixMS(created)
 		out = append(out, d)
 	}
 	return out, rows.Err()

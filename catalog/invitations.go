@@ -31,14 +31,14 @@ func (c *Catalog) CreateInvitation(ctx context.Context, inv *Invitation, tokenHa
 		return err
 	}
 	inv.Email, inv.ID = email, condo.NewID()
-	inv.CreatedAt = fromMS(ms(time.Now()))
+	inv.CreatedAt = condo.FromUnixMS(condo.UnixMS(time.Now()))
 	return c.db.Transact(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE tenant_invitations SET revoked_at = ?
-			WHERE tenant_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, ms(inv.CreatedAt), inv.TenantID, email); err != nil {
+			WHERE tenant_id = ? AND email = ? AND accepted_at IS NULL AND revoked_at IS NULL`, condo.UnixMS(inv.CreatedAt), inv.TenantID, email); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO tenant_invitations (id, tenant_id, email, role, token_hash, invited_by, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, inv.ID, inv.TenantID, email, inv.Role, tokenHash, inv.InvitedBy, ms(inv.ExpiresAt), ms(inv.CreatedAt))
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, inv.ID, inv.TenantID, email, inv.Role, tokenHash, inv.InvitedBy, condo.UnixMS(inv.ExpiresAt), condo.UnixMS(inv.CreatedAt))
 		return err
 	})
 }
@@ -48,11 +48,11 @@ const selectInvitation = `SELECT id, tenant_id, email, role, invited_by, expires
 func scanInvitation(row interface{ Scan(...any) error }) (*Invitation, error) {
 	var inv Invitation
 	var expires, created int64
-	var accepted sql.NullInt64
+	var accepted *int64
 	if err := row.Scan(&inv.ID, &inv.TenantID, &inv.Email, &inv.Role, &inv.InvitedBy, &expires, &accepted, &created); err != nil {
 		return nil, err
 	}
-	inv.ExpiresAt, inv.AcceptedAt, inv.CreatedAt = fromMS(expires), fromNullMS(accepted), fromMS(created)
+	inv.ExpiresAt, inv.AcceptedAt, inv.CreatedAt = condo.FromUnixMS(expires), condo.FromNullUnixMS(accepted), condo.FromUnixMS(created)
 	return &inv, nil
 }
 
@@ -60,7 +60,7 @@ func scanInvitation(row interface{ Scan(...any) error }) (*Invitation, error) {
 // accepted, newest first.
 func (c *Catalog) PendingInvitations(ctx context.Context, tenantID string) ([]*Invitation, error) {
 	rows, err := c.db.Read.QueryContext(ctx, selectInvitation+` WHERE tenant_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
-		AND expires_at > ? ORDER BY created_at DESC`, tenantID, ms(time.Now()))
+		AND expires_at > ? ORDER BY created_at DESC`, tenantID, condo.UnixMS(time.Now()))
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +79,7 @@ func (c *Catalog) PendingInvitations(ctx context.Context, tenantID string) ([]*I
 // RevokeInvitation withdraws a pending invitation of the tenant.
 func (c *Catalog) RevokeInvitation(ctx context.Context, tenantID, id string) error {
 	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenant_invitations SET revoked_at = ?
-		WHERE tenant_id = ? AND id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, ms(time.Now()), tenantID, id)
+		WHERE tenant_id = ? AND id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, condo.UnixMS(time.Now()), tenantID, id)
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ var errInvitation = condo.ReasonErrorf(condo.ENOTFOUND, "invitation_not_found", 
 // invitation; ReleaseInvitation undoes a claim whose user could not be
 // created.
 func (c *Catalog) ClaimInvitation(ctx context.Context, tenantID, tokenHash string) (*Invitation, error) {
-	now := ms(time.Now())
+	now := condo.UnixMS(time.Now())
 	inv, err := scanInvitation(c.db.Write.QueryRowContext(ctx, `UPDATE tenant_invitations SET accepted_at = ?
 		WHERE tenant_id = ? AND token_hash = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?
 		RETURNING id, tenant_id, email, role, invited_by, expires_at, accepted_at, created_at`, now, tenantID, tokenHash, now))

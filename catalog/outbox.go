@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Statuses of an outbox message.
@@ -62,8 +63,8 @@ func (c *Catalog) StoreMail(ctx context.Context, m OutboxMessage) error {
 	}
 	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO outbox
 		(id, tenant_id, to_addr, subject, body, status, error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.TenantID, m.To, m.Subject, m.Body, m.Status, clipMailError(m.Error), ms(m.CreatedAt), msPtr(m.SentAt))
-	if isUnique(err) {
+		m.ID, m.TenantID, m.To, m.Subject, m.Body, m.Status, clipMailError(m.Error), condo.UnixMS(m.CreatedAt), condo.NullUnixMS(m.SentAt))
+	if sqlitedb.IsUnique(err) {
 		return condo.Errorf(condo.ECONFLICT, "outbox message %s exists already", m.ID)
 	}
 	return err
@@ -80,7 +81,7 @@ func (c *Catalog) MarkMail(ctx context.Context, id, status, errText string) erro
 	switch status {
 	case MailSent:
 		res, err = c.db.Write.ExecContext(ctx, "UPDATE outbox SET status = ?, error = '', sent_at = ? WHERE id = ?",
-			MailSent, ms(time.Now()), id)
+			MailSent, condo.UnixMS(time.Now()), id)
 	case MailFailed:
 		res, err = c.db.Write.ExecContext(ctx, "UPDATE outbox SET status = ?, error = ?, sent_at = NULL WHERE id = ?",
 			MailFailed, clipMailError(errText), id)
@@ -132,11 +133,11 @@ func (c *Catalog) Outbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage, 
 	for rows.Next() {
 		var m OutboxMessage
 		var created int64
-		var sent sql.NullInt64
+		var sent *int64
 		if err := rows.Scan(&m.ID, &m.TenantID, &m.To, &m.Subject, &m.Body, &m.Status, &m.Error, &created, &sent); err != nil {
 			return nil, err
 		}
-		m.CreatedAt, m.SentAt = fromMS(created), fromNullMS(sent)
+		m.CreatedAt, m.SentAt = condo.FromUnixMS(created), condo.FromNullUnixMS(sent)
 		out = append(out, m)
 	}
 	return out, rows.Err()

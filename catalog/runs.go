@@ -83,7 +83,7 @@ func (c *Catalog) BeginRun(ctx context.Context, r *MigrationRun, alive func(Migr
 		_, err := tx.ExecContext(ctx, `INSERT INTO migration_runs (id, direction, target, status, started_at, heartbeat_at,
 				total, migrated, skipped, failed, concurrency, canary, max_failures, error, failures, owner_pid, owner_host, owner_token)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ID, r.Direction, r.Target, r.Status, ms(r.StartedAt), ms(r.HeartbeatAt),
+			r.ID, r.Direction, r.Target, r.Status, condo.UnixMS(r.StartedAt), condo.UnixMS(r.HeartbeatAt),
 			r.Total, r.Migrated, r.Skipped, r.Failed, r.Concurrency, r.Canary, r.MaxFailures, r.Error, failures,
 			r.Owner.PID, r.Owner.Host, r.Owner.Token)
 		return err
@@ -146,7 +146,7 @@ func interruptStale(ctx context.Context, tx *sql.Tx, alive func(MigrationRun) bo
 func (c *Catalog) UpdateRun(ctx context.Context, r *MigrationRun) error {
 	res, err := c.db.Write.ExecContext(ctx, `UPDATE migration_runs SET status = ?, heartbeat_at = ?, finished_at = ?,
 			total = ?, error = ? WHERE id = ?`,
-		r.Status, ms(r.HeartbeatAt), msPtr(r.FinishedAt), r.Total, r.Error, r.ID)
+		r.Status, condo.UnixMS(r.HeartbeatAt), condo.NullUnixMS(r.FinishedAt), r.Total, r.Error, r.ID)
 	if err != nil {
 		return fmt.Errorf("record migration run %s: %w", r.ID, err)
 	}
@@ -255,7 +255,7 @@ func queryRuns(ctx context.Context, q querier, where string, limit int, args ...
 	for rows.Next() {
 		var r MigrationRun
 		var started, heartbeat int64
-		var finished sql.NullInt64
+		var finished *int64
 		var failures string
 		err := rows.Scan(&r.ID, &r.Direction, &r.Target, &r.Status, &started, &finished, &heartbeat,
 			&r.Total, &r.Migrated, &r.Skipped, &r.Failed, &r.Concurrency, &r.Canary, &r.MaxFailures, &r.Error, &failures,
@@ -263,7 +263,7 @@ func queryRuns(ctx context.Context, q querier, where string, limit int, args ...
 		if err != nil {
 			return nil, err
 		}
-		r.StartedAt, r.HeartbeatAt, r.FinishedAt = fromMS(started), fromMS(heartbeat), fromNullMS(finished)
+		r.StartedAt, r.HeartbeatAt, r.FinishedAt = condo.FromUnixMS(started), condo.FromUnixMS(heartbeat), condo.FromNullUnixMS(finished)
 		if err := json.Unmarshal([]byte(failures), &r.Failures); err != nil {
 			return nil, fmt.Errorf("migration run %s: failures: %w", r.ID, err)
 		}

@@ -3,6 +3,8 @@ package catalog
 import (
 	"context"
 	"time"
+
+	"github.com/condohq/condo"
 )
 
 // SetContentDue records when a tenant next has scheduled content work (a
@@ -14,7 +16,7 @@ func (c *Catalog) SetContentDue(ctx context.Context, tenantID string, due *time.
 		return err
 	}
 	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO content_schedule (tenant_id, due_at) VALUES (?, ?)
-		ON CONFLICT (tenant_id) DO UPDATE SET due_at = excluded.due_at`, tenantID, ms(*due))
+		ON CONFLICT (tenant_id) DO UPDATE SET due_at = excluded.due_at`, tenantID, condo.UnixMS(*due))
 	return err
 }
 
@@ -28,7 +30,7 @@ type Due struct {
 // is due at now, earliest first.
 func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]Due, error) {
 	rows, err := c.db.Read.QueryContext(ctx, `SELECT s.tenant_id, s.due_at FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
-		WHERE s.due_at <= ? AND t.status = 'active' ORDER BY s.due_at LIMIT ?`, ms(now), limit)
+		WHERE s.due_at <= ? AND t.status = 'active' ORDER BY s.due_at LIMIT ?`, condo.UnixMS(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -40,7 +42,7 @@ func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]D
 		if err := rows.Scan(&d.TenantID, &at); err != nil {
 			return nil, err
 		}
-		d.At = fromMS(at)
+		d.At = condo.FromUnixMS(at)
 		out = append(out, d)
 	}
 	return out, rows.Err()
@@ -52,9 +54,9 @@ func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]D
 func (c *Catalog) RescheduleContent(ctx context.Context, tenantID string, was time.Time, next *time.Time) error {
 	var err error
 	if next == nil {
-		_, err = c.db.Write.ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ? AND due_at = ?", tenantID, ms(was))
+		_, err = c.db.Write.ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ? AND due_at = ?", tenantID, condo.UnixMS(was))
 	} else {
-		_, err = c.db.Write.ExecContext(ctx, "UPDATE content_schedule SET due_at = ? WHERE tenant_id = ? AND due_at = ?", ms(*next), tenantID, ms(was))
+		_, err = c.db.Write.ExecContext(ctx, "UPDATE content_schedule SET due_at = ? WHERE tenant_id = ? AND due_at = ?", condo.UnixMS(*next), tenantID, condo.UnixMS(was))
 	}
 	return err
 }

@@ -95,11 +95,12 @@ func (c *Catalog) SchemaStatus(ctx context.Context, limit int) (*SchemaStatus, e
 	defer rows.Close()
 	for rows.Next() {
 		var p SchemaProblem
-		var migrated, duration sql.NullInt64
+		var migrated *int64
+		var duration sql.NullInt64
 		if err := rows.Scan(&p.TenantID, &p.Status, &p.Schema.Version, &p.Schema.Dirty, &p.Schema.Error, &migrated, &duration); err != nil {
 			return nil, err
 		}
-		p.Schema.MigratedAt = fromNullMS(migrated)
+		p.Schema.MigratedAt = condo.FromNullUnixMS(migrated)
 		p.Schema.Duration = msDuration(duration)
 		out.Problems = append(out.Problems, p)
 	}

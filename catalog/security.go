@@ -48,7 +48,7 @@ func (c *Catalog) RecordSecurityEvent(ctx context.Context, e *SecurityEvent) err
 	}
 	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO security_events
 		(id, tenant_id, kind, actor, ip_address, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.ID, e.TenantID, e.Kind, e.Actor, e.IP, e.UserAgent, string(e.Detail), ms(e.CreatedAt))
+		e.ID, e.TenantID, e.Kind, e.Actor, e.IP, e.UserAgent, string(e.Detail), condo.UnixMS(e.CreatedAt))
 	return err
 }
 
@@ -91,7 +91,7 @@ func (c *Catalog) SecurityEvents(ctx context.Context, f SecurityEventFilter) ([]
 		if err := rows.Scan(&e.ID, &e.TenantID, &e.Kind, &e.Actor, &e.IP, &e.UserAgent, &detail, &created); err != nil {
 			return nil, err
 		}
-		e.Detail, e.CreatedAt = json.RawMessage(detail), fromMS(created)
+		e.Detail, e.CreatedAt = json.RawMessage(detail), condo.FromUnixMS(created)
 		out = append(out, e)
 	}
 	return out, rows.Err()

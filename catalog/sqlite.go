@@ -1,36 +1,9 @@
 package catalog
 
 import (
-	"database/sql"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
-
-// Times are stored as Unix milliseconds.
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func msPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return t.UnixMilli()
-}
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func fromNullMS(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := fromMS(v.Int64)
-	return &t
-}
-
-// isUnique reports a UNIQUE or PRIMARY KEY constraint failure.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
 
 func containsAny(s string, subs ...string) bool {
 	for _, sub := range subs {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Tenant statuses.
@@ -125,8 +126,8 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, ms(now), ms(now))
-		if isUnique(err) {
+			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
+		if sqlitedb.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
 		if err != nil {
@@ -240,7 +241,7 @@ func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, er
 	if t.Status == StatusArchived && status != StatusActive {
 		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it first", id)
 	}
-	if _, err := c.db.Write.ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, ms(time.Now()), id); err != nil {
+	if _, err := c.db.Write.ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, condo.UnixMS(time.Now()), id); err != nil {
 		return nil, err
 	}
 	c.cache.Purge()
@@ -257,7 +258,7 @@ func (c *Catalog) SetSchemaState(ctx context.Context, id string, s SchemaState) 
 func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) error {
 	res, err := tx.ExecContext(ctx, `UPDATE tenants SET schema_version = ?, schema_dirty = ?, schema_error = ?,
 		schema_migrated_at = ?, schema_duration_ms = ?, schema_pending = NULL WHERE id = ?`,
-		s.Version, s.Dirty, s.Error, msPtr(s.MigratedAt), s.Duration.Milliseconds(), id)
+		s.Version, s.Dirty, s.Error, condo.NullUnixMS(s.MigratedAt), s.Duration.Milliseconds(), id)
 	if err != nil {
 		return fmt.Errorf("record schema of %s: %w", id, err)
 	}
@@ -275,7 +276,8 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var t Tenant
 	var settings, branding string
 	var created, updated int64
-	var migrated, duration, expires sql.NullInt64
+	var migrated, expires *int64
+	var duration sql.NullInt64
 	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
 		&t.Region, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
@@ -283,8 +285,8 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 		return nil, err
 	}
 	t.Settings, t.Branding = json.RawMessage(settings), json.RawMessage(branding)
-	t.CreatedAt, t.UpdatedAt = fromMS(created), fromMS(updated)
-	t.Schema.MigratedAt, t.ExpiresAt = fromNullMS(migrated), fromNullMS(expires)
+	t.CreatedAt, t.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
+	t.Schema.MigratedAt, t.ExpiresAt = condo.FromNullUnixMS(migrated), condo.FromNullUnixMS(expires)
 	t.Schema.Duration = time.Duration(duration.Int64) * time.Millisecond
 	t.Domains = []Domain{}
 	return &t, nil
@@ -390,7 +392,7 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 		branding = coalesce(?7, branding),
 		updated_at = ?8
 		WHERE id = ?9`,
-		u.Name, u.Plan, u.StorageQuota, quota, u.UserLimit, users, branding, ms(time.Now()), id)
+		u.Name, u.Plan, u.StorageQuota, quota, u.UserLimit, users, branding, condo.UnixMS(time.Now()), id)
 	if err != nil {
 		return nil, fmt.Errorf("update tenant %s: %w", id, err)
 	}

@@ -10,20 +10,19 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Store does content work on one tenant's database.
 type Store struct {
 	TenantID string
-	DB       *sqlitedb.DB
+	DB       condo.DB
 	// MediaDir is the tenant's media folder, <data>/tenants/<id>/media.
 	MediaDir string
 	now      func() time.Time
 }
 
 // New returns the content store of one tenant.
-func New(tenantID string, db *sqlitedb.DB, mediaDir string) *Store {
+func New(tenantID string, db condo.DB, mediaDir string) *Store {
 	return &Store{TenantID: tenantID, DB: db, MediaDir: mediaDir, now: time.Now}
 }
 
@@ -114,25 +113,6 @@ type Item struct {
 	UpdatedAt   time.Time       `json:"updated_at"`
 	// Included holds referenced items expanded by include=, by field.
 	Included map[string]any `json:"included,omitempty"`
-}
-
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-func fromNullMS(v *int64) *time.Time {
-	if v == nil {
-		return nil
-	}
-	t := fromMS(*v)
-	return &t
-}
-
-func msPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return ms(*t)
 }
 
 // rawJSON marshals v, which is always marshalable here.

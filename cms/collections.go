@@ -65,12 +65,12 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 	}
 	now := s.now()
 	col := &Collection{ID: condo.NewID(), Name: in.Name, DisplayName: in.DisplayName, Description: in.Description,
-		Schema: schema, Public: in.Public, Cache: in.Cache, Version: 1, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+		Schema: schema, Public: in.Public, Cache: in.Cache, Version: 1, CreatedAt: condo.FromUnixMS(condo.UnixMS(now)), UpdatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, name, display_name, description, schema, is_public, cache_max_age, cache_stale,
 			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, col.ID, col.Name, col.DisplayName, col.Description,
-			rawJSON(schema), col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, ms(now), ms(now))
-		if err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed") {
+			rawJSON(schema), col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, condo.UnixMS(now), condo.UnixMS(now))
+		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "collection_exists", "collection %q exists already", in.Name)
 		}
 		if err != nil {
@@ -101,13 +101,13 @@ func scanCollection(row interface{ Scan(...any) error }) (*Collection, error) {
 	if c.Schema, err = ParseSchema(json.RawMessage(schema)); err != nil {
 		return nil, fmt.Errorf("collection %s: stored schema: %w", c.Name, err)
 	}
-	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	c.CreatedAt, c.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	return &c, nil
 }
 
 // Collection returns a collection by name.
 func (s *Store) Collection(ctx context.Context, name string) (*Collection, error) {
-	c, err := scanCollection(s.DB.Read.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
+	c, err := scanCollection(s.DB.Reader().QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
 	}
@@ -116,7 +116,7 @@ func (s *Store) Collection(ctx context.Context, name string) (*Collection, error
 
 // Collections lists the collections by name.
 func (s *Store) Collections(ctx context.Context) ([]*Collection, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, selectCollection+" ORDER BY name")
+	rows, err := s.DB.Reader().QueryContext(ctx, selectCollection+" ORDER BY name")
 	if err != nil {
 		return nil, err
 	}
@@ -195,11 +195,11 @@ func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionU
 			}
 			col.Schema = schema
 		}
-		col.UpdatedAt = fromMS(ms(s.now()))
+		col.UpdatedAt = condo.FromUnixMS(condo.UnixMS(s.now()))
 		col.Version++
 		if _, err := tx.ExecContext(ctx, `UPDATE collections SET display_name = ?, description = ?, schema = ?, is_public = ?,
 			cache_max_age = ?, cache_stale = ?, version = ?, updated_at = ? WHERE id = ?`, col.DisplayName, col.Description, rawJSON(col.Schema),
-			col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, col.Version, ms(col.UpdatedAt), col.ID); err != nil {
+			col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, col.Version, condo.UnixMS(col.UpdatedAt), col.ID); err != nil {
 			return err
 		}
 		out = col

@@ -14,7 +14,6 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -46,7 +45,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 	}
 	now := s.now()
 	it := &Item{ID: condo.NewID(), Collection: col.Name, Status: in.Status, Version: 1, AuthorID: actor,
-		PublishAt: in.PublishAt, UnpublishAt: in.UnpublishAt, CreatedAt: fromMS(ms(now)), UpdatedAt: fromMS(ms(now))}
+		PublishAt: in.PublishAt, UnpublishAt: in.UnpublishAt, CreatedAt: condo.FromUnixMS(condo.UnixMS(now)), UpdatedAt: condo.FromUnixMS(condo.UnixMS(now))}
 	if in.Status == StatusPublished {
 		it.PublishedAt = &it.CreatedAt
 	}
@@ -56,8 +55,8 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		}
 		_, err := s.DB.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id,
 			created_at, updated_at, publish_at, unpublish_at, version, updated_by, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-			it.ID, col.ID, it.Slug, it.Title, string(it.Data), it.Status, msPtr(it.PublishedAt), nullable(actor),
-			ms(now), ms(now), msPtr(it.PublishAt), msPtr(it.UnpublishAt), nullable(actor), searchText(it.Data))
+			it.ID, col.ID, it.Slug, it.Title, string(it.Data), it.Status, condo.NullUnixMS(it.PublishedAt), nullable(actor),
+			condo.UnixMS(now), condo.UnixMS(now), condo.NullUnixMS(it.PublishAt), condo.NullUnixMS(it.UnpublishAt), nullable(actor), searchText(it.Data))
 		if err != nil {
 			return err
 		}
@@ -119,10 +118,10 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		}
 		now := s.now()
 		it.Version++
-		it.UpdatedAt = fromMS(ms(now))
+		it.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now))
 		if _, err := s.DB.ExecTx(ctx, tx, `UPDATE content SET slug = ?, title = ?, data = ?, publish_at = ?, unpublish_at = ?,
-			version = ?, updated_by = ?, updated_at = ?, search_text = ? WHERE id = ?`, it.Slug, it.Title, string(it.Data), msPtr(it.PublishAt),
-			msPtr(it.UnpublishAt), it.Version, nullable(actor), ms(now), searchText(it.Data), id); err != nil {
+			version = ?, updated_by = ?, updated_at = ?, search_text = ? WHERE id = ?`, it.Slug, it.Title, string(it.Data), condo.NullUnixMS(it.PublishAt),
+			condo.NullUnixMS(it.UnpublishAt), it.Version, nullable(actor), condo.UnixMS(now), searchText(it.Data), id); err != nil {
 			return err
 		}
 		return s.writeVersion(ctx, tx, it, actor, now)
@@ -294,7 +293,7 @@ func (s *Store) Item(ctx context.Context, ref, collection string) (*Item, bool, 
 	if collection != "" {
 		q, args = q+" AND col.name = ?", append(args, collection)
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, q+" LIMIT 2", args...)
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" LIMIT 2", args...)
 	if err != nil {
 		return nil, false, err
 	}
@@ -342,7 +341,7 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 		}
 		now := s.now()
 		it.DeletedAt = &now
-		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", ms(now), id)
+		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id)
 		return err
 	})
 	return it, err
@@ -358,7 +357,7 @@ func (s *Store) Trash(ctx context.Context, col *Collection, author string, limit
 	if author != "" {
 		q, args = q+" AND c.author_id = ?", append(args, author)
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
+	rows, err := s.DB.Reader().QueryContext(ctx, q+" ORDER BY c.deleted_at DESC, c.id LIMIT ?", append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -367,7 +366,7 @@ func (s *Store) Trash(ctx context.Context, col *Collection, author string, limit
 
 // TrashedItem returns an item of the trash.
 func (s *Store) TrashedItem(ctx context.Context, id string) (*Item, error) {
-	it, err := scanItem(s.DB.Read.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
+	it, err := scanItem(s.DB.Reader().QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
 	return it, notFoundIf(err, id)
 }
 
@@ -420,7 +419,7 @@ func (s *Store) PurgeItem(ctx context.Context, id string) error {
 
 // purgeExpired purges what has been in the trash longer than retention.
 func (s *Store) purgeExpired(ctx context.Context, retention time.Duration) (int, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT id FROM content WHERE deleted_at IS NOT NULL AND deleted_at <= ?", ms(s.now().Add(-retention)))
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT id FROM content WHERE deleted_at IS NOT NULL AND deleted_at <= ?", condo.UnixMS(s.now().Add(-retention)))
 	if err != nil {
 		return 0, err
 	}
@@ -472,7 +471,7 @@ func nullable(s string) any {
 
 // txResolver answers the schema's questions inside a write transaction.
 type txResolver struct {
-	db *sqlitedb.DB
+	db condo.DB
 	tx *sql.Tx
 }
 

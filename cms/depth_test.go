@@ -33,7 +33,7 @@ func TestSQLiteJSONDepth(t *testing.T) {
 	db := stores["depth"].DB
 	for levels, want := range map[int]bool{1000: true, 1001: false} {
 		var ok bool
-		if err := db.Read.QueryRowContext(context.Background(), "SELECT json_valid(?)", nestedText(levels)).Scan(&ok); err != nil {
+		if err := db.Reader().QueryRowContext(context.Background(), "SELECT json_valid(?)", nestedText(levels)).Scan(&ok); err != nil {
 			t.Fatal(err)
 		}
 		if ok != want {

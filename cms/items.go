@@ -29,8 +29,8 @@ func scanItem(row interface{ Scan(...any) error }, extra ...any) (*Item, error) 
 		return nil, err
 	}
 	it.Data, it.AuthorID = []byte(data), author.String
-	it.PublishedAt, it.PublishAt, it.UnpublishAt, it.DeletedAt = fromNullMS(published), fromNullMS(publishAt), fromNullMS(unpublishAt), fromNullMS(deleted)
-	it.CreatedAt, it.UpdatedAt = fromMS(created), fromMS(updated)
+	it.PublishedAt, it.PublishAt, it.UnpublishAt, it.DeletedAt = condo.FromNullUnixMS(published), condo.FromNullUnixMS(publishAt), condo.FromNullUnixMS(unpublishAt), condo.FromNullUnixMS(deleted)
+	it.CreatedAt, it.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	return &it, nil
 }
 
@@ -63,7 +63,7 @@ func (s *Store) itemsByID(ctx context.Context, ids []string) (map[string]*Item, 
 		}
 		marks = append(marks, '?')
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, selectItems+" WHERE c.deleted_at IS NULL AND c.id IN ("+string(marks)+")", args...)
+	rows, err := s.DB.Reader().QueryContext(ctx, selectItems+" WHERE c.deleted_at IS NULL AND c.id IN ("+string(marks)+")", args...)
 	if err != nil {
 		return nil, err
 	}

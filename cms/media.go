@@ -225,7 +225,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	}
 
 	now := s.now()
-	m.CreatedAt, m.UpdatedAt = fromMS(ms(now)), fromMS(ms(now))
+	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now)), condo.FromUnixMS(condo.UnixMS(now))
 	m.URL = mediaURL(m)
 	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		// Concurrent uploads take turns here (one writer), so together
@@ -241,7 +241,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 			folder, alt, caption, tags, uploaded_by, created_at, updated_at, sha256)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Filename, m.OriginalName, m.MimeType, m.Size, nullInt(m.Width), nullInt(m.Height),
-			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), ms(now), ms(now), m.SHA256)
+			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), condo.UnixMS(now), condo.UnixMS(now), m.SHA256)
 		return err
 	})
 	if err != nil {
@@ -302,7 +302,7 @@ func (s *Store) writeMedia(id string, typ mediaType, r io.Reader, limit int64, m
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", mediaStorageError(err)
 	}
-	if err := syncFolder(s.MediaDir); err != nil {
+	if err := condo.SyncDir(s.MediaDir); err != nil {
 		os.Remove(path)
 		return "", mediaStorageError(err)
 	}
@@ -329,19 +329,10 @@ func (s *Store) mediaFolder() error {
 	if err := os.MkdirAll(s.MediaDir, 0o750); err != nil {
 		return mediaStorageError(err)
 	}
-	if err := syncFolder(filepath.Dir(s.MediaDir)); err != nil {
+	if err := condo.SyncDir(filepath.Dir(s.MediaDir)); err != nil {
 		return mediaStorageError(err)
 	}
 	return nil
-}
-
-func syncFolder(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 // mediaStorageError describes a media file that could not be written:
@@ -497,14 +488,14 @@ func scanMedia(row interface{ Scan(...any) error }) (*Media, error) {
 	if err := json.Unmarshal([]byte(tags), &m.Tags); err != nil || m.Tags == nil {
 		m.Tags = []string{}
 	}
-	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
+	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(created), condo.FromUnixMS(updated)
 	m.URL = mediaURL(&m)
 	return &m, nil
 }
 
 // Media returns one file's record. Errors: ENOTFOUND (media_not_found).
 func (s *Store) Media(ctx context.Context, id string) (*Media, error) {
-	m, err := scanMedia(s.DB.Read.QueryRowContext(ctx, "SELECT "+mediaColumns+" FROM media WHERE id = ?", id))
+	m, err := scanMedia(s.DB.Reader().QueryRowContext(ctx, "SELECT "+mediaColumns+" FROM media WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, mediaNotFound(id)
 	}
@@ -514,14 +505,14 @@ func (s *Store) Media(ctx context.Context, id string) (*Media, error) {
 // MediaExists reports whether media id exists; the schema's Resolver asks.
 func (s *Store) MediaExists(ctx context.Context, id string) (bool, error) {
 	var n int
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM media WHERE id = ?", id).Scan(&n)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM media WHERE id = ?", id).Scan(&n)
 	return n > 0, err
 }
 
 // MediaUsage returns the bytes all the tenant's media take.
 func (s *Store) MediaUsage(ctx context.Context) (int64, error) {
 	var n int64
-	err := s.DB.Read.QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM media").Scan(&n)
+	err := s.DB.Reader().QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM media").Scan(&n)
 	return n, err
 }
 
@@ -564,10 +555,10 @@ func (s *Store) MediaList(ctx context.Context, f MediaFilter) ([]*Media, int, er
 		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	var total int
-	if err := s.DB.Read.QueryRowContext(ctx, "SELECT count(*) FROM media"+cond, args...).Scan(&total); err != nil {
+	if err := s.DB.Reader().QueryRowContext(ctx, "SELECT count(*) FROM media"+cond, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT "+mediaColumns+" FROM media"+cond+
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT "+mediaColumns+" FROM media"+cond+
 		" ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
@@ -624,9 +615,9 @@ func (s *Store) UpdateMedia(ctx context.Context, id string, in MediaUpdate) (*Me
 		if in.Tags != nil {
 			m.Tags = in.Tags
 		}
-		m.UpdatedAt = fromMS(ms(s.now()))
+		m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(s.now()))
 		_, err = tx.ExecContext(ctx, "UPDATE media SET alt = ?, caption = ?, folder = ?, tags = ?, updated_at = ? WHERE id = ?",
-			m.Alt, m.Caption, m.Folder, rawJSON(m.Tags), ms(m.UpdatedAt), id)
+			m.Alt, m.Caption, m.Folder, rawJSON(m.Tags), condo.UnixMS(m.UpdatedAt), id)
 		return err
 	})
 	if err != nil {

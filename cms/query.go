@@ -292,14 +292,12 @@ func ParseListQuery(v url.Values, s *Schema) (*ListQuery, error) {
 	return q, nil
 }
 
+// intParam is condo.IntParam with the reason of every list query problem,
+// invalid_query.
 func intParam(v url.Values, name string, def, lo, hi int) (int, error) {
-	raw := strings.TrimSpace(v.Get(name))
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < lo || n > hi {
-		return 0, invalidQuery("%s must be a whole number from %d to %d", name, lo, hi)
+	n, err := condo.IntParam(v, name, def, lo, hi)
+	if err != nil {
+		return 0, invalidQuery("%s", condo.ErrorMessage(err))
 	}
 	return n, nil
 }
@@ -1123,7 +1121,7 @@ func (q *ListQuery) statements(opt ListOptions) (*listStatements, error) {
 }
 
 func readTx(ctx context.Context, s *Store, fn func(*sql.Tx) error) error {
-	tx, err := s.DB.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := s.DB.Reader().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ func BenchmarkList_100k(b *testing.B) {
 	db := f.st.DB
 	mustExec(b, db, `CREATE INDEX content_price ON content (collection_id, json_extract(data, '$.price')) WHERE deleted_at IS NULL`)
 	r := rand.New(rand.NewPCG(7, 8))
-	tx, err := db.Write.Begin()
+	tx, err := db.Writer().Begin()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func BenchmarkList_100k(b *testing.B) {
 		}
 		var total int
 		for b.Loop() {
-			if err := db.Read.QueryRow(st.count, st.countArgs...).Scan(&total); err != nil {
+			if err := db.Reader().QueryRow(st.count, st.countArgs...).Scan(&total); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
-	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
@@ -64,9 +63,9 @@ func newListFixture(tb testing.TB) *listFixture {
 	return f
 }
 
-func mustExec(tb testing.TB, db *sqlitedb.DB, query string, args ...any) {
+func mustExec(tb testing.TB, db condo.DB, query string, args ...any) {
 	tb.Helper()
-	if _, err := db.Write.Exec(query, args...); err != nil {
+	if _, err := db.Writer().Exec(query, args...); err != nil {
 		tb.Fatalf("%s: %v", query, err)
 	}
 }
@@ -666,7 +665,7 @@ func TestList_CursorConcurrentInserts(t *testing.T) {
 				if n%2 == 0 {
 					id = fmt.Sprintf("a%04d", n)
 				}
-				_, err := f.st.DB.Write.Exec(`INSERT INTO content (id, collection_id, slug, title, data, status, created_at, updated_at)
+				_, err := f.st.DB.Writer().Exec(`INSERT INTO content (id, collection_id, slug, title, data, status, created_at, updated_at)
 					VALUES (?, ?, ?, ?, ?, 'published', ?, 0)`, id, f.products, id, fmt.Sprintf("T%d", r.IntN(5)), data, r.IntN(40)*10)
 				return err
 			}
@@ -784,9 +783,9 @@ func TestList_IndexUsed(t *testing.T) {
 	}
 }
 
-func explain(t *testing.T, db *sqlitedb.DB, query string, args []any) string {
+func explain(t *testing.T, db condo.DB, query string, args []any) string {
 	t.Helper()
-	rows, err := db.Read.Query("EXPLAIN QUERY PLAN "+query, args...)
+	rows, err := db.Reader().Query("EXPLAIN QUERY PLAN "+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

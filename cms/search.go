@@ -121,7 +121,7 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 			ORDER BY f.rowid DESC LIMIT 1 OFFSET ` + strconv.Itoa(RankWindow-1) + `), 0)
 		ORDER BY content_fts.rank LIMIT ?3`
 	args := []any{match, opt.Collection, opt.Limit}
-	rows, err := s.DB.Read.QueryContext(ctx, query, args...)
+	rows, err := s.DB.Reader().QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

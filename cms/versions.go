@@ -34,7 +34,7 @@ type Version struct {
 func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, it *Item, actor string, now time.Time) error {
 	snap := snapshot{Title: it.Title, Slug: it.Slug, Status: it.Status, Data: it.Data, PublishAt: it.PublishAt, UnpublishAt: it.UnpublishAt}
 	_, err := s.DB.ExecTx(ctx, tx, "INSERT INTO content_versions (content_id, version, data, author_id, created_at) VALUES (?, ?, ?, ?, ?)",
-		it.ID, it.Version, rawJSON(snap), nullable(actor), ms(now))
+		it.ID, it.Version, rawJSON(snap), nullable(actor), condo.UnixMS(now))
 	return err
 }
 
@@ -43,7 +43,7 @@ func (s *Store) Versions(ctx context.Context, id string) ([]Version, error) {
 	if _, _, err := s.Item(ctx, id, ""); err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.Read.QueryContext(ctx, "SELECT version, author_id, created_at, data FROM content_versions WHERE content_id = ? ORDER BY version DESC", id)
+	rows, err := s.DB.Reader().QueryContext(ctx, "SELECT version, author_id, created_at, data FROM content_versions WHERE content_id = ? ORDER BY version DESC", id)
 	if err != nil {
 		return nil, err
 	}
@@ -67,13 +67,13 @@ func scanVersion(row interface{ Scan(...any) error }) (*Version, error) {
 	if err := row.Scan(&v.Version, &author, &created, &data); err != nil {
 		return nil, err
 	}
-	v.AuthorID, v.CreatedAt = author.String, fromMS(created)
+	v.AuthorID, v.CreatedAt = author.String, condo.FromUnixMS(created)
 	return &v, json.Unmarshal([]byte(data), &v.snapshot)
 }
 
 // Version returns one version of a live item.
 func (s *Store) Version(ctx context.Context, id string, n int) (*Version, error) {
-	v, err := scanVersion(s.DB.Read.QueryRowContext(ctx, `SELECT v.version, v.author_id, v.created_at, v.data FROM content_versions v
+	v, err := scanVersion(s.DB.Reader().QueryRowContext(ctx, `SELECT v.version, v.author_id, v.created_at, v.data FROM content_versions v
 		JOIN content c ON c.id = v.content_id WHERE v.content_id = ? AND v.version = ? AND c.deleted_at IS NULL`, id, n))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "version_not_found", "item %q has no version %d", condo.Clip(id), n)

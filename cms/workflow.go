@@ -68,12 +68,12 @@ func (s *Store) Transition(ctx context.Context, id, to, comment, actor string, c
 // change with every change).
 func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comment, actor string, now time.Time) (*Item, error) {
 	from := it.Status
-	it.Status, it.UpdatedAt = to, fromMS(ms(now))
+	it.Status, it.UpdatedAt = to, condo.FromUnixMS(condo.UnixMS(now))
 	it.Version++
-	q, args := "UPDATE content SET status = ?, updated_at = ?, updated_by = ?, version = ?", []any{to, ms(now), nullable(actor), it.Version}
+	q, args := "UPDATE content SET status = ?, updated_at = ?, updated_by = ?, version = ?", []any{to, condo.UnixMS(now), nullable(actor), it.Version}
 	if to == StatusPublished {
 		it.PublishedAt, it.PublishAt = &it.UpdatedAt, nil
-		q, args = q+", published_at = ?, publish_at = NULL", append(args, ms(now))
+		q, args = q+", published_at = ?, publish_at = NULL", append(args, condo.UnixMS(now))
 	}
 	if from == StatusPublished {
 		it.UnpublishAt = nil
@@ -86,7 +86,7 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comm
 		return nil, err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, condo.NewID(), it.ID, action, from, to, nullable(actor), comment, ms(now))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, condo.NewID(), it.ID, action, from, to, nullable(actor), comment, condo.UnixMS(now))
 	return it, err
 }
 
@@ -102,7 +102,7 @@ type HistoryEntry struct {
 
 // History lists an item's status changes, oldest first.
 func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) {
-	rows, err := s.DB.Read.QueryContext(ctx, `SELECT action, from_status, to_status, coalesce(user_id, ''), comment, created_at
+	rows, err := s.DB.Reader().QueryContext(ctx, `SELECT action, from_status, to_status, coalesce(user_id, ''), comment, created_at
 		FROM workflow_history WHERE content_id = ? ORDER BY created_at, rowid`, id)
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) 
 		if err := rows.Scan(&h.Action, &h.From, &h.To, &h.UserID, &h.Comment, &created); err != nil {
 			return nil, err
 		}
-		h.CreatedAt = fromMS(created)
+		h.CreatedAt = condo.FromUnixMS(created)
 		out = append(out, h)
 	}
 	return out, rows.Err()
@@ -135,7 +135,7 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 		{"SELECT id FROM content WHERE unpublish_at <= ? AND status = 'published' AND deleted_at IS NULL", StatusArchived, "scheduled_unpublish"},
 	} {
 		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, step.query, ms(now))
+			rows, err := tx.QueryContext(ctx, step.query, condo.UnixMS(now))
 			if err != nil {
 				return err
 			}
@@ -177,9 +177,9 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 // publish, an unpublish or a trash purge; nil when nothing is.
 func (s *Store) NextDue(ctx context.Context, retention time.Duration) (*time.Time, error) {
 	var next *int64
-	err := s.DB.Read.QueryRowContext(ctx, `SELECT min(t) FROM (
+	err := s.DB.Reader().QueryRowContext(ctx, `SELECT min(t) FROM (
 		SELECT min(publish_at) AS t FROM content WHERE publish_at IS NOT NULL AND status IN ('draft', 'review') AND deleted_at IS NULL
 		UNION ALL SELECT min(unpublish_at) FROM content WHERE unpublish_at IS NOT NULL AND status = 'published' AND deleted_at IS NULL
 		UNION ALL SELECT min(deleted_at) + ? FROM content WHERE deleted_at IS NOT NULL)`, retention.Milliseconds()).Scan(&next)
-	return fromNullMS(next), err
+	return condo.FromNullUnixMS(next), err
 }

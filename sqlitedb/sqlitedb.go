@@ -85,6 +85,15 @@ type DB struct {
 	writeStmts, readStmts stmtCache // see ExecTx, QueryRow
 }
 
+// DB is the tenant database the domain packages take.
+var _ condo.DB = (*DB)(nil)
+
+// Reader returns the reader pool, Read.
+func (db *DB) Reader() *sql.DB { return db.Read }
+
+// Writer returns the single-connection writer, Write.
+func (db *DB) Writer() *sql.DB { return db.Write }
+
 // Open opens the file at path. It does no I/O until the first query, so a
 // missing or corrupt file surfaces there (see Ping).
 func Open(path string, opt Options) (*DB, error) {

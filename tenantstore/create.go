@@ -64,10 +64,10 @@ func (s *Store) writeDatabase(id string, img []byte) error {
 	}
 	err := writeFileSync(filepath.Join(dir, "tenant.db"), img)
 	if err == nil {
-		err = syncDir(dir)
+		err = condo.SyncDir(dir)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(dir))
+		err = condo.SyncDir(filepath.Dir(dir))
 	}
 	if err != nil {
 		os.RemoveAll(dir)
@@ -115,15 +115,6 @@ func writeFileSync(path string, b []byte) error {
 		return err
 	}
 	return f.Close()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }
 
 func unwrapPath(err error) error {

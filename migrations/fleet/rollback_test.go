@@ -52,7 +52,7 @@ type itemState struct {
 func readState(t *testing.T, ctx context.Context, st *cms.Store) tenantState {
 	t.Helper()
 	var s tenantState
-	rows, err := st.DB.Read.QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name LIKE 'cx\_%' ESCAPE '\' ORDER BY name`)
+	rows, err := st.DB.Reader().QueryContext(ctx, `SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND name LIKE 'cx\_%' ESCAPE '\' ORDER BY name`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestRunner_RollbackRebuildsIndexes(t *testing.T) {
 					t.Errorf("%s: where %s = %v: %+v, %v; want B2 alone", id, field, value, page, err)
 				}
 				var plan strings.Builder
-				rows, err := st.DB.Read.QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT id FROM content
+				rows, err := st.DB.Reader().QueryContext(ctx, `EXPLAIN QUERY PLAN SELECT id FROM content
 					WHERE collection_id = ? AND json_extract(data, '$.`+field+`') = ? AND deleted_at IS NULL`, col.ID, value)
 				if err != nil {
 					t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/scripts/machine"
 )
 
@@ -85,10 +86,10 @@ func (p *diskProbe) step() error {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = condo.SyncDir(dir)
 	}
 	if err == nil {
-		err = syncDir(p.parent)
+		err = condo.SyncDir(p.parent)
 	}
 	p.times = append(p.times, time.Since(t0))
 	return err
@@ -96,15 +97,6 @@ func (p *diskProbe) step() error {
 
 // close removes the probe's files.
 func (p *diskProbe) close() error { return os.RemoveAll(p.parent) }
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
 
 // memory is the process's resident memory and the Go heap's share of it.
 type memory struct {
