@@ -589,7 +589,9 @@ func TestAuth_Impersonation(t *testing.T) {
 }
 
 func TestAuth_Throttle(t *testing.T) {
-	e := newIdentity(t, api.Config{})
+	// A stopped clock: no attempt refills while a slow machine hashes.
+	stopped := time.Now()
+	e := newIdentity(t, api.Config{Now: func() time.Time { return stopped }})
 	bad := `{"email": "admin@example.com", "password": "wrong password"}`
 	for range api.LoginBurst {
 		wantStatus(t, e.call(t, "tenant-a", "POST", "/auth/login", "", bad), 401, "invalid_credentials")

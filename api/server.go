@@ -53,8 +53,8 @@ type Config struct {
 	// SecurityEventEvery is how often one client's repeated security event
 	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
 	SecurityEventEvery time.Duration
-	// Now is the clock the content cache's expiry reads (nil: time.Now);
-	// tests inject one. Cached content expires after the catalog's
+	// Now is the clock the content cache's expiry and the login throttles
+	// read (nil: time.Now); tests inject one. Cached content expires after the catalog's
 	// resolution TTL (catalog.Config.CacheTTL).
 	Now func() time.Time
 	// BodyTimeout bounds how long a request body may take to arrive, 408
@@ -121,6 +121,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
 		schedulerDone: make(chan struct{})}
+	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{

@@ -19,12 +19,22 @@ type Throttle struct {
 	keys  *simplelru.LRU[string, *rate.Limiter]
 	every rate.Limit
 	burst int
+	// Now is the clock (nil: time.Now); tests inject one, so that a slow
+	// machine's refills cannot decide them.
+	Now func() time.Time
 }
 
 // NewThrottle allows burst attempts per key, refilled one per interval.
 func NewThrottle(burst int, interval time.Duration, maxKeys int) *Throttle {
 	keys, _ := simplelru.NewLRU[string, *rate.Limiter](maxKeys, nil)
 	return &Throttle{keys: keys, every: rate.Every(interval), burst: burst}
+}
+
+func (t *Throttle) now() time.Time {
+	if t.Now == nil {
+		return time.Now()
+	}
+	return t.Now()
 }
 
 func (t *Throttle) limiter(key string) *rate.Limiter {
@@ -45,7 +55,7 @@ func (t *Throttle) Wait(key string) time.Duration {
 	if !ok {
 		return 0
 	}
-	now := time.Now()
+	now := t.now()
 	tokens := l.TokensAt(now)
 	if tokens >= 1 {
 		return 0
@@ -59,7 +69,7 @@ func (t *Throttle) Hit(key string) (exhausted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	l := t.limiter(key)
-	now := time.Now()
+	now := t.now()
 	l.AllowN(now, 1)
 	return l.TokensAt(now) < 1
 }

@@ -47,7 +47,7 @@ func (sc *Scheduler) Pass(ctx context.Context, now time.Time) int {
 	}
 	total := 0
 	for _, d := range due {
-		n, next, err := sc.runTenant(ctx, d.TenantID)
+		n, next, err := sc.runTenant(ctx, d.TenantID, now)
 		total += n
 		if err != nil {
 			// Retry in a minute, so a tenant that cannot be opened does not
@@ -66,13 +66,17 @@ func (sc *Scheduler) Pass(ctx context.Context, now time.Time) int {
 // RetryAfter is when the scheduler tries again a tenant whose pass failed.
 const RetryAfter = time.Minute
 
-func (sc *Scheduler) runTenant(ctx context.Context, id string) (int, *time.Time, error) {
+// runTenant applies what is due at now in one tenant: the pass's clock,
+// not the store's, so that a pass is one instant for every tenant.
+func (sc *Scheduler) runTenant(ctx context.Context, id string, now time.Time) (int, *time.Time, error) {
 	h, release, err := sc.Store.Acquire(ctx, id)
 	if err != nil {
 		return 0, nil, err
 	}
 	defer release()
-	n, next, err := New(id, h.DB, "").RunSchedule(ctx, cmp.Or(sc.Retention, TrashRetention))
+	st := New(id, h.DB, "")
+	st.now = func() time.Time { return now }
+	n, next, err := st.RunSchedule(ctx, cmp.Or(sc.Retention, TrashRetention))
 	if n > 0 && sc.Changed != nil {
 		sc.Changed(id)
 	}
