@@ -287,6 +287,55 @@ func TestContent_CacheAcrossServers(t *testing.T) {
 	wantStatus(t, readB(list), 404, "collection_not_found")
 }
 
+// TestContent_CacheOneInvalidation: the server's answers are keyed by the
+// generations of the content cache it is given, so a write through any
+// store of that cache (the scheduler, a job, a libSQL endpoint of the same
+// process) drops them as an HTTP write does; so does deleting a user,
+// which clears their items' author.
+func TestContent_CacheOneInvalidation(t *testing.T) {
+	cache := cms.NewCache(100, catalog.DefaultCacheTTL, nil)
+	e := newCMS(t, api.Config{Content: cache})
+	id := e.create(t, e.editor, `{"title": "Shared", "status": "published"}`)["id"].(string)
+	read := func() response {
+		res := e.call(t, "tenant-a", "GET", "/api/content/"+id, "", "")
+		wantStatus(t, res, 200, "")
+		return res
+	}
+	read()
+	if res := read(); res.Header.Get("X-Cache") != "hit" {
+		t.Fatalf("not cached: %v", res.Header)
+	}
+
+	// A write outside HTTP, through a store of the server's cache.
+	ctx := context.Background()
+	h, release, err := e.Store.Acquire(ctx, "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cache.Store("tenant-a", h.DB, e.Store.MediaDir("tenant-a"))
+	title := "Edited elsewhere"
+	_, err = st.EditItem(ctx, id, "", func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
+		return cms.ItemInput{Title: title, Slug: cur.Slug, Data: map[string]any{}}, nil
+	})
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := read(); res.Header.Get("X-Cache") == "hit" || res.Data["title"] != title {
+		t.Fatalf("a write through the cache left the answer: %v %v", res.Header, res.Data)
+	}
+
+	// Deleting the item's author drops the answer too.
+	if res := read(); res.Header.Get("X-Cache") != "hit" || res.Data["author_id"] == nil {
+		t.Fatalf("not cached, or no author: %v %v", res.Header, res.Data)
+	}
+	editorID := e.call(t, "tenant-a", "GET", "/auth/me", e.editor, "").Data["user"].(map[string]any)["id"].(string)
+	wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/users/"+editorID, e.admin, ""), 204, "")
+	if res := read(); res.Header.Get("X-Cache") == "hit" || res.Data["author_id"] != nil {
+		t.Fatalf("deleting the author left the answer: %v %v", res.Header, res.Data)
+	}
+}
+
 // TestContent_CacheControl: anonymous reads of published content are
 // public for the collection's policy; reads with a credential are private.
 func TestContent_CacheControl(t *testing.T) {

@@ -44,27 +44,9 @@ func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm strin
 	if perm != anyone {
 		mw = append(mw, s.require(perm))
 	}
-	if method != http.MethodGet && method != http.MethodHead {
-		// Any successful write may change what a cached read answers
-		// (deleting a user clears their items' author), so it drops the
-		// tenant's; refused requests drop nothing, so nobody can keep a
-		// tenant's cache cold.
-		mw = append(mw, s.dropCachedReads)
-	}
 	if method == http.MethodGet {
 		s.echo.Match(readMethods, path, h, mw...)
 		return
 	}
 	s.echo.Add(method, path, h, mw...)
-}
-
-// dropCachedReads invalidates the tenant's cached reads after a write.
-func (s *Server) dropCachedReads(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		err := next(c)
-		if err == nil && c.Response().Status < 400 {
-			s.cache.invalidate(tenantOf(c).ID)
-		}
-		return err
-	}
 }

@@ -58,8 +58,8 @@ func TestScheduler(t *testing.T) {
 	if err := env.Catalog.SetContentDue(ctx, "sched", next); err != nil {
 		t.Fatal(err)
 	}
-	var changed atomic.Int32
-	sc := &cms.Scheduler{Catalog: env.Catalog, Store: env.Store, Changed: func(string) { changed.Add(1) }}
+	cache := cms.NewCache(10, time.Minute, nil)
+	sc := &cms.Scheduler{Catalog: env.Catalog, Store: env.Store, Cache: cache}
 	if n := sc.Pass(ctx, time.Now()); n != 0 {
 		t.Fatalf("pass before the time changed %d", n)
 	}
@@ -75,7 +75,7 @@ func TestScheduler(t *testing.T) {
 		t.Fatalf("pass at publish time: %d changed, status %s", n, status())
 	}
 	time.Sleep(time.Until(later) + 10*time.Millisecond)
-	if n := sc.Pass(ctx, time.Now()); n != 1 || status() != cms.StatusArchived || changed.Load() != 2 {
+	if n := sc.Pass(ctx, time.Now()); n != 1 || status() != cms.StatusArchived || cache.Generation("sched") != 2 {
 		t.Fatalf("pass at unpublish time: %d changed, status %s", n, status())
 	}
 	hist, _ := st.History(ctx, it.ID)

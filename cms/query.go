@@ -77,16 +77,6 @@ type ListOptions struct {
 	// CanRead says whether the caller may read items of a collection, by
 	// name; include= drops the referenced items it refuses. Nil allows all.
 	CanRead func(collection string) bool
-	// Counts, when set, remembers totals by query, so a repeated list does
-	// not count its matches again. The caller ties it to the tenant's data
-	// (dropping it on every write), so a remembered total is never stale.
-	Counts Counts
-}
-
-// Counts remembers list totals by key.
-type Counts interface {
-	Get(key string) (int, bool)
-	Put(key string, total int)
 }
 
 // Page is one page of a list.

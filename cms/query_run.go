@@ -27,10 +27,11 @@ func (s *Store) List(ctx context.Context, q *ListQuery, opt ListOptions) (*Page,
 	// One read transaction: the total and the page see the same snapshot.
 	args, _ := json.Marshal(st.countArgs) // unambiguous, unlike fmt's spaces
 	countKey := st.count + "\x00" + string(args)
-	counted := false
-	if opt.Counts != nil {
-		page.Total, counted = opt.Counts.Get(countKey)
-	}
+	// A store of a Cache remembers totals by query, so a repeated list
+	// does not count its matches again; every write drops them.
+	counts := s.totals()
+	var counted bool
+	page.Total, counted = counts.get(countKey)
 	err = readTx(ctx, s, func(tx *sql.Tx) error {
 		if !counted {
 			if err := tx.QueryRowContext(ctx, st.count, st.countArgs...).Scan(&page.Total); err != nil {
@@ -62,8 +63,8 @@ func (s *Store) List(ctx context.Context, q *ListQuery, opt ListOptions) (*Page,
 	if err != nil {
 		return nil, err
 	}
-	if opt.Counts != nil && !counted {
-		opt.Counts.Put(countKey, page.Total)
+	if !counted {
+		counts.put(countKey, page.Total)
 	}
 	if len(page.Items) == st.limit && last != nil {
 		page.NextCursor = encodeCursor(st.hash, last)
