@@ -147,11 +147,14 @@ type LogBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p.
 func (s *LogBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
+
+// String returns what was written so far.
 func (s *LogBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // New builds an Env on a fresh data directory, with cfg (Secret defaults
