@@ -10,6 +10,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 )
 
 func decode(t *testing.T, encoding string, body []byte) []byte {
@@ -51,11 +52,11 @@ func TestServer_Compression(t *testing.T) {
 	img := pngBytes(t, 64, 64)
 	m := e.uploadMedia(t, "tenant-a", e.admin, filePart("photo.png", img)).Data
 	const list = "/api/collections/posts/content"
-	_, plain := send(t, e.srv.URL, "GET", "tenant-a.localhost", list, "")
+	_, plain := apitest.Send(t, e.Srv.URL, "GET", "tenant-a.localhost", list, "")
 	if len(plain) < api.CompressMinSize {
 		t.Fatalf("the list is too small to test: %d bytes", len(plain))
 	}
-	plainRes, _ := send(t, e.srv.URL, "GET", "tenant-a.localhost", list, "")
+	plainRes, _ := apitest.Send(t, e.Srv.URL, "GET", "tenant-a.localhost", list, "")
 	plainTag := plainRes.Header.Get("ETag")
 
 	for _, c := range []struct {
@@ -82,7 +83,7 @@ func TestServer_Compression(t *testing.T) {
 		{"NotModifiedWeakTag", "GET", list, "zstd", []string{"If-None-Match", "W/" + strings.TrimSuffix(plainTag, `"`) + `-zstd"`}, 304, "", nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, body := send(t, e.srv.URL, c.method, "tenant-a.localhost", c.path, "", append([]string{"Accept-Encoding", c.accept}, c.header...)...)
+			res, body := apitest.Send(t, e.Srv.URL, c.method, "tenant-a.localhost", c.path, "", append([]string{"Accept-Encoding", c.accept}, c.header...)...)
 			if res.StatusCode != c.wantStatus {
 				t.Fatalf("status %d, want %d", res.StatusCode, c.wantStatus)
 			}

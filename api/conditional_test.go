@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/tenantstore"
@@ -26,7 +26,7 @@ func bagSchema() string {
 }
 
 // errorFields returns the fields of an error answer.
-func errorFields(res response) map[string]any {
+func errorFields(res apitest.Response) map[string]any {
 	e, _ := res.Raw["error"].(map[string]any)
 	f, _ := e["fields"].(map[string]any)
 	return f
@@ -37,16 +37,16 @@ func errorFields(res response) map[string]any {
 // it.
 func TestContent_ConcurrentPatch(t *testing.T) {
 	e := newCMS(t, api.Config{})
-	wantStatus(t, e.call(t, "tenant-a", "POST", "/api/collections", e.admin, bagSchema()), 201, "")
-	res := e.call(t, "tenant-a", "POST", "/api/collections/bag/content", e.editor, `{"title": "Bag"}`)
-	wantStatus(t, res, 201, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "POST", "/api/collections", e.admin, bagSchema()), 201, "")
+	res := e.Call(t, "tenant-a", "POST", "/api/collections/bag/content", e.editor, `{"title": "Bag"}`)
+	apitest.WantStatus(t, res, 201, "")
 	id := res.Data["id"].(string)
 
 	var wg sync.WaitGroup
 	statuses := make([]int, 20)
 	for i := range statuses {
 		wg.Go(func() {
-			statuses[i] = e.call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, fmt.Sprintf(`{"data": {"k%d": "v%d"}}`, i, i)).Status
+			statuses[i] = e.Call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, fmt.Sprintf(`{"data": {"k%d": "v%d"}}`, i, i)).Status
 		})
 	}
 	wg.Wait()
@@ -55,7 +55,7 @@ func TestContent_ConcurrentPatch(t *testing.T) {
 			t.Errorf("PATCH k%d: %d", i, st)
 		}
 	}
-	got := e.call(t, "tenant-a", "GET", "/api/content/"+id, e.editor, "")
+	got := e.Call(t, "tenant-a", "GET", "/api/content/"+id, e.editor, "")
 	if v := got.Data["version"]; v != float64(21) {
 		t.Errorf("version %v, want 21", v)
 	}
@@ -71,14 +71,14 @@ func TestContent_ConcurrentPatch(t *testing.T) {
 // and conditional writes refuse with 412 when the resource moved on.
 func TestContent_IfMatch(t *testing.T) {
 	e := newCMS(t, api.Config{})
-	created := e.call(t, "tenant-a", "POST", "/api/collections/posts/content", e.editor, `{"title": "Tagged"}`)
-	wantStatus(t, created, 201, "")
+	created := e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", e.editor, `{"title": "Tagged"}`)
+	apitest.WantStatus(t, created, 201, "")
 	id := created.Data["id"].(string)
 	v1 := `"` + id + `-v1"`
 	if got := created.Header.Get("ETag"); got != v1 {
 		t.Fatalf("POST ETag %q, want %q", got, v1)
 	}
-	if got := e.call(t, "tenant-a", "GET", "/api/content/"+id, e.editor, "").Header.Get("ETag"); got != v1 {
+	if got := e.Call(t, "tenant-a", "GET", "/api/content/"+id, e.editor, "").Header.Get("ETag"); got != v1 {
 		t.Fatalf("GET ETag %q, want the POST's %q", got, v1)
 	}
 	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
@@ -107,7 +107,7 @@ func TestContent_IfMatch(t *testing.T) {
 	current := `"` + id + `-v1"`
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			res := e.call(t, "tenant-a", st.method, st.path, e.editor, st.body, st.header...)
+			res := e.Call(t, "tenant-a", st.method, st.path, e.editor, st.body, st.header...)
 			if res.Status != st.wantStatus {
 				t.Fatalf("got %d %v, want %d", res.Status, res.Raw, st.wantStatus)
 			}
@@ -124,34 +124,34 @@ func TestContent_IfMatch(t *testing.T) {
 			if got := res.Header.Get("ETag"); got != current {
 				t.Fatalf("answer ETag %q, want %q", got, current)
 			}
-			if got := e.call(t, "tenant-a", "GET", path, e.editor, "").Header.Get("ETag"); got != current {
+			if got := e.Call(t, "tenant-a", "GET", path, e.editor, "").Header.Get("ETag"); got != current {
 				t.Fatalf("GET after the write: ETag %q, want %q", got, current)
 			}
 		})
 	}
-	wantStatus(t, e.call(t, "tenant-a", "DELETE", path, e.editor, "", "If-Match", current), 204, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", path, e.editor, "", "If-Match", current), 204, "")
 
 	t.Run("Collection", func(t *testing.T) {
-		get := e.call(t, "tenant-a", "GET", "/api/collections/authors", e.admin, "")
+		get := e.Call(t, "tenant-a", "GET", "/api/collections/authors", e.admin, "")
 		tag := get.Header.Get("ETag")
 		if !strings.HasSuffix(tag, `-v1"`) {
 			t.Fatalf("collection ETag %q", tag)
 		}
-		if res := e.call(t, "tenant-a", "GET", "/api/collections/authors", e.admin, "", "If-None-Match", tag); res.Status != 304 {
+		if res := e.Call(t, "tenant-a", "GET", "/api/collections/authors", e.admin, "", "If-None-Match", tag); res.Status != 304 {
 			t.Fatalf("If-None-Match: %d", res.Status)
 		}
-		put := e.call(t, "tenant-a", "PUT", "/api/collections/authors", e.admin, `{"description": "People"}`, "If-Match", tag)
-		wantStatus(t, put, 200, "")
+		put := e.Call(t, "tenant-a", "PUT", "/api/collections/authors", e.admin, `{"description": "People"}`, "If-Match", tag)
+		apitest.WantStatus(t, put, 200, "")
 		next := put.Header.Get("ETag")
 		if next == tag || put.Data["version"] != float64(2) {
 			t.Fatalf("PUT: ETag %q (was %q), version %v", next, tag, put.Data["version"])
 		}
-		res := e.call(t, "tenant-a", "PUT", "/api/collections/authors", e.admin, `{"description": "Lost"}`, "If-Match", tag)
-		if wantStatus(t, res, 412, "precondition_failed"); errorFields(res)["version"] != "2" {
+		res := e.Call(t, "tenant-a", "PUT", "/api/collections/authors", e.admin, `{"description": "Lost"}`, "If-Match", tag)
+		if apitest.WantStatus(t, res, 412, "precondition_failed"); errorFields(res)["version"] != "2" {
 			t.Fatalf("412 fields: %v", res.Raw)
 		}
-		wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/collections/authors", e.admin, "", "If-Match", tag), 412, "precondition_failed")
-		wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/collections/authors", e.admin, "", "If-Match", next), 204, "")
+		apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", "/api/collections/authors", e.admin, "", "If-Match", tag), 412, "precondition_failed")
+		apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", "/api/collections/authors", e.admin, "", "If-Match", next), 204, "")
 	})
 }
 
@@ -165,7 +165,7 @@ func TestContent_IfMatchRace(t *testing.T) {
 	statuses := make([]int, n)
 	for i := range statuses {
 		wg.Go(func() {
-			statuses[i] = e.call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, fmt.Sprintf(`{"title": "Writer %d"}`, i),
+			statuses[i] = e.Call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, fmt.Sprintf(`{"title": "Writer %d"}`, i),
 				"If-Match", `"`+id+`-v1"`).Status
 		})
 	}
@@ -210,7 +210,7 @@ func TestContent_DeepJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			body := `{"title": "Deep", "data": {"extra": ` + nest(tc.levels) + `}}`
-			res := e.call(t, "tenant-a", "POST", "/api/collections/posts/content", e.editor, body)
+			res := e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", e.editor, body)
 			if res.Status != tc.want {
 				t.Fatalf("got %d %v, want %d", res.Status, res.Raw, tc.want)
 			}
@@ -223,10 +223,10 @@ func TestContent_DeepJSON(t *testing.T) {
 			id := res.Data["id"].(string)
 			// Stored, versioned and editable: PATCH and PUT go through the
 			// same checks.
-			wantStatus(t, e.call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, `{"title": "Deeper"}`), 200, "")
-			wantStatus(t, e.call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, `{"data": {"extra": `+nest(within+1)+`}}`), 400, "validation_failed")
-			wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/content/"+id, e.editor, `{"title": "X", "data": {"extra": `+nest(10_000)+`}}`), 400, "validation_failed")
-			if v := e.call(t, "tenant-a", "GET", "/api/content/"+id+"/versions/2", e.editor, ""); v.Status != 200 {
+			apitest.WantStatus(t, e.Call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, `{"title": "Deeper"}`), 200, "")
+			apitest.WantStatus(t, e.Call(t, "tenant-a", "PATCH", "/api/content/"+id, e.editor, `{"data": {"extra": `+nest(within+1)+`}}`), 400, "validation_failed")
+			apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/content/"+id, e.editor, `{"title": "X", "data": {"extra": `+nest(10_000)+`}}`), 400, "validation_failed")
+			if v := e.Call(t, "tenant-a", "GET", "/api/content/"+id+"/versions/2", e.editor, ""); v.Status != 200 {
 				t.Fatalf("version 2: %d %v", v.Status, v.Raw)
 			}
 		})
@@ -255,16 +255,13 @@ func TestContent_CacheAcrossServers(t *testing.T) {
 	}
 	store := tenantstore.New(cat, tenantstore.Config{DataDir: e.DataDir, PoolSize: 8})
 	clock := &testClock{t: time.Now()}
-	b := api.New(cat, store, api.Config{Secret: testSecret, Now: clock.Now})
-	srvB := httptest.NewServer(b)
-	t.Cleanup(func() {
-		srvB.Close()
-		b.Close(ctx)
+	t.Cleanup(func() { // registered first, so it runs after the server closes
 		store.Close(ctx)
 		cat.Close()
 	})
-	readB := func(path string) response {
-		return do(t, srvB, "GET", "tenant-a.localhost", path, nil)
+	srvB, _ := apitest.Serve(t, cat, store, api.Config{Secret: apitest.Secret, Now: clock.Now})
+	readB := func(path string) apitest.Response {
+		return apitest.Do(t, srvB, "GET", "tenant-a.localhost", path, nil)
 	}
 
 	id := e.create(t, e.editor, `{"title": "Shared", "status": "published"}`)["id"].(string)
@@ -274,17 +271,66 @@ func TestContent_CacheAcrossServers(t *testing.T) {
 	if res := readB("/api/content/" + id); res.Status != 200 || res.Header.Get("X-Cache") != "hit" {
 		t.Fatalf("B does not cache: %d %v", res.Status, res.Header)
 	}
-	wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/content/"+id, e.editor, ""), 204, "")
-	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"public": false}`), 200, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", "/api/content/"+id, e.editor, ""), 204, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"public": false}`), 200, "")
 	// Within the TTL, B may still answer what it read: that is the bound.
 	if res := readB("/api/content/" + id); res.Header.Get("X-Cache") != "hit" {
 		t.Fatalf("B's entry expired before the TTL: %d %v", res.Status, res.Header)
 	}
 
 	clock.Advance(catalog.DefaultCacheTTL)
-	wantStatus(t, readB("/api/content/"+id), 404, "content_not_found")
+	apitest.WantStatus(t, readB("/api/content/"+id), 404, "content_not_found")
 	// The parsed collection expired too: posts is private now.
-	wantStatus(t, readB(list), 404, "collection_not_found")
+	apitest.WantStatus(t, readB(list), 404, "collection_not_found")
+}
+
+// TestContent_CacheOneInvalidation: the server's answers are keyed by the
+// generations of the content cache it is given, so a write through any
+// store of that cache (the scheduler, a job, a libSQL endpoint of the same
+// process) drops them as an HTTP write does; so does deleting a user,
+// which clears their items' author.
+func TestContent_CacheOneInvalidation(t *testing.T) {
+	cache := cms.NewCache(100, catalog.DefaultCacheTTL, nil)
+	e := newCMS(t, api.Config{Content: cache})
+	id := e.create(t, e.editor, `{"title": "Shared", "status": "published"}`)["id"].(string)
+	read := func() apitest.Response {
+		res := e.Call(t, "tenant-a", "GET", "/api/content/"+id, "", "")
+		apitest.WantStatus(t, res, 200, "")
+		return res
+	}
+	read()
+	if res := read(); res.Header.Get("X-Cache") != "hit" {
+		t.Fatalf("not cached: %v", res.Header)
+	}
+
+	// A write outside HTTP, through a store of the server's cache.
+	ctx := context.Background()
+	h, release, err := e.Store.Acquire(ctx, "tenant-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cache.Store("tenant-a", h.DB, e.Store.MediaDir("tenant-a"))
+	title := "Edited elsewhere"
+	_, err = st.EditItem(ctx, id, "", func(cur *cms.Item, _ *cms.Collection) (cms.ItemInput, error) {
+		return cms.ItemInput{Title: title, Slug: cur.Slug, Data: map[string]any{}}, nil
+	})
+	release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := read(); res.Header.Get("X-Cache") == "hit" || res.Data["title"] != title {
+		t.Fatalf("a write through the cache left the answer: %v %v", res.Header, res.Data)
+	}
+
+	// Deleting the item's author drops the answer too.
+	if res := read(); res.Header.Get("X-Cache") != "hit" || res.Data["author_id"] == nil {
+		t.Fatalf("not cached, or no author: %v %v", res.Header, res.Data)
+	}
+	editorID := e.Call(t, "tenant-a", "GET", "/auth/me", e.editor, "").Data["user"].(map[string]any)["id"].(string)
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", "/api/users/"+editorID, e.admin, ""), 204, "")
+	if res := read(); res.Header.Get("X-Cache") == "hit" || res.Data["author_id"] != nil {
+		t.Fatalf("deleting the author left the answer: %v %v", res.Header, res.Data)
+	}
 }
 
 // TestContent_CacheControl: anonymous reads of published content are
@@ -308,8 +354,8 @@ func TestContent_CacheControl(t *testing.T) {
 		{"CollectionSignedIn", "/api/collections/posts", e.admin, "private, no-store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := e.call(t, "tenant-a", "GET", tc.path, tc.token, "")
-			wantStatus(t, res, 200, "")
+			res := e.Call(t, "tenant-a", "GET", tc.path, tc.token, "")
+			apitest.WantStatus(t, res, 200, "")
 			if got := res.Header.Get("Cache-Control"); got != tc.want {
 				t.Fatalf("Cache-Control %q, want %q", got, tc.want)
 			}
@@ -317,7 +363,7 @@ func TestContent_CacheControl(t *testing.T) {
 				t.Fatalf("no Vary: Authorization: %v", res.Header)
 			}
 			tag := res.Header.Get("ETag")
-			again := e.call(t, "tenant-a", "GET", tc.path, tc.token, "", "If-None-Match", tag)
+			again := e.Call(t, "tenant-a", "GET", tc.path, tc.token, "", "If-None-Match", tag)
 			if again.Status != 304 || again.Header.Get("Cache-Control") != tc.want || again.Header.Get("ETag") != tag {
 				t.Fatalf("If-None-Match %s: %d %v", tag, again.Status, again.Header)
 			}
@@ -325,17 +371,17 @@ func TestContent_CacheControl(t *testing.T) {
 	}
 
 	t.Run("PerCollection", func(t *testing.T) {
-		put := e.call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"cache": {"max_age": 300, "stale_while_revalidate": 5}}`)
-		wantStatus(t, put, 200, "")
+		put := e.Call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"cache": {"max_age": 300, "stale_while_revalidate": 5}}`)
+		apitest.WantStatus(t, put, 200, "")
 		want := "public, max-age=300, stale-while-revalidate=5"
 		for _, p := range []string{"/api/content/" + id, "/api/collections/posts/content", "/api/search?q=cacheable&collection=posts"} {
-			if got := e.call(t, "tenant-a", "GET", p, "", "").Header.Get("Cache-Control"); got != want {
+			if got := e.Call(t, "tenant-a", "GET", p, "", "").Header.Get("Cache-Control"); got != want {
 				t.Errorf("%s: Cache-Control %q, want %q", p, got, want)
 			}
 		}
-		wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"cache": {"max_age": -1}}`), 400, "invalid_cache")
-		wantStatus(t, e.call(t, "tenant-a", "POST", "/api/collections", e.admin, `{"name": "fresh", "public": true, "cache": {"max_age": 0}}`), 201, "")
-		if got := e.call(t, "tenant-a", "GET", "/api/collections/fresh/content", "", "").Header.Get("Cache-Control"); got != "public, max-age=0, stale-while-revalidate=30" {
+		apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/collections/posts", e.admin, `{"cache": {"max_age": -1}}`), 400, "invalid_cache")
+		apitest.WantStatus(t, e.Call(t, "tenant-a", "POST", "/api/collections", e.admin, `{"name": "fresh", "public": true, "cache": {"max_age": 0}}`), 201, "")
+		if got := e.Call(t, "tenant-a", "GET", "/api/collections/fresh/content", "", "").Header.Get("Cache-Control"); got != "public, max-age=0, stale-while-revalidate=30" {
 			t.Errorf("max_age 0: Cache-Control %q", got)
 		}
 	})
@@ -345,36 +391,36 @@ func TestContent_CacheControl(t *testing.T) {
 // a PUT made on stale settings is refused.
 func TestSettings_IfMatch(t *testing.T) {
 	e := newCMS(t, api.Config{})
-	get := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "")
-	wantStatus(t, get, 200, "")
+	get := e.Call(t, "tenant-a", "GET", "/api/settings", e.admin, "")
+	apitest.WantStatus(t, get, 200, "")
 	tag := get.Header.Get("ETag")
 	if tag == "" || get.Header.Get("Cache-Control") != "private, no-store" {
 		t.Fatalf("GET settings headers: %v", get.Header)
 	}
-	if res := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "", "If-None-Match", tag); res.Status != 304 {
+	if res := e.Call(t, "tenant-a", "GET", "/api/settings", e.admin, "", "If-None-Match", tag); res.Status != 304 {
 		t.Fatalf("If-None-Match: %d", res.Status)
 	}
-	put := e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "One"}}`, "If-Match", tag)
-	wantStatus(t, put, 200, "")
+	put := e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "One"}}`, "If-Match", tag)
+	apitest.WantStatus(t, put, 200, "")
 	next := put.Header.Get("ETag")
 	if next == tag || next == "" {
 		t.Fatalf("PUT ETag %q, was %q", next, tag)
 	}
-	if got := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, "").Header.Get("ETag"); got != next {
+	if got := e.Call(t, "tenant-a", "GET", "/api/settings", e.admin, "").Header.Get("ETag"); got != next {
 		t.Fatalf("GET after PUT: ETag %q, want the PUT's %q", got, next)
 	}
-	stale := e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", tag)
-	if wantStatus(t, stale, 412, "precondition_failed"); stale.Header.Get("ETag") != next {
+	stale := e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", tag)
+	if apitest.WantStatus(t, stale, 412, "precondition_failed"); stale.Header.Get("ETag") != next {
 		t.Fatalf("412 ETag %q, want %q", stale.Header.Get("ETag"), next)
 	}
 	// A branding change is part of the settings too.
-	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"branding": {"color": "#123456"}}`, "If-Match", next), 200, "")
-	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", next), 412, "precondition_failed")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"branding": {"color": "#123456"}}`, "If-Match", next), 200, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Match", next), 412, "precondition_failed")
 	past := time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)
-	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Unmodified-Since", past), 412, "precondition_failed")
-	if got := e.call(t, "tenant-a", "GET", "/api/settings", e.admin, ""); got.Data["general"].(map[string]any)["site"] != "One" {
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, `{"general": {"site": "Lost"}}`, "If-Unmodified-Since", past), 412, "precondition_failed")
+	if got := e.Call(t, "tenant-a", "GET", "/api/settings", e.admin, ""); got.Data["general"].(map[string]any)["site"] != "One" {
 		t.Fatalf("a refused PUT changed the settings: %v", got.Data)
 	}
 	deep := `{"general": {"a": ` + nest(500) + `}}`
-	wantStatus(t, e.call(t, "tenant-a", "PUT", "/api/settings", e.admin, deep), 400, "invalid_settings")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "PUT", "/api/settings", e.admin, deep), 400, "invalid_settings")
 }

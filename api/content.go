@@ -48,7 +48,7 @@ func (s *Server) contentRoutes() {
 func (s *Server) withContent(c echo.Context, fn func(ctx context.Context, st *cms.Store) error) error {
 	t := tenantOf(c)
 	return s.withTenantDB(c, func(ctx context.Context, h tenantHandle) error {
-		return fn(ctx, cms.New(t.ID, h.DB, s.store.MediaDir(t.ID)))
+		return fn(ctx, s.content.Store(t.ID, h.DB, s.store.MediaDir(t.ID)))
 	})
 }
 
@@ -74,10 +74,9 @@ func mayEdit(c echo.Context, it *cms.Item) error {
 }
 
 // changed records that the request changed the tenant's content, before
-// it answers: cached reads go (so the writer's next read sees its write),
-// and the scheduler learns the tenant's next due time.
+// it answers: the scheduler learns the tenant's next due time. (Cached
+// reads went when the write committed: the store is one of s.content's.)
 func (s *Server) changed(c echo.Context, ctx context.Context, st *cms.Store) {
-	s.cache.invalidate(st.TenantID)
 	next, err := st.NextDue(ctx, cms.TrashRetention)
 	if err == nil {
 		err = s.catalog.SetContentDue(context.WithoutCancel(ctx), st.TenantID, next)
@@ -131,7 +130,7 @@ func (s *Server) createCollection(c echo.Context) error {
 // principal without perm (collections.read for the schema, content.read
 // for its items); anonymous callers get not found, so names do not leak.
 func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, name, perm string) (*cms.Collection, error) {
-	col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), name)
+	col, err := st.CachedCollection(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +147,7 @@ func (s *Server) collection(c echo.Context, ctx context.Context, st *cms.Store, 
 // (include= drops those it may not).
 func (s *Server) readable(c echo.Context, ctx context.Context, st *cms.Store) func(string) bool {
 	return func(name string) bool {
-		col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), name)
+		col, err := st.CachedCollection(ctx, name)
 		return err == nil && (col.Public || can(c, auth.ContentRead))
 	}
 }
@@ -251,7 +250,7 @@ func (s *Server) listContent(c echo.Context) error {
 			return err
 		}
 	}
-	gen := s.cache.gen(t.ID).Load()
+	gen := s.cache.gen(t.ID)
 	publishedOnly, err := readScope(c)
 	if err != nil {
 		return err
@@ -268,7 +267,7 @@ func (s *Server) listContent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		opt := cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly, Counts: s.cache.counts(t.ID, gen), CanRead: s.readable(c, ctx, st)}
+		opt := cms.ListOptions{CollectionID: col.ID, PublishedOnly: publishedOnly, CanRead: s.readable(c, ctx, st)}
 		page, err = st.List(ctx, q, opt)
 		return err
 	})
@@ -330,14 +329,14 @@ func (s *Server) getContent(c echo.Context) error {
 			return err
 		}
 	}
-	gen := s.cache.gen(t.ID).Load()
+	gen := s.cache.gen(t.ID)
 	var it *cms.Item
 	var policy cms.CachePolicy
 	err := s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
 		if it, err = s.readableItem(c, ctx, st); err != nil {
 			return err
 		}
-		col, err := s.cache.collection(ctx, st, gen, it.Collection)
+		col, err := st.CachedCollection(ctx, it.Collection)
 		if err == nil {
 			policy = col.Cache
 		}
@@ -725,7 +724,7 @@ func (s *Server) search(c echo.Context) error {
 	var policy cms.CachePolicy // searches across collections take the default
 	err = s.withContent(c, func(ctx context.Context, st *cms.Store) (err error) {
 		if opt.Collection != "" {
-			if col, err := s.cache.collection(ctx, st, s.cache.gen(st.TenantID).Load(), opt.Collection); err == nil {
+			if col, err := st.CachedCollection(ctx, opt.Collection); err == nil {
 				policy = col.Cache
 			}
 		}

@@ -18,16 +18,16 @@ func BenchmarkGetContent(b *testing.B) {
 	}{{"CacheOff", -1}, {"CacheOn", 0}} {
 		b.Run(bc.name, func(b *testing.B) {
 			e := newIdentity(b, api.Config{ContentCache: bc.cache})
-			admin := e.adminToken(b, "tenant-a")
-			e.call(b, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`)
-			id := e.call(b, "tenant-a", "POST", "/api/collections/posts/content", admin,
+			admin := e.AdminToken(b, "tenant-a")
+			e.Call(b, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`)
+			id := e.Call(b, "tenant-a", "POST", "/api/collections/posts/content", admin,
 				`{"title": "Hello", "status": "published"}`).Data["id"].(string)
 			req := httptest.NewRequest(http.MethodGet, "/api/content/"+id, nil)
 			req.Host = "tenant-a.localhost"
 			b.ReportAllocs()
 			for b.Loop() {
 				w := httptest.NewRecorder()
-				e.api.ServeHTTP(w, req)
+				e.API.ServeHTTP(w, req)
 				if w.Code != http.StatusOK {
 					b.Fatal(w.Code, w.Body.String())
 				}

@@ -7,11 +7,12 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 )
 
 func TestCORS(t *testing.T) {
 	e := newIdentity(t, api.Config{CORS: &api.CORS{AllowedOrigins: []string{"https://default.example"}}})
-	adminA, adminB := e.adminToken(t, "tenant-a"), e.adminToken(t, "tenant-b")
+	adminA, adminB := e.AdminToken(t, "tenant-a"), e.AdminToken(t, "tenant-b")
 
 	// Settings: validated, normalised, shown back; null returns to the default.
 	for _, c := range []struct {
@@ -31,12 +32,12 @@ func TestCORS(t *testing.T) {
 			"allow_credentials": true, "max_age": 120}`, 200},
 	} {
 		t.Run("Settings"+c.name, func(t *testing.T) {
-			res := e.call(t, "tenant-a", "PUT", "/api/settings", adminA, `{"cors": `+c.cors+`}`)
+			res := e.Call(t, "tenant-a", "PUT", "/api/settings", adminA, `{"cors": `+c.cors+`}`)
 			if c.wantStatus != 200 {
-				wantStatus(t, res, c.wantStatus, "invalid_cors")
+				apitest.WantStatus(t, res, c.wantStatus, "invalid_cors")
 				return
 			}
-			wantStatus(t, res, 200, "")
+			apitest.WantStatus(t, res, 200, "")
 			cors := res.Data["cors"].(map[string]any)
 			if got := cors["allowed_origins"].([]any); len(got) != 2 || got[0] != "https://app.example" || got[1] != "http://localhost:3000" {
 				t.Errorf("allowed_origins %v", got)
@@ -46,9 +47,9 @@ func TestCORS(t *testing.T) {
 			}
 		})
 	}
-	wantStatus(t, e.call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": {"allowed_origins": ["*"]}}`), 200, "")
-	wantStatus(t, e.call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": null}`), 200, "")
-	if res := e.call(t, "tenant-b", "GET", "/api/settings", adminB, ""); res.Data["cors"] != nil {
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": {"allowed_origins": ["*"]}}`), 200, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": null}`), 200, "")
+	if res := e.Call(t, "tenant-b", "GET", "/api/settings", adminB, ""); res.Data["cors"] != nil {
 		t.Fatalf("cors after null: %v", res.Data["cors"])
 	}
 
@@ -80,7 +81,7 @@ func TestCORS(t *testing.T) {
 			if c.requestMethod != "" {
 				header = append(header, "Access-Control-Request-Method", c.requestMethod, "Access-Control-Request-Headers", "authorization, content-type")
 			}
-			res, _ := send(t, e.srv.URL, c.method, c.host+".localhost", c.path, "", header...)
+			res, _ := apitest.Send(t, e.Srv.URL, c.method, c.host+".localhost", c.path, "", header...)
 			if res.StatusCode != c.wantStatus {
 				t.Fatalf("status %d, want %d", res.StatusCode, c.wantStatus)
 			}
@@ -105,8 +106,8 @@ func TestCORS(t *testing.T) {
 	}
 
 	// A wildcard without credentials answers *, never the origin.
-	wantStatus(t, e.call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": {"allowed_origins": ["*"]}}`), 200, "")
-	res, _ := send(t, e.srv.URL, "OPTIONS", "tenant-b.localhost", "/api/tenant", "", "Origin", "https://any.example", "Access-Control-Request-Method", "GET")
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "PUT", "/api/settings", adminB, `{"cors": {"allowed_origins": ["*"]}}`), 200, "")
+	res, _ := apitest.Send(t, e.Srv.URL, "OPTIONS", "tenant-b.localhost", "/api/tenant", "", "Origin", "https://any.example", "Access-Control-Request-Method", "GET")
 	if got := res.Header.Get("Access-Control-Allow-Origin"); res.StatusCode != 204 || got != "*" || res.Header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("wildcard: %d %q", res.StatusCode, res.Header)
 	}

@@ -1,24 +1,24 @@
 package api_test
 
 import (
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 )
 
 // Every GET route answers HEAD: the same status and headers, no body.
 func TestServer_HEAD(t *testing.T) {
 	e := newCMS(t, api.Config{})
 	heads := map[string]bool{}
-	for _, r := range e.api.Routes() {
+	for _, r := range e.API.Routes() {
 		if r.Method == http.MethodHead {
 			heads[r.Path] = true
 		}
 	}
-	for _, r := range e.api.Routes() {
+	for _, r := range e.API.Routes() {
 		if r.Method == http.MethodGet && !heads[r.Path] {
 			t.Errorf("GET %s has no HEAD", r.Path)
 		}
@@ -26,8 +26,8 @@ func TestServer_HEAD(t *testing.T) {
 
 	id := e.create(t, e.editor, `{"title": "Head", "status": "published"}`)["id"].(string)
 	m := e.uploadMedia(t, "tenant-a", e.admin, filePart("logo.png", pngBytes(t, 4, 4))).Data
-	platform := do(t, e.srv, "POST", "localhost", "/platform/auth/login",
-		strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`)).Raw["token"].(string)
+	platform := apitest.Do(t, e.Srv, "POST", "localhost", "/platform/auth/login",
+		strings.NewReader(`{"email": "`+apitest.AdminEmail+`", "password": "`+apitest.AdminPassword+`"}`)).Raw["token"].(string)
 	for _, c := range []struct {
 		name, host, path, token string
 		wantStatus              int
@@ -46,8 +46,8 @@ func TestServer_HEAD(t *testing.T) {
 		{"Platform", "localhost", "/platform/tenants", platform, 200},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			get, getBody := send(t, e.srv.URL, "GET", c.host, c.path, c.token)
-			head, headBody := send(t, e.srv.URL, "HEAD", c.host, c.path, c.token)
+			get, getBody := apitest.Send(t, e.Srv.URL, "GET", c.host, c.path, c.token)
+			head, headBody := apitest.Send(t, e.Srv.URL, "HEAD", c.host, c.path, c.token)
 			if get.StatusCode != c.wantStatus || head.StatusCode != c.wantStatus {
 				t.Fatalf("GET %d, HEAD %d, want %d", get.StatusCode, head.StatusCode, c.wantStatus)
 			}
@@ -67,32 +67,4 @@ func TestServer_HEAD(t *testing.T) {
 			}
 		})
 	}
-}
-
-// send makes one request without compression and returns the answer and
-// its body.
-func send(t *testing.T, base, method, host, path, token string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, base+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	req.Header.Set("Accept-Encoding", "identity")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, b
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 )
 
 // BenchmarkLogin times POST /auth/login through the real server: JSON,
@@ -15,11 +16,11 @@ import (
 // JWT signing. It reports the median and p99 of one login.
 func BenchmarkLogin(b *testing.B) {
 	e := newIdentity(b, api.Config{IPLoginBurst: 1 << 30})
-	body := `{"email": "admin@example.com", "password": "` + adminPass + `tenant-a"}`
+	body := `{"email": "admin@example.com", "password": "` + apitest.AdminPass + `tenant-a"}`
 	var took []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		res := e.call(b, "tenant-a", "POST", "/auth/login", "", body)
+		res := e.Call(b, "tenant-a", "POST", "/auth/login", "", body)
 		took = append(took, time.Since(start))
 		if res.Status != http.StatusOK {
 			b.Fatal(res.Status, res.Raw)
@@ -34,9 +35,9 @@ func BenchmarkLogin(b *testing.B) {
 // the token, checking the session in the tenant database, answering.
 func BenchmarkAuthenticatedRequest(b *testing.B) {
 	e := newIdentity(b, api.Config{})
-	tok, _ := e.login(b, "tenant-a", "admin@example.com", adminPass+"tenant-a")
+	tok, _ := e.Login(b, "tenant-a", "admin@example.com", apitest.AdminPass+"tenant-a")
 	for b.Loop() {
-		if res := e.call(b, "tenant-a", "GET", "/auth/me", tok, ""); res.Status != http.StatusOK || !strings.Contains(res.Data["role"].(string), "admin") {
+		if res := e.Call(b, "tenant-a", "GET", "/auth/me", tok, ""); res.Status != http.StatusOK || !strings.Contains(res.Data["role"].(string), "admin") {
 			b.Fatal(res.Status, res.Raw)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 )
@@ -35,10 +36,10 @@ func TestIsolation(t *testing.T) {
 	e := newIdentity(t, api.Config{IPLoginBurst: 1 << 20})
 	ctx := context.Background()
 	b := seedBravo(t, e)
-	aAdmin := e.adminToken(t, "tenant-a")
-	aToken := e.call(t, "tenant-a", "POST", "/api/tokens", aAdmin, `{"name": "alpha all"}`).Data["token"].(string)
-	platform := do(t, e.srv, "POST", "localhost", "/platform/auth/login", strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`)).Raw["token"].(string)
-	imp := e.call(t, "localhost", "POST", "/platform/tenants/tenant-a/impersonate", platform, `{"reason": "isolation test"}`).Data["token"].(string)
+	aAdmin := e.AdminToken(t, "tenant-a")
+	aToken := e.Call(t, "tenant-a", "POST", "/api/tokens", aAdmin, `{"name": "alpha all"}`).Data["token"].(string)
+	platform := apitest.Do(t, e.Srv, "POST", "localhost", "/platform/auth/login", strings.NewReader(`{"email": "`+apitest.AdminEmail+`", "password": "`+apitest.AdminPassword+`"}`)).Raw["token"].(string)
+	imp := e.Call(t, "localhost", "POST", "/platform/tenants/tenant-a/impersonate", platform, `{"reason": "isolation test"}`).Data["token"].(string)
 	claims := decodeSegment(t, strings.Split(aAdmin, ".")[1])
 	claims["tid"] = "tenant-b"
 	parts := strings.Split(aAdmin, ".")
@@ -46,7 +47,7 @@ func TestIsolation(t *testing.T) {
 	otherSecret := signClaims(t, []byte("another secret, 32 bytes long!!!"), claims)
 	bClaims := map[string]any{"sub": b.adminID, "tid": "tenant-b", "role": "admin", "sid": "x", "aud": "condo-tenant",
 		"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix()}
-	expired := signClaims(t, testSecret, bClaims)
+	expired := signClaims(t, apitest.Secret, bClaims)
 	before := snapshotBravo(t, e)
 
 	// Attempts on B's host: every one must be refused with 401.
@@ -64,7 +65,7 @@ func TestIsolation(t *testing.T) {
 				if name == "platform token" && strings.HasPrefix(r.Path, "/platform/") {
 					continue // a platform admin may manage tenant B: that is the platform's job
 				}
-				res := e.call(t, "tenant-b", r.Method, path, tok, "")
+				res := e.Call(t, "tenant-b", r.Method, path, tok, "")
 				if res.Status != http.StatusUnauthorized && !(r.Path == "/platform/auth/login" && res.Status == http.StatusBadRequest) {
 					t.Errorf("%s %s on B with %s: %d, want 401", r.Method, path, name, res.Status)
 				}
@@ -81,7 +82,7 @@ func TestIsolation(t *testing.T) {
 		}
 		for _, id := range paramValues(r.Path, b.ids) {
 			path := fill(r.Path, id)
-			fresh, _ := e.login(t, "tenant-a", "admin@example.com", adminPass+"tenant-a") // logout routes spend sessions
+			fresh, _ := e.Login(t, "tenant-a", "admin@example.com", apitest.AdminPass+"tenant-a") // logout routes spend sessions
 			for name, c := range map[string]struct{ tok, hdr string }{
 				"A's JWT": {fresh, ""}, "A's JWT, X-Tenant-ID B": {fresh, "tenant-b"}, "A's API token": {aToken, ""},
 				"A impersonation": {imp, ""}, "anonymous, X-Tenant-ID B": {"", "tenant-b"},
@@ -90,7 +91,7 @@ func TestIsolation(t *testing.T) {
 				if c.hdr != "" {
 					hdr = []string{"X-Tenant-ID", c.hdr}
 				}
-				res := e.call(t, "tenant-a", r.Method, path+"?tenant=tenant-b&tid=tenant-b", c.tok, "", hdr...)
+				res := e.Call(t, "tenant-a", r.Method, path+"?tenant=tenant-b&tid=tenant-b", c.tok, "", hdr...)
 				where := r.Method + " " + path + " on A with " + name
 				if res.Status >= 500 {
 					t.Errorf("%s: %d %v", where, res.Status, res.Raw)
@@ -114,7 +115,7 @@ func TestIsolation(t *testing.T) {
 // routes lists the server's routes, once each.
 func (e *idEnv) routes() []struct{ Method, Path string } {
 	var out []struct{ Method, Path string }
-	for _, r := range e.api.Routes() {
+	for _, r := range e.API.Routes() {
 		if r.Method == "echo_route_not_found" {
 			continue
 		}
@@ -140,7 +141,7 @@ func paramValues(path string, ids []string) []string {
 
 // noLeak fails when an answer carries any of B's secrets, other than one
 // the request itself sent in its path (an error may quote that back).
-func (b *bravo) noLeak(t *testing.T, res response, path, where string) {
+func (b *bravo) noLeak(t *testing.T, res apitest.Response, path, where string) {
 	t.Helper()
 	body, _ := json.Marshal(res.Raw)
 	for _, s := range b.secrets {
@@ -164,43 +165,43 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 		t.Fatal(err)
 	}
 	time.Sleep(10 * time.Millisecond)
-	admin := e.adminToken(t, "tenant-b")
-	editorID := e.user(t, "tenant-b", "bravo-editor@bravo.example", auth.RoleEditor, "bravo editor password")
-	must := func(res response, status int) map[string]any {
+	admin := e.AdminToken(t, "tenant-b")
+	editorID := e.User(t, "tenant-b", "bravo-editor@bravo.example", auth.RoleEditor, "bravo editor password")
+	must := func(res apitest.Response, status int) map[string]any {
 		t.Helper()
-		wantStatus(t, res, status, "")
+		apitest.WantStatus(t, res, status, "")
 		return res.Data
 	}
-	tok := must(e.call(t, "tenant-b", "POST", "/api/tokens", admin, `{"name": "bravo-token-name"}`), 201)
-	inv := must(e.call(t, "tenant-b", "POST", "/api/invitations", admin, `{"email": "bravo-invitee@bravo.example", "role": "author"}`), 201)
-	invToken := secretIn(t, e.mail(t, "bravo-invitee@bravo.example"), "/auth/invitations/")
-	must(e.call(t, "tenant-b", "PUT", "/api/roles/bravo-role", admin, `{"description": "bravo-role-marker", "permissions": ["content.read"]}`), 200)
-	must(e.call(t, "tenant-b", "PUT", "/api/settings", admin, `{"general": {"note": "bravo-settings-marker"}}`), 200)
-	me := must(e.call(t, "tenant-b", "GET", "/auth/me", admin, ""), 200)
+	tok := must(e.Call(t, "tenant-b", "POST", "/api/tokens", admin, `{"name": "bravo-token-name"}`), 201)
+	inv := must(e.Call(t, "tenant-b", "POST", "/api/invitations", admin, `{"email": "bravo-invitee@bravo.example", "role": "author"}`), 201)
+	invToken := secretIn(t, e.Mail(t, "bravo-invitee@bravo.example"), "/auth/invitations/")
+	must(e.Call(t, "tenant-b", "PUT", "/api/roles/bravo-role", admin, `{"description": "bravo-role-marker", "permissions": ["content.read"]}`), 200)
+	must(e.Call(t, "tenant-b", "PUT", "/api/settings", admin, `{"general": {"note": "bravo-settings-marker"}}`), 200)
+	me := must(e.Call(t, "tenant-b", "GET", "/auth/me", admin, ""), 200)
 	adminID := me["user"].(map[string]any)["id"].(string)
 	media := must(e.uploadMedia(t, "tenant-b", admin, field("alt", "bravo-media-alt"), filePart("bravo-media.png", pngBytes(t, 1, 1))), 201)
 	t.Cleanup(func() { // B's media, row and file, outlived the walk
-		got := must(e.call(t, "tenant-b", "GET", "/api/media/"+media["id"].(string), e.adminToken(t, "tenant-b"), ""), 200)
+		got := must(e.Call(t, "tenant-b", "GET", "/api/media/"+media["id"].(string), e.AdminToken(t, "tenant-b"), ""), 200)
 		if got["alt"] != media["alt"] || got["updated_at"] != media["updated_at"] {
 			t.Errorf("B's media changed: %v", got)
 		}
-		if res, _ := e.fetch(t, "tenant-b", "GET", media["url"].(string)); res.StatusCode != http.StatusOK {
+		if res, _ := e.Fetch(t, "tenant-b", "GET", media["url"].(string)); res.StatusCode != http.StatusOK {
 			t.Errorf("B's media file: %d", res.StatusCode)
 		}
 	})
 	// Content: a private collection with a draft and a published item, and
 	// a public one, names and slugs chosen to be tried on A.
-	must(e.call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "bravo_private", "display_name": "bravo-collection-marker",
+	must(e.Call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "bravo_private", "display_name": "bravo-collection-marker",
 		"schema": {"type": "object", "properties": {"secret": {"type": "string"}}}}`), 201)
-	must(e.call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`), 201)
-	draft := must(e.call(t, "tenant-b", "POST", "/api/collections/bravo_private/content", admin,
+	must(e.Call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`), 201)
+	draft := must(e.Call(t, "tenant-b", "POST", "/api/collections/bravo_private/content", admin,
 		`{"title": "bravo-draft-marker", "slug": "bravo-draft", "data": {"secret": "bravo-data-marker"}}`), 201)
-	pub := must(e.call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
+	pub := must(e.Call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
 		`{"title": "bravo-published-marker", "slug": "shared-slug", "status": "published"}`), 201)
-	e.call(t, "tenant-b", "DELETE", "/api/content/"+must(e.call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
+	e.Call(t, "tenant-b", "DELETE", "/api/content/"+must(e.Call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
 		`{"title": "bravo-trashed-marker"}`), 201)["id"].(string), admin, "")
 	// A has a public collection of the same name, so "posts" reaches A's.
-	must(e.call(t, "tenant-a", "POST", "/api/collections", e.adminToken(t, "tenant-a"), `{"name": "posts", "public": true}`), 201)
+	must(e.Call(t, "tenant-a", "POST", "/api/collections", e.AdminToken(t, "tenant-a"), `{"name": "posts", "public": true}`), 201)
 	return &bravo{
 		adminID: adminID,
 		ids: []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com",
@@ -216,7 +217,7 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 // snapshotBravo describes tenant B's identity data, to compare.
 func snapshotBravo(t *testing.T, e *idEnv) string {
 	var out []string
-	e.store(t, "tenant-b", func(st *auth.Store) {
+	e.AuthStore(t, "tenant-b", func(st *auth.Store) {
 		ctx := context.Background()
 		for _, q := range []string{
 			"SELECT group_concat(id || role || is_active || password_hash, ',') FROM (SELECT * FROM users ORDER BY id)",

@@ -64,7 +64,7 @@ func isUpload(c echo.Context) bool {
 func (s *Server) withMedia(c echo.Context, fn func(ctx context.Context, st *cms.Store) error) error {
 	t := tenantOf(c)
 	return s.withTenantDB(c, func(ctx context.Context, h tenantHandle) error {
-		return fn(ctx, cms.New(t.ID, h.DB, s.store.MediaDir(t.ID)))
+		return fn(ctx, s.content.Store(t.ID, h.DB, s.store.MediaDir(t.ID)))
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 )
@@ -36,7 +36,7 @@ func filePart(filename string, body []byte) formPart {
 }
 
 // uploadMedia posts a multipart form to POST /api/media.
-func (e *idEnv) uploadMedia(t testing.TB, tenant, token string, parts ...formPart) response {
+func (e *idEnv) uploadMedia(t testing.TB, tenant, token string, parts ...formPart) apitest.Response {
 	t.Helper()
 	var b bytes.Buffer
 	w := multipart.NewWriter(&b)
@@ -57,27 +57,7 @@ func (e *idEnv) uploadMedia(t testing.TB, tenant, token string, parts ...formPar
 		pw.Write(p.body)
 	}
 	w.Close()
-	return e.call(t, tenant, "POST", "/api/media", token, b.String(), "Content-Type", w.FormDataContentType())
-}
-
-// fetch sends a request whose answer need not be JSON.
-func (e *idEnv) fetch(t testing.TB, tenant, method, path string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = tenant + ".localhost"
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := e.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res, b
+	return e.Call(t, tenant, "POST", "/api/media", token, b.String(), "Content-Type", w.FormDataContentType())
 }
 
 func pngBytes(t testing.TB, w, h int) []byte {
@@ -114,9 +94,9 @@ func (e *idEnv) mediaFiles(t testing.TB, tenant string) []string {
 
 func TestMedia_Upload(t *testing.T) {
 	e := newIdentity(t, api.Config{})
-	admin := e.adminToken(t, "tenant-a")
-	e.user(t, "tenant-a", "viewer@example.com", auth.RoleViewer, "viewer password")
-	viewer, _ := e.login(t, "tenant-a", "viewer@example.com", "viewer password")
+	admin := e.AdminToken(t, "tenant-a")
+	e.User(t, "tenant-a", "viewer@example.com", auth.RoleViewer, "viewer password")
+	viewer, _ := e.Login(t, "tenant-a", "viewer@example.com", "viewer password")
 	elf := append([]byte("\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x3e\x00"), make([]byte, 500)...)
 	pe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"), make([]byte, 500)...)
 
@@ -152,7 +132,7 @@ func TestMedia_Upload(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := e.mediaFiles(t, "tenant-a")
 			res := e.uploadMedia(t, "tenant-a", c.token, c.parts...)
-			wantStatus(t, res, c.wantStatus, c.wantCode)
+			apitest.WantStatus(t, res, c.wantStatus, c.wantCode)
 			if c.wantStatus != 201 {
 				if after := e.mediaFiles(t, "tenant-a"); len(after) != len(before) {
 					t.Fatalf("a refused upload left files: %v", after)
@@ -169,7 +149,7 @@ func TestMedia_Upload(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(e.Store.MediaDir("tenant-a"), id+ext)); err != nil {
 				t.Fatalf("stored file: %v", err)
 			}
-			if got := e.events(t, "tenant-a", "media.uploaded"); len(got) == 0 || got[0].Target != id {
+			if got := e.Events(t, "tenant-a", "media.uploaded"); len(got) == 0 || got[0].Target != id {
 				t.Fatalf("audit: %+v", got)
 			}
 		})
@@ -185,7 +165,7 @@ func TestMedia_Upload(t *testing.T) {
 		}
 		return nil
 	})
-	if tags := e.call(t, "tenant-a", "GET", "/api/media?folder=blog", admin, "").Raw["data"].([]any)[0].(map[string]any)["tags"]; len(tags.([]any)) != 2 {
+	if tags := e.Call(t, "tenant-a", "GET", "/api/media?folder=blog", admin, "").Raw["data"].([]any)[0].(map[string]any)["tags"]; len(tags.([]any)) != 2 {
 		t.Fatalf("tags: %v", tags)
 	}
 }
@@ -193,25 +173,25 @@ func TestMedia_Upload(t *testing.T) {
 func TestMedia_Limits(t *testing.T) {
 	e := newIdentity(t, api.Config{})
 	ctx := context.Background()
-	admin := e.adminToken(t, "tenant-a")
+	admin := e.AdminToken(t, "tenant-a")
 
 	// The free plan's largest file is catalog.Plans["free"].MaxUpload, far
 	// above the server's 4M body limit, which uploads skip.
 	max := catalog.Plans["free"].MaxUpload
 	res := e.uploadMedia(t, "tenant-a", admin, filePart("big.txt", bytes.Repeat([]byte("a"), int(max))))
-	wantStatus(t, res, 201, "")
+	apitest.WantStatus(t, res, 201, "")
 	res = e.uploadMedia(t, "tenant-a", admin, filePart("bigger.txt", bytes.Repeat([]byte("a"), int(max)+1)))
-	wantStatus(t, res, 413, "file_too_large")
+	apitest.WantStatus(t, res, 413, "file_too_large")
 	// Other routes keep the body limit.
-	res = e.call(t, "tenant-a", "PATCH", "/api/settings", admin, strings.Repeat(" ", 5<<20)+"{}")
-	wantStatus(t, res, 413, "")
+	res = e.Call(t, "tenant-a", "PATCH", "/api/settings", admin, strings.Repeat(" ", 5<<20)+"{}")
+	apitest.WantStatus(t, res, 413, "")
 
 	quota := max + 100
 	if _, err := e.Catalog.UpdateTenant(ctx, "tenant-a", catalog.TenantUpdate{StorageQuota: &quota}); err != nil {
 		t.Fatal(err)
 	}
-	wantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("a.txt", bytes.Repeat([]byte("a"), 100))), 201, "")
-	wantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("b.txt", []byte("b"))), 403, "storage_quota_exceeded")
+	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("a.txt", bytes.Repeat([]byte("a"), 100))), 201, "")
+	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("b.txt", []byte("b"))), 403, "storage_quota_exceeded")
 	if got := e.mediaFiles(t, "tenant-a"); len(got) != 2 {
 		t.Fatalf("files: %v", got)
 	}
@@ -219,7 +199,7 @@ func TestMedia_Limits(t *testing.T) {
 
 func TestMedia_Serve(t *testing.T) {
 	e := newIdentity(t, api.Config{})
-	admin := e.adminToken(t, "tenant-a")
+	admin := e.AdminToken(t, "tenant-a")
 	img := pngBytes(t, 4, 4)
 	m := e.uploadMedia(t, "tenant-a", admin, filePart("logo.png", img)).Data
 	svg := e.uploadMedia(t, "tenant-a", admin, filePart("icon.svg",
@@ -248,7 +228,7 @@ func TestMedia_Serve(t *testing.T) {
 			"Content-Disposition": "attachment; filename=icon.svg", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, body := e.fetch(t, "tenant-a", c.method, c.path, c.header...)
+			res, body := e.Fetch(t, "tenant-a", c.method, c.path, c.header...)
 			if res.StatusCode != c.wantStatus {
 				t.Fatalf("status %d, want %d: %s", res.StatusCode, c.wantStatus, body)
 			}
@@ -263,7 +243,7 @@ func TestMedia_Serve(t *testing.T) {
 		})
 	}
 	// Another tenant's host does not serve it.
-	if res, _ := e.fetch(t, "tenant-b", "GET", url); res.StatusCode != 404 {
+	if res, _ := e.Fetch(t, "tenant-b", "GET", url); res.StatusCode != 404 {
 		t.Fatalf("served on tenant-b: %d", res.StatusCode)
 	}
 }
@@ -272,16 +252,16 @@ func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestMedia_Manage(t *testing.T) {
 	e := newIdentity(t, api.Config{})
-	admin := e.adminToken(t, "tenant-a")
-	e.user(t, "tenant-a", "author@example.com", auth.RoleAuthor, "author password")
-	author, _ := e.login(t, "tenant-a", "author@example.com", "author password")
-	e.user(t, "tenant-a", "viewer@example.com", auth.RoleViewer, "viewer password")
-	viewer, _ := e.login(t, "tenant-a", "viewer@example.com", "viewer password")
+	admin := e.AdminToken(t, "tenant-a")
+	e.User(t, "tenant-a", "author@example.com", auth.RoleAuthor, "author password")
+	author, _ := e.Login(t, "tenant-a", "author@example.com", "author password")
+	e.User(t, "tenant-a", "viewer@example.com", auth.RoleViewer, "viewer password")
+	viewer, _ := e.Login(t, "tenant-a", "viewer@example.com", "viewer password")
 
 	logo := e.uploadMedia(t, "tenant-a", admin, field("folder", "brand"), filePart("logo.png", pngBytes(t, 2, 2))).Data
 	notes := e.uploadMedia(t, "tenant-a", admin, field("alt", "Meeting notes"), filePart("notes.txt", []byte("notes"))).Data
 	own := e.uploadMedia(t, "tenant-a", author, filePart("mine.txt", []byte("mine"))).Data
-	ids := func(res response) string {
+	ids := func(res apitest.Response) string {
 		var out []string
 		for _, d := range res.Raw["data"].([]any) {
 			out = append(out, d.(map[string]any)["id"].(string))
@@ -299,15 +279,15 @@ func TestMedia_Manage(t *testing.T) {
 		{"?q=meeting", notes["id"].(string), 1},
 		{"?limit=1&offset=1", notes["id"].(string), 3},
 	} {
-		res := e.call(t, "tenant-a", "GET", "/api/media"+c.query, viewer, "")
-		wantStatus(t, res, 200, "")
+		res := e.Call(t, "tenant-a", "GET", "/api/media"+c.query, viewer, "")
+		apitest.WantStatus(t, res, 200, "")
 		if got := ids(res); got != c.want || res.Raw["meta"].(map[string]any)["total"] != c.total {
 			t.Errorf("%s: %s %v, want %s", c.query, got, res.Raw["meta"], c.want)
 		}
 	}
-	wantStatus(t, e.call(t, "tenant-a", "GET", "/api/media?limit=0", viewer, ""), 400, "invalid_limit")
-	got := e.call(t, "tenant-a", "GET", "/api/media/"+logo["id"].(string), viewer, "")
-	wantStatus(t, got, 200, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "GET", "/api/media?limit=0", viewer, ""), 400, "invalid_limit")
+	got := e.Call(t, "tenant-a", "GET", "/api/media/"+logo["id"].(string), viewer, "")
+	apitest.WantStatus(t, got, 200, "")
 	if got.Data["filename"] != "logo.png" {
 		t.Fatalf("get: %v", got.Raw)
 	}
@@ -328,23 +308,23 @@ func TestMedia_Manage(t *testing.T) {
 		{"Missing", admin, "/api/media/nope", `{"alt": "x"}`, 404, "media_not_found"},
 	} {
 		t.Run("Patch"+c.name, func(t *testing.T) {
-			res := e.call(t, "tenant-a", "PATCH", c.path, c.token, c.body, "Content-Type", "application/json")
-			wantStatus(t, res, c.wantStatus, c.wantCode)
+			res := e.Call(t, "tenant-a", "PATCH", c.path, c.token, c.body, "Content-Type", "application/json")
+			apitest.WantStatus(t, res, c.wantStatus, c.wantCode)
 		})
 	}
-	got = e.call(t, "tenant-a", "GET", path, admin, "")
+	got = e.Call(t, "tenant-a", "GET", path, admin, "")
 	if got.Data["alt"] != "Logo" || got.Data["folder"] != "brand/2024" || got.Data["caption"] != "The logo" || len(got.Data["tags"].([]any)) != 0 {
 		t.Fatalf("after patch: %v", got.Raw)
 	}
-	if ev := e.events(t, "tenant-a", "media.updated"); len(ev) != 3 {
+	if ev := e.Events(t, "tenant-a", "media.updated"); len(ev) != 3 {
 		t.Fatalf("media.updated events: %d", len(ev))
 	}
 
-	wantStatus(t, e.call(t, "tenant-a", "DELETE", path, author, ""), 403, "permission_denied")
-	wantStatus(t, e.call(t, "tenant-a", "DELETE", path, admin, ""), 204, "")
-	wantStatus(t, e.call(t, "tenant-a", "DELETE", path, admin, ""), 404, "media_not_found")
-	wantStatus(t, e.call(t, "tenant-a", "GET", path, admin, ""), 404, "media_not_found")
-	if res, _ := e.fetch(t, "tenant-a", "GET", logo["url"].(string)); res.StatusCode != 404 {
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", path, author, ""), 403, "permission_denied")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", path, admin, ""), 204, "")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", path, admin, ""), 404, "media_not_found")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "GET", path, admin, ""), 404, "media_not_found")
+	if res, _ := e.Fetch(t, "tenant-a", "GET", logo["url"].(string)); res.StatusCode != 404 {
 		t.Fatalf("deleted file served: %d", res.StatusCode)
 	}
 	for _, f := range e.mediaFiles(t, "tenant-a") {
@@ -352,7 +332,7 @@ func TestMedia_Manage(t *testing.T) {
 			t.Fatalf("file remains: %s", f)
 		}
 	}
-	if ev := e.events(t, "tenant-a", "media.deleted"); len(ev) != 1 || ev[0].Target != logo["id"] {
+	if ev := e.Events(t, "tenant-a", "media.deleted"); len(ev) != 1 || ev[0].Target != logo["id"] {
 		t.Fatalf("media.deleted events: %+v", ev)
 	}
 }
@@ -361,28 +341,28 @@ func TestMedia_Manage(t *testing.T) {
 // its id, on A's host and on B's.
 func TestMedia_OtherTenant(t *testing.T) {
 	e := newIdentity(t, api.Config{})
-	a, b := e.adminToken(t, "tenant-a"), e.adminToken(t, "tenant-b")
+	a, b := e.AdminToken(t, "tenant-a"), e.AdminToken(t, "tenant-b")
 	m := e.uploadMedia(t, "tenant-b", b, field("alt", "bravo secret"), filePart("bravo.png", pngBytes(t, 1, 1))).Data
 	id := m["id"].(string)
 	for _, c := range []struct {
 		method, body string
 	}{{"GET", ""}, {"PATCH", `{"alt": "pwned"}`}, {"DELETE", ""}} {
-		res := e.call(t, "tenant-a", c.method, "/api/media/"+id, a, c.body, "Content-Type", "application/json")
-		wantStatus(t, res, 404, "media_not_found")
-		res = e.call(t, "tenant-b", c.method, "/api/media/"+id, a, c.body, "Content-Type", "application/json")
-		wantStatus(t, res, 401, "")
+		res := e.Call(t, "tenant-a", c.method, "/api/media/"+id, a, c.body, "Content-Type", "application/json")
+		apitest.WantStatus(t, res, 404, "media_not_found")
+		res = e.Call(t, "tenant-b", c.method, "/api/media/"+id, a, c.body, "Content-Type", "application/json")
+		apitest.WantStatus(t, res, 401, "")
 	}
-	if res, _ := e.fetch(t, "tenant-a", "GET", m["url"].(string)); res.StatusCode != 404 {
+	if res, _ := e.Fetch(t, "tenant-a", "GET", m["url"].(string)); res.StatusCode != 404 {
 		t.Fatalf("served on A: %d", res.StatusCode)
 	}
-	if list := e.call(t, "tenant-a", "GET", "/api/media", a, ""); len(list.Raw["data"].([]any)) != 0 {
+	if list := e.Call(t, "tenant-a", "GET", "/api/media", a, ""); len(list.Raw["data"].([]any)) != 0 {
 		t.Fatalf("A lists B's media: %v", list.Raw)
 	}
-	got := e.call(t, "tenant-b", "GET", "/api/media/"+id, b, "")
+	got := e.Call(t, "tenant-b", "GET", "/api/media/"+id, b, "")
 	if got.Data["alt"] != "bravo secret" {
 		t.Fatalf("B's media changed: %v", got.Raw)
 	}
-	if res, _ := e.fetch(t, "tenant-b", "GET", m["url"].(string)); res.StatusCode != 200 {
+	if res, _ := e.Fetch(t, "tenant-b", "GET", m["url"].(string)); res.StatusCode != 200 {
 		t.Fatalf("B's file: %d", res.StatusCode)
 	}
 }

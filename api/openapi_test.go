@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/cms"
 )
 
@@ -36,10 +37,10 @@ func TestOpenAPI_AgreesWithServer(t *testing.T) {
 	if _, err := e.Catalog.AddDomain(context.Background(), "tenant-a", "cms.tenant-a.test", true); err != nil {
 		t.Fatal(err)
 	}
-	u, _ := url.Parse(e.srv.URL)
+	u, _ := url.Parse(e.Srv.URL)
 	host := "cms.tenant-a.test:" + u.Port()
-	doc := e.call(t, host, "GET", "/api", "", "")
-	wantStatus(t, doc, 200, "")
+	doc := e.Call(t, host, "GET", "/api", "", "")
+	apitest.WantStatus(t, doc, 200, "")
 
 	servers := doc.Raw["servers"].([]any)
 	if got, want := dig(t, servers[0], "url"), "http://"+host; got != want {
@@ -65,7 +66,7 @@ func TestOpenAPI_AgreesWithServer(t *testing.T) {
 			delete(cond, "value")
 		}
 		where, _ := json.Marshal(cond)
-		res := e.call(t, "tenant-a", "GET", "/api/collections/posts/content?where="+url.QueryEscape(string(where)), e.admin, "")
+		res := e.Call(t, "tenant-a", "GET", "/api/collections/posts/content?where="+url.QueryEscape(string(where)), e.admin, "")
 		if res.Status != 200 {
 			t.Errorf("operator %s: %d %s", op, res.Status, res.Error.Message)
 		}
@@ -110,8 +111,8 @@ func TestREADME_AgreesWithServer(t *testing.T) {
 
 	// A new tenant reports the schema version the README shows.
 	e := newIdentity(t, api.Config{})
-	res := e.call(t, "tenant-a", "GET", "/api/tenant", "", "")
-	wantStatus(t, res, 200, "")
+	res := e.Call(t, "tenant-a", "GET", "/api/tenant", "", "")
+	apitest.WantStatus(t, res, 200, "")
 	want := strconv.FormatFloat(res.Data["schema_version"].(float64), 'f', -1, 64)
 	shown := regexp.MustCompile(`"schema_version":(\d+)`).FindAllStringSubmatch(readme, -1)
 	if len(shown) == 0 {

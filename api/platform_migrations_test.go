@@ -15,19 +15,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/migrationstest"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
-)
-
-var testSecret = []byte("0123456789abcdef0123456789abcdef")
-
-const (
-	adminEmail    = "ops@example.com"
-	adminPassword = "correct horse battery"
 )
 
 // platformEnv is a server whose tenants were provisioned at the embedded
@@ -47,21 +41,14 @@ func newPlatform(t *testing.T, set string, n int) *platformEnv {
 		p.ids = append(p.ids, fmt.Sprintf("t%03d", i))
 	}
 	env.MustCreate(t, p.ids...)
-	if _, err := env.Catalog.CreateAdmin(context.Background(), adminEmail, adminPassword); err != nil {
+	if _, err := env.Catalog.CreateAdmin(context.Background(), apitest.AdminEmail, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
 	store := tenantstore.New(env.Catalog, tenantstore.Config{DataDir: env.DataDir, PoolSize: 8, Migrations: migrationstest.Set(t, set)})
-	a := api.New(env.Catalog, store, api.Config{Secret: testSecret})
-	p.srv = httptest.NewServer(a)
-	t.Cleanup(func() {
-		p.srv.Close()
-		if err := a.Close(context.Background()); err != nil {
-			t.Error(err)
-		}
-		store.Close(context.Background())
-	})
-	res := do(t, p.srv, "POST", "localhost", "/platform/auth/login",
-		strings.NewReader(`{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`))
+	t.Cleanup(func() { store.Close(context.Background()) }) // registered first, so it runs after the server closes
+	p.srv, _ = apitest.Serve(t, env.Catalog, store, api.Config{Secret: apitest.Secret})
+	res := apitest.Do(t, p.srv, "POST", "localhost", "/platform/auth/login",
+		strings.NewReader(`{"email": "`+apitest.AdminEmail+`", "password": "`+apitest.AdminPassword+`"}`))
 	if res.Status != http.StatusOK {
 		t.Fatalf("login: %d %+v", res.Status, res.Raw)
 	}
@@ -69,7 +56,7 @@ func newPlatform(t *testing.T, set string, n int) *platformEnv {
 	return p
 }
 
-func (p *platformEnv) call(t *testing.T, method, path, body string) response {
+func (p *platformEnv) call(t *testing.T, method, path, body string) apitest.Response {
 	t.Helper()
 	var r *strings.Reader
 	if body != "" {
@@ -77,7 +64,7 @@ func (p *platformEnv) call(t *testing.T, method, path, body string) response {
 	} else {
 		r = strings.NewReader("")
 	}
-	return do(t, p.srv, method, "localhost", path, r, "Authorization", "Bearer "+p.token)
+	return apitest.Do(t, p.srv, method, "localhost", path, r, "Authorization", "Bearer "+p.token)
 }
 
 // waitRun polls GET /platform/migrations until the newest run has ended.
@@ -114,7 +101,7 @@ func TestPlatform_MigrationRunBesideTraffic(t *testing.T) {
 					return
 				default:
 				}
-				res := do(t, p.srv, "GET", p.ids[i%len(p.ids)]+".localhost", "/api/tenant", nil)
+				res := apitest.Do(t, p.srv, "GET", p.ids[i%len(p.ids)]+".localhost", "/api/tenant", nil)
 				if res.Status != http.StatusOK {
 					mu.Lock()
 					failures[res.Status]++
@@ -139,7 +126,7 @@ func TestPlatform_MigrationRunBesideTraffic(t *testing.T) {
 		t.Errorf("requests failed during the run: %v", failures)
 	}
 	for _, id := range p.ids {
-		res := do(t, p.srv, "GET", id+".localhost", "/api/tenant", nil)
+		res := apitest.Do(t, p.srv, "GET", id+".localhost", "/api/tenant", nil)
 		if v := res.Data["schema_version"]; v != float64(migrationstest.Version) {
 			t.Errorf("%s at version %v", id, v)
 		}
@@ -220,12 +207,12 @@ func TestPlatform_Auth(t *testing.T) {
 		{"Basic", "Basic b3BzOnB3", "missing_token"},
 		{"Garbage", "Bearer not.a.token", "invalid_token"},
 		{"OtherSecret", "Bearer " + sign(jwt.SigningMethodHS256, []byte("another-secret-another-secret-xx"), valid()), "invalid_token"},
-		{"Expired", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("exp", time.Now().Add(-time.Minute).Unix())), "token_expired"},
-		{"NoExpiry", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("exp", nil)), "invalid_token"},
-		{"TenantScope", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("scope", "tenant")), "invalid_token"},
-		{"OtherAudience", "Bearer " + sign(jwt.SigningMethodHS256, testSecret, with("aud", "condo-tenant")), "invalid_token"},
+		{"Expired", "Bearer " + sign(jwt.SigningMethodHS256, apitest.Secret, with("exp", time.Now().Add(-time.Minute).Unix())), "token_expired"},
+		{"NoExpiry", "Bearer " + sign(jwt.SigningMethodHS256, apitest.Secret, with("exp", nil)), "invalid_token"},
+		{"TenantScope", "Bearer " + sign(jwt.SigningMethodHS256, apitest.Secret, with("scope", "tenant")), "invalid_token"},
+		{"OtherAudience", "Bearer " + sign(jwt.SigningMethodHS256, apitest.Secret, with("aud", "condo-tenant")), "invalid_token"},
 		{"AlgNone", "Bearer " + sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, valid()), "invalid_token"},
-		{"HS512", "Bearer " + sign(jwt.SigningMethodHS512, testSecret, valid()), "invalid_token"},
+		{"HS512", "Bearer " + sign(jwt.SigningMethodHS512, apitest.Secret, valid()), "invalid_token"},
 	} {
 		for _, route := range []struct{ method, path string }{
 			{"GET", "/platform/migrations"}, {"POST", "/platform/migrations/run"}, {"GET", "/platform/migrations/runs/x"},
@@ -235,7 +222,7 @@ func TestPlatform_Auth(t *testing.T) {
 				if tc.header != "" {
 					h = []string{"Authorization", tc.header}
 				}
-				res := do(t, p.srv, route.method, "localhost", route.path, strings.NewReader(`{}`), h...)
+				res := apitest.Do(t, p.srv, route.method, "localhost", route.path, strings.NewReader(`{}`), h...)
 				if res.Status != http.StatusUnauthorized || res.Error.Code != tc.code || res.Error.Message == "" {
 					t.Errorf("%d %+v, want 401 %s", res.Status, res.Raw, tc.code)
 				}
@@ -256,15 +243,15 @@ func TestPlatform_Auth(t *testing.T) {
 			status     int
 			code       string
 		}{
-			{"WrongPassword", `{"email": "` + adminEmail + `", "password": "wrong password!"}`, 401, "invalid_credentials"},
-			{"UnknownEmail", `{"email": "nobody@example.com", "password": "` + adminPassword + `"}`, 401, "invalid_credentials"},
+			{"WrongPassword", `{"email": "` + apitest.AdminEmail + `", "password": "wrong password!"}`, 401, "invalid_credentials"},
+			{"UnknownEmail", `{"email": "nobody@example.com", "password": "` + apitest.AdminPassword + `"}`, 401, "invalid_credentials"},
 			{"Empty", ``, 400, "missing_fields"},
 			{"NotJSON", `email=x`, 400, "invalid_json"},
 			{"UnknownField", `{"email": "a@b.c", "password": "x", "admin": true}`, 400, "invalid_json"},
 			{"Trailing", `{"email": "a@b.c"} {}`, 400, "invalid_json"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				res := do(t, p.srv, "POST", "localhost", "/platform/auth/login", strings.NewReader(tc.body))
+				res := apitest.Do(t, p.srv, "POST", "localhost", "/platform/auth/login", strings.NewReader(tc.body))
 				if res.Status != tc.status || res.Error.Code != tc.code {
 					t.Errorf("%d %+v, want %d %s", res.Status, res.Raw, tc.status, tc.code)
 				}

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
@@ -31,13 +32,12 @@ type tenantAPI struct {
 func newTenantAPI(t *testing.T) *tenantAPI {
 	t.Helper()
 	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{PoolSize: 8})
-	if _, err := env.Catalog.CreateAdmin(context.Background(), adminEmail, adminPassword); err != nil {
+	if _, err := env.Catalog.CreateAdmin(context.Background(), apitest.AdminEmail, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}
-	a := api.New(env.Catalog, env.Store, api.Config{Secret: testSecret})
-	p := &tenantAPI{Env: env, srv: httptest.NewServer(a), api: a}
-	t.Cleanup(p.srv.Close)
-	res := p.send(t, "POST", "/platform/auth/login", `{"email": "`+adminEmail+`", "password": "`+adminPassword+`"}`)
+	p := &tenantAPI{Env: env}
+	p.srv, p.api = apitest.Serve(t, env.Catalog, env.Store, api.Config{Secret: apitest.Secret})
+	res := p.send(t, "POST", "/platform/auth/login", `{"email": "`+apitest.AdminEmail+`", "password": "`+apitest.AdminPassword+`"}`)
 	if err := json.Unmarshal(res.Body, &struct {
 		Token *string `json:"token"`
 	}{&p.token}); err != nil || p.token == "" {
@@ -265,7 +265,7 @@ func TestPlatformTenant_Create(t *testing.T) {
 				hosts = append(hosts, d.Domain)
 			}
 			for _, h := range hosts {
-				if res := do(t, p.srv, "GET", h, "/api/tenant", nil); res.Status != 200 || res.Data["id"] != tc.want.ID {
+				if res := apitest.Do(t, p.srv, "GET", h, "/api/tenant", nil); res.Status != 200 || res.Data["id"] != tc.want.ID {
 					t.Errorf("GET /api/tenant on %s: %d %+v", h, res.Status, res.Raw)
 				}
 			}
@@ -438,7 +438,7 @@ func TestPlatformTenant_Update(t *testing.T) {
 			got := mustTenantCall[catalog.Tenant](t, p, 200, "PATCH", "/platform/tenants/acme", step.body)
 			checkPlatformTenant(t, got, want)
 			// The tenant's own API sees the change at once.
-			res := do(t, p.srv, "GET", "acme.localhost", "/api/tenant", nil)
+			res := apitest.Do(t, p.srv, "GET", "acme.localhost", "/api/tenant", nil)
 			if b, _ := json.Marshal(res.Data["branding"]); res.Data["name"] != want.Name || (want.Branding != nil && string(b) != string(want.Branding)) {
 				t.Errorf("GET /api/tenant: %+v", res.Raw)
 			}
@@ -493,7 +493,7 @@ func TestPlatformTenant_SuspendResume(t *testing.T) {
 			if got.ID != "acme" || got.Status != step.wantStatus {
 				t.Errorf("tenant = %s %s, want acme %s", got.ID, got.Status, step.wantStatus)
 			}
-			if res := do(t, p.srv, "GET", "acme.localhost", "/api/tenant", nil); res.Status != step.wantHost {
+			if res := apitest.Do(t, p.srv, "GET", "acme.localhost", "/api/tenant", nil); res.Status != step.wantHost {
 				t.Errorf("GET /api/tenant: %d, want %d", res.Status, step.wantHost)
 			}
 		})
@@ -530,7 +530,7 @@ func TestPlatformTenant_Domains(t *testing.T) {
 	}
 	resolves := func(t *testing.T, host, want string) {
 		t.Helper()
-		res := do(t, p.srv, "GET", host, "/api/tenant", nil)
+		res := apitest.Do(t, p.srv, "GET", host, "/api/tenant", nil)
 		if got, _ := res.Data["id"].(string); got != want {
 			t.Errorf("%s reaches %q (%d), want %q", host, got, res.Status, want)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 )
@@ -24,18 +25,18 @@ func newEventsEnv(t *testing.T) *idEnv {
 func (e *idEnv) bothEvents(t *testing.T, tenant, kind string) ([]auth.Event, []catalog.SecurityEvent) {
 	t.Helper()
 	var platform []catalog.SecurityEvent
-	for _, ev := range e.platformEvents(t, kind) {
+	for _, ev := range e.PlatformEvents(t, kind) {
 		if ev.TenantID == tenant {
 			platform = append(platform, ev)
 		}
 	}
-	return e.events(t, tenant, kind), platform
+	return e.Events(t, tenant, kind), platform
 }
 
 func (e *idEnv) readToken(t *testing.T, tenant string) string {
 	t.Helper()
-	res := e.call(t, tenant, "POST", "/api/tokens", e.adminToken(t, tenant), `{"name": "reader", "read_only": true}`)
-	wantStatus(t, res, 201, "")
+	res := e.Call(t, tenant, "POST", "/api/tokens", e.AdminToken(t, tenant), `{"name": "reader", "read_only": true}`)
+	apitest.WantStatus(t, res, 201, "")
 	return res.Data["token"].(string)
 }
 
@@ -43,7 +44,7 @@ func TestSecurityEvents_Verified(t *testing.T) {
 	t.Run("LookalikeTokenIsInvalidNotCrossTenant", func(t *testing.T) {
 		e := newEventsEnv(t)
 		for range 100 {
-			wantStatus(t, e.call(t, "tenant-b", "GET", "/api/users", "condo_tenant-a_anything", ""), 401, "invalid_token")
+			apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/api/users", "condo_tenant-a_anything", ""), 401, "invalid_token")
 		}
 		if local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token"); len(local)+len(platform) != 0 {
 			t.Errorf("a token that only looks like tenant-a's blamed tenant-a: %+v %+v", local, platform)
@@ -57,7 +58,7 @@ func TestSecurityEvents_Verified(t *testing.T) {
 		e := newEventsEnv(t)
 		tok := e.readToken(t, "tenant-a")
 		for range 100 {
-			wantStatus(t, e.call(t, "tenant-b", "GET", "/api/users", tok, ""), 401, "invalid_token")
+			apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/api/users", tok, ""), 401, "invalid_token")
 		}
 		local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token")
 		if len(local) != 1 || len(platform) != 1 {
@@ -74,26 +75,26 @@ func TestSecurityEvents_Verified(t *testing.T) {
 			t.Errorf("a cross-tenant token was also recorded as invalid: %+v %+v", local, platform)
 		}
 		// Presenting it to tenant-b is not a use of it in tenant-a.
-		list := e.call(t, "tenant-a", "GET", "/api/tokens", e.adminToken(t, "tenant-a"), "")
+		list := e.Call(t, "tenant-a", "GET", "/api/tokens", e.AdminToken(t, "tenant-a"), "")
 		if used := list.Raw["data"].([]any)[0].(map[string]any)["last_used_at"]; used != nil {
 			t.Errorf("last_used_at = %v after presentations on another tenant", used)
 		}
 	})
 	t.Run("RevokedTokenOfAnotherTenant", func(t *testing.T) {
 		e := newEventsEnv(t)
-		admin := e.adminToken(t, "tenant-a")
-		res := e.call(t, "tenant-a", "POST", "/api/tokens", admin, `{"name": "gone", "read_only": true}`)
-		wantStatus(t, e.call(t, "tenant-a", "DELETE", "/api/tokens/"+res.Data["id"].(string), admin, ""), 204, "")
-		wantStatus(t, e.call(t, "tenant-b", "GET", "/api/users", res.Data["token"].(string), ""), 401, "invalid_token")
+		admin := e.AdminToken(t, "tenant-a")
+		res := e.Call(t, "tenant-a", "POST", "/api/tokens", admin, `{"name": "gone", "read_only": true}`)
+		apitest.WantStatus(t, e.Call(t, "tenant-a", "DELETE", "/api/tokens/"+res.Data["id"].(string), admin, ""), 204, "")
+		apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/api/users", res.Data["token"].(string), ""), 401, "invalid_token")
 		if local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token"); len(local)+len(platform) != 0 {
 			t.Errorf("a revoked token blamed its tenant: %+v %+v", local, platform)
 		}
 	})
 	t.Run("JWTOfAnotherTenant", func(t *testing.T) {
 		e := newEventsEnv(t)
-		tok := e.adminToken(t, "tenant-a")
+		tok := e.AdminToken(t, "tenant-a")
 		for range 10 {
-			wantStatus(t, e.call(t, "tenant-b", "GET", "/auth/me", tok, ""), 401, "invalid_token")
+			apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/auth/me", tok, ""), 401, "invalid_token")
 		}
 		if local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token"); len(local) != 1 || len(platform) != 1 {
 			t.Errorf("cross-tenant JWT: %d tenant and %d platform rows, want 1 each", len(local), len(platform))
@@ -105,9 +106,9 @@ func TestSecurityEvents_PerTenant(t *testing.T) {
 	e := newEventsEnv(t)
 	// The same client floods tenant-a first: tenant-b's events still count.
 	for range 20 {
-		e.call(t, "tenant-a", "GET", "/auth/me", "not.a.token", "")
+		e.Call(t, "tenant-a", "GET", "/auth/me", "not.a.token", "")
 	}
-	wantStatus(t, e.call(t, "tenant-b", "GET", "/auth/me", "not.a.token", ""), 401, "invalid_token")
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/auth/me", "not.a.token", ""), 401, "invalid_token")
 	for _, id := range []string{"tenant-a", "tenant-b"} {
 		if local, platform := e.bothEvents(t, id, "invalid_token"); len(local) != 1 || len(platform) != 1 {
 			t.Errorf("%s: %d tenant and %d platform rows, want 1 each", id, len(local), len(platform))
@@ -116,7 +117,7 @@ func TestSecurityEvents_PerTenant(t *testing.T) {
 	// Kinds are apart too: a flood of invalid tokens does not hide a
 	// permission denial.
 	reader := e.readToken(t, "tenant-b")
-	wantStatus(t, e.call(t, "tenant-b", "GET", "/api/tokens", reader, ""), 403, "permission_denied")
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/api/tokens", reader, ""), 403, "permission_denied")
 	if local, platform := e.bothEvents(t, "tenant-b", "permission_denied"); len(local) != 1 || len(platform) != 1 {
 		t.Errorf("permission_denied: %d tenant and %d platform rows, want 1 each", len(local), len(platform))
 	}
@@ -126,7 +127,7 @@ func TestSecurityEvents_ClippedFields(t *testing.T) {
 	e := newEventsEnv(t)
 	huge := strings.Repeat("A", 1_000_000)
 	tok := e.readToken(t, "tenant-a")
-	wantStatus(t, e.call(t, "tenant-b", "GET", "/api/users", tok, "", "User-Agent", huge), 401, "invalid_token")
+	apitest.WantStatus(t, e.Call(t, "tenant-b", "GET", "/api/users", tok, "", "User-Agent", huge), 401, "invalid_token")
 	local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token")
 	if len(local) != 1 || len(platform) != 1 {
 		t.Fatalf("%d tenant and %d platform rows, want 1 each", len(local), len(platform))

@@ -48,6 +48,11 @@ type Config struct {
 	// ContentCache is how many anonymous content answers are kept across
 	// tenants (0: DefaultContentCache; negative: none).
 	ContentCache int
+	// Content is the process's content cache, shared with everything else
+	// that builds content stores (the scheduler) so that every write
+	// invalidates through it. Nil: the server makes one of ContentCache
+	// entries, trusted for the catalog's resolution TTL by Now.
+	Content *cms.Cache
 	// ScheduleEvery is how often scheduled publishing runs (0: a second).
 	ScheduleEvery time.Duration
 	// SecurityEventEvery is how often one client's repeated security event
@@ -83,7 +88,8 @@ type Server struct {
 	ipThrottle    *auth.Throttle // login attempts per client IP
 	events        *auth.Sampler  // repeated security events, per tenant, client IP and kind
 	runs          *migrationRuns // the server's fleet migration runs
-	cache         *contentCache  // anonymous content answers, per tenant
+	content       *cms.Cache     // generations, parsed collections, list totals: per tenant
+	cache         *contentCache  // anonymous content answers, per tenant generation
 	bodyTimeout   time.Duration  // see Config.BodyTimeout
 	uploadTimeout time.Duration
 	defaultCORS   *CORS // see Config.CORS
@@ -109,6 +115,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	if cfg.Mailer == nil {
 		cfg.Mailer = mail.NewOutbox(cat, cfg.Logger)
 	}
+	if cfg.Content == nil {
+		cfg.Content = cms.NewCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now)
+	}
 	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger,
 		keys:          auth.NewKeys(cat, cfg.Secret),
 		mailer:        cfg.Mailer,
@@ -116,7 +125,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
 		events:        auth.NewSampler(cmp.Or(cfg.SecurityEventEvery, DefaultSecurityEventEvery), 100_000),
 		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
-		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now),
+		content:       cfg.Content,
+		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now, cfg.Content),
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
@@ -139,7 +149,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	// Scheduled publishing runs for the server's life; Close ends it.
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopScheduler = cancel
-	sched := &cms.Scheduler{Catalog: cat, Store: store, Interval: cfg.ScheduleEvery, Logger: cfg.Logger, Changed: s.cache.invalidate}
+	sched := &cms.Scheduler{Catalog: cat, Store: store, Interval: cfg.ScheduleEvery, Logger: cfg.Logger, Cache: s.content}
 	go func() {
 		defer close(s.schedulerDone)
 		sched.Run(ctx)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,50 +13,13 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
-
-// response is a decoded reply: either data or an error.
-type response struct {
-	Status int            `json:"-"`
-	Header http.Header    `json:"-"`
-	Data   map[string]any `json:"data"`
-	Error  struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-	Raw map[string]any `json:"-"`
-}
-
-func do(tb testing.TB, srv *httptest.Server, method, host, path string, body io.Reader, header ...string) response {
-	tb.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, body)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Host = host
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	res, err := srv.Client().Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	r := response{Status: res.StatusCode, Header: res.Header}
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &r.Raw); err != nil {
-			tb.Fatalf("%s %s: body is not JSON: %q", method, path, b)
-		}
-		json.Unmarshal(b, &r) // a list's data stays in Raw only
-	}
-	return r
-}
 
 func newServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*tenantstoretest.Env, *httptest.Server) {
 	tb.Helper()
@@ -70,12 +32,7 @@ func newServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*tenant
 func newAPIServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*tenantstoretest.Env, *httptest.Server, *api.Server) {
 	tb.Helper()
 	env := tenantstoretest.MustOpen(tb, cc, sc)
-	a := api.New(env.Catalog, env.Store, api.Config{})
-	srv := httptest.NewServer(a)
-	tb.Cleanup(func() {
-		srv.Close()
-		a.Close(context.Background())
-	})
+	srv, a := apitest.Serve(tb, env.Catalog, env.Store, api.Config{})
 	return env, srv, a
 }
 
@@ -119,7 +76,7 @@ func TestServer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := do(t, srv, tt.method, tt.host, tt.path, tt.body, tt.header...)
+			r := apitest.Do(t, srv, tt.method, tt.host, tt.path, tt.body, tt.header...)
 			if r.Status != tt.wantStatus {
 				t.Fatalf("status = %d, want %d (%+v)", r.Status, tt.wantStatus, r.Raw)
 			}
@@ -139,7 +96,7 @@ func TestServer(t *testing.T) {
 	}
 
 	t.Run("PublicFieldsOnly", func(t *testing.T) {
-		r := do(t, srv, "GET", "acme.localhost", "/api/tenant", nil)
+		r := apitest.Do(t, srv, "GET", "acme.localhost", "/api/tenant", nil)
 		want := map[string]any{"id": "acme", "name": "Acme", "branding": map[string]any{}, "primary_domain": "acme.example.com",
 			"schema_version": float64(migrations.Tenant().Latest())}
 		if got, _ := json.Marshal(r.Data); string(got) != string(must(json.Marshal(want))) {
@@ -156,26 +113,26 @@ func TestServer(t *testing.T) {
 		}
 	})
 	t.Run("DirtyMessage", func(t *testing.T) {
-		r := do(t, srv, "GET", "dirty.localhost", "/api/tenant", nil)
+		r := apitest.Do(t, srv, "GET", "dirty.localhost", "/api/tenant", nil)
 		if !strings.Contains(r.Error.Message, "boom") || r.Header.Get("Retry-After") == "" {
 			t.Errorf("dirty tenant: %+v, Retry-After %q; want the stored error and a Retry-After", r.Error, r.Header.Get("Retry-After"))
 		}
 	})
 	t.Run("RequestID", func(t *testing.T) {
-		r := do(t, srv, "GET", "acme.localhost", "/api/tenant", nil, "X-Request-Id", "trace-123")
+		r := apitest.Do(t, srv, "GET", "acme.localhost", "/api/tenant", nil, "X-Request-Id", "trace-123")
 		if got := r.Header.Get("X-Request-Id"); got != "trace-123" {
 			t.Errorf("X-Request-Id = %q, want the client's", got)
 		}
-		r = do(t, srv, "GET", "acme.localhost", "/api/tenant", nil, "X-Request-Id", "bad id\twith spaces")
+		r = apitest.Do(t, srv, "GET", "acme.localhost", "/api/tenant", nil, "X-Request-Id", "bad id\twith spaces")
 		if got := r.Header.Get("X-Request-Id"); got == "" || strings.Contains(got, " ") {
 			t.Errorf("X-Request-Id = %q, want a fresh one", got)
 		}
 	})
 	t.Run("Health", func(t *testing.T) {
-		if r := do(t, srv, "GET", "anything", "/healthz", nil); r.Status != 200 {
+		if r := apitest.Do(t, srv, "GET", "anything", "/healthz", nil); r.Status != 200 {
 			t.Errorf("healthz = %d", r.Status)
 		}
-		if r := do(t, srv, "GET", "anything", "/readyz", nil); r.Status != 200 || r.Raw["status"] != "ready" {
+		if r := apitest.Do(t, srv, "GET", "anything", "/readyz", nil); r.Status != 200 || r.Raw["status"] != "ready" {
 			t.Errorf("readyz = %d %v", r.Status, r.Raw)
 		}
 	})
@@ -213,7 +170,7 @@ func TestServer_Churn(t *testing.T) {
 			defer wg.Done()
 			for i := range 40 {
 				id := ids[(w+i*3)%len(ids)]
-				r := do(t, srv, "GET", id+".localhost", "/api/tenant", nil)
+				r := apitest.Do(t, srv, "GET", id+".localhost", "/api/tenant", nil)
 				if r.Status == 503 && r.Error.Code == "pool_exhausted" {
 					continue // a documented answer when every handle is busy
 				}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/api/apitest"
 )
 
 // trickle opens a connection from the local address from (127.0.0.x) and
@@ -98,7 +99,7 @@ func wait(t *testing.T, answer <-chan string) string {
 func TestSlowBodies_ConnsPerIP(t *testing.T) {
 	e := newIdentity(t, api.Config{BodyTimeout: time.Minute}) // the held ones stay held
 	const limit, clients = 8, 50
-	addr, accepted := serveLimited(t, e.api, limit)
+	addr, accepted := serveLimited(t, e.API, limit)
 
 	answers := make([]<-chan string, clients)
 	for i := range answers {
@@ -135,7 +136,7 @@ func TestSlowBodies_ConnsPerIP(t *testing.T) {
 		}
 	}
 	req, _ := http.NewRequest("POST", "http://"+addr+"/auth/login",
-		strings.NewReader(`{"email": "admin@example.com", "password": "`+adminPass+`tenant-a"}`))
+		strings.NewReader(`{"email": "admin@example.com", "password": "`+apitest.AdminPass+`tenant-a"}`))
 	req.Host = "tenant-a.localhost"
 	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("login while the slow clients wait: %v %v", res, err)
@@ -146,7 +147,7 @@ func TestSlowBodies_ConnsPerIP(t *testing.T) {
 // its connection closed; an upload has the longer upload timeout.
 func TestSlowBodies_Deadline(t *testing.T) {
 	e := newIdentity(t, api.Config{BodyTimeout: 200 * time.Millisecond, UploadTimeout: time.Minute})
-	addr, _ := serveLimited(t, e.api, api.DefaultMaxConnsPerIP)
+	addr, _ := serveLimited(t, e.API, api.DefaultMaxConnsPerIP)
 	answers := make([]<-chan string, 20)
 	for i := range answers {
 		_, answers[i] = trickle(t, addr, "127.0.0.1", 20*time.Millisecond)
@@ -156,7 +157,7 @@ func TestSlowBodies_Deadline(t *testing.T) {
 			t.Errorf("slow client %d: %s, want 408 request_timeout", i, got)
 		}
 	}
-	admin := e.adminToken(t, "tenant-a") // a normal body is still read
+	admin := e.AdminToken(t, "tenant-a") // a normal body is still read
 
 	// An upload sent in pieces over several body timeouts completes.
 	var form bytes.Buffer

@@ -176,6 +176,9 @@ func (s *Server) deleteUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The only write outside cms that changes what content reads answer:
+	// the user's items lose their author.
+	s.content.Invalidate(tenantOf(c).ID)
 	s.audit(c, auth.CategoryAudit, "user.deleted", c.Param("id"), map[string]any{"email": email})
 	return c.NoContent(http.StatusNoContent)
 }

@@ -19,9 +19,11 @@ type Store struct {
 	// MediaDir is the tenant's media folder, <data>/tenants/<id>/media.
 	MediaDir string
 	now      func() time.Time
+	cache    *Cache // nil: nothing cached (see Cache.Store)
 }
 
-// New returns the content store of one tenant.
+// New returns the content store of one tenant, caching nothing; a
+// server's stores come from its Cache (Cache.Store).
 func New(tenantID string, db condo.DB, mediaDir string) *Store {
 	return &Store{TenantID: tenantID, DB: db, MediaDir: mediaDir, now: time.Now}
 }

@@ -66,7 +66,7 @@ func (s *Store) CreateCollection(ctx context.Context, in NewCollection) (*Collec
 	now := s.now()
 	col := &Collection{ID: condo.NewID(), Name: in.Name, DisplayName: in.DisplayName, Description: in.Description,
 		Schema: schema, Public: in.Public, Cache: in.Cache, Version: 1, CreatedAt: condo.FromUnixMS(condo.UnixMS(now)), UpdatedAt: condo.FromUnixMS(condo.UnixMS(now))}
-	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err = s.transact(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO collections (id, name, display_name, description, schema, is_public, cache_max_age, cache_stale,
 			version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`, col.ID, col.Name, col.DisplayName, col.Description,
 			rawJSON(schema), col.Public, col.Cache.MaxAge, col.Cache.StaleWhileRevalidate, condo.UnixMS(now), condo.UnixMS(now))
@@ -151,7 +151,7 @@ func intPtr(v sql.NullInt64) *int {
 // conflicts as fields "<item id>.<field>".
 func (s *Store) UpdateCollection(ctx context.Context, name string, u CollectionUpdate, check func(cur *Collection) error) (*Collection, error) {
 	var out *Collection
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(tx *sql.Tx) error {
 		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 		if errors.Is(err, sql.ErrNoRows) {
 			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))
@@ -248,7 +248,7 @@ func (s *Store) checkExisting(ctx context.Context, tx *sql.Tx, collectionID stri
 // check, when not nil, sees the collection inside the write transaction
 // and may refuse (If-Match).
 func (s *Store) DeleteCollection(ctx context.Context, name string, check func(cur *Collection) error) error {
-	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	return s.transact(ctx, func(tx *sql.Tx) error {
 		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", name))
 		if errors.Is(err, sql.ErrNoRows) {
 			return condo.ReasonErrorf(condo.ENOTFOUND, "collection_not_found", "collection %q not found", condo.Clip(name))

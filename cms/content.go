@@ -49,7 +49,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 	if in.Status == StatusPublished {
 		it.PublishedAt = &it.CreatedAt
 	}
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(tx *sql.Tx) error {
 		if err := s.prepare(ctx, tx, col, it, in, ""); err != nil {
 			return err
 		}
@@ -94,7 +94,7 @@ type Edit func(cur *Item, col *Collection) (ItemInput, error)
 // one item apply one after the other and none is lost.
 func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Item, error) {
 	var it *Item
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(tx *sql.Tx) error {
 		cur, err := s.liveItem(ctx, tx, id)
 		if err != nil {
 			return err
@@ -330,7 +330,7 @@ const TrashRetention = 30 * 24 * time.Hour
 // item inside the write transaction and may refuse (see Edit).
 func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) error) (*Item, error) {
 	var it *Item
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) (err error) {
+	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
 		if it, err = s.liveItem(ctx, tx, id); err != nil {
 			return err
 		}
@@ -374,7 +374,7 @@ func (s *Store) TrashedItem(ctx context.Context, id string) (*Item, error) {
 // one of its unique values meanwhile.
 func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 	var it *Item
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(tx *sql.Tx) error {
 		var err error
 		it, err = scanItem(tx.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
 		if err != nil {
@@ -405,7 +405,7 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 // PurgeItem deletes an item for good, with its versions and history. It
 // must be in the trash first.
 func (s *Store) PurgeItem(ctx context.Context, id string) error {
-	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	return s.transact(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "DELETE FROM content WHERE id = ? AND deleted_at IS NOT NULL", id)
 		if err != nil {
 			return err

@@ -61,8 +61,8 @@ func TestScheduler(t *testing.T) {
 	if err := env.Catalog.SetContentDue(ctx, "sched", next); err != nil {
 		t.Fatal(err)
 	}
-	var changed atomic.Int32
-	sc := &cms.Scheduler{Catalog: env.Catalog, Store: env.Store, Changed: func(string) { changed.Add(1) }}
+	cache := cms.NewCache(10, time.Minute, nil)
+	sc := &cms.Scheduler{Catalog: env.Catalog, Store: env.Store, Cache: cache}
 	if n := sc.Pass(ctx, start); n != 0 {
 		t.Fatalf("pass before the time changed %d", n)
 	}
@@ -76,7 +76,7 @@ func TestScheduler(t *testing.T) {
 	if n := sc.Pass(ctx, soon.Add(10*time.Millisecond)); n != 1 || status() != cms.StatusPublished {
 		t.Fatalf("pass at publish time: %d changed, status %s", n, status())
 	}
-	if n := sc.Pass(ctx, later.Add(10*time.Millisecond)); n != 1 || status() != cms.StatusArchived || changed.Load() != 2 {
+	if n := sc.Pass(ctx, later.Add(10*time.Millisecond)); n != 1 || status() != cms.StatusArchived || cache.Generation("sched") != 2 {
 		t.Fatalf("pass at unpublish time: %d changed, status %s", n, status())
 	}
 	hist, _ := st.History(ctx, it.ID)

@@ -227,7 +227,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	now := s.now()
 	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now)), condo.FromUnixMS(condo.UnixMS(now))
 	m.URL = mediaURL(m)
-	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err = s.transact(ctx, func(tx *sql.Tx) error {
 		// Concurrent uploads take turns here (one writer), so together
 		// they cannot pass the quota.
 		var used int64
@@ -595,7 +595,7 @@ func (s *Store) UpdateMedia(ctx context.Context, id string, in MediaUpdate) (*Me
 		return nil, err
 	}
 	var m *Media
-	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err = s.transact(ctx, func(tx *sql.Tx) error {
 		m, err = scanMedia(tx.QueryRowContext(ctx, "SELECT "+mediaColumns+" FROM media WHERE id = ?", id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return mediaNotFound(id)
@@ -631,7 +631,7 @@ func (s *Store) UpdateMedia(ctx context.Context, id string, in MediaUpdate) (*Me
 // keeps the dangling id. Errors: ENOTFOUND (media_not_found).
 func (s *Store) DeleteMedia(ctx context.Context, id string) error {
 	var m *Media
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) (err error) {
+	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
 		m, err = scanMedia(tx.QueryRowContext(ctx, "DELETE FROM media WHERE id = ? RETURNING "+mediaColumns, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return mediaNotFound(id)

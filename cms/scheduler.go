@@ -19,9 +19,9 @@ type Scheduler struct {
 	Interval  time.Duration // between passes; default one second
 	Retention time.Duration // how long the trash keeps items; default TrashRetention
 	Logger    *slog.Logger
-	// Changed is told of every tenant whose content a pass changed, so
-	// caches of it can be dropped.
-	Changed func(tenantID string)
+	// Cache is the content cache of the process, whose entries of a tenant
+	// a pass drops when it changes the tenant's content (nil: none).
+	Cache *Cache
 }
 
 // Run makes passes until ctx ends.
@@ -74,13 +74,9 @@ func (sc *Scheduler) runTenant(ctx context.Context, id string, now time.Time) (i
 		return 0, nil, err
 	}
 	defer release()
-	st := New(id, h.DB, "")
+	st := sc.Cache.Store(id, h.DB, "")
 	st.now = func() time.Time { return now }
-	n, next, err := st.RunSchedule(ctx, cmp.Or(sc.Retention, TrashRetention))
-	if n > 0 && sc.Changed != nil {
-		sc.Changed(id)
-	}
-	return n, next, err
+	return st.RunSchedule(ctx, cmp.Or(sc.Retention, TrashRetention))
 }
 
 func (sc *Scheduler) logger() *slog.Logger {

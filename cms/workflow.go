@@ -43,7 +43,7 @@ func (s *Store) Transition(ctx context.Context, id, to, comment, actor string, c
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_comment", "a comment is at most 2000 bytes")
 	}
 	var ch Change
-	err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err := s.transact(ctx, func(tx *sql.Tx) error {
 		it, err := s.liveItem(ctx, tx, id)
 		if err != nil {
 			return err
@@ -130,6 +130,14 @@ func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) 
 func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, *time.Time, error) {
 	now := s.now()
 	changed := 0
+	// The schedule's transactions run on every pass over a due tenant and
+	// often change nothing: drop the tenant's cached entries only when
+	// items moved (purges drop them through PurgeItem).
+	defer func() {
+		if changed > 0 {
+			s.cache.Invalidate(s.TenantID)
+		}
+	}()
 	for _, step := range []struct{ query, to, action string }{
 		{"SELECT id FROM content WHERE publish_at <= ? AND status IN ('draft', 'review') AND deleted_at IS NULL", StatusPublished, "scheduled_publish"},
 		{"SELECT id FROM content WHERE unpublish_at <= ? AND status = 'published' AND deleted_at IS NULL", StatusArchived, "scheduled_unpublish"},
