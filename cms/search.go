@@ -125,10 +125,12 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 	if err != nil || last == "" {
 		return []Hit{}, err
 	}
-	match := "{title search_text}: (" + strings.Join(append(quoted(words[:len(words)-1]), last), " ") + ")"
+	// No column filter: it doubles what BM25 costs per match, and no
+	// search word can match search_vis's tokens anyway.
+	match := strings.Join(append(quoted(words[:len(words)-1]), last), " ")
 	window := match
 	if vis != "" {
-		window = match + " " + vis
+		window = "(" + match + ") " + vis
 	}
 	cond := " AND c.deleted_at IS NULL"
 	if opt.Collection != "" {
@@ -163,15 +165,14 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 }
 
 // visibility is the FTS5 clause that keeps a search to what opt allows,
-// over the search_vis column: "NOT {search_vis}: (...)" naming the hidden
-// classes (unpublished items, private collections), which are usually
-// the few, or "AND {search_vis}: c<id>" for one collection. none reports
-// that nothing can match (an unknown or, for PublicOnly, private
-// collection).
+// by the search_vis tokens: "NOT (...)" naming the hidden classes
+// (unpublished items, private collections), which are usually the few,
+// and "AND c<id>" for one collection. none reports that nothing can match
+// (an unknown or, for PublicOnly, private collection).
 func (s *Store) visibility(ctx context.Context, opt SearchOptions) (clause string, none bool, err error) {
 	var hidden []string
 	if opt.PublishedOnly {
-		hidden = append(hidden, "unpublished")
+		hidden = append(hidden, visMark+"unpublished")
 	}
 	if opt.Collection != "" {
 		var id string
@@ -183,7 +184,7 @@ func (s *Store) visibility(ctx context.Context, opt SearchOptions) (clause strin
 		if err != nil {
 			return "", false, err
 		}
-		clause = "AND {search_vis}: " + visToken(id)
+		clause = "AND " + visToken(id)
 	} else if opt.PublicOnly {
 		rows, err := s.DB.Read.QueryContext(ctx, `SELECT id FROM collections WHERE is_public = 0`)
 		if err != nil {
@@ -202,15 +203,20 @@ func (s *Store) visibility(ctx context.Context, opt SearchOptions) (clause strin
 		}
 	}
 	if len(hidden) > 0 {
-		clause = strings.TrimSpace(clause + " NOT {search_vis}: (" + strings.Join(hidden, " OR ") + ")")
+		clause = strings.TrimSpace(clause + " NOT (" + strings.Join(hidden, " OR ") + ")")
 	}
 	return clause, false, nil
 }
 
-// visToken is a collection's token in search_vis: c and the hex of its id,
-// as migration 000006's generated column writes it (one token whatever
-// characters the id has).
-func visToken(id string) string { return "c" + hex.EncodeToString([]byte(id)) }
+// visMark starts every search_vis token: U+E000, private use, which the
+// tokenizer keeps inside a token, searchWords never leaves in a word, and
+// FTS5 takes in a bareword.
+const visMark = "\ue000"
+
+// visToken is a collection's token in search_vis: c and the hex of its id
+// after visMark, as migration 000006's generated column writes it (one
+// token whatever characters the id has).
+func visToken(id string) string { return visMark + "c" + hex.EncodeToString([]byte(id)) }
 
 // lastWord is the FTS5 query for the last word of a search, which also
 // matches as a prefix: a one-character word only as itself; two or three

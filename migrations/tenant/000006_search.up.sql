@@ -3,10 +3,13 @@
 -- * search_vis, a virtual generated column of content (computed, never
 --   stored) that the index holds as a third column: the token unpublished
 --   for items not published, and c<hex of the collection id> for the
---   collection. A search can then leave out hidden items, or keep one
---   collection, inside the FTS5 query (NOT {search_vis}: ...), walking
---   only the index instead of joining every match to its item and its
---   collection. The SQL conditions on the returned items stay as well.
+--   collection, each after U+E000 (a private-use character, which the
+--   tokenizer keeps in a token and a search never has in its words, so
+--   no search word matches these tokens). A search can then leave out
+--   hidden items, or keep one collection, inside the FTS5 query (NOT
+--   search_vis tokens), walking only the index instead of joining every
+--   match to its item and its collection. The SQL conditions on the
+--   returned items stay as well.
 -- * prefix = '2 3': the last word of a search is a prefix; FTS5 answers a
 --   two- or three-character prefix from this index instead of merging the
 --   doclists of every term that starts with it.
@@ -22,7 +25,7 @@ DROP TRIGGER content_fts_delete;
 DROP TRIGGER content_fts_insert;
 DROP TABLE content_fts;
 ALTER TABLE content ADD COLUMN search_vis TEXT GENERATED ALWAYS AS
-  (CASE WHEN status = 'published' THEN '' ELSE 'unpublished ' END || 'c' || hex(collection_id)) VIRTUAL;
+  (CASE WHEN status = 'published' THEN '' ELSE char(57344) || 'unpublished ' END || char(57344) || 'c' || hex(collection_id)) VIRTUAL;
 CREATE VIRTUAL TABLE content_fts USING fts5(title, search_text, search_vis, content = 'content', content_rowid = 'rowid',
   tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
 INSERT INTO content_fts (content_fts) VALUES ('rebuild');
