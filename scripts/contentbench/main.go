@@ -29,6 +29,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -53,6 +54,8 @@ var (
 	keep     = flag.Bool("keep", false, "keep the data directory")
 	dataDir  = flag.String("dir", "", "the data directory to use and keep (a second run reuses its tenants)")
 	reads    = flag.Bool("reads", true, "measure reads across -tenants tenants")
+	search   = flag.Bool("search", true, "measure searches")
+	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the lists and searches to this file")
 )
 
 const schema = `{"type": "object", "properties": {"title": {"type": "string"}, "body": {"type": "richtext"},
@@ -291,6 +294,17 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 		}
 		return c.JSON(http.StatusOK, map[string]any{"data": out})
 	})
+	if *cpuProf != "" {
+		f, err := os.Create(*cpuProf)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	fmt.Printf("\nfiltered sorted list of 20 (price range ~1%%, sort -price) over %d items, signed in; %d-byte answer; machine load %s\n", *items, len(body), loadAvg())
 	sc, err := script(dir, "list", lists)
 	if err != nil {
@@ -307,6 +321,9 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 			return err
 		}
 		fmt.Printf("  %-22s wrk -c%-3d %9.0f req/s  p50 %-8s p99 %-8s non-2xx %d  (%.1f%% of bare echo)\n", "condo", c, r.RPS, r.P50, r.P99, r.Non2xx, 100*r.RPS/fl.RPS)
+	}
+	if !*search {
+		return nil
 	}
 	for _, s := range []struct {
 		name string
