@@ -145,9 +145,15 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 	query := "SELECT " + itemColumns + `, snippet(content_fts, -1, '<mark>', '</mark>', '…', 16), content_fts.rank
 		FROM content_fts CROSS JOIN content c ON c.rowid = content_fts.rowid CROSS JOIN collections col ON col.id = c.collection_id
 		WHERE content_fts MATCH ?1` + cond + `
-		AND content_fts.rowid >= coalesce((SELECT rowid FROM content_fts(?2) ORDER BY rowid DESC LIMIT 1 OFFSET ` + strconv.Itoa(RankWindow-1) + `), 0)
+		AND content_fts.rowid >= ` + windowBound(window != match) + `
 		ORDER BY content_fts.rank LIMIT ?3`
-	rows, err := s.DB.Read.QueryContext(ctx, query, match, window, opt.Limit, opt.Collection)
+	// Kept prepared: the statement's text varies only with the options.
+	var rows *sql.Rows
+	if stmt := s.DB.ReadStmt(ctx, query); stmt != nil {
+		rows, err = stmt.QueryContext(ctx, match, window, opt.Limit, opt.Collection)
+	} else {
+		rows, err = s.DB.Read.QueryContext(ctx, query, match, window, opt.Limit, opt.Collection)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -162,6 +168,21 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 		out = append(out, h)
 	}
 	return out, rows.Err()
+}
+
+// windowBound is the SQL of the ranking window's lower bound: the rowid of
+// the RankWindow-th newest match of ?2 (the words and, if filtered, the
+// visibility clause), or 0 when there are fewer. With a visibility clause
+// the unfiltered matches are counted first, up to RankWindow: a rare
+// word's fewer matches then need no walk through the visibility tokens,
+// which costs several microseconds a match.
+func windowBound(filtered bool) string {
+	off := strconv.Itoa(RankWindow - 1)
+	bound := `coalesce((SELECT rowid FROM content_fts(?2) ORDER BY rowid DESC LIMIT 1 OFFSET ` + off + `), 0)`
+	if !filtered {
+		return bound
+	}
+	return `CASE WHEN (SELECT rowid FROM content_fts(?1) ORDER BY rowid DESC LIMIT 1 OFFSET ` + off + `) IS NULL THEN 0 ELSE ` + bound + ` END`
 }
 
 // visibility is the FTS5 clause that keeps a search to what opt allows,
@@ -186,7 +207,14 @@ func (s *Store) visibility(ctx context.Context, opt SearchOptions) (clause strin
 		}
 		clause = "AND " + visToken(id)
 	} else if opt.PublicOnly {
-		rows, err := s.DB.Read.QueryContext(ctx, `SELECT id FROM collections WHERE is_public = 0`)
+		const private = `SELECT id FROM collections WHERE is_public = 0`
+		var rows *sql.Rows
+		var err error
+		if stmt := s.DB.ReadStmt(ctx, private); stmt != nil {
+			rows, err = stmt.QueryContext(ctx)
+		} else {
+			rows, err = s.DB.Read.QueryContext(ctx, private)
+		}
 		if err != nil {
 			return "", false, err
 		}
