@@ -31,6 +31,10 @@ type DB interface {
 	ExecTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error)
 	QueryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row
 	QueryRow(ctx context.Context, query string, args ...any) *sql.Row
+	// ReadStmt returns query kept prepared on the reader pool, for queries
+	// that return rows; nil when the implementation keeps no more (or none,
+	// or it fails to prepare), and the caller runs query on Reader.
+	ReadStmt(ctx context.Context, query string) *sql.Stmt
 	// IsUnique reports whether err, returned by this database, is a UNIQUE
 	// or PRIMARY KEY constraint failing: the key exists already. Each
 	// backend reports it its own way (a result code, a protocol field), so

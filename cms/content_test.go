@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -159,5 +160,119 @@ func TestSearchWindowSeesOnlyVisible(t *testing.T) {
 	hits, err := st.Search(ctx, "needle", cms.SearchOptions{PublishedOnly: true, PublicOnly: true})
 	if err != nil || len(hits) != 1 {
 		t.Fatalf("hits %d, %v; want the published one", len(hits), err)
+	}
+}
+
+// TestSearchVisibility: anonymous searches see published items of public
+// collections only, whatever writes the rows (the triggers keep the index
+// right for raw SQL too); a collection filter keeps to that collection;
+// words that look like the index's own visibility tokens are just words.
+func TestSearchVisibility(t *testing.T) {
+	ctx := context.Background()
+	_, stores := newContent(t, "vis")
+	st := stores["vis"]
+	posts, _ := st.Collection(ctx, "posts")
+	private, err := st.CreateCollection(ctx, cms.NewCollection{Name: "notes",
+		Schema: json.RawMessage(`{"type":"object","properties":{"body":{"type":"richtext"}}}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := func(col *cms.Collection, title, status string) *cms.Item {
+		t.Helper()
+		it, err := st.CreateItem(ctx, col, cms.ItemInput{Title: title, Status: status, Data: map[string]any{"body": "<p>unpublished c" + fmt.Sprint(len(title)) + "</p>"}}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return it
+	}
+	pub := create(posts, "needle public", cms.StatusPublished)
+	create(posts, "needle draft", cms.StatusDraft)
+	create(private, "needle private", cms.StatusPublished)
+	titles := func(q string, opt cms.SearchOptions) []string {
+		t.Helper()
+		hits, err := st.Search(ctx, q, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Title)
+		}
+		slices.Sort(out)
+		return out
+	}
+	anon := cms.SearchOptions{PublishedOnly: true, PublicOnly: true}
+	for _, q := range []string{"needle", "needl", "unpublished", "needle unpublished"} {
+		if got := titles(q, anon); !slices.Equal(got, []string{"needle public"}) {
+			t.Errorf("anonymous %q: %v", q, got)
+		}
+	}
+	if got := titles("needle", cms.SearchOptions{PublishedOnly: true}); !slices.Equal(got, []string{"needle private", "needle public"}) {
+		t.Errorf("content.read: %v", got)
+	}
+	if got := titles("needle", cms.SearchOptions{}); len(got) != 3 {
+		t.Errorf("content.read_drafts: %v", got)
+	}
+	if got := titles("needle", cms.SearchOptions{Collection: "notes"}); !slices.Equal(got, []string{"needle private"}) {
+		t.Errorf("collection notes: %v", got)
+	}
+	if got := titles("needle", cms.SearchOptions{Collection: "notes", PublicOnly: true, PublishedOnly: true}); len(got) != 0 {
+		t.Errorf("anonymous, private collection: %v", got)
+	}
+	if got := titles("needle", cms.SearchOptions{Collection: "nothing"}); len(got) != 0 {
+		t.Errorf("unknown collection: %v", got)
+	}
+	// A raw write (the coming libSQL endpoint's kind) unpublishes: the
+	// triggers take the item out of anonymous searches.
+	if _, err := st.DB.Writer().Exec(`UPDATE content SET status = 'draft' WHERE id = ?`, pub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles("needle", anon); len(got) != 0 {
+		t.Errorf("anonymous after a raw unpublish: %v", got)
+	}
+	if _, err := st.DB.Writer().Exec(`UPDATE content SET status = 'published' WHERE id = ?`, pub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles("needle", anon); !slices.Equal(got, []string{"needle public"}) {
+		t.Errorf("anonymous after a raw publish: %v", got)
+	}
+	// Moved to the private collection by raw SQL: hidden again.
+	if _, err := st.DB.Writer().Exec(`UPDATE content SET collection_id = ? WHERE id = ?`, private.ID, pub.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles("needle", anon); len(got) != 0 {
+		t.Errorf("anonymous after a raw move to a private collection: %v", got)
+	}
+}
+
+// TestSearchPrefix: the last word matches as a prefix, through the prefix
+// index (two or three characters), through its terms (longer words, with
+// more terms than are expanded too), and a one-character word as itself.
+func TestSearchPrefix(t *testing.T) {
+	ctx := context.Background()
+	_, stores := newContent(t, "pfx")
+	st := stores["pfx"]
+	col, _ := st.Collection(ctx, "posts")
+	titles := []string{"Sourdough starter", "Sour cherries", "A tale", "Café crème"}
+	for i := range 40 {
+		titles = append(titles, fmt.Sprintf("Sourdoughvariant%02d", i))
+	}
+	for _, title := range titles {
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: title, Status: cms.StatusPublished}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		q    string
+		want int
+	}{
+		{"so", 42}, {"sou", 42}, {"sour", 42}, {"sourdough", 41}, {"sourdoughvariant0", 10}, {"SOURDOUGHVARIANT01", 1},
+		{"sourdough sta", 1}, {"a", 1}, {"t", 0}, {"caf", 1}, {"café", 1}, {"creme", 1}, {"zzzz", 0}, {"starter sour", 1},
+	}
+	for _, tt := range tests {
+		hits, err := st.Search(ctx, tt.q, cms.SearchOptions{PublishedOnly: true, PublicOnly: true, Limit: 100})
+		if err != nil || len(hits) != tt.want {
+			t.Errorf("%q: %d hits, %v; want %d", tt.q, len(hits), err, tt.want)
+		}
 	}
 }

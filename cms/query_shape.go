@@ -99,12 +99,24 @@ func (q *ListQuery) keys() []sortKey {
 	if len(keys) == 0 {
 		keys = defaultSort
 	}
+	created := false
 	for i, k := range keys {
 		if k.expr == "c.id" {
 			return keys[:i+1]
 		}
+		created = created || k.expr == "c.created_at"
 	}
-	return append(slices.Clip(keys), sortKey{name: "id", expr: "c.id", desc: keys[len(keys)-1].desc, notNull: true})
+	// Ties are broken by creation time and then id, in the direction of
+	// the last key: that is the order of an indexed field's expression
+	// index (collection_id, field, created_at, id), so a list sorted by
+	// the field reads the index in order and stops at its LIMIT instead
+	// of sorting every match.
+	desc := keys[len(keys)-1].desc
+	keys = slices.Clip(keys)
+	if !created {
+		keys = append(keys, sortKey{name: "created_at", expr: "c.created_at", desc: desc, notNull: true})
+	}
+	return append(keys, sortKey{name: "id", expr: "c.id", desc: desc, notNull: true})
 }
 
 // itemFields are the item's own fields: always returned, so fields= may

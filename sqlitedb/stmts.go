@@ -110,3 +110,31 @@ func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row 
 	}
 	return s.QueryRowContext(ctx, args...)
 }
+
+// maxReadStmts bounds the read statements ReadStmt keeps: lists vary with
+// the filters their callers choose, so their statements could otherwise
+// grow without end.
+const maxReadStmts = 256
+
+// ReadStmt returns query kept prepared on the reader pool, for queries
+// that return rows (run it as is, or in a read transaction through
+// tx.StmtContext); nil once maxReadStmts are kept or if it fails to
+// prepare, and the caller runs query unprepared.
+func (db *DB) ReadStmt(ctx context.Context, query string) *sql.Stmt {
+	c := &db.readStmts
+	c.mu.Lock()
+	s, ok := c.stmts[query]
+	full := len(c.stmts) >= maxReadStmts
+	c.mu.Unlock()
+	if ok {
+		return s
+	}
+	if full {
+		return nil
+	}
+	s, err := c.get(ctx, query)
+	if err != nil {
+		return nil
+	}
+	return s
+}
