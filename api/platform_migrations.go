@@ -10,7 +10,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
-	"github.com/condohq/condo/migrations/fleet"
+	"github.com/condohq/condo/fleet"
 )
 
 // platformRoutes registers the platform scope: the login, and behind a

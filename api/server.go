@@ -19,8 +19,8 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/fleet"
 	"github.com/condohq/condo/mail"
-	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
 

@@ -13,8 +13,8 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/fleet"
 	"github.com/condohq/condo/migrations"
-	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
 

@@ -27,8 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condohq/condo/fleet"
 	"github.com/condohq/condo/migrations"
-	"github.com/condohq/condo/migrations/fleet"
 
 	"github.com/condohq/condo/scripts/machine"
 )
