@@ -259,7 +259,6 @@ func TestContent_CacheAcrossServers(t *testing.T) {
 	srvB := httptest.NewServer(b)
 	t.Cleanup(func() {
 		srvB.Close()
-		b.Close(ctx)
 		store.Close(ctx)
 		cat.Close()
 	})

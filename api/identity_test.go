@@ -67,7 +67,6 @@ func newIdentity(t testing.TB, cfg api.Config) *idEnv {
 	e.srv = httptest.NewServer(e.api)
 	t.Cleanup(func() {
 		e.srv.Close()
-		e.api.Close(context.Background())
 		if t.Failed() { // show the server's internal errors
 			for _, line := range strings.Split(e.log.String(), "\n") {
 				if strings.Contains(line, `"level":"ERROR"`) {

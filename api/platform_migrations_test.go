@@ -16,6 +16,7 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/migrations/migrationstest"
 	"github.com/condohq/condo/sqlitedb"
@@ -51,11 +52,15 @@ func newPlatform(t *testing.T, set string, n int) *platformEnv {
 		t.Fatal(err)
 	}
 	store := tenantstore.New(env.Catalog, tenantstore.Config{DataDir: env.DataDir, PoolSize: 8, Migrations: migrationstest.Set(t, set)})
-	a := api.New(env.Catalog, store, api.Config{Secret: testSecret})
-	p.srv = httptest.NewServer(a)
+	// The server's jobs run its fleet migrations, as under serve.
+	j := jobs.New(env.Catalog, store, jobs.Config{})
+	if err := j.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p.srv = httptest.NewServer(api.New(env.Catalog, store, api.Config{Secret: testSecret, Jobs: j}))
 	t.Cleanup(func() {
 		p.srv.Close()
-		if err := a.Close(context.Background()); err != nil {
+		if err := j.Close(context.Background()); err != nil {
 			t.Error(err)
 		}
 		store.Close(context.Background())

@@ -72,10 +72,7 @@ func newAPIServer(tb testing.TB, cc catalog.Config, sc tenantstore.Config) (*ten
 	env := tenantstoretest.MustOpen(tb, cc, sc)
 	a := api.New(env.Catalog, env.Store, api.Config{})
 	srv := httptest.NewServer(a)
-	tb.Cleanup(func() {
-		srv.Close()
-		a.Close(context.Background())
-	})
+	tb.Cleanup(srv.Close)
 	return env, srv, a
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -70,7 +71,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cat.Close()
-	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; Run below
+	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; run by the jobs below
 	store := tenantstore.New(cat, tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
@@ -98,9 +99,20 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return usagef("%v", err)
 	}
+	// The server's long-running work is owned here, not by the HTTP
+	// server: started before serving, stopped after the last request.
+	work := jobs.New(cat, store, jobs.Config{Logger: log})
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors})
+		CORS: cors, Jobs: work})
+	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Changed: handler.ContentChanged}
+	work.Loop(sched.Run)
+	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
+	if err := work.Start(ctx); err != nil {
+		ln.Close()
+		store.Close(context.Background())
+		return err
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,17 +124,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
-	sweepCtx, stopSweeping := context.WithCancel(context.Background())
-	swept := make(chan struct{})
-	go func() { defer close(swept); sweeper.Run(sweepCtx, store) }() // owned here; stopped before the store closes
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // owned here; ends at Shutdown
 
 	select {
 	case err := <-served:
-		handler.Close(context.Background())
-		stopSweeping()
-		<-swept
+		work.Close(context.Background())
 		store.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -132,11 +139,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	serr := srv.Shutdown(sctx)
 	<-served
-	if err := handler.Close(sctx); err != nil { // stops a fleet run: its tenants roll back
+	if err := work.Close(sctx); err != nil { // stops a fleet run (its tenants roll back) and the loops, before the store closes
 		serr = errors.Join(serr, err)
 	}
-	stopSweeping()
-	<-swept
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}

@@ -105,8 +105,6 @@ func run(ctx context.Context, dir string) error {
 
 	cached := api.New(cat, store, api.Config{})
 	uncached := api.New(cat, store, api.Config{ContentCache: -1})
-	defer cached.Close(context.Background())
-	defer uncached.Close(context.Background())
 	body, err := sample(cached, reqs[0])
 	if err != nil {
 		return err
