@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -25,13 +24,11 @@ import (
 	"github.com/condohq/condo/tenantstore"
 )
 
-// serve runs the server until ctx ends, then shuts down gracefully: stop
-// accepting, finish in-flight requests, close the pool and the catalog.
-func (m *Main) serve(ctx context.Context, args []string) error {
-	var cfg Config
+// parseServe fills m.Config from serve's flags and the environment.
+func (m *Main) parseServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported as one line, help by commandHelp
-	if err := cfg.register(fs); err != nil {
+	if err := m.Config.register(fs); err != nil {
 		return usagef("%v", err)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,6 +41,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
+	return nil
+}
+
+// serve runs the server with m.Config until ctx ends, then shuts down
+// gracefully: stop accepting, finish in-flight requests, stop the jobs,
+// close the pool and the catalog.
+func (m *Main) serve(ctx context.Context) error {
+	cfg := m.Config
 	log, err := newLogger(m.Stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return usagef("%v", err)
@@ -56,11 +61,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
 	}
 
-	set, err := tenantMigrations()
+	set, err := tenantMigrations(cfg.TenantMigrations)
 	if err != nil {
 		return err
 	}
-	secret := os.Getenv("CONDO_JWT_SECRET") // else a generated one, kept in the catalog
+	secret := string(cfg.JWTSecret) // else a generated one, kept in the catalog
 	if secret != "" && len(secret) < 32 {
 		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
 	}
@@ -77,7 +82,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
 		OnOpen: sweeper.Opened,
 	})
-	if err := m.bootstrap(ctx, cat, store, log); err != nil {
+	if err := m.bootstrap(ctx, &cfg, cat, store, log); err != nil {
 		store.Close(context.Background())
 		return err
 	}
@@ -155,7 +160,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // bootstrap makes a fresh data directory usable at once: a tenant
 // "default" and a platform admin. It runs once per catalog; deleting the
 // default tenant later does not bring it back.
-func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, log *slog.Logger) error {
+func (m *Main) bootstrap(ctx context.Context, cfg *Config, cat *catalog.Catalog, store *tenantstore.Store, log *slog.Logger) error {
 	if _, err := cat.Meta(ctx, "bootstrapped"); err == nil {
 		return nil
 	} else if condo.ErrorCode(err) != condo.ENOTFOUND {
@@ -169,11 +174,11 @@ func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenan
 		return err
 	}
 	if n == 0 {
-		email := os.Getenv("CONDO_ADMIN_EMAIL")
+		email := cfg.AdminEmail
 		if email == "" {
 			email = "admin@localhost"
 		}
-		password, generated := os.Getenv("CONDO_ADMIN_PASSWORD"), false
+		password, generated := string(cfg.AdminPassword), false
 		if password == "" {
 			password, generated = generatePassword(), true
 		}
