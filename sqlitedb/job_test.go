@@ -32,7 +32,9 @@ func TestOpen_Job(t *testing.T) {
 		"foreign_keys":       1,
 		"synchronous":        1, // NORMAL
 		"busy_timeout":       int(sqlitedb.DefaultBusyTimeout.Milliseconds()),
+		"journal_size_limit": 1048576,
 		"wal_autocheckpoint": 1000, // SQLite's default: not set
+		"cache_size":         -2000, // SQLite's default: not set
 	} {
 		var got int
 		if err := db.Write.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {

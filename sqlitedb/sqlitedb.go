@@ -75,9 +75,11 @@ type Options struct {
 	// across power loss, not only across a process crash.
 	FullSync bool
 	// Job opens the writer for one short job (a fleet migration): only the
-	// pragmas that decide correctness and durability (busy_timeout,
-	// foreign_keys, synchronous), none of those that tune a long-lived
-	// connection, each of which costs a statement on open.
+	// pragmas that decide correctness, durability and the WAL's size left
+	// on disk (busy_timeout, foreign_keys, synchronous,
+	// journal_size_limit), none of those that tune a long-lived connection
+	// (cache_size, wal_autocheckpoint), each of which costs a statement on
+	// open.
 	Job bool
 }
 
@@ -144,8 +146,8 @@ func dsn(abs string, opt Options, readOnly bool) string {
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
 	if !opt.Job {
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
-		q.Add("_pragma", "journal_size_limit(1048576)")
 	}
+	q.Add("_pragma", "journal_size_limit(1048576)") // the WAL persists (see init): keep what is left of it small
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 		return uri(abs, q)
