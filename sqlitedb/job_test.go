@@ -33,7 +33,7 @@ func TestOpen_Job(t *testing.T) {
 		"synchronous":        1, // NORMAL
 		"busy_timeout":       int(sqlitedb.DefaultBusyTimeout.Milliseconds()),
 		"journal_size_limit": 1048576,
-		"wal_autocheckpoint": 1000, // SQLite's default: not set
+		"wal_autocheckpoint": 1000,  // SQLite's default: not set
 		"cache_size":         -2000, // SQLite's default: not set
 	} {
 		var got int
