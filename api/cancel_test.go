@@ -31,7 +31,6 @@ func TestServer_ClientCancelled(t *testing.T) {
 	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{PoolSize: 2})
 	logs := make(recordLog, 100)
 	s := New(env.Catalog, env.Store, Config{Logger: slog.New(logs)})
-	t.Cleanup(func() { s.Close(context.Background()) })
 	started := make(chan struct{})
 	s.echo.GET("/test/slow", func(c echo.Context) error {
 		close(started)

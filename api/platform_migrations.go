@@ -1,16 +1,12 @@
 package api
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
-	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/catalog"
-	"github.com/condohq/condo/migrations/fleet"
+	"github.com/condohq/condo/fleet"
 )
 
 // platformRoutes registers the platform scope: the login, and behind a
@@ -27,10 +23,17 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	e.POST("/platform/tenants/:id/impersonate", s.impersonate, admin)
 }
 
+// errNoJobs answers the migration routes of a server built without jobs
+// (Config.Jobs), such as a test's or a benchmark's.
+var errNoJobs = condo.ReasonErrorf(condo.EUNAVAILABLE, "jobs_unavailable", "this server runs no background jobs")
+
 // getMigrations serves GET /platform/migrations: the fleet's schema status
 // and recent runs, a running one with its progress.
 func (s *Server) getMigrations(c echo.Context) error {
-	st, err := s.runs.runner.Status(c.Request().Context(), 20)
+	if s.jobs == nil {
+		return errNoJobs
+	}
+	st, err := s.jobs.MigrationStatus(c.Request().Context(), 20)
 	if err != nil {
 		return err
 	}
@@ -39,7 +42,10 @@ func (s *Server) getMigrations(c echo.Context) error {
 
 // getMigrationRun serves GET /platform/migrations/runs/:id.
 func (s *Server) getMigrationRun(c echo.Context) error {
-	run, err := s.runs.runner.Lookup(c.Request().Context(), c.Param("id"))
+	if s.jobs == nil {
+		return errNoJobs
+	}
+	run, err := s.jobs.MigrationRun(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -56,11 +62,14 @@ type runRequest struct {
 	MaxFailures *int   `json:"max_failures"`
 }
 
-// runMigrations serves POST /platform/migrations/run: it starts a fleet
-// run in this server, through its own pool, and answers 202 with the run's
+// runMigrations serves POST /platform/migrations/run: it has the server's
+// jobs start a fleet run, through the server's own pool, and answers 202 with the run's
 // id at once; GET /platform/migrations shows its progress. 409
 // run_in_progress while another run is live, here or in another process.
 func (s *Server) runMigrations(c echo.Context) error {
+	if s.jobs == nil {
+		return errNoJobs
+	}
 	var in runRequest
 	if err := decodeStrict(c, &in); err != nil {
 		return err
@@ -89,79 +98,10 @@ func (s *Server) runMigrations(c echo.Context) error {
 	if in.MaxFailures != nil {
 		opt.MaxFailures = *in.MaxFailures
 	}
-	run, err := s.runs.start(c.Request().Context(), opt)
+	run, err := s.jobs.StartMigration(c.Request().Context(), opt)
 	if err != nil {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/platform/migrations/runs/"+run.ID)
 	return c.JSON(http.StatusAccepted, map[string]any{"id": run.ID, "data": run})
-}
-
-// migrationRuns runs the server's fleet migrations, one at a time, each in
-// a goroutine it owns; close stops the live one.
-type migrationRuns struct {
-	runner *fleet.Runner
-	logger *slog.Logger
-
-	mu     sync.Mutex // guards the fields below
-	cancel context.CancelFunc
-	done   chan struct{} // closed when the live run's goroutine returns
-	closed bool
-}
-
-// start begins a run and executes it in the background.
-//
-// Errors: EINVALID for bad options; ECONFLICT (run_in_progress) while a
-// run is live; EUNAVAILABLE once the server is shutting down.
-func (m *migrationRuns) start(ctx context.Context, opt fleet.Options) (catalog.MigrationRun, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return catalog.MigrationRun{}, condo.ReasonErrorf(condo.EUNAVAILABLE, "shutting_down", "the server is shutting down")
-	}
-	if m.done != nil {
-		select {
-		case <-m.done:
-		default:
-			return catalog.MigrationRun{}, condo.ReasonErrorf(condo.ECONFLICT, "run_in_progress",
-				"a migration run is in progress in this server: wait for it to finish")
-		}
-	}
-	run, err := m.runner.Start(ctx, opt) // also refuses while another process runs one
-	if err != nil {
-		return catalog.MigrationRun{}, err
-	}
-	rctx, cancel := context.WithCancel(context.Background()) // outlives the request
-	done := make(chan struct{})
-	m.cancel, m.done = cancel, done
-	go func() {
-		defer close(done)
-		defer cancel()
-		rep, err := run.Execute(rctx)
-		if err != nil {
-			m.logger.Error("migration run failed", "run", run.ID(), "err", err)
-		} else if !rep.OK() {
-			m.logger.Warn("migration run did not succeed", "run", rep.ID, "status", rep.Status, "err", rep.Error)
-		}
-	}()
-	return run.Record(), nil
-}
-
-// close stops the live run, if any (its in-flight tenants roll back and the
-// run is recorded as interrupted), and waits for it until ctx ends.
-func (m *migrationRuns) close(ctx context.Context) error {
-	m.mu.Lock()
-	m.closed = true
-	cancel, done := m.cancel, m.done
-	m.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

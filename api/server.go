@@ -8,7 +8,6 @@ package api
 
 import (
 	"cmp"
-	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,8 +18,8 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
-	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -53,8 +52,11 @@ type Config struct {
 	// invalidates through it. Nil: the server makes one of ContentCache
 	// entries, trusted for the catalog's resolution TTL by Now.
 	Content *cms.Cache
-	// ScheduleEvery is how often scheduled publishing runs (0: a second).
-	ScheduleEvery time.Duration
+	// Jobs owns the server's long-running work: the platform routes ask
+	// it to start fleet migration runs and to report on them. The server
+	// only calls it; whoever built it starts and stops it (serve does).
+	// Nil: those routes answer 503 jobs_unavailable.
+	Jobs *jobs.Jobs
 	// SecurityEventEvery is how often one client's repeated security event
 	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
 	SecurityEventEvery time.Duration
@@ -87,18 +89,16 @@ type Server struct {
 	loginThrottle *auth.Throttle // failed logins per account (tenant+email)
 	ipThrottle    *auth.Throttle // login attempts per client IP
 	events        *auth.Sampler  // repeated security events, per tenant, client IP and kind
-	runs          *migrationRuns // the server's fleet migration runs
+	jobs          *jobs.Jobs     // fleet migration runs; nil: none (see Config.Jobs)
 	content       *cms.Cache     // generations, parsed collections, list totals: per tenant
 	cache         *contentCache  // anonymous content answers, per tenant generation
 	bodyTimeout   time.Duration  // see Config.BodyTimeout
 	uploadTimeout time.Duration
 	defaultCORS   *CORS // see Config.CORS
-
-	stopScheduler context.CancelFunc // ends the scheduled-publishing loop
-	schedulerDone chan struct{}
 }
 
-// New builds the server and its routes. It does no I/O.
+// New builds the server and its routes. It does no I/O and starts no
+// goroutine: long-running work belongs to Config.Jobs.
 func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -124,13 +124,12 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		loginThrottle: auth.NewThrottle(LoginBurst, LoginEvery, 100_000),
 		ipThrottle:    auth.NewThrottle(cmp.Or(cfg.IPLoginBurst, IPBurst), IPEvery, 100_000),
 		events:        auth.NewSampler(cmp.Or(cfg.SecurityEventEvery, DefaultSecurityEventEvery), 100_000),
-		runs:          &migrationRuns{runner: fleet.New(cat, store, cfg.Logger), logger: cfg.Logger},
+		jobs:          cfg.Jobs,
 		content:       cfg.Content,
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now, cfg.Content),
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
-		defaultCORS:   cfg.CORS,
-		schedulerDone: make(chan struct{})}
+		defaultCORS:   cfg.CORS}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	e.HTTPErrorHandler = s.handleError
 	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors)
@@ -145,15 +144,6 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		Skipper: isUpload})) // an upload has its plan's limit instead (see mediaRoutes)
 	s.routes()
 	s.handler = compress(e)
-
-	// Scheduled publishing runs for the server's life; Close ends it.
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopScheduler = cancel
-	sched := &cms.Scheduler{Catalog: cat, Store: store, Interval: cfg.ScheduleEvery, Logger: cfg.Logger, Cache: s.content}
-	go func() {
-		defer close(s.schedulerDone)
-		sched.Run(ctx)
-	}()
 	return s
 }
 
@@ -191,19 +181,6 @@ func (s *Server) routes() {
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 
 	s.platformRoutes(e)
-}
-
-// Close stops what the server runs in the background (a fleet migration
-// run: its in-flight tenants roll back) and waits for it until ctx ends.
-// Call it after the HTTP server's Shutdown and before closing the store.
-func (s *Server) Close(ctx context.Context) error {
-	s.stopScheduler()
-	select {
-	case <-s.schedulerDone:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	return s.runs.close(ctx)
 }
 
 // ServeHTTP makes the server an http.Handler.

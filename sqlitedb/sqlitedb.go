@@ -74,6 +74,13 @@ type Options struct {
 	// FullSync uses synchronous=FULL instead of NORMAL: a commit is durable
 	// across power loss, not only across a process crash.
 	FullSync bool
+	// Job opens the writer for one short job (a fleet migration): only the
+	// pragmas that decide correctness, durability and the WAL's size left
+	// on disk (busy_timeout, foreign_keys, synchronous,
+	// journal_size_limit), none of those that tune a long-lived connection
+	// (cache_size, wal_autocheckpoint), each of which costs a statement on
+	// open.
+	Job bool
 }
 
 // DB is one SQLite file opened as a writer and a reader pool.
@@ -146,8 +153,10 @@ func dsn(abs string, opt Options, readOnly bool) string {
 	}
 	q.Set("mode", mode)
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
-	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
-	q.Add("_pragma", "journal_size_limit(1048576)")
+	if !opt.Job {
+		q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
+	}
+	q.Add("_pragma", "journal_size_limit(1048576)") // the WAL persists (see init): keep what is left of it small
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 		return uri(abs, q)
@@ -161,6 +170,10 @@ func dsn(abs string, opt Options, readOnly bool) string {
 		q.Add("_pragma", "journal_mode(WAL)")
 	}
 	q.Add("_pragma", "synchronous("+sync+")")
+	if opt.Job {
+		q.Set("_txlock", "immediate")
+		return uri(abs, q)
+	}
 	// A checkpoint fsyncs the database file; every 4,000 pages (16 MiB of
 	// WAL) rather than SQLite's 1,000 keeps bursts of writes from stalling
 	// on it (about +25% items created per second, docs/PERFORMANCE.md).

@@ -63,12 +63,32 @@ func (s *Store) MigrateInRun(ctx context.Context, runID, id string, target uint)
 	return s.migrateTenant(ctx, &outcome{id: id, target: target, runID: runID})
 }
 
+// MigrateUnrecorded is MigrateInRun that records nothing: it returns the
+// outcome for the caller to write with catalog.RecordSchemas, batched with
+// other tenants' (rec.State nil and a zero count: nothing to write). The
+// caller marks the tenant pending first (catalog.SetSchemaPendings), so if
+// the process dies before the batch is written the next run looks at the
+// file and finds the tenant at its version there.
+func (s *Store) MigrateUnrecorded(ctx context.Context, id string, target uint) (from uint, rec catalog.SchemaRecord, err error) {
+	o := &outcome{id: id, target: target, unrecorded: true}
+	from, _, err = s.migrateTenant(ctx, o)
+	if o.rec != nil {
+		rec = *o.rec
+	}
+	rec.TenantID = id
+	return from, rec, err
+}
+
 // outcome is one migration's record: the tenant, the target and, in a
 // fleet run, the run that counts it.
 type outcome struct {
 	id     string
 	target uint
 	runID  string
+	// unrecorded: the caller records rec itself and marked the tenant
+	// pending already (MigrateUnrecorded).
+	unrecorded bool
+	rec        *catalog.SchemaRecord
 }
 
 // failed is how a failure counts in a run.
@@ -80,6 +100,10 @@ func (o *outcome) failed(version uint, dirty bool, err error) catalog.RunCount {
 // transaction. It writes even when ctx has ended: what happened on disk
 // must reach the catalog.
 func (s *Store) recordOutcome(ctx context.Context, o *outcome, st *catalog.SchemaState, n catalog.RunCount) (catalog.RunCount, error) {
+	if o.unrecorded {
+		o.rec = &catalog.SchemaRecord{TenantID: o.id, State: st, Count: n}
+		return n, nil
+	}
 	if o.runID == "" {
 		n = catalog.RunCount{}
 	}
@@ -181,8 +205,10 @@ func (s *Store) migrateTenant(ctx context.Context, o *outcome) (uint, catalog.Ru
 	}
 	// Mark the attempt first: if this process dies before recording the
 	// outcome, the next run knows to look at the file.
-	if err := s.catalog.SetSchemaPending(ctx, id, target); err != nil {
-		return s.fail(ctx, o, v, err)
+	if !o.unrecorded { // else the caller marked it, with others
+		if err := s.catalog.SetSchemaPending(ctx, id, target); err != nil {
+			return s.fail(ctx, o, v, err)
+		}
 	}
 	start := time.Now()
 	from, err := s.set.Apply(ctx, db.Write, target)
@@ -357,7 +383,9 @@ func (s *Store) openOutsidePool(id string) (*sqlitedb.DB, error) {
 		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s is missing", id)
 	}
 	opt := s.cfg.DB
-	opt.Create, opt.Readers = false, 1
+	// One connection (the reader pool is never used, so never opened) with
+	// only the pragmas a job needs.
+	opt.Create, opt.Readers, opt.Job = false, 1, true
 	return sqlitedb.Open(path, opt)
 }
 

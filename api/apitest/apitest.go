@@ -21,6 +21,7 @@ import (
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
@@ -117,18 +118,37 @@ func WantStatus(tb testing.TB, res Response, status int, code string) {
 }
 
 // Serve serves api.New(cat, store, cfg) over loopback HTTP until the test
-// ends, then closes both, failing the test if the server's Close does.
+// ends. Without cfg.Jobs it gives the server started jobs of its own, as
+// serve does, and closes them after the server, failing the test if their
+// Close does.
 func Serve(tb testing.TB, cat *catalog.Catalog, store *tenantstore.Store, cfg api.Config) (*httptest.Server, *api.Server) {
 	tb.Helper()
+	closeJobs := withJobs(tb, cat, store, &cfg)
 	a := api.New(cat, store, cfg)
 	srv := httptest.NewServer(a)
 	tb.Cleanup(func() {
 		srv.Close()
-		if err := a.Close(context.Background()); err != nil {
-			tb.Error(err)
-		}
+		closeJobs()
 	})
 	return srv, a
+}
+
+// withJobs starts jobs for cfg when it has none and returns what closes
+// them.
+func withJobs(tb testing.TB, cat *catalog.Catalog, store *tenantstore.Store, cfg *api.Config) func() {
+	if cfg.Jobs != nil {
+		return func() {}
+	}
+	j := jobs.New(cat, store, jobs.Config{Logger: cfg.Logger})
+	if err := j.Start(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	cfg.Jobs = j
+	return func() {
+		if err := j.Close(context.Background()); err != nil {
+			tb.Error(err)
+		}
+	}
 }
 
 // Env is a server with two tenants, tenant-a and tenant-b, each with an
@@ -177,11 +197,12 @@ func New(t testing.TB, cfg api.Config) *Env {
 		cfg.Secret = Secret
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.Log, nil))
+	closeJobs := withJobs(t, env.Catalog, env.Store, &cfg)
 	e.API = api.New(env.Catalog, env.Store, cfg)
 	e.Srv = httptest.NewServer(e.API)
 	t.Cleanup(func() {
 		e.Srv.Close()
-		e.API.Close(context.Background())
+		closeJobs()
 		if t.Failed() { // show the server's internal errors
 			for _, line := range strings.Split(e.Log.String(), "\n") {
 				if strings.Contains(line, `"level":"ERROR"`) {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/condohq/condo/catalog"
@@ -19,7 +18,7 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 	if _, err := catalog.NormalizeEmail(pos[0]); err != nil {
 		return err
 	}
-	password, err := m.password("CONDO_ADMIN_PASSWORD")
+	password, err := m.password(c.cfg.AdminPassword, "CONDO_ADMIN_PASSWORD")
 	if err != nil {
 		return err
 	}
@@ -32,11 +31,11 @@ func (m *Main) adminsCreate(ctx context.Context, args []string) error {
 	})
 }
 
-// password reads a password from the environment variable env, else from
+// password is the one the environment variable env set (fromEnv), else
 // the first line of standard input, so it never appears in a command line.
-func (m *Main) password(env string) (string, error) {
-	if p := os.Getenv(env); p != "" {
-		return p, nil
+func (m *Main) password(fromEnv secret, env string) (string, error) {
+	if fromEnv != "" {
+		return string(fromEnv), nil
 	}
 	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
 	if err != nil && line == "" {

@@ -20,13 +20,20 @@ type spec struct {
 	run     func(m *Main, ctx context.Context, args []string) error
 }
 
+// parsers read a command's flags into m.Config in ParseFlags, and its run
+// then gets no arguments; the other commands parse their own in run.
+var parsers = map[string]func(m *Main, args []string) error{
+	"serve": (*Main).parseServe,
+}
+
 // commands is every command, in the order `condo help` lists them. It is
 // filled by init because the handlers' help reads it.
 var commands []spec
 
 func init() {
 	commands = []spec{
-		{"serve", "serve every tenant over HTTP (creates the data directory on its first run)", (*Main).serve},
+		{"serve", "serve every tenant over HTTP (creates the data directory on its first run)",
+			func(m *Main, ctx context.Context, _ []string) error { return m.serve(ctx) }}, // see parsers
 		{"init", "create the catalog, the default tenant and the platform admin, as serve's first run does", (*Main).initData},
 		{"version", "print the version, commit, Go and SQLite versions", (*Main).version},
 		{"tenants create", "create a tenant and its database", (*Main).tenantsCreate},
@@ -121,31 +128,42 @@ func (g *globalFlags) forward() []string {
 	return out
 }
 
-func (m *Main) dispatch(ctx context.Context, args []string) error {
+// ParseFlags reads the command line and the environment: which command
+// Run runs, and for serve every setting, into m.Config. It does no I/O
+// beyond printing help (then it returns errHelpShown).
+func (m *Main) ParseFlags(ctx context.Context, args []string) error {
 	g := newGlobalFlags()
 	if err := g.fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			fmt.Fprint(m.Stdout, usage())
-			return nil
+			return errHelpShown
 		}
 		return usagef("%v; run 'condo help'", err)
 	}
 	args = g.fs.Args()
-	if g.version {
-		return m.version(ctx, g.forward())
-	}
-	if len(args) == 0 {
+	switch {
+	case g.version:
+		m.run = func(ctx context.Context) error { return m.version(ctx, g.forward()) }
+	case len(args) == 0:
 		fmt.Fprint(m.Stdout, usage())
 		return usagef("no command given")
+	case args[0] == "help":
+		m.run = func(ctx context.Context) error { return m.help(ctx, args[1:]) }
+	default:
+		cmd, rest := lookup(args)
+		if cmd == nil {
+			return unknownCommand(args)
+		}
+		rest = append(g.forward(), rest...)
+		if parse := parsers[cmd.name]; parse != nil {
+			if err := parse(m, rest); err != nil {
+				return err
+			}
+			rest = nil
+		}
+		m.run = func(ctx context.Context) error { return cmd.run(m, ctx, rest) }
 	}
-	if args[0] == "help" {
-		return m.help(ctx, args[1:])
-	}
-	cmd, rest := lookup(args)
-	if cmd == nil {
-		return unknownCommand(args)
-	}
-	return cmd.run(m, ctx, append(g.forward(), rest...))
+	return nil
 }
 
 // help serves `condo help [COMMAND]`: the list of commands, a group's
@@ -158,6 +176,9 @@ func (m *Main) help(ctx context.Context, args []string) error {
 	if cmd, rest := lookup(args); cmd != nil {
 		if len(rest) > 0 {
 			return usagef("usage: condo help [COMMAND]")
+		}
+		if parse := parsers[cmd.name]; parse != nil {
+			return parse(m, []string{"--help"})
 		}
 		return cmd.run(m, ctx, []string{"--help"})
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strconv"
@@ -11,9 +12,11 @@ import (
 	"github.com/condohq/condo/catalog"
 )
 
-// Config is every setting of `condo serve`. Each comes from a flag, else
-// its CONDO_* environment variable, else its default; settings below lists
-// them, and the README's settings table is tested against that list.
+// Config is every setting of `condo serve` and the operator commands.
+// Each comes from a flag, else its CONDO_* environment variable, else its
+// default; settings below lists them, and the README's settings table is
+// tested against that list. Secrets come from the environment only (a
+// command line shows in ps) and are of type secret, which never prints.
 type Config struct {
 	Addr            string
 	Data            string
@@ -27,7 +30,7 @@ type Config struct {
 	LogLevel        string
 	ShutdownTimeout time.Duration
 	FullSync        bool
-	SMTPURL         string // may carry a password: never print it unredacted
+	SMTPURL         redactedURL // may carry a password: prints redacted
 	MailFrom        string
 	ClientIPHeader  string
 	DefaultTenant   string
@@ -35,7 +38,31 @@ type Config struct {
 	UploadTimeout   time.Duration
 	MaxConnsPerIP   int
 	CORSOrigins     string // comma-separated
+
+	// From the environment only.
+	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
+	AdminEmail       string // the first platform admin's (bootstrap)
+	AdminPassword    secret // the first platform admin's (bootstrap), or admins create's
+	Password         secret // users create's
+	TenantMigrations string // a migration directory replacing the embedded tenant set
 }
+
+// secret is a setting that must never reach a log, an error or --help:
+// every way fmt and slog print it shows only whether it is set.
+type secret string
+
+func (s secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString keeps %#v from printing it.
+func (s secret) GoString() string { return `"` + s.String() + `"` }
+
+// LogValue keeps slog from printing it.
+func (s secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // setting describes one Config field for flags, environment and docs.
 type setting struct {
@@ -82,10 +109,10 @@ func duration(p *time.Duration) func(*flag.FlagSet, string, string, string) erro
 
 // secretURL binds a URL that may carry a password, so that --help shows
 // its default (taken from the environment) without it.
-func secretURL(p *string) func(*flag.FlagSet, string, string, string) error {
+func secretURL(p *redactedURL) func(*flag.FlagSet, string, string, string) error {
 	return func(fs *flag.FlagSet, name, v, help string) error {
-		*p = v
-		fs.Var((*redactedURL)(p), name, help)
+		*p = redactedURL(v)
+		fs.Var(p, name, help)
 		return nil
 	}
 }
@@ -93,11 +120,11 @@ func secretURL(p *string) func(*flag.FlagSet, string, string, string) error {
 // redactedURL is a URL setting whose text hides its password.
 type redactedURL string
 
-func (u *redactedURL) String() string {
-	if u == nil || *u == "" {
+func (u redactedURL) String() string {
+	if u == "" {
 		return ""
 	}
-	parsed, err := url.Parse(string(*u))
+	parsed, err := url.Parse(string(u))
 	if err != nil {
 		return "(not a URL)" // the raw text may hold the password
 	}
@@ -106,6 +133,21 @@ func (u *redactedURL) String() string {
 
 func (u *redactedURL) Set(v string) error { *u = redactedURL(v); return nil }
 
+// GoString keeps %#v from printing the password.
+func (u redactedURL) GoString() string { return `"` + u.String() + `"` }
+
+// fromEnv binds a setting read from the environment only: it registers
+// no flag.
+func fromEnv(p *string) func(*flag.FlagSet, string, string, string) error {
+	return func(_ *flag.FlagSet, _, v, _ string) error { *p = v; return nil }
+}
+
+func secretFromEnv(p *secret) func(*flag.FlagSet, string, string, string) error {
+	return func(_ *flag.FlagSet, _, v, _ string) error { *p = secret(v); return nil }
+}
+
+// settings lists every setting; one without a flag is read from its
+// environment variable only.
 func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "CONDO_ADDR", ":8080", "address to listen on", str(&c.Addr)},
@@ -129,18 +171,24 @@ func (c *Config) settings() []setting {
 		{"max-conns-per-ip", "CONDO_MAX_CONNS_PER_IP", "64", "open connections one client address may hold (0: no limit; behind a proxy, the proxy's)", integer(&c.MaxConnsPerIP)},
 		{"cors-origins", "CONDO_CORS_ORIGINS", "", "browser origins allowed to call tenants that set no CORS policy of their own, comma-separated (https://app.example.com, or *); empty: none", str(&c.CORSOrigins)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
+		{"", "CONDO_JWT_SECRET", "", "signs tokens (at least 32 bytes); empty: generated once and kept in the catalog", secretFromEnv(&c.JWTSecret)},
+		{"", "CONDO_ADMIN_EMAIL", "admin@localhost", "the first platform admin's email", fromEnv(&c.AdminEmail)},
+		{"", "CONDO_ADMIN_PASSWORD", "", "the first platform admin's password, and that of condo admins create", secretFromEnv(&c.AdminPassword)},
+		{"", "CONDO_PASSWORD", "", "the password of condo users create", secretFromEnv(&c.Password)},
+		{"", EnvTenantMigrations, "", "a directory of migration files replacing the embedded tenant set", fromEnv(&c.TenantMigrations)},
 	}
 }
 
 // register adds the settings named in names (all when names is nil) to fs,
-// with defaults taken from the environment where set.
+// with defaults taken from the environment where set. Settings without a
+// flag are read from the environment whatever names says.
 func (c *Config) register(fs *flag.FlagSet, names ...string) error {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
 	for _, s := range c.settings() {
-		if names != nil && !want[s.flag] {
+		if names != nil && s.flag != "" && !want[s.flag] {
 			continue
 		}
 		v := s.def

@@ -31,7 +31,7 @@ func (m *Main) initData(ctx context.Context, args []string) error {
 	if _, err := c.parse(args, 0, 0, "init [--data DIR] [--base-domain D] (admin from CONDO_ADMIN_EMAIL and CONDO_ADMIN_PASSWORD, else a generated password printed once)"); err != nil {
 		return err
 	}
-	set, err := tenantMigrations()
+	set, err := tenantMigrations(c.cfg.TenantMigrations)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (m *Main) initData(ctx context.Context, args []string) error {
 	defer store.Close(context.Background())
 	// The same bootstrap as serve's first run; its log lines would only
 	// repeat what the summary below says.
-	if err := m.bootstrap(ctx, cat, store, slog.New(slog.DiscardHandler)); err != nil {
+	if err := m.bootstrap(ctx, &c.cfg, cat, store, slog.New(slog.DiscardHandler)); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintf(m.Stdout, "initialised %s: the default tenant answers at http://default.%s/ once 'condo serve' runs\n",

@@ -15,7 +15,7 @@ import (
 // newMailer returns the server's mailer: SMTP with --smtp-url, else the
 // catalog outbox.
 func newMailer(cfg Config, cat *catalog.Catalog, logger *slog.Logger) (mail.Mailer, error) {
-	return mail.New(cfg.SMTPURL, cfg.MailFrom, cat, logger)
+	return mail.New(string(cfg.SMTPURL), cfg.MailFrom, cat, logger)
 }
 
 // mailOutbox lists the outbox with bodies: without a mail server, an

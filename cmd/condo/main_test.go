@@ -48,7 +48,7 @@ func run(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errOut}
-	code := m.Run(context.Background(), args)
+	code := m.Exec(context.Background(), args)
 	return code, out.String(), errOut.String()
 }
 
@@ -314,29 +314,30 @@ func TestREADMESettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("(?m)^\\| `--([a-z-]+)` \\| `([A-Z_]+)` \\| `?([^|`]*)`? \\|")
-	documented := map[string][2]string{}
+	// A setting without a flag (a secret) has "none" in the flag column.
+	row := regexp.MustCompile("(?m)^\\| (?:`--([a-z-]+)`|none) \\| `([A-Z_]+)` \\| `?([^|`]*)`? \\|")
+	documented := map[string][2]string{} // by variable: flag, default
 	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
-		documented[m[1]] = [2]string{m[2], strings.TrimSpace(m[3])}
+		documented[m[2]] = [2]string{m[1], strings.TrimSpace(m[3])}
 	}
 	var cfg Config
 	for _, s := range cfg.settings() {
-		d, ok := documented[s.flag]
+		d, ok := documented[s.env]
 		if !ok {
-			t.Errorf("README lacks --%s", s.flag)
+			t.Errorf("README lacks %s", s.env)
 			continue
 		}
 		def := s.def
 		if def == "" || def == "0" && s.flag == "pool-size" {
 			def = d[1] // free text such as "from the open-file limit"
 		}
-		if d[0] != s.env || d[1] != def {
-			t.Errorf("README says --%s is %s default %q; the program says %s default %q", s.flag, d[0], d[1], s.env, s.def)
+		if d[0] != s.flag || d[1] != def {
+			t.Errorf("README says %s is flag %q default %q; the program says flag %q default %q", s.env, d[0], d[1], s.flag, s.def)
 		}
-		delete(documented, s.flag)
+		delete(documented, s.env)
 	}
-	for flag := range documented {
-		t.Errorf("README documents --%s, which the program lacks", flag)
+	for env := range documented {
+		t.Errorf("README documents %s, which the program lacks", env)
 	}
 }
 

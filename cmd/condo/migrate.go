@@ -13,8 +13,8 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/fleet"
 	"github.com/condohq/condo/migrations"
-	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -23,9 +23,9 @@ import (
 // hidden setting for trying an unreleased migration, and for tests.
 const EnvTenantMigrations = "CONDO_TENANT_MIGRATIONS"
 
-// tenantMigrations returns the tenant migration set the process uses.
-func tenantMigrations() (*migrations.Set, error) {
-	dir := os.Getenv(EnvTenantMigrations)
+// tenantMigrations returns the tenant migration set the process uses:
+// the embedded one, or the one in dir (Config.TenantMigrations).
+func tenantMigrations(dir string) (*migrations.Set, error) {
 	if dir == "" {
 		return migrations.Tenant(), nil
 	}
@@ -46,7 +46,7 @@ type fleetEnv struct {
 // openFleet opens the catalog and a store without a pool to speak of:
 // the commands migrate each tenant through a handle of its own.
 func (c *command) openFleet(ctx context.Context) (*fleetEnv, error) {
-	set, err := tenantMigrations()
+	set, err := tenantMigrations(c.cfg.TenantMigrations)
 	if err != nil {
 		return nil, err
 	}

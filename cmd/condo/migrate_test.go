@@ -16,8 +16,8 @@ import (
 
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/fleet"
 	"github.com/condohq/condo/migrations"
-	"github.com/condohq/condo/migrations/fleet"
 	"github.com/condohq/condo/migrations/migrationstest"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"

@@ -12,7 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/condohq/condo/migrations/fleet"
+	"github.com/condohq/condo/fleet"
 )
 
 // progress shows a fleet run's progress on standard error: a bar with

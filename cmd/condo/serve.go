@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -20,17 +19,16 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
 
-// serve runs the server until ctx ends, then shuts down gracefully: stop
-// accepting, finish in-flight requests, close the pool and the catalog.
-func (m *Main) serve(ctx context.Context, args []string) error {
-	var cfg Config
+// parseServe fills m.Config from serve's flags and the environment.
+func (m *Main) parseServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported as one line, help by commandHelp
-	if err := cfg.register(fs); err != nil {
+	if err := m.Config.register(fs); err != nil {
 		return usagef("%v", err)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -43,6 +41,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Arg(0))
 	}
+	return nil
+}
+
+// serve runs the server with m.Config until ctx ends, then shuts down
+// gracefully: stop accepting, finish in-flight requests, stop the jobs,
+// close the pool and the catalog.
+func (m *Main) serve(ctx context.Context) error {
+	cfg := m.Config
 	log, err := newLogger(m.Stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
 		return usagef("%v", err)
@@ -55,11 +61,11 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
 	}
 
-	set, err := tenantMigrations()
+	set, err := tenantMigrations(cfg.TenantMigrations)
 	if err != nil {
 		return err
 	}
-	secret := os.Getenv("CONDO_JWT_SECRET") // else a generated one, kept in the catalog
+	secret := string(cfg.JWTSecret) // else a generated one, kept in the catalog
 	if secret != "" && len(secret) < 32 {
 		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
 	}
@@ -70,13 +76,13 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cat.Close()
-	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; Run below
+	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; run by the jobs below
 	store := tenantstore.New(cat, tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
 		OnOpen: sweeper.Opened,
 	})
-	if err := m.bootstrap(ctx, cat, store, log); err != nil {
+	if err := m.bootstrap(ctx, &cfg, cat, store, log); err != nil {
 		store.Close(context.Background())
 		return err
 	}
@@ -98,9 +104,23 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		store.Close(context.Background())
 		return usagef("%v", err)
 	}
+	// The server's long-running work is owned here, not by the HTTP
+	// server: started before serving, stopped after the last request.
+	work := jobs.New(cat, store, jobs.Config{Logger: log})
+	// One content cache for the process: the scheduler's writes drop the
+	// server's cached answers through it, as the server's own writes do.
+	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors})
+		CORS: cors, Jobs: work, Content: content})
+	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
+	work.Loop(sched.Run)
+	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
+	if err := work.Start(ctx); err != nil {
+		ln.Close()
+		store.Close(context.Background())
+		return err
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -112,17 +132,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
-	sweepCtx, stopSweeping := context.WithCancel(context.Background())
-	swept := make(chan struct{})
-	go func() { defer close(swept); sweeper.Run(sweepCtx, store) }() // owned here; stopped before the store closes
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // owned here; ends at Shutdown
 
 	select {
 	case err := <-served:
-		handler.Close(context.Background())
-		stopSweeping()
-		<-swept
+		work.Close(context.Background())
 		store.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -132,11 +147,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	defer cancel()
 	serr := srv.Shutdown(sctx)
 	<-served
-	if err := handler.Close(sctx); err != nil { // stops a fleet run: its tenants roll back
+	if err := work.Close(sctx); err != nil { // stops a fleet run (its tenants roll back) and the loops, before the store closes
 		serr = errors.Join(serr, err)
 	}
-	stopSweeping()
-	<-swept
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}
@@ -150,7 +163,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 // bootstrap makes a fresh data directory usable at once: a tenant
 // "default" and a platform admin. It runs once per catalog; deleting the
 // default tenant later does not bring it back.
-func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, log *slog.Logger) error {
+func (m *Main) bootstrap(ctx context.Context, cfg *Config, cat *catalog.Catalog, store *tenantstore.Store, log *slog.Logger) error {
 	if _, err := cat.Meta(ctx, "bootstrapped"); err == nil {
 		return nil
 	} else if condo.ErrorCode(err) != condo.ENOTFOUND {
@@ -164,11 +177,11 @@ func (m *Main) bootstrap(ctx context.Context, cat *catalog.Catalog, store *tenan
 		return err
 	}
 	if n == 0 {
-		email := os.Getenv("CONDO_ADMIN_EMAIL")
+		email := cfg.AdminEmail
 		if email == "" {
 			email = "admin@localhost"
 		}
-		password, generated := os.Getenv("CONDO_ADMIN_PASSWORD"), false
+		password, generated := string(cfg.AdminPassword), false
 		if password == "" {
 			password, generated = generatePassword(), true
 		}

@@ -42,7 +42,7 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 	}
 	in.ID, in.Domains = pos[0], domains
 	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
-		set, err := tenantMigrations() // a new tenant starts at this set's latest version
+		set, err := tenantMigrations(c.cfg.TenantMigrations) // a new tenant starts at this set's latest version
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,7 @@ import (
 // the catalog (and migrated first if the tenant is behind).
 func (c *command) withTenant(ctx context.Context, id string, fn func(t *catalog.Tenant, st *auth.Store) error) error {
 	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
-		set, err := tenantMigrations()
+		set, err := tenantMigrations(c.cfg.TenantMigrations)
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func (m *Main) usersCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	password, err := m.password("CONDO_PASSWORD")
+	password, err := m.password(c.cfg.Password, "CONDO_PASSWORD")
 	if err != nil {
 		return err
 	}

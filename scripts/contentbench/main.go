@@ -173,8 +173,6 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 
 	cached := api.New(cat, store, api.Config{})
 	uncached := api.New(cat, store, api.Config{ContentCache: -1})
-	defer cached.Close(context.Background())
-	defer uncached.Close(context.Background())
 	body, err := sample(cached, reqs[0])
 	if err != nil {
 		return err
@@ -250,7 +248,6 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 		return err
 	}
 	srv := api.New(cat, store, api.Config{})
-	defer srv.Close(context.Background())
 
 	rng := rand.New(rand.NewPCG(3, 4))
 	var lists, common, rare []string

@@ -49,6 +49,11 @@ const (
 	// StaleAfter is how long a running run may stay silent before another
 	// process takes it for dead and marks it interrupted.
 	StaleAfter = time.Minute
+	// RecordBatch is how many tenants a run marks pending, and how many
+	// outcomes it records, in one catalog transaction; RecordEvery is the
+	// longest an outcome waits for its batch, so progress keeps moving.
+	RecordBatch = 64
+	RecordEvery = 250 * time.Millisecond
 )
 
 // DefaultConcurrency is the number of tenants migrated at once by default:

@@ -102,7 +102,7 @@ func (x *Run) Execute(ctx context.Context) (*Report, error) {
 	}
 	x.mu.Lock()
 	x.rec.Total, x.queued = len(ts), len(todo)
-	x.add(initial)
+	x.add(initial, 1)
 	rec := x.snapshot()
 	x.mu.Unlock()
 	if err := r.catalog.UpdateRun(ctx, &rec); err != nil {
@@ -128,8 +128,17 @@ func (x *Run) Execute(ctx context.Context) (*Report, error) {
 	return x.finish(ctx, ""), nil
 }
 
-// wave migrates ts with up to opt.Concurrency workers, owned here, and
-// returns when they are done. It stops feeding them when the run stops.
+// wave migrates ts with up to opt.Concurrency workers and one recorder,
+// owned here, and returns when they are done and every outcome is written.
+// It stops feeding the workers when the run stops.
+//
+// Catalog writes are batched, up to RecordBatch tenants a transaction: the
+// feeder marks the next tenants pending together before handing them out,
+// and the recorder writes outcomes (each tenant's state, and the run's
+// counts) together with catalog.RecordSchemas. A crash loses at most the
+// outcomes not yet written: the run's counts still equal its tenants'
+// recorded states, and those tenants are still marked pending, so the next
+// run finds them at their version on disk.
 func (x *Run) wave(ctx context.Context, name string, ts []catalog.SchemaTenant) {
 	if len(ts) == 0 {
 		return
@@ -138,6 +147,9 @@ func (x *Run) wave(ctx context.Context, name string, ts []catalog.SchemaTenant) 
 	x.curWave = name
 	x.mu.Unlock()
 	jobs := make(chan catalog.SchemaTenant)
+	results := make(chan result, RecordBatch)
+	var recorder sync.WaitGroup
+	recorder.Go(func() { x.record(ctx, results) })
 	var workers sync.WaitGroup
 	for range min(x.opt.Concurrency, len(ts)) {
 		workers.Go(func() {
@@ -145,23 +157,41 @@ func (x *Run) wave(ctx context.Context, name string, ts []catalog.SchemaTenant) 
 				if x.stopped(ctx) { // failures may have passed the limit since t was sent
 					continue
 				}
-				x.migrate(ctx, t)
+				results <- x.migrate(ctx, t)
 			}
 		})
 	}
 feed:
-	for _, t := range ts {
+	for i := 0; i < len(ts); i += RecordBatch {
+		chunk := ts[i:min(i+RecordBatch, len(ts))]
 		if x.stopped(ctx) {
 			break
 		}
-		select {
-		case jobs <- t:
-		case <-ctx.Done():
-			break feed
+		ids := make([]string, len(chunk))
+		for j, t := range chunk {
+			ids[j] = t.ID
+		}
+		if err := x.runner.catalog.SetSchemaPendings(ctx, ids, x.opt.Target); err != nil {
+			if ctx.Err() == nil {
+				x.stop(fmt.Sprintf("could not mark tenants pending in the catalog: %v", err))
+			}
+			break
+		}
+		for _, t := range chunk {
+			if x.stopped(ctx) {
+				break feed
+			}
+			select {
+			case jobs <- t:
+			case <-ctx.Done():
+				break feed
+			}
 		}
 	}
 	close(jobs)
 	workers.Wait()
+	close(results)
+	recorder.Wait()
 	x.mu.Lock()
 	x.progress(Progress{Wave: name, WaveDone: true})
 	x.mu.Unlock()
@@ -188,32 +218,108 @@ func (x *Run) stop(reason string) {
 	}
 }
 
-// migrate migrates one tenant and counts the outcome: the store records
-// it in the catalog with the tenant's state, and the run keeps the same
-// count in memory for its progress and failure limit.
-func (x *Run) migrate(ctx context.Context, t catalog.SchemaTenant) {
-	_, n, err := x.runner.store.MigrateInRun(ctx, x.rec.ID, t.ID, x.opt.Target)
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if n.IsZero() && err != nil {
-		if ctx.Err() != nil {
-			return // stopped, not failed: the tenant rolled back and stays queued for the next run
-		}
-		// Failed, and the catalog could not even count it.
-		x.runner.logger.Error("migrate tenant", "run", x.rec.ID, "tenant", t.ID, "err", err)
-		n = catalog.RunCount{Failed: 1, Failures: []catalog.RunFailure{{TenantID: t.ID, Version: t.Schema.Version, Error: tenantstore.ErrorLine(err)}}}
-	}
-	x.done++
-	x.add(n)
-	x.attempted += n.Failed
-	x.progress(Progress{Wave: x.curWave, TenantID: t.ID, Err: err})
+// result is one tenant's migration, waiting for the recorder.
+type result struct {
+	t   catalog.SchemaTenant
+	rec catalog.SchemaRecord
+	err error
 }
 
-// add adds n to the run's counts in memory. x.mu is held.
-func (x *Run) add(n catalog.RunCount) {
-	x.rec.Migrated += n.Migrated
-	x.rec.Skipped += n.Skipped
-	x.rec.Failed += n.Failed
+// migrate migrates one tenant without recording it, and counts the
+// outcome in memory at once, for the progress and the failure limit; the
+// report's counts are the catalog's (see finish).
+func (x *Run) migrate(ctx context.Context, t catalog.SchemaTenant) result {
+	_, rec, err := x.runner.store.MigrateUnrecorded(ctx, t.ID, x.opt.Target)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if rec.Count.IsZero() && err != nil && ctx.Err() != nil {
+		// Stopped, not failed: the tenant rolled back and stays queued for
+		// the next run (rec may still restore its recorded state).
+		return result{t: t, rec: rec, err: err}
+	}
+	x.done++
+	x.add(rec.Count, 1)
+	x.attempted += rec.Count.Failed
+	x.progress(Progress{Wave: x.curWave, TenantID: t.ID, Err: err})
+	return result{t: t, rec: rec, err: err}
+}
+
+// record writes results in batches of up to RecordBatch, or what came in
+// RecordEvery, until results is closed.
+func (x *Run) record(ctx context.Context, results <-chan result) {
+	tick := time.NewTicker(RecordEvery)
+	defer tick.Stop()
+	var batch []result
+	for {
+		select {
+		case r, ok := <-results:
+			if !ok {
+				x.flush(ctx, batch)
+				return
+			}
+			if batch = append(batch, r); len(batch) >= RecordBatch {
+				x.flush(ctx, batch)
+				batch = batch[:0]
+			}
+		case <-tick.C:
+			x.flush(ctx, batch)
+			batch = batch[:0]
+		}
+	}
+}
+
+// flush writes a batch in one catalog transaction, even when ctx has
+// ended: what happened on disk must reach the catalog. If the batch fails
+// (a tenant deleted meanwhile), each is written alone, so one tenant's
+// trouble costs the others nothing; one that still fails counts as failed.
+func (x *Run) flush(ctx context.Context, batch []result) {
+	if len(batch) == 0 {
+		return
+	}
+	rctx := context.WithoutCancel(ctx)
+	recs := make([]catalog.SchemaRecord, 0, len(batch))
+	for _, r := range batch {
+		if r.rec.State != nil || !r.rec.Count.IsZero() {
+			recs = append(recs, r.rec)
+		}
+	}
+	if err := x.runner.catalog.RecordSchemas(rctx, x.rec.ID, recs); err == nil {
+		return
+	}
+	for _, rec := range recs {
+		err := x.runner.catalog.RecordSchemas(rctx, x.rec.ID, []catalog.SchemaRecord{rec})
+		if err == nil || rec.Count.IsZero() {
+			if err != nil {
+				x.runner.logger.Error("record tenant schema", "run", x.rec.ID, "tenant", rec.TenantID, "err", err)
+			}
+			continue
+		}
+		// Failed, and the catalog could not even count it.
+		x.runner.logger.Error("migrate tenant", "run", x.rec.ID, "tenant", rec.TenantID, "err", err)
+		x.mu.Lock()
+		x.add(rec.Count, -1)
+		if rec.Count.Failed == 0 {
+			x.attempted++
+		}
+		v := uint(0)
+		if rec.State != nil {
+			v = rec.State.Version
+		}
+		x.add(catalog.RunCount{Failed: 1, Failures: []catalog.RunFailure{{TenantID: rec.TenantID, Version: v, Error: tenantstore.ErrorLine(err)}}}, 1)
+		x.mu.Unlock()
+	}
+}
+
+// add adds n to the run's counts in memory, sign times (-1 takes back
+// an outcome the catalog could not record; its failures stay listed).
+// x.mu is held.
+func (x *Run) add(n catalog.RunCount, sign int) {
+	x.rec.Migrated += sign * n.Migrated
+	x.rec.Skipped += sign * n.Skipped
+	x.rec.Failed += sign * n.Failed
+	if sign < 0 {
+		return
+	}
 	for _, f := range n.Failures {
 		if len(x.rec.Failures) < catalog.MaxRunFailures {
 			x.rec.Failures = append(x.rec.Failures, f)
