@@ -527,12 +527,14 @@ func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle
 		s.record(ctx, id, catalog.SchemaState{Version: v, Dirty: true, Error: err}, 0)
 		return h, migratingError(id, err)
 	}
-	target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
-	if err != nil {
-		return h, err
-	}
-	if v < target {
-		return h, s.migrate(ctx, h, target)
+	if v < s.set.Latest() { // else no target can move it: skip reading the catalog
+		target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
+		if err != nil {
+			return h, err
+		}
+		if v < target {
+			return h, s.migrate(ctx, h, target)
+		}
 	}
 	if v != t.Schema.Version {
 		s.syncSchema(ctx, h) // someone else migrated it; keep the catalog true
