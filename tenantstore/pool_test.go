@@ -15,7 +15,7 @@ import (
 
 // A scan that touches every tenant once through AcquireScan leaves the
 // tenants that requests came back to open, and so does one through plain
-// Acquire, which 2Q lets displace only tenants seen once.
+// Acquire, which ARC lets displace only tenants seen once.
 func TestStore_ScanKeepsHotSet(t *testing.T) {
 	ctx := context.Background()
 	const size, tenants = 8, 40

@@ -6,8 +6,8 @@
 // Create is the only way a database comes to exist: Acquire opens existing
 // files and never creates one, so a typo cannot conjure a tenant.
 //
-// The pool holds open handles bounded by Config.PoolSize, replaced by 2Q
-// (pool.go), which keeps tenants that come back over ones seen once. A
+// The pool holds open handles bounded by Config.PoolSize, replaced by ARC
+// (arc.go), which keeps tenants that come back over ones seen once. A
 // handle evicted while requests still hold it keeps serving them and
 // closes after the last release ("draining"); an idle handle evicted to
 // make room is closed by the store's closer goroutine, off the request
@@ -82,7 +82,7 @@ type Store struct {
 	counters   counters
 
 	mu       sync.Mutex // guards everything below
-	pool     *twoQueue[*Handle]
+	pool     *arc[*Handle]
 	opening  map[string]*openCall // tenants being opened, for waiters
 	draining int                  // handles evicted while in use
 	closing  int                  // idle evicted handles not closed yet
@@ -166,7 +166,7 @@ func New(cat *catalog.Catalog, cfg Config) *Store {
 	}
 	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{},
 		closeq: make(chan *Handle, closeQueueLen)}
-	s.pool = newTwoQueue(cfg.PoolSize, s.onEvict)
+	s.pool = newARC(cfg.PoolSize, s.onEvict)
 	go s.closer()
 	return s
 }

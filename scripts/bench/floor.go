@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +23,18 @@ const pointQuery = "SELECT version, dirty FROM schema_migrations LIMIT 1"
 
 // rawOpenQuery opens path read-only with modernc's driver and nothing
 // else (no pragmas, no pool), runs pointQuery and closes it: the least a
-// cold request can cost.
-func rawOpenQuery(ctx context.Context, path string) error {
+// cold request can cost. With no busy timeout, an open that meets
+// Condo's handle of the same file closing (SQLITE_BUSY_RECOVERY) retries.
+func rawOpenQuery(ctx context.Context, path string) (err error) {
+	for range 100 {
+		if err = rawOnce(ctx, path); err == nil || !strings.Contains(err.Error(), "database is locked") {
+			return err
+		}
+	}
+	return err
+}
+
+func rawOnce(ctx context.Context, path string) error {
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
 		return err
