@@ -188,13 +188,16 @@ func (b *bench) load(ctx context.Context, phase, url, seqName string, seq []stri
 	if b.f.load == "wrk" {
 		run = b.wrkLoad
 	}
+	// The warm-up and the measured load walk different parts of the
+	// sequence, so the measured one does not replay tenants the warm-up
+	// has just opened.
 	if b.f.warmup > 0 {
-		if _, err := run(ctx, url, seqName, seq, b.f.warmup); err != nil {
+		if _, err := run(ctx, url, seqName, seq, 0, b.f.warmup); err != nil {
 			return loadResult{}, err
 		}
 	}
 	before := b.store.Counters()
-	res, err = run(ctx, url, seqName, seq, b.f.duration)
+	res, err = run(ctx, url, seqName, seq, len(seq)/(2*max(b.f.threads, b.f.conns)), b.f.duration)
 	res.pool = b.store.Counters().Sub(before)
 	return res, err
 }
@@ -279,7 +282,7 @@ func wireBytes(addr, host string) (int, error) {
 
 // goLoad is the built-in load generator: conns goroutines, each with its
 // own keep-alive connection, sending requests back to back for d.
-func (b *bench) goLoad(ctx context.Context, url, _ string, seq []string, d time.Duration) (loadResult, error) {
+func (b *bench) goLoad(ctx context.Context, url, _ string, seq []string, offset int, d time.Duration) (loadResult, error) {
 	const maxPerConn = 10_000_000 // a bound on top of the deadline
 	conns := b.f.conns
 	tr := &http.Transport{
@@ -301,7 +304,7 @@ func (b *bench) goLoad(ctx context.Context, url, _ string, seq []string, d time.
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			next := w * len(seq) / conns // each connection walks its own part
+			next := offset + w*len(seq)/conns // each connection walks its own part
 			t := &tallies[w]
 			t.lat = make([]time.Duration, 0, 1<<14)
 			for i := 0; i < maxPerConn && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
@@ -357,7 +360,7 @@ function setup(thread)
 end
 local next = 0
 function init(args)
-  next = math.floor((thread_id - 1) * #hosts / %d)
+  next = %d + math.floor((thread_id - 1) * #hosts / %d)
 end
 function request()
   next = next %% #hosts + 1
@@ -366,14 +369,16 @@ end
 `
 
 // wrkLoad runs wrk with the script above.
-func (b *bench) wrkLoad(ctx context.Context, url, seqName string, seq []string, d time.Duration) (loadResult, error) {
+func (b *bench) wrkLoad(ctx context.Context, url, seqName string, seq []string, offset int, d time.Duration) (loadResult, error) {
 	hostFile := filepath.Join(b.dir, "wrk-hosts-"+seqName+".txt")
-	script := filepath.Join(b.dir, "wrk-hosts-"+seqName+".lua")
+	script := filepath.Join(b.dir, fmt.Sprintf("wrk-hosts-%s-%d.lua", seqName, offset))
 	if _, err := os.Stat(script); err != nil {
-		if err := os.WriteFile(hostFile, []byte(strings.Join(seq, "\n")+"\n"), 0o640); err != nil {
-			return loadResult{}, err
+		if _, err := os.Stat(hostFile); err != nil {
+			if err := os.WriteFile(hostFile, []byte(strings.Join(seq, "\n")+"\n"), 0o640); err != nil {
+				return loadResult{}, err
+			}
 		}
-		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, hostFile, b.f.threads), 0o640); err != nil {
+		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, hostFile, offset, b.f.threads), 0o640); err != nil {
 			return loadResult{}, err
 		}
 	}

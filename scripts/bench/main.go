@@ -475,8 +475,8 @@ func printHeader(w io.Writer, f *flags, dir string) {
 	if f.load == "go" {
 		loadDesc = fmt.Sprintf("built-in Go client, %d keep-alive connections, %s", f.conns, f.duration)
 	}
-	fmt.Fprintf(w, "settings: %d tenants, pool %d, load %s (+%s warm-up), random tenant host per request\n",
-		f.n, f.pool, loadDesc, f.warmup)
+	fmt.Fprintf(w, "settings: %d tenants, pool %d, load %s (+%s warm-up), tenant hosts from seeded sequences (seed %d)\n",
+		f.n, f.pool, loadDesc, f.warmup, f.seed)
 }
 
 // dirSize sums the sizes of the files under dir.
