@@ -2,7 +2,9 @@
 -- its first statement, so each table, index and trigger is paid for on
 -- every cold open (docs/PERFORMANCE.md measures each kind). SonicJS's
 -- system_logs, log_config, plugins and plugin_settings tables came with
--- 000001, and Condo never reads or writes them: they go.
+-- 000001, and Condo never reads or writes them: they go. (The plugins
+-- capability CONTRACT.md plans will create the tables it needs in its own
+-- migration, shaped for what it does.)
 DROP TABLE plugin_settings;
 DROP TABLE plugins;
 DROP TABLE system_logs;
