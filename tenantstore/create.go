@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -175,16 +177,74 @@ func (s *Store) buildTemplate() (uint, []byte, error) {
 	return s.set.Latest(), b, err
 }
 
-// DefaultPoolSize sizes the pool from the process's open-file limit: each
-// handle holds up to about six descriptors (a writer and readers, each with
-// the database and its WAL, and the shared-memory file), and 512 are kept
-// for sockets, the catalog and logs.
+// Sizing of the default pool (see DefaultPoolSize).
+const (
+	// fdsPerHandle: an idle handle holds one reader (the database file
+	// and its WAL) and the shared-memory file, 3 descriptors (measured by
+	// scripts/bench); a busy one adds the writer and a second reader
+	// (7) until they sit idle for sqlitedb.DefaultIdleTime. 4 is the mean
+	// of a pool where about one handle in four is busy.
+	fdsPerHandle = 4
+	// fdsReserved are kept for sockets, the catalog, media files and logs.
+	fdsReserved = 512
+	// bytesPerHandle: an idle handle after a query costs about 180-265 kB
+	// of RSS (SQLite's per-connection memory, the parsed schema, the shm
+	// mapping; docs/PERFORMANCE.md); a busy one's page caches grow up to
+	// sqlitedb.DefaultCacheKiB per connection. 512 KiB covers a busy one.
+	bytesPerHandle = 512 << 10
+	// memShare is the share of the memory limit the pool may take.
+	memShare = 4 // a quarter
+)
+
+// DefaultPoolSize sizes the pool from both budgets a handle spends, and
+// takes the smaller:
+//
+//   - descriptors: the open-file limit (RLIMIT_NOFILE), less fdsReserved,
+//     must cover twice the pool at fdsPerHandle each, because handles
+//     draining or closing may bring the store to twice its size before
+//     Acquire refuses to open more (pool_exhausted);
+//   - memory: a quarter of the memory limit (the cgroup's memory.max, else
+//     the machine's MemTotal) at bytesPerHandle each.
+//
+// The limit that binds is usually descriptors on a default ulimit (1,024
+// gives 64) and memory where the ulimit is raised, as in containers
+// (1,048,576 descriptors would allow 131,008 handles, about 64 GiB).
 func DefaultPoolSize() int {
+	return poolSize(openFileLimit(), memoryLimit())
+}
+
+func poolSize(files, mem uint64) int {
+	byFiles := (int64(min(files, 1<<24)) - fdsReserved) / (2 * fdsPerHandle)
+	byMem := int64(min(mem, 1<<50) / memShare / bytesPerHandle)
+	return int(max(min(byFiles, byMem), 16))
+}
+
+func openFileLimit() uint64 {
 	var lim syscall.Rlimit
-	n := uint64(4096)
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur > 0 {
-		n = lim.Cur
+		return lim.Cur
 	}
-	size := (int64(min(n, 1<<20)) - 512) / 6
-	return int(max(size, 16))
+	return 4096
+}
+
+// memoryLimit is the cgroup (v2, then v1) memory limit when one is set,
+// else MemTotal, else 1 GiB.
+func memoryLimit() uint64 {
+	for _, f := range []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"} {
+		if b, err := os.ReadFile(f); err == nil {
+			if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 && n < 1<<50 {
+				return n
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+				if kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64); err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 1 << 30
 }

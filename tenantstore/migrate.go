@@ -356,7 +356,7 @@ func (s *Store) writer(ctx context.Context, id string) (db *sqlitedb.DB, done fu
 		return nil, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "shutting_down", "the server is shutting down")
 	}
 	if h, ok := s.pool.Peek(id); ok { // Peek: a migration is no reason to keep a tenant cached
-		h.refs++
+		h.refs.Add(1)
 		s.mu.Unlock()
 		return h.DB, s.releaser(h), nil
 	}

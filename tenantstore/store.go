@@ -6,12 +6,16 @@
 // Create is the only way a database comes to exist: Acquire opens existing
 // files and never creates one, so a typo cannot conjure a tenant.
 //
-// The pool is an LRU of open handles bounded by Config.PoolSize. A handle
-// evicted while requests still hold it keeps serving them and closes after
-// the last release ("draining"); open handles never exceed PoolSize plus
-// the draining ones, and all of them together are capped at twice
-// PoolSize, past which Acquire of a closed tenant answers EUNAVAILABLE
-// (pool_exhausted) instead of opening more files.
+// The pool holds open handles bounded by Config.PoolSize, replaced by ARC
+// (arc.go), which keeps tenants that come back over ones seen once. A
+// handle evicted while requests still hold it keeps serving them and
+// closes after the last release ("draining"); an idle handle evicted to
+// make room is closed by the store's closer goroutine, off the request
+// path. Open handles never exceed PoolSize plus the draining and closing
+// ones, and all of them together are capped at twice PoolSize, past which
+// Acquire of a closed tenant answers EUNAVAILABLE (pool_exhausted) instead
+// of opening more files. AcquireScan serves sweeps over every tenant
+// without displacing the ones requests keep coming back to.
 //
 // A database whose schema is behind the binary's tenant migrations is
 // migrated by Acquire before it is handed out, once, while concurrent
@@ -30,9 +34,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
@@ -69,13 +72,64 @@ type Store struct {
 	// migrating serialises the migrations of each tenant (see migrate.go).
 	migrating tenantLocks
 
+	// closeq feeds the closer goroutine the idle handles evicted to make
+	// room, so the request that evicted one does not wait for its close
+	// (a checkpoint and three file closes). It is bounded: when it is
+	// full, the evicting request closes its victim itself, and handles in
+	// it count against the descriptor budget until closed.
+	closeq     chan *Handle
+	closerOnce sync.Once // closes closeq, once nothing can be queued
+	counters   counters
+
 	mu       sync.Mutex // guards everything below
-	pool     *simplelru.LRU[string, *Handle]
+	pool     *arc[*Handle]
 	opening  map[string]*openCall // tenants being opened, for waiters
 	draining int                  // handles evicted while in use
-	closed   bool
-	drained  chan struct{} // closed when draining reaches 0 after Close
-	evicted  []*Handle     // victims of the current pool.Add, closed outside mu
+	closing  int                  // idle evicted handles not closed yet
+	// closedOne, when not nil, is closed when the next closing handle
+	// is: acquirers over the budget wait on it.
+	closedOne chan struct{}
+	closed    bool
+	drained   chan struct{} // closed when draining and closing reach 0 after Close
+	evicted   []*Handle     // victims of the current pool.Add, closed outside mu
+}
+
+// closeQueueLen bounds the handles waiting for the closer.
+const closeQueueLen = 64
+
+// counters are the pool's running totals, cheap atomics read by Counters.
+type counters struct {
+	hits, misses, opens, evictions atomic.Int64
+	openNanos                      atomic.Int64
+}
+
+// Counters are the pool's totals since New.
+type Counters struct {
+	Hits      int64         `json:"hits"`      // Acquires served by an open handle
+	Misses    int64         `json:"misses"`    // Acquires that opened or waited for an open
+	Opens     int64         `json:"opens"`     // databases opened (one per miss, or shared)
+	Evictions int64         `json:"evictions"` // handles evicted to make room
+	OpenTime  time.Duration `json:"open_ns"`   // total time spent in those opens
+}
+
+// HitRate is Hits / (Hits + Misses), 0 before any Acquire.
+func (c Counters) HitRate() float64 {
+	if c.Hits+c.Misses == 0 {
+		return 0
+	}
+	return float64(c.Hits) / float64(c.Hits+c.Misses)
+}
+
+// Sub returns the counts of c since the earlier reading d.
+func (c Counters) Sub(d Counters) Counters {
+	return Counters{c.Hits - d.Hits, c.Misses - d.Misses, c.Opens - d.Opens, c.Evictions - d.Evictions, c.OpenTime - d.OpenTime}
+}
+
+// Counters reports the pool's hits, misses, opens, evictions and time
+// spent opening since New.
+func (s *Store) Counters() Counters {
+	c := &s.counters
+	return Counters{c.hits.Load(), c.misses.Load(), c.opens.Load(), c.evictions.Load(), time.Duration(c.openNanos.Load())}
 }
 
 // Handle is one open tenant database. It is valid until the release
@@ -84,8 +138,13 @@ type Handle struct {
 	*sqlitedb.DB
 	TenantID string
 
-	refs    int  // guarded by Store.mu
-	evicted bool // guarded by Store.mu: out of the pool, close at refs == 0
+	// refs counts holders. It only grows under Store.mu while the handle
+	// is in the pool, so once evicted is set it can only fall, and
+	// releases that do not drop the last hold of an evicted handle take
+	// no lock.
+	refs    atomic.Int32
+	evicted atomic.Bool // out of the pool: close at refs == 0
+	closer  atomic.Bool // set by whichever of eviction and last release closes it
 }
 
 type openCall struct {
@@ -105,9 +164,19 @@ func New(cat *catalog.Catalog, cfg Config) *Store {
 	if cfg.Migrations == nil {
 		cfg.Migrations = migrations.Tenant()
 	}
-	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{}}
-	s.pool, _ = simplelru.NewLRU[string, *Handle](cfg.PoolSize, s.onEvict) // size > 0
+	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{},
+		closeq: make(chan *Handle, closeQueueLen)}
+	s.pool = newARC(cfg.PoolSize, s.onEvict)
+	go s.closer()
 	return s
+}
+
+// closer closes the idle handles evicted to make room, until Close has
+// closed every handle (see closeNow).
+func (s *Store) closer() {
+	for h := range s.closeq {
+		s.closeNow(h)
+	}
 }
 
 // Path returns the database file of a tenant. The id must be valid.
@@ -131,6 +200,7 @@ func (s *Store) PoolSize() int { return s.cfg.PoolSize }
 type Stats struct {
 	Open     int `json:"open"`     // handles in the pool
 	Draining int `json:"draining"` // evicted, still in use
+	Closing  int `json:"closing"`  // evicted idle, waiting for the closer
 	Opening  int `json:"opening"`
 	Size     int `json:"size"`
 }
@@ -139,7 +209,7 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{Open: s.pool.Len(), Draining: s.draining, Opening: len(s.opening), Size: s.cfg.PoolSize}
+	return Stats{Open: s.pool.Len(), Draining: s.draining, Closing: s.closing, Opening: len(s.opening), Size: s.cfg.PoolSize}
 }
 
 // Acquire returns the open database of tenant id and the function that
@@ -152,31 +222,56 @@ func (s *Store) Stats() Stats {
 // EUNAVAILABLE with reason tenant_migrating (migration failed or dirty),
 // tenant_unavailable (file missing or unreadable) or pool_exhausted.
 func (s *Store) Acquire(ctx context.Context, id string) (*Handle, func(), error) {
-	return s.acquire(ctx, id, nil)
+	return s.acquire(ctx, id, nil, false)
 }
 
 // AcquireTenant is Acquire for a caller that has just read the tenant's
 // catalog row (the API resolved it from the host): on a miss it opens the
 // database without reading the row again.
 func (s *Store) AcquireTenant(ctx context.Context, t *catalog.Tenant) (*Handle, func(), error) {
-	return s.acquire(ctx, t.ID, t)
+	return s.acquire(ctx, t.ID, t, false)
 }
 
-// acquire implements Acquire; t, when not nil, is the tenant's row.
-func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Handle, func(), error) {
+// AcquireScan is Acquire for work that visits every tenant once (a fleet
+// run, a backup sweep): an open tenant is not counted as used again, and
+// a tenant it opens takes the place of others seen once, never of the
+// tenants requests keep coming back to, and leaves no trace when evicted.
+// A scan therefore does not flush the pool's hot set.
+func (s *Store) AcquireScan(ctx context.Context, id string) (*Handle, func(), error) {
+	return s.acquire(ctx, id, nil, true)
+}
+
+// acquire implements Acquire; t, when not nil, is the tenant's row; scan
+// says the caller visits every tenant (AcquireScan).
+func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant, scan bool) (*Handle, func(), error) {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return nil, nil, err
 	}
+	missed := false
 	for {
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()
 			return nil, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "shutting_down", "the server is shutting down")
 		}
-		if h, ok := s.pool.Get(id); ok {
-			h.refs++
+		var h *Handle
+		var ok bool
+		if scan {
+			h, ok = s.pool.Peek(id)
+		} else {
+			h, ok = s.pool.Get(id)
+		}
+		if ok {
+			h.refs.Add(1)
 			s.mu.Unlock()
+			if !missed {
+				s.counters.hits.Add(1)
+			}
 			return h, s.releaser(h), nil
+		}
+		if !missed {
+			missed = true
+			s.counters.misses.Add(1)
 		}
 		if call, ok := s.opening[id]; ok {
 			s.mu.Unlock()
@@ -190,7 +285,22 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Han
 			}
 			continue // it is in the pool now (or was evicted already: open again)
 		}
-		if s.pool.Len()+s.draining+len(s.opening) >= 2*s.cfg.PoolSize {
+		if s.pool.Len()+s.draining+s.closing+len(s.opening) >= 2*s.cfg.PoolSize {
+			if s.closing > 0 {
+				// Handles on their way to closing free descriptors in
+				// a moment: wait for one rather than refuse.
+				if s.closedOne == nil {
+					s.closedOne = make(chan struct{})
+				}
+				wait := s.closedOne
+				s.mu.Unlock()
+				select {
+				case <-wait:
+				case <-ctx.Done():
+					return nil, nil, ctx.Err()
+				}
+				continue
+			}
 			s.mu.Unlock()
 			return nil, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "pool_exhausted",
 				"too many tenant databases are in use at once; retry shortly")
@@ -201,7 +311,12 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Han
 
 		// Opening is shared by every waiter, so one caller's cancellation
 		// must not fail the others.
+		t0 := time.Now()
 		h, err := s.open(context.WithoutCancel(ctx), id, t)
+		if err == nil {
+			s.counters.opens.Add(1)
+			s.counters.openNanos.Add(int64(time.Since(t0)))
+		}
 
 		s.mu.Lock()
 		delete(s.opening, id)
@@ -210,14 +325,16 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Han
 		}
 		var victims []*Handle
 		if err == nil {
-			h.refs = 1
-			s.pool.Add(id, h)
+			h.refs.Store(1)
+			s.pool.Add(id, h, scan)
 			victims, s.evicted = s.evicted, nil
 		}
 		s.mu.Unlock()
 		call.err = err
 		close(call.done)
-		s.closeAll(victims)
+		for _, v := range victims { // the closer's queue was full
+			s.closeNow(v)
+		}
 		if err != nil {
 			if h != nil {
 				h.Close()
@@ -234,7 +351,7 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant) (*Han
 // AcquireIfOpen is Acquire for background work that must neither open a
 // database nor make one look recently used: it returns the handle only
 // when the tenant is open in the pool already, without touching the
-// LRU's order, and ok false otherwise (closed, evicted, shutting down).
+// pool's order, and ok false otherwise (closed, evicted, shutting down).
 func (s *Store) AcquireIfOpen(id string) (h *Handle, release func(), ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -244,7 +361,7 @@ func (s *Store) AcquireIfOpen(id string) (h *Handle, release func(), ok bool) {
 	if h, ok = s.pool.Peek(id); !ok {
 		return nil, nil, false
 	}
-	h.refs++
+	h.refs.Add(1)
 	return h, s.releaser(h), true
 }
 
@@ -255,14 +372,30 @@ func (s *Store) OpenTenants() []string {
 	return s.pool.Keys()
 }
 
-// onEvict runs under s.mu when the LRU drops a handle to make room.
+// onEvict runs under s.mu when the pool drops a handle to make room (or
+// Close purges it). No holder can appear once evicted is set (holds are
+// taken under s.mu from the pool), so refs here is final or falling: a
+// holder that releases the last hold concurrently sees evicted, and the
+// closer flag makes exactly one of the two responsible for the close.
 func (s *Store) onEvict(_ string, h *Handle) {
-	h.evicted = true
-	if h.refs > 0 {
-		s.draining++
+	h.evicted.Store(true)
+	if !s.closed {
+		s.counters.evictions.Add(1)
+	}
+	if h.refs.Load() > 0 || !h.closer.CompareAndSwap(false, true) {
+		s.draining++ // the last release closes it (and counts it off)
 		return
 	}
-	s.evicted = append(s.evicted, h)
+	if s.closed {
+		s.evicted = append(s.evicted, h) // Close checkpoints and closes it
+		return
+	}
+	s.closing++
+	select {
+	case s.closeq <- h:
+	default:
+		s.evicted = append(s.evicted, h) // the evicting request closes it
+	}
 }
 
 func (s *Store) releaser(h *Handle) func() {
@@ -271,26 +404,45 @@ func (s *Store) releaser(h *Handle) func() {
 }
 
 func (s *Store) release(h *Handle) {
+	if h.refs.Add(-1) > 0 || !h.evicted.Load() {
+		return // the common case: no lock
+	}
+	if !h.closer.CompareAndSwap(false, true) {
+		return // onEvict saw refs at 0 and queued it for closing
+	}
 	s.mu.Lock()
-	h.refs--
-	last := h.refs == 0 && h.evicted
-	if last {
-		s.draining--
-		if s.closed && s.draining == 0 && s.drained != nil {
-			close(s.drained)
-		}
-	}
+	s.draining--
+	s.closing++ // counted off by closeNow, like a queued handle
 	s.mu.Unlock()
-	if last {
-		s.closeAll([]*Handle{h})
-	}
+	s.closeNow(h)
 }
 
-func (s *Store) closeAll(hs []*Handle) {
-	for _, h := range hs {
-		if err := h.Close(); err != nil {
-			s.cfg.Logger.Warn("close tenant database", "tenant", h.TenantID, "err", err)
+// closeNow closes an evicted handle counted in s.closing, and, once Close
+// has begun and no handle is left out of the pool, tells Close and ends
+// the closer.
+func (s *Store) closeNow(h *Handle) {
+	if err := h.Close(); err != nil {
+		s.cfg.Logger.Warn("close tenant database", "tenant", h.TenantID, "err", err)
+	}
+	s.mu.Lock()
+	s.closing--
+	if s.closedOne != nil {
+		close(s.closedOne)
+		s.closedOne = nil
+	}
+	s.finishIfIdle()
+	s.mu.Unlock()
+}
+
+// finishIfIdle runs under s.mu: after Close, when nothing is draining or
+// closing, no handle can be queued again, so the closer may end.
+func (s *Store) finishIfIdle() {
+	if s.closed && s.draining == 0 && s.closing == 0 {
+		if s.drained != nil {
+			close(s.drained)
+			s.drained = nil
 		}
+		s.closerOnce.Do(func() { close(s.closeq) })
 	}
 }
 
@@ -308,9 +460,11 @@ func (s *Store) Close(ctx context.Context) error {
 	idle := s.evicted
 	s.evicted = nil
 	var wait chan struct{}
-	if s.draining > 0 {
+	if s.draining > 0 || s.closing > 0 {
 		s.drained = make(chan struct{})
 		wait = s.drained
+	} else {
+		s.finishIfIdle()
 	}
 	s.mu.Unlock()
 
@@ -373,12 +527,14 @@ func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle
 		s.record(ctx, id, catalog.SchemaState{Version: v, Dirty: true, Error: err}, 0)
 		return h, migratingError(id, err)
 	}
-	target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
-	if err != nil {
-		return h, err
-	}
-	if v < target {
-		return h, s.migrate(ctx, h, target)
+	if v < s.set.Latest() { // else no target can move it: skip reading the catalog
+		target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
+		if err != nil {
+			return h, err
+		}
+		if v < target {
+			return h, s.migrate(ctx, h, target)
+		}
 	}
 	if v != t.Schema.Version {
 		s.syncSchema(ctx, h) // someone else migrated it; keep the catalog true

@@ -155,7 +155,7 @@ func (c *Config) settings() []setting {
 		{"base-domain", "CONDO_BASE_DOMAIN", "", "tenants answer at <id>.<base-domain>; the catalog keeps it (empty: the catalog's, " +
 			catalog.DefaultBaseDomain + " for a new one); another value than the catalog's is refused: change it with condo base-domain set", str(&c.BaseDomain)},
 		{"region", "CONDO_REGION", "", "this node's region (else FLY_REGION)", str(&c.Region)},
-		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: from the open-file limit)", integer(&c.PoolSize)},
+		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
 		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},
 		{"body-limit", "CONDO_BODY_LIMIT", "4M", "largest request body", str(&c.BodyLimit)},

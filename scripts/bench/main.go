@@ -8,16 +8,25 @@
 //
 //  1. create: N tenants, one at a time, through tenantstore.Store.Create;
 //     each call is timed.
-//  2. cold: Acquire + a first query of tenants never opened before, first
+//  2. schema: the floor of opening a tenant file: modernc's driver alone
+//     opening, running GET /api/tenant's point query on and closing a
+//     tenant file and a file of one table, interleaved.
+//  3. cold: Acquire + a first query of tenants never opened before, first
 //     while the pool has room, then while it is full (each acquire then
-//     evicts, and closes, the least recently used idle handle).
-//  3. warm: Acquire + release of an open tenant, timed in batches.
-//  4. http: the real API server (api.New) and a bare echo handler that
+//     evicts a handle, which the store's closer closes), each beside the
+//     raw open + query + close of the same file just before; then the
+//     memory and descriptors each open handle holds.
+//  4. warm: Acquire + release of an open tenant, timed in batches.
+//  5. http: the real API server (api.New) and a bare echo handler that
 //     writes the same bytes, each on its own 127.0.0.1 listener, loaded in
-//     turn with wrk (or the built-in Go client) at a random tenant host per
-//     request: the bare handler; the API over a hot set of -pool/2 tenants
-//     that all stay open; the API over every tenant, with the pool smaller
-//     than N so that most requests open a database (churn).
+//     turn with wrk (or the built-in Go client), each request to the next
+//     tenant host of a seeded sequence (the same on every run): the bare
+//     handler; the API over a hot set of -pool/2 tenants that all stay
+//     open; the raw floor (modernc opening, querying and closing tenant
+//     files on as many goroutines as CPUs); the API over every tenant
+//     drawn uniformly (churn); the raw floor again; and the API under
+//     Zipf(0.8), Zipf(1.0) and Zipf(1.2) tenant choice. Each Condo load
+//     reports the pool's hit rate and opens per second from its counters.
 //
 // Every loop is bounded in count and time, and the load only ever targets
 // 127.0.0.1. Targets are printed beside the results; they never fail the
@@ -80,8 +89,8 @@ func parseFlags(args []string) (*flags, error) {
 	fs.StringVar(&f.dir, "dir", "", "parent of the scratch data directory (default: the system temp dir)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the scratch data directory")
 	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "write a CPU profile of one phase (-profile) to this file")
-	fs.StringVar(&f.profile, "profile", "churn", "phase to profile: create, cold, warm, or the HTTP load of bare, hot or churn")
-	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random tenant order (the load's hosts are random per run)")
+	fs.StringVar(&f.profile, "profile", "churn", "phase to profile: create, schema, cold, warm, or the HTTP load of bare, hot, churn (uniform), zipf0.8, zipf1.0 or zipf1.2")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the random tenant order and of the loads' host sequences")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -98,7 +107,7 @@ func parseFlags(args []string) (*flags, error) {
 		return nil, errors.New("-d must be in (0, 10m] and -warmup in [0, 1m]")
 	}
 	switch f.profile {
-	case "create", "cold", "warm", "bare", "hot", "churn":
+	case "create", "schema", "cold", "warm", "bare", "hot", "churn", "zipf0.8", "zipf1.0", "zipf1.2":
 	default:
 		return nil, fmt.Errorf("unknown -profile phase %q", f.profile)
 	}
@@ -179,6 +188,7 @@ func run(ctx context.Context, f *flags, out io.Writer) (err error) {
 		fn   func(context.Context) error
 	}{
 		{"create", b.create},
+		{"schema", b.schema},
 		{"cold", b.cold},
 		{"warm", b.warm},
 		{"http", b.http},
@@ -303,49 +313,75 @@ func (b *bench) create(ctx context.Context) error {
 // Acquire evicts and closes the least recently used idle handle.
 func (b *bench) cold(ctx context.Context) error {
 	k := b.f.sample
-	room, err := b.acquireEach(ctx, b.ids[:k])
+	mem0, fd0 := readRSS(), fdCount()
+	room, rawRoom, err := b.acquireEach(ctx, b.ids[:k])
 	if err != nil {
 		return err
 	}
 	// Fill the pool, untimed, with tenants of neither sample.
 	if fill := b.f.pool - k; fill > 0 && 2*k+fill <= len(b.ids) {
-		if _, err := b.acquireEach(ctx, b.ids[2*k:2*k+fill]); err != nil {
+		if _, _, err := b.acquireEach(ctx, b.ids[2*k:2*k+fill]); err != nil {
 			return err
 		}
 	}
-	full, err := b.acquireEach(ctx, b.ids[k:2*k])
+	full, rawFull, err := b.acquireEach(ctx, b.ids[k:2*k])
 	if err != nil {
 		return err
 	}
-	p50 := pct(room, 0.50)
-	b.add("cold Acquire+query p50 (pool has room)", fmtDur(p50), "< 0.5 ms", p50 < 500*time.Microsecond)
-	b.info("cold Acquire+query p99 (pool has room)", fmtDur(pct(room, 0.99)))
-	p50 = pct(full, 0.50)
-	b.add("cold Acquire+query p50 (pool full: evicts)", fmtDur(p50), "< 0.5 ms", p50 < 500*time.Microsecond)
-	b.info("cold Acquire+query p99 (pool full: evicts)", fmtDur(pct(full, 0.99)))
+	// Let the closer finish, then weigh the open handles.
+	for i := 0; i < 50 && b.store.Stats().Closing > 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
+	runtime.GC()
+	mem1, fd1, open := readRSS(), fdCount(), b.store.Stats().Open
+	for _, s := range []struct {
+		name      string
+		cold, raw []time.Duration
+	}{{"pool has room", room, rawRoom}, {"pool full: evicts", full, rawFull}} {
+		p50, raw := pct(s.cold, 0.50), pct(s.raw, 0.50)
+		ratio := float64(p50) / float64(raw)
+		b.add(fmt.Sprintf("cold Acquire+query p50 / raw open+query (%s)", s.name),
+			fmt.Sprintf("%s / %s = %.2fx", fmtDur(p50), fmtDur(raw), ratio), "<= 1.3x", ratio <= 1.3)
+		b.info(fmt.Sprintf("cold Acquire+query p99 (%s)", s.name), fmtDur(pct(s.cold, 0.99)))
+	}
+	if open > 0 {
+		b.info(fmt.Sprintf("RSS per open handle (%d open, idle, after one query)", open),
+			fmtBytes((mem1.rss-mem0.rss)/int64(open))+fmt.Sprintf(" (RSS %s -> %s)", fmtBytes(mem0.rss), fmtBytes(mem1.rss)))
+		b.info("descriptors per open handle", fmt.Sprintf("%.1f (%d -> %d)", float64(fd1-fd0)/float64(open), fd0, fd1))
+	}
 	b.info("cold sample size", fmt.Sprintf("%d + %d tenants, pool %d", k, k, b.f.pool))
 	return nil
 }
 
-// acquireEach acquires each tenant once, runs the first query on its
-// reader and releases it, timing the whole.
-func (b *bench) acquireEach(ctx context.Context, ids []string) ([]time.Duration, error) {
-	times := make([]time.Duration, 0, len(ids))
+// acquireEach acquires each tenant once, runs GET /api/tenant's point
+// query on its reader and releases it, timing the whole; and just before,
+// times the raw open + the same query + close of the same file. The file
+// is read (untimed) first, so both find it in the OS's cache.
+func (b *bench) acquireEach(ctx context.Context, ids []string) (cold, raw []time.Duration, err error) {
 	for _, id := range ids {
+		path, _ := b.store.Path(id)
+		if _, err := os.ReadFile(path); err != nil {
+			return nil, nil, err
+		}
 		t0 := time.Now()
+		if err := rawOpenQuery(ctx, path); err != nil {
+			return nil, nil, err
+		}
+		raw = append(raw, time.Since(t0))
+		t0 = time.Now()
 		h, release, err := b.store.Acquire(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		var users int
-		err = h.Read.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&users)
+		var v, dirty int
+		err = h.Read.QueryRowContext(ctx, pointQuery).Scan(&v, &dirty)
 		release()
-		times = append(times, time.Since(t0))
+		cold = append(cold, time.Since(t0))
 		if err != nil {
-			return nil, fmt.Errorf("first query of %s: %w", id, err)
+			return nil, nil, fmt.Errorf("first query of %s: %w", id, err)
 		}
 	}
-	return times, nil
+	return cold, raw, nil
 }
 
 // warm times Acquire + release of an open tenant. One call takes well
@@ -439,8 +475,8 @@ func printHeader(w io.Writer, f *flags, dir string) {
 	if f.load == "go" {
 		loadDesc = fmt.Sprintf("built-in Go client, %d keep-alive connections, %s", f.conns, f.duration)
 	}
-	fmt.Fprintf(w, "settings: %d tenants, pool %d, load %s (+%s warm-up), random tenant host per request\n",
-		f.n, f.pool, loadDesc, f.warmup)
+	fmt.Fprintf(w, "settings: %d tenants, pool %d, load %s (+%s warm-up), tenant hosts from seeded sequences (seed %d)\n",
+		f.n, f.pool, loadDesc, f.warmup, f.seed)
 }
 
 // dirSize sums the sizes of the files under dir.
