@@ -116,7 +116,10 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		cfg.Mailer = mail.NewOutbox(cat, cfg.Logger)
 	}
 	if cfg.Content == nil {
-		cfg.Content = cms.NewCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now)
+		// Parsed collections and list totals are kept whatever
+		// ContentCache says: it sizes the cache of answers only, and every
+		// item answer reads its collection (for its Cache-Control).
+		cfg.Content = cms.NewCache(DefaultContentCache, cat.Config().CacheTTL, cfg.Now)
 	}
 	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger,
 		keys:          auth.NewKeys(cat, cfg.Secret),
