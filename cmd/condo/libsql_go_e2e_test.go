@@ -60,7 +60,7 @@ func TestLibSQL_GoClient(t *testing.T) {
 			if err := rows.Scan(&id, &body, &n); err != nil {
 				t.Fatal(err)
 			}
-			got = append(got, fmt.Sprint(id, body, n))
+			got = append(got, fmt.Sprintf("%d %s %d", id, body, n))
 		}
 		if err := rows.Err(); err != nil || !slices.Equal(got, []string{"1 first 2"}) {
 			t.Errorf("rows = %v, %v", got, err)
@@ -248,7 +248,8 @@ func TestLibSQL_GoClient(t *testing.T) {
 		if err := db.QueryRowContext(ctx, "SELECT 0.1 + 0.2, CAST(9007199254740993 AS TEXT), x''").Scan(&sum, &big, &blob); err != nil {
 			t.Fatal(err)
 		}
-		if sum != 0.1+0.2 || big != "9007199254740993" || len(blob) != 0 {
+		a, b := 0.1, 0.2 // variables: a constant 0.1+0.2 is exactly 0.3
+		if sum != a+b || big != "9007199254740993" || len(blob) != 0 {
 			t.Errorf("expressions = %v %q %x", sum, big, blob)
 		}
 	})

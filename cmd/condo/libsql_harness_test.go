@@ -117,6 +117,12 @@ func (e *libsqlEnv) sqlTokenOverHTTP(t *testing.T, tenant, mode string) string {
 	return jsonStr(tok, "data", "token")
 }
 
+// logTail is the end of the server's log, for a failure's message.
+func (e *libsqlEnv) logTail() string {
+	lines := strings.Split(strings.TrimRight(e.logs.String(), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+}
+
 // openGo opens a database/sql handle on a tenant through libsql-client-go,
 // sending to the server's address with the tenant's own host.
 func (e *libsqlEnv) openGo(t *testing.T, tenant, token string) *sql.DB {

@@ -39,7 +39,7 @@ func TestLibSQL_NodeClient(t *testing.T) {
 	)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("node test.mjs: %v\n%s\nserver log:\n%s", err, out, e.logs.String())
+		t.Fatalf("node test.mjs: %v\n%s\nend of the server log:\n%s", err, out, e.logTail())
 	}
 	t.Logf("node test.mjs:\n%s", out)
 }

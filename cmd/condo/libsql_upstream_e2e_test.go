@@ -55,7 +55,7 @@ func TestLibSQL_GoClientOwnTests(t *testing.T) {
 	passed := regexp.MustCompile(`(?m)^--- PASS: (\S+)`).FindAllStringSubmatch(string(out), -1)
 	failed := regexp.MustCompile(`(?m)^--- FAIL: (\S+)`).FindAllStringSubmatch(string(out), -1)
 	if err != nil || len(failed) > 0 {
-		t.Fatalf("libsql-client-go's tests: %v, %d failed\n%s\nserver log:\n%s", err, len(failed), out, e.logs.String())
+		t.Fatalf("libsql-client-go's tests: %v, %d failed\n%s\nend of the server log:\n%s", err, len(failed), out, e.logTail())
 	}
 	if want := upstreamTests - len(upstreamSkipped); len(passed) < want {
 		t.Fatalf("%d of libsql-client-go's tests passed, want %d:\n%s", len(passed), want, out)

@@ -51,10 +51,10 @@ test("execute with positional and named arguments", async () => {
     // The client sends the names as given; the server finds each prefix.
     await db.execute({ sql: `INSERT INTO notes (body, n) VALUES (${prefix}body, ${prefix}n)`, args: { body: prefix, n: 2 } });
   }
-  const rs = await db.execute("SELECT id, body, n, n * 1.5 AS f, NULL AS nothing FROM notes ORDER BY id");
-  assert.deepEqual(rs.columns, ["id", "body", "n", "f", "nothing"]);
+  const rs = await db.execute("SELECT id, body, n, n * 1.5 AS f, NULL AS empty FROM notes ORDER BY id");
+  assert.deepEqual(rs.columns, ["id", "body", "n", "f", "empty"]);
   assert.deepEqual(rs.columnTypes.slice(0, 3), ["INTEGER", "TEXT", "INTEGER"]);
-  assert.deepEqual(rs.rows.map((r) => [r.id, r.body, r.n, r.f, r.nothing]), [
+  assert.deepEqual(rs.rows.map((r) => [r.id, r.body, r.n, r.f, r.empty]), [
     [1, "first", 1, 1.5, null],
     [2, ":", 2, 3, null],
     [3, "@", 2, 3, null],
@@ -174,15 +174,31 @@ test("executeMultiple runs a script and stops at its first error", async () => {
   assert.deepEqual((await db.execute("SELECT x FROM m ORDER BY x")).rows.map((r) => r.x), [1, 2, 3]);
 });
 
-test("migrate runs with foreign keys off", async () => {
+test("migrate applies its statements in one transaction", async () => {
   const rs = await db.migrate([
     "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
     "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))",
-    "INSERT INTO child VALUES (1, 42)", // no parent 42: fine while foreign keys are off
-    "INSERT INTO parent VALUES (42)",
+    "INSERT INTO parent VALUES (41)",
+    "INSERT INTO child VALUES (1, 41)",
   ]);
   assert.equal(rs.length, 4);
   assert.equal(await count("SELECT count(*) AS n FROM child JOIN parent ON parent.id = child.parent_id"), 1);
+  await assert.rejects(db.migrate(["CREATE TABLE half (x)", "INSERT INTO nowhere VALUES (1)"]), libsqlError("SQLITE_ERROR"));
+  assert.equal(await count("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'"), 0);
+});
+
+test("migrate runs with foreign keys off, as sqld lets it", async () => {
+  // migrate() sends PRAGMA foreign_keys=off before its BEGIN and =on after
+  // the COMMIT, so a migration may reorder tables that reference others.
+  await db.migrate([
+    "CREATE TABLE child2 (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent2 (id))",
+    "INSERT INTO child2 VALUES (1, 42)", // no parent 42 yet: fine while foreign keys are off
+    "CREATE TABLE parent2 (id INTEGER PRIMARY KEY)",
+    "INSERT INTO parent2 VALUES (42)",
+  ]);
+  assert.equal(await count("SELECT count(*) AS n FROM child2 JOIN parent2 ON parent2.id = child2.parent_id"), 1);
+  // And they are on again for everyone after it.
+  await assert.rejects(db.execute("INSERT INTO child2 VALUES (2, 43)"), libsqlError("SQLITE_CONSTRAINT"));
 });
 
 test("blobs from Uint8Array and ArrayBuffer", async () => {
