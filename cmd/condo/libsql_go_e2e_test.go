@@ -283,6 +283,70 @@ func TestLibSQL_GoClient(t *testing.T) {
 		}
 	})
 
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		// Streams of one tenant take turns at SQLite's write lock: no
+		// writer sees SQLITE_BUSY, transactions included.
+		exec(t, "CREATE TABLE hits (worker INT, k INT)")
+		const workers, each = 8, 10
+		errs := make(chan error, workers)
+		for w := range workers {
+			go func() {
+				errs <- func() error {
+					for k := range each {
+						if w%2 == 0 { // autocommit
+							if _, err := db.ExecContext(ctx, "INSERT INTO hits VALUES (?, ?)", w, k); err != nil {
+								return err
+							}
+							continue
+						}
+						tx, err := db.BeginTx(ctx, nil)
+						if err != nil {
+							return err
+						}
+						if _, err := tx.ExecContext(ctx, "INSERT INTO hits VALUES (?, ?)", w, k); err != nil {
+							tx.Rollback()
+							return err
+						}
+						if err := tx.Commit(); err != nil {
+							return err
+						}
+					}
+					return nil
+				}()
+			}()
+		}
+		for range workers {
+			if err := <-errs; err != nil {
+				t.Error(err)
+			}
+		}
+		if n := count(t, "SELECT count(*) FROM hits"); n != workers*each {
+			t.Errorf("%d rows, want %d", n, workers*each)
+		}
+	})
+
+	t.Run("URLForms", func(t *testing.T) {
+		// The forms of the README's local development, on the server's
+		// address (t1 is its default tenant): libsql:// with ?tls=0, and
+		// http://, the token in the URL.
+		tok := e.sqlToken(t, "t1", "read")
+		for _, url := range []string{
+			"libsql://" + e.addr + "?tls=0&authToken=" + tok,
+			"http://" + e.addr + "?authToken=" + tok,
+		} {
+			db, err := sql.Open("libsql", url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int
+			err = db.QueryRowContext(ctx, "SELECT count(*) FROM notes WHERE body = 'first'").Scan(&n)
+			db.Close()
+			if err != nil || n != 1 {
+				t.Errorf("%s...: %d, %v", url[:strings.Index(url, "?")], n, err)
+			}
+		}
+	})
+
 	t.Run("ReadOnlyToken", func(t *testing.T) {
 		ro := e.openGo(t, "t1", e.sqlToken(t, "t1", "read"))
 		before := count(t, "SELECT count(*) FROM notes")

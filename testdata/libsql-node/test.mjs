@@ -238,6 +238,27 @@ test("bigints with intMode bigint", async () => {
   assert.deepEqual([vals.rows[0].f, vals.rows[0].tf, vals.rows[0].t, vals.rows[0].tt], [2.5, "real", 1, "integer"]);
 });
 
+test("concurrent batches and transactions take turns at the write lock", async () => {
+  await db.execute("CREATE TABLE hits (worker INTEGER, k INTEGER)");
+  const work = Array.from({ length: 8 }, async (_, w) => {
+    for (let k = 0; k < 5; k++) {
+      if (w % 2 === 0) {
+        await db.batch([{ sql: "INSERT INTO hits VALUES (?, ?)", args: [w, k] }], "write");
+      } else {
+        const tx = await db.transaction("write");
+        try {
+          await tx.execute({ sql: "INSERT INTO hits VALUES (?, ?)", args: [w, k] });
+          await tx.commit();
+        } finally {
+          tx.close();
+        }
+      }
+    }
+  });
+  await Promise.all(work);
+  assert.equal(await count("SELECT count(*) AS n FROM hits"), 40);
+});
+
 test("a read-only token reads and never writes", async () => {
   const before = await count("SELECT count(*) AS n FROM notes");
   assert.equal((await reader.execute("SELECT count(*) AS n FROM notes")).rows[0].n, before);
