@@ -283,6 +283,31 @@ func TestLibSQL_GoClient(t *testing.T) {
 		}
 	})
 
+	t.Run("LargeResults", func(t *testing.T) {
+		const series = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT ?) "
+		n := 0
+		rows, err := db.QueryContext(ctx, series+"SELECT x, hex(randomblob(16)) FROM c", 20000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			n++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || n < 20000 {
+			t.Errorf("read %d of 20000 rows: %v", n, err)
+		}
+		// An answer past the server's cap (10 MB, as sqld's) is an error
+		// that says so, and the handle goes on working.
+		_, err = db.QueryContext(ctx, series+"SELECT zeroblob(1000000) FROM c", 12)
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "too large") {
+			t.Errorf("a 12 MB answer: %v, want an error saying it is too large", err)
+		}
+		if n := count(t, "SELECT 42"); n != 42 {
+			t.Errorf("after the refused answer: %d", n)
+		}
+	})
+
 	t.Run("ConcurrentWriters", func(t *testing.T) {
 		// Streams of one tenant take turns at SQLite's write lock: no
 		// writer sees SQLITE_BUSY, transactions included.
