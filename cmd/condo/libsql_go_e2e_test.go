@@ -183,9 +183,24 @@ func TestLibSQL_GoClient(t *testing.T) {
 		if n := count(t, "SELECT sum(x) FROM multi"); n != 60 {
 			t.Errorf("sum = %d, want 60", n)
 		}
-		// Not tested: a script with a failing statement. The client reads
-		// every step's result but the ROLLBACK's, and a failed step's is
-		// null: libsql-client-go (this version) dereferences it and panics.
+		// A failing statement stops the script, and the client's final
+		// ROLLBACK undoes the script's own transaction: on the same stream
+		// (one connection), the next statement runs in autocommit.
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		_, err = conn.ExecContext(ctx, "BEGIN; INSERT INTO multi VALUES (5); INSERT INTO nowhere VALUES (6); COMMIT")
+		if err == nil || !strings.Contains(err.Error(), "no such table: nowhere") {
+			t.Errorf("a script with a failing statement: %v", err)
+		}
+		if _, err := conn.ExecContext(ctx, "INSERT INTO multi VALUES (7)"); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, "SELECT sum(x) FROM multi"); n != 67 {
+			t.Errorf("sum = %d, want 67: the failed script's row gone, the next one committed", n)
+		}
 	})
 
 	t.Run("Values", func(t *testing.T) {
