@@ -4,6 +4,8 @@
 //                      default tenant, see cmd/condo/libsql_harness_test.go)
 //   LIBSQL_AUTH_TOKEN  a token with sql.read and sql.write
 //   LIBSQL_READ_TOKEN  a token with sql.read only
+//   LIBSQL_IDLE_MS     how long to wait for a stream to expire (default
+//                      11000: the server's idle expiry is 10 s)
 // The database starts empty of these tables; the tests run in order.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -268,4 +270,14 @@ test("a read-only token reads and never writes", async () => {
   assert.equal(await count("SELECT count(*) AS n FROM notes"), before);
   // Still a good client after the refusals.
   assert.equal((await reader.execute("SELECT count(*) AS n FROM notes")).rows[0].n, before);
+});
+
+test("a transaction whose stream expired says so, and the client goes on", async () => {
+  const tx = await db.transaction("write");
+  await tx.execute("INSERT INTO notes (body) VALUES ('in-expired-tx')");
+  await new Promise((r) => setTimeout(r, Number(process.env.LIBSQL_IDLE_MS ?? 11000)));
+  await assert.rejects(tx.execute("SELECT 1"), libsqlError("STREAM_EXPIRED"));
+  tx.close();
+  assert.equal(await count("SELECT count(*) AS n FROM notes WHERE body = 'in-expired-tx'"), 0);
+  await db.execute("INSERT INTO notes (body) VALUES ('after-expiry')"); // the lock went with the stream
 });
