@@ -28,7 +28,6 @@ func tsBatch(begin string, stmts ...string) string {
 	return string(b)
 }
 
-
 func TestConn_Batch(t *testing.T) {
 	db := mustDB(t)
 	c := mustConn(t, db)
