@@ -329,9 +329,7 @@ func (c *Conn) sequence(r *sqlitedb.Raw, sql string) error {
 func (c *Conn) stepAll(r *sqlitedb.Raw, s *sqlitedb.RawStmt) error {
 	defer c.noteTxnEnd(r)
 	defer s.Finalize()
-	if s.ParamCount() > 0 {
-		return &Error{Message: "Arguments do not match SQL parameters: a sequence takes no arguments", Code: CodeArgsInvalid}
-	}
+	// A parameter in a script stays NULL, as sqlite3_exec leaves it.
 	for {
 		more, err := s.Step()
 		if err != nil {
