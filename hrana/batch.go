@@ -204,7 +204,7 @@ func (c *Conn) Cursor(ctx context.Context, b *Batch, emit func(entry any) error)
 	if err != nil {
 		e, ok := sqlError(err).(*Error)
 		if !ok {
-			e = internalError(err)
+			e = internalError()
 		}
 		return emit(&ErrorEntry{Type: "error", Error: e})
 	}

@@ -75,6 +75,25 @@ func TestConn_Batch(t *testing.T) {
 			t.Errorf("autocommit %v %v", auto, err)
 		}
 	})
+	t.Run("StoredSQLSteps", func(t *testing.T) {
+		// @libsql/client stores the statements' texts first, then refers to
+		// them in the batch by sql_id.
+		mustDo(t, c, 2, `{"type":"store_sql","sql_id":1,"sql":"INSERT INTO t (s, i) VALUES (?, ?)"}`)
+		mustDo(t, c, 2, `{"type":"store_sql","sql_id":2,"sql":"SELECT i FROM t WHERE s = ?"}`)
+		req := `{"type":"batch","batch":{"steps":[
+			{"stmt":{"sql":"BEGIN DEFERRED","want_rows":false}},
+			{"stmt":{"sql_id":1,"args":[{"type":"text","value":"stored"},{"type":"float","value":7}],"named_args":[],"want_rows":true},"condition":{"type":"ok","step":0}},
+			{"stmt":{"sql_id":2,"args":[{"type":"text","value":"stored"}],"named_args":[],"want_rows":true},"condition":{"type":"ok","step":1}},
+			{"stmt":{"sql":"COMMIT","want_rows":false},"condition":{"type":"ok","step":2}},
+			{"stmt":{"sql":"ROLLBACK","want_rows":false},"condition":{"type":"not","cond":{"type":"ok","step":3}}}]}}`
+		res := result(t, mustDo(t, c, 2, req))
+		if got := jsonOf(t, path(res, "step_results", 2, "rows")); got != `[[{"type":"integer","value":"7"}]]` {
+			t.Errorf("rows %s (errors %s)", got, jsonOf(t, res["step_errors"]))
+		}
+		mustDo(t, c, 2, `{"type":"close_sql","sql_id":1}`)
+		mustDo(t, c, 2, `{"type":"close_sql","sql_id":2}`)
+		mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"DELETE FROM t WHERE s = 'stored'"}}`)
+	})
 	t.Run("GoMultiStatementExec", func(t *testing.T) {
 		// libsql-client-go splits a multi-statement Exec itself: each step
 		// on ok of the one before, then a ROLLBACK if the last did not run ok.

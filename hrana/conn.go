@@ -34,7 +34,9 @@ type Conn struct {
 	closed     bool
 }
 
-// NewConn wraps c, guarded by g (policy.go).
+// NewConn wraps c, guarded by g (policy.go; nil for none). Do calls
+// g.ReadOnlyTx while it holds c (inside (*sql.Conn).Raw), so ReadOnlyTx
+// must not run SQL on c.
 func NewConn(c *sql.Conn, g *Guard) *Conn {
 	return &Conn{c: c, guard: g, MaxResponse: DefaultMaxResponse}
 }
@@ -166,9 +168,11 @@ func (c *Conn) Do(ctx context.Context, version int, req *StreamRequest) (resp an
 		}
 		auto, e := c.Autocommit(ctx)
 		if e != nil {
-			return nil, internalError(e), nil
+			return nil, internalError(), nil
 		}
 		return &GetAutocommitResponse{Type: "get_autocommit", IsAutocommit: auto}, nil, nil
+	case "close":
+		return nil, nil, protof("close is the stream's own request, not its connection's")
 	default:
 		return nil, nil, protof("unknown request type %q", condo.Clip(req.Type))
 	}
@@ -184,12 +188,12 @@ func (c *Conn) withRaw(ctx context.Context, fn func(r *sqlitedb.Raw) error) *Err
 	if e, ok := sqlError(err).(*Error); ok {
 		return e
 	}
-	return internalError(err)
+	return internalError()
 }
 
 // internalError is a failure that is not the client's (the connection
 // broke): the result says so without details.
-func internalError(err error) *Error {
+func internalError() *Error {
 	return &Error{Message: "internal error running the request", Code: "INTERNAL"}
 }
 

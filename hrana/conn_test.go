@@ -14,7 +14,7 @@ import (
 )
 
 // mustDB opens a real file with a table for the tests.
-func mustDB(t *testing.T) *sqlitedb.DB {
+func mustDB(t testing.TB) *sqlitedb.DB {
 	t.Helper()
 	db, err := sqlitedb.Open(filepath.Join(t.TempDir(), "t.db"), sqlitedb.Options{Create: true})
 	if err != nil {
@@ -29,7 +29,7 @@ func mustDB(t *testing.T) *sqlitedb.DB {
 }
 
 // mustConn is a stream's Conn on db, without a guard.
-func mustConn(t *testing.T, db *sqlitedb.DB) *hrana.Conn {
+func mustConn(t testing.TB, db *sqlitedb.DB) *hrana.Conn {
 	t.Helper()
 	sc, err := db.StreamConn(context.Background())
 	if err != nil {

@@ -31,7 +31,8 @@ var ErrClosed = errors.New("sqlitedb: database is closed")
 // StreamConn returns a read-write connection of the file for one libSQL
 // stream (or one shell) alone, from a small pool opened on first use,
 // separate from the writer and the readers. BEGIN on it is the client's
-// own (deferred unless it says otherwise). The caller closes it.
+// own (deferred unless it says otherwise). The caller closes it. While
+// DefaultStreamConns are out, it waits for one to come back or ctx to end.
 func (db *DB) StreamConn(ctx context.Context) (*sql.Conn, error) {
 	p := &db.streams
 	p.mu.Lock()
