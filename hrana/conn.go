@@ -405,6 +405,25 @@ func (c *Conn) Writing(ctx context.Context) (bool, error) {
 	return writing, err
 }
 
+// Rollback rolls back the open transaction, if any: the stream's owner
+// takes the write lock back from a stream that held it too long
+// (TRANSACTION_TIMEOUT). The stream stays usable.
+func (c *Conn) Rollback(ctx context.Context) error {
+	if c.closed {
+		return nil
+	}
+	return c.rollback(ctx)
+}
+
+func (c *Conn) rollback(ctx context.Context) error {
+	return sqlitedb.WithRaw(ctx, c.c, func(r *sqlitedb.Raw) error {
+		if r.Autocommit() {
+			return nil
+		}
+		return c.stepAllText(r, "ROLLBACK")
+	})
+}
+
 // Close rolls back an open transaction, forgets the stored SQL, releases
 // the guard and returns the connection to its pool. A connection whose
 // transaction would not roll back is discarded rather than pooled.
@@ -416,12 +435,7 @@ func (c *Conn) Close() error {
 	c.sqls = nil
 	ctx := context.Background()
 	var errs []error
-	err := sqlitedb.WithRaw(ctx, c.c, func(r *sqlitedb.Raw) error {
-		if r.Autocommit() {
-			return nil
-		}
-		return c.stepAllText(r, "ROLLBACK")
-	})
+	err := c.rollback(ctx)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("roll back a stream's transaction: %w", err))
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -204,6 +205,10 @@ func TestValue_JSON(t *testing.T) {
 		if got := jsonOf(t, v); got != tc.out {
 			t.Errorf("%s: out %s, want %s", tc.in, got, tc.out)
 		}
+	}
+	// SQLite computes ±Inf, which JSON cannot carry.
+	if got := jsonOf(t, hrana.Value{V: math.Inf(1)}); got != `{"type":"null"}` {
+		t.Errorf("+Inf: %s", got)
 	}
 	for _, bad := range []string{
 		`{"type":"integer","value":"1.5"}`, `{"type":"integer","value":"99999999999999999999"}`,

@@ -161,6 +161,20 @@ func TestConn_InteractiveTransaction(t *testing.T) {
 	if n != 1 {
 		t.Fatal("the committed row is not visible")
 	}
+
+	// The stream's owner takes the write lock back; the stream goes on.
+	mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"BEGIN IMMEDIATE"}}`)
+	mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"INSERT INTO t (s) VALUES ('lost')"}}`)
+	if err := c.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, w := state(); !a || w {
+		t.Fatalf("after Rollback: autocommit %v writing %v", a, w)
+	}
+	res := result(t, mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"SELECT count(*) FROM t"}}`))
+	if path(res, "rows", 0, 0, "value") != "1" {
+		t.Fatalf("after Rollback: %v", res)
+	}
 }
 
 func TestConn_BeginReadOnly(t *testing.T) {
