@@ -69,14 +69,15 @@ type (
 	}
 )
 
-// protoError is a request the protocol refuses: the whole pipeline fails
-// with HTTP 400 and code PROTO_ERROR.
-type protoError struct{ msg string }
+// ProtocolError is a request the protocol refuses (Do's perr, Cursor's
+// error before any entry): the whole pipeline fails with HTTP 400 and code
+// PROTO_ERROR.
+type ProtocolError struct{ Message string }
 
-func (e *protoError) Error() string { return e.msg }
+func (e *ProtocolError) Error() string { return e.Message }
 
 func protof(format string, args ...any) error {
-	return &protoError{msg: fmt.Sprintf(format, args...)}
+	return &ProtocolError{Message: fmt.Sprintf(format, args...)}
 }
 
 // Do runs one request of a pipeline: execute, batch, sequence, describe,

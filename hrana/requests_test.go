@@ -3,6 +3,7 @@ package hrana_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -245,7 +246,9 @@ func TestConn_Cursor(t *testing.T) {
 	// A forward condition is refused before any entry.
 	b.Steps[0].Condition = &hrana.Cond{Type: "ok", Step: new(int)}
 	entries = nil
-	if err := c.Cursor(context.Background(), &b, func(e any) error { entries = append(entries, jsonOf(t, e)); return nil }); err == nil || len(entries) > 0 {
+	err = c.Cursor(context.Background(), &b, func(e any) error { entries = append(entries, jsonOf(t, e)); return nil })
+	var pe *hrana.ProtocolError
+	if !errors.As(err, &pe) || len(entries) > 0 {
 		t.Errorf("forward condition: err %v, entries %v", err, entries)
 	}
 }
