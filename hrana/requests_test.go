@@ -252,3 +252,28 @@ func TestConn_Cursor(t *testing.T) {
 		t.Errorf("forward condition: err %v, entries %v", err, entries)
 	}
 }
+
+// TestConn_CursorClientGone stops a cursor whose client went away at the
+// row it could not send; the stream's connection stays usable.
+func TestConn_CursorClientGone(t *testing.T) {
+	db := mustDB(t)
+	c := mustConn(t, db)
+	var b hrana.Batch
+	if err := json.Unmarshal([]byte(`{"steps":[{"stmt":{"sql":"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT i FROM n"}}]}`), &b); err != nil {
+		t.Fatal(err)
+	}
+	gone := errors.New("client gone")
+	rows := 0
+	err := c.Cursor(context.Background(), &b, func(e any) error {
+		if _, ok := e.(*hrana.RowEntry); ok {
+			if rows++; rows == 1000 {
+				return gone
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, gone) || rows != 1000 {
+		t.Fatalf("err %v after %d rows", err, rows)
+	}
+	mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"SELECT 1"}}`)
+}
