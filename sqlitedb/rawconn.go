@@ -18,9 +18,11 @@ import (
 // concurrent use.
 type Raw struct {
 	ctx context.Context
-	db  uintptr    // sqlite3*
-	tls *libc.TLS  // the connection's own TLS: calls on the handle use it
-	buf [2]uintptr // scratch C memory for prepare's out-parameters, see prepareAt
+	db  uintptr   // sqlite3*
+	tls *libc.TLS // the connection's own TLS: calls on the handle use it
+	// scratch is C memory for prepare's two out-parameters (the statement
+	// and the tail), allocated on first use and freed when fn returns.
+	scratch uintptr
 }
 
 // WithRaw runs fn with c's SQLite handle. A ctx that ends while fn runs

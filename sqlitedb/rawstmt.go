@@ -61,14 +61,13 @@ func (t *Text) Close() {
 // text's length.
 func (t *Text) Prepare(off int) (s *RawStmt, end int, err error) {
 	r := t.r
-	if r.buf[0] == 0 {
-		// Two pointer-sized cells: the statement and the tail.
-		r.buf[0] = libc.Xmalloc(r.tls, types.Size_t(2*unsafe.Sizeof(uintptr(0))))
-		if r.buf[0] == 0 {
+	if r.scratch == 0 {
+		r.scratch = libc.Xmalloc(r.tls, types.Size_t(2*unsafe.Sizeof(uintptr(0))))
+		if r.scratch == 0 {
 			return nil, 0, &RawError{Code: sqlite3.SQLITE_NOMEM, Message: "out of memory"}
 		}
 	}
-	pstmt, ptail := r.buf[0], r.buf[0]+unsafe.Sizeof(uintptr(0))
+	pstmt, ptail := r.scratch, r.scratch+unsafe.Sizeof(uintptr(0))
 	for off < len(t.sql) {
 		*(*uintptr)(cptr(pstmt)), *(*uintptr)(cptr(ptail)) = 0, 0
 		n := len(t.sql) - off
@@ -97,9 +96,9 @@ func (t *Text) Prepare(off int) (s *RawStmt, end int, err error) {
 
 // freeScratch frees what Prepare allocated on the Raw.
 func (r *Raw) freeScratch() {
-	if r.buf[0] != 0 {
-		libc.Xfree(r.tls, r.buf[0])
-		r.buf[0] = 0
+	if r.scratch != 0 {
+		libc.Xfree(r.tls, r.scratch)
+		r.scratch = 0
 	}
 }
 
