@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/condohq/condo/hrana"
 )
@@ -275,5 +276,18 @@ func TestConn_CursorClientGone(t *testing.T) {
 	if !errors.Is(err, gone) || rows != 1000 {
 		t.Fatalf("err %v after %d rows", err, rows)
 	}
+	mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"SELECT 1"}}`)
+}
+
+// TestConn_ContextEnds interrupts a statement whose request's context
+// ends: the result is SQLITE_INTERRUPT and the stream goes on.
+func TestConn_ContextEnds(t *testing.T) {
+	db := mustDB(t)
+	c := mustConn(t, db)
+	ctx, cancel := context.WithCancel(context.Background())
+	sql := "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT count(*) FROM n"
+	go func() { time.Sleep(50 * time.Millisecond); cancel() }()
+	_, e, perr := c.Do(ctx, 2, &hrana.StreamRequest{Type: "execute", Stmt: &hrana.Stmt{SQL: &sql}})
+	wantCode(t, e, perr, "SQLITE_INTERRUPT")
 	mustDo(t, c, 2, `{"type":"execute","stmt":{"sql":"SELECT 1"}}`)
 }
