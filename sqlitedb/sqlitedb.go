@@ -90,6 +90,10 @@ type DB struct {
 	Read  *sql.DB // query_only connections
 
 	writeStmts, readStmts stmtCache // see ExecTx, QueryRow
+
+	opt     Options     // as Open filled it in, for the stream pool's DSN
+	streams streamPool  // see StreamConn
+	writers writerQueue // see WriterWaiting
 }
 
 // DB is the tenant database the domain packages take.
@@ -134,7 +138,7 @@ func Open(path string, opt Options) (*DB, error) {
 	// one tenant do not open and parse the schema on every request.
 	read.SetMaxIdleConns(min(opt.Readers, 2))
 	read.SetConnMaxIdleTime(DefaultIdleTime)
-	db := &DB{Path: abs, Write: write, Read: read}
+	db := &DB{Path: abs, Write: write, Read: read, opt: opt}
 	db.writeStmts.pool, db.readStmts.pool = write, read
 	return db, nil
 }
@@ -199,24 +203,24 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// Close closes both pools. SQLite checkpoints and removes the WAL when the
+// Close closes the pools. SQLite checkpoints and removes the WAL when the
 // last connection to the file in this process closes.
 func (db *DB) Close() error {
 	db.readStmts.close()
 	db.writeStmts.close()
+	serr := db.streams.close()
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
-	if werr != nil {
-		return werr
-	}
-	return rerr
+	return errors.Join(werr, rerr, serr)
 }
 
 // Transact runs fn in a write transaction: it commits when fn returns nil,
 // and rolls back on an error or a panic (re-panicking after the rollback).
 // A transaction refused for lack of space returns EFULL (see Classify).
 func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	waited := db.writers.wait()
 	tx, err := db.Write.BeginTx(ctx, nil)
+	waited()
 	if err != nil {
 		return Classify(err)
 	}
