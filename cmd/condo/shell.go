@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/term"
 	"modernc.org/libc"
+	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/condohq/condo/catalog"
@@ -302,7 +303,7 @@ func (sh *shell) run(ctx context.Context, stmt string) (*result, error) {
 	}
 	rows, err := sh.conn.QueryContext(ctx, stmt)
 	if err != nil {
-		return nil, err
+		return nil, explain(err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
@@ -322,7 +323,7 @@ func (sh *shell) run(ctx context.Context, stmt string) (*result, error) {
 		r.Rows = append(r.Rows, vals)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, explain(err)
 	}
 	rows.Close()
 	if len(cols) == 0 {
@@ -337,6 +338,16 @@ func (sh *shell) run(ctx context.Context, stmt string) (*result, error) {
 		}
 	}
 	return r, nil
+}
+
+// explain adds to a statement the authorizer refused why it was.
+func explain(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_AUTH || strings.Contains(se.Error(), "not authorized")) {
+		return fmt.Errorf("%w: the shell, as a sql.write token, may not read secrets nor change Condo's bookkeeping, "+
+			"schema or safety settings (--unsafe lifts this)", err)
+	}
+	return err
 }
 
 func (sh *shell) printTable(r *result) error {
