@@ -165,16 +165,28 @@ func TestProtect_Refused(t *testing.T) {
 		"PRAGMA user_version = 5",
 		"REINDEX",
 	}
-	run := func(t *testing.T, a hrana.Access, stmts []string) {
+	// query_only, not the authorizer, refuses these on a read-only
+	// connection: taking the write lock would block the tenant's writers.
+	lockers := []string{"BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"}
+	run := func(t *testing.T, a hrana.Access, stmts []string) *sql.Conn {
 		c, _ := d.conn(t, a)
 		for _, q := range stmts {
 			if err := exec(c, q); !isAuthError(err) {
 				t.Errorf("%s: got %v, want not authorized", q, err)
 			}
 		}
+		return c
 	}
 	t.Run("ReadWrite", func(t *testing.T) { run(t, hrana.ReadWrite, both) })
-	t.Run("ReadOnly", func(t *testing.T) { run(t, hrana.ReadOnly, append(both, readOnly...)) })
+	t.Run("ReadOnly", func(t *testing.T) {
+		c := run(t, hrana.ReadOnly, append(both, readOnly...))
+		for _, q := range lockers {
+			if err := exec(c, q); err == nil {
+				exec(c, "ROLLBACK")
+				t.Errorf("%s: allowed on a read-only connection", q)
+			}
+		}
+	})
 	t.Run("ReadOnlyTx", func(t *testing.T) {
 		c, g := d.conn(t, hrana.ReadWrite)
 		if err := exec(c, "BEGIN TRANSACTION READONLY"); err != nil {

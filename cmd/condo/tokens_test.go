@@ -131,4 +131,11 @@ func TestTokens_WhileServing(t *testing.T) {
 	if code, body := s.get(t, "default.localhost", "/api/collections/notes"); code != 200 {
 		t.Errorf("the shell's collection on the server: %d %v", code, body)
 	}
+	// Revoked, it stops at once.
+	if code, _, errOut := run(t, "", "tokens", "revoke", "default", tok.ID, "--data", data); code != 0 {
+		t.Fatalf("revoke: %d %s", code, errOut)
+	}
+	if code, body, _ := s.sendJSON(t, "GET", "default.localhost", "/auth/me", tok.Token, nil); code != 401 {
+		t.Errorf("GET /auth/me with a revoked token: %d %v", code, body)
+	}
 }
