@@ -70,7 +70,10 @@ func (m *Main) shell(ctx context.Context, args []string) error {
 			return err
 		}
 		defer g.Release(context.WithoutCancel(ctx))
-		sh := &shell{conn: conn, out: c.out, json: c.json}
+		sh := &shell{conn: conn, out: c.out, json: c.json, banner: fmt.Sprintf("tenant %s, protected as a sql.write token (--unsafe lifts it); .help for help", pos[0])}
+		if *unsafe {
+			sh.banner = fmt.Sprintf("tenant %s, unprotected (--unsafe); .help for help", pos[0])
+		}
 		if len(pos) == 2 {
 			return sh.oneShot(ctx, pos[1])
 		}
@@ -102,9 +105,10 @@ func (c *command) withTenantFile(ctx context.Context, id string, fn func(path st
 }
 
 type shell struct {
-	conn *sql.Conn
-	out  io.Writer
-	json bool
+	conn   *sql.Conn
+	out    io.Writer
+	json   bool
+	banner string // what a terminal shows first
 }
 
 // result is one statement's outcome as --json prints it.
@@ -149,6 +153,10 @@ func (sh *shell) interactive(ctx context.Context, in io.Reader, errOut io.Writer
 		return err
 	}
 	defer done()
+	if isTerminal(in) {
+		errOut = sh.out // the terminal, which ends lines as a raw terminal needs
+		fmt.Fprintln(sh.out, sh.banner)
+	}
 	var buf strings.Builder
 	failed := 0
 	for {
@@ -353,7 +361,7 @@ func explain(err error) error {
 func (sh *shell) printTable(r *result) error {
 	if len(r.Columns) == 0 {
 		if r.Changes != nil {
-			_, err := fmt.Fprintf(sh.out, "%d rows changed\n", *r.Changes)
+			_, err := fmt.Fprintf(sh.out, "%s changed\n", rowCount(*r.Changes))
 			return err
 		}
 		return nil
@@ -375,8 +383,15 @@ func (sh *shell) printTable(r *result) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(sh.out, "(%d rows)\n", len(r.Rows))
+	_, err := fmt.Fprintf(sh.out, "(%s)\n", rowCount(int64(len(r.Rows))))
 	return err
+}
+
+func rowCount(n int64) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return strconv.FormatInt(n, 10) + " rows"
 }
 
 func (sh *shell) printJSON(v any) error {

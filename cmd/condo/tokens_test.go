@@ -125,7 +125,7 @@ func TestTokens_WhileServing(t *testing.T) {
 	}
 	// The shell too opens the file beside the server.
 	code, out, errOut = run(t, "", "shell", "default", "INSERT INTO collections (id, name, display_name, is_public, created_at, updated_at) VALUES ('c', 'notes', 'Notes', 1, 0, 0)", "--data", data)
-	if code != 0 || !strings.Contains(out, "1 rows changed") {
+	if code != 0 || !strings.Contains(out, "1 row changed") {
 		t.Errorf("shell while serving: %d %q %s", code, out, errOut)
 	}
 	if code, body := s.get(t, "default.localhost", "/api/collections/notes"); code != 200 {
