@@ -365,7 +365,10 @@ func TestProtect_ReadWrite(t *testing.T) {
 		"DROP TRIGGER notes_count",
 		"DROP INDEX notes_body",
 		"DROP TABLE notes_fts",
-		"DROP TABLE notes",
+		"ALTER TABLE notes RENAME COLUMN done TO finished",
+		"ALTER TABLE notes RENAME TO jottings",
+		"ALTER TABLE jottings DROP COLUMN finished",
+		"DROP TABLE jottings",
 	} {
 		if err := exec(c, q); err != nil {
 			t.Errorf("%s: %v", q, err)

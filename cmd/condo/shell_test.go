@@ -102,12 +102,12 @@ func TestShell_Protections(t *testing.T) {
 func TestShell_Interactive(t *testing.T) {
 	data := t.TempDir()
 	mustCreateTenant(t, data, "acme")
-	in := ".tables\nSELECT name,\n  display_name\n  FROM collections;\nSELECT password_hash FROM users;\n.mode json\nSELECT 7 AS n;\n.quit\nSELECT 'after quit';\n"
+	in := ".tables\nSELECT name,\n  display_name\n  FROM collections;\nSELECT password_hash FROM users;\n.schema roles\n.help\n.mode json\nSELECT 7 AS n;\n.quit\nSELECT 'after quit';\n"
 	code, out, errOut := run(t, in, "shell", "acme", "--data", data)
 	if code != 0 {
 		t.Fatalf("shell: %d %s", code, errOut)
 	}
-	for _, want := range []string{"collections  table", "name  display_name", "(0 rows)", "password_hash", `"n"`, "7"} {
+	for _, want := range []string{"collections  table", "name  display_name", "(0 rows)", "password_hash", "CREATE TABLE roles (", ".mode json|table", `"n"`, "7"} {
 		if !strings.Contains(normalizeSpaces(out), normalizeSpaces(want)) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
