@@ -81,6 +81,13 @@ type Options struct {
 	// (cache_size, wal_autocheckpoint), each of which costs a statement on
 	// open.
 	Job bool
+	// Defensive turns on SQLITE_DBCONFIG_DEFENSIVE: ordinary SQL cannot
+	// write virtual tables' shadow tables (an FTS5 index's storage, which
+	// FTS5 itself still writes), sqlite_dbpage or the schema, nor turn
+	// the journal off. For connections that run clients' SQL (the libSQL
+	// endpoint, condo shell): an authorizer cannot tell FTS5's own writes
+	// to its shadow tables from a client's.
+	Defensive bool
 }
 
 // DB is one SQLite file opened as a writer and a reader pool.
@@ -156,6 +163,9 @@ func dsn(abs string, opt Options, readOnly bool) string {
 		mode = "rwc"
 	}
 	q.Set("mode", mode)
+	if opt.Defensive {
+		q.Set("_defensive", "1")
+	}
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
 	if !opt.Job {
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
