@@ -74,6 +74,10 @@ func (p *streamPool) close() error {
 func streamDSN(abs string, opt Options) string {
 	q := url.Values{}
 	q.Set("mode", "rw")
+	// Streams run their clients' SQL: defensive mode keeps it from
+	// corrupting the file (writable_schema, shadow tables of FTS5) in
+	// ways SQLite's authorizer cannot tell from FTS5's own writes.
+	q.Set("_defensive", "1")
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
 	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
 	q.Add("_pragma", "journal_size_limit(1048576)")

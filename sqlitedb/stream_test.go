@@ -286,3 +286,17 @@ func TestStreamConn_Close(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// A stream's connection is in defensive mode: its client's SQL cannot
+// rewrite the schema by hand, where the writer could.
+func TestStreamConn_Defensive(t *testing.T) {
+	db := mustStreamDB(t)
+	c := mustStreamConn(t, db)
+	ctx := context.Background()
+	if _, err := c.ExecContext(ctx, "PRAGMA writable_schema=ON"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(ctx, "UPDATE sqlite_schema SET sql = 'CREATE TABLE t (x)' WHERE name = 't'"); err == nil {
+		t.Fatal("a stream rewrote sqlite_schema: defensive mode is off")
+	}
+}
