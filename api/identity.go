@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,11 +75,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return unauthorized(c, err)
 		}
 		c.Set(ctxPrincipal, p)
-		l := logger(c).With("actor", p.actor())
+		addLogAttrs(c, slog.String("actor", p.actor()))
 		if p.Impersonator != "" {
-			l = l.With("impersonator", p.Impersonator)
+			addLogAttrs(c, slog.String("impersonator", p.Impersonator))
 		}
-		c.Set(ctxLogger, l)
 		return next(c)
 	}
 }
@@ -116,7 +116,10 @@ func (s *Server) verifyCredential(c echo.Context, tok string) (*principal, *fore
 			if err != nil {
 				return err
 			}
-			p = &principal{Kind: "api_token", UserID: a.User.ID, Role: a.Role, Perms: tk.Permissions & a.Role.Permissions, TokenID: tk.ID}
+			p = &principal{Kind: "api_token", Role: a.Role, Perms: tk.Permissions & a.Role.Permissions, TokenID: tk.ID}
+			if a.User != nil { // nil for the operator's token (SQL only)
+				p.UserID = a.User.ID
+			}
 			return nil
 		})
 		return p, nil, err
