@@ -58,63 +58,22 @@ func (e *libsqlEnv) host(tenant string) string { return tenant + "." + libsqlBas
 // url is the address of the default tenant as a client's URL.
 func (e *libsqlEnv) url() string { return "http://" + e.addr }
 
-// sqlToken mints a tenant API token for the endpoint: mode "read" carries
-// sql.read, "write" sql.read and sql.write. It uses `condo tokens create`,
-// as an operator would.
+// sqlToken mints a tenant API token for the endpoint with `condo tokens
+// create`, as an operator would: mode "read" carries sql.read, "write"
+// sql.read and sql.write.
 func (e *libsqlEnv) sqlToken(t *testing.T, tenant, mode string) string {
 	t.Helper()
 	code, out, errOut := runCondo(t, nil, "", "tokens", "create", tenant, "--sql", mode, "--name", "libsql-"+mode, "--json", "--data", e.data)
-	if code == 0 {
-		return tokenOf(t, out)
-	}
-	if !strings.Contains(errOut, `unknown command "tokens"`) {
+	if code != 0 {
 		t.Fatalf("tokens create %s --sql %s: %d %s", tenant, mode, code, errOut)
 	}
-	return e.sqlTokenOverHTTP(t, tenant, mode)
-}
-
-// tokenOf finds the secret in `condo tokens create --json`'s answer,
-// whether it stands at the top or under "data".
-func tokenOf(t *testing.T, out string) string {
-	t.Helper()
-	var v map[string]any
-	if err := json.Unmarshal([]byte(out), &v); err != nil {
-		t.Fatalf("tokens create --json printed %q: %v", out, err)
+	var tok struct {
+		Token string `json:"token"`
 	}
-	tok := jsonStr(v, "token")
-	if tok == "" {
-		tok = jsonStr(v, "data", "token")
+	if err := json.Unmarshal([]byte(out), &tok); err != nil || tok.Token == "" {
+		t.Fatalf("tokens create --json printed no token (%v)", err)
 	}
-	if tok == "" {
-		t.Fatalf("no token in %s", out)
-	}
-	return tok
-}
-
-// sqlTokenOverHTTP mints the token through the HTTP API, for as long as
-// the CLI lacks `condo tokens`: an admin made with the CLI signs in on
-// the tenant's host and creates the token.
-func (e *libsqlEnv) sqlTokenOverHTTP(t *testing.T, tenant, mode string) string {
-	t.Helper()
-	const password = "a long libsql test password"
-	email := "admin@" + tenant + ".test"
-	// The admin may exist from an earlier call: a failed create is fine
-	// when the sign-in below works.
-	runCondo(t, []string{"CONDO_PASSWORD=" + password}, "", "users", "create", tenant, email, "--role", "admin", "--data", e.data)
-	code, login, _ := e.sendJSON(t, "POST", e.host(tenant), "/auth/login", "", map[string]string{"email": email, "password": password})
-	if code != 200 {
-		t.Fatalf("login on %s: %d %v", tenant, code, login)
-	}
-	perms := []string{"sql.read"}
-	if mode == "write" {
-		perms = append(perms, "sql.write")
-	}
-	code, tok, _ := e.sendJSON(t, "POST", e.host(tenant), "/api/tokens", jsonStr(login, "token"),
-		map[string]any{"name": "libsql-" + mode, "permissions": perms})
-	if code != 201 {
-		t.Fatalf("POST /api/tokens on %s: %d %v", tenant, code, tok)
-	}
-	return jsonStr(tok, "data", "token")
+	return tok.Token
 }
 
 // logTail is the end of the server's log, for a failure's message.
