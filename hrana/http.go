@@ -92,13 +92,12 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 	if err := r.decode(w, req, &p); err != nil {
 		return err
 	}
+	if perr := r.check(version, p.Requests); perr != nil {
+		return r.refuse(req, p.Baton, c, perr)
+	}
 	st, ctx, err := r.stream(req, p.Baton, c)
 	if err != nil {
 		return err
-	}
-	if perr := r.check(version, p.Requests); perr != nil {
-		r.finish(st, perr, false, false)
-		return perr
 	}
 	w2 := &writes{st: st, c: c}
 	results := make([]StreamResult, 0, len(p.Requests))
@@ -141,13 +140,12 @@ func (r *Registry) ServeCursor(w http.ResponseWriter, req *http.Request, c *Call
 	if err := r.decode(w, req, &p); err != nil {
 		return err
 	}
+	if perr := r.check(3, []StreamRequest{{Type: "batch", Batch: &p.Batch}}); perr != nil {
+		return r.refuse(req, p.Baton, c, perr)
+	}
 	st, ctx, err := r.stream(req, p.Baton, c)
 	if err != nil {
 		return err
-	}
-	if perr := r.check(3, []StreamRequest{{Type: "batch", Batch: &p.Batch}}); perr != nil {
-		r.finish(st, perr, false, false)
-		return perr
 	}
 	// The next baton is known before the batch runs (take bumped the
 	// sequence), and the head line must come first.
@@ -222,6 +220,21 @@ func (r *Registry) stream(req *http.Request, baton *string, c *Caller) (*stream,
 		return r.open(req.Context(), c)
 	}
 	return r.take(req.Context(), *baton, c)
+}
+
+// refuse answers perr for a request refused before it ran: a new stream
+// is not opened for it, and the stream its baton names is ended (any
+// HTTP error ends the stream) unless the baton itself is refused first.
+func (r *Registry) refuse(req *http.Request, baton *string, c *Caller, perr *HTTPError) error {
+	if baton == nil {
+		return perr
+	}
+	st, _, err := r.take(req.Context(), *baton, c)
+	if err != nil {
+		return err
+	}
+	r.finish(st, perr, false, false)
+	return perr
 }
 
 // check refuses, before anything runs, a pipeline the protocol forbids:

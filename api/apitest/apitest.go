@@ -140,10 +140,18 @@ func Serve(tb testing.TB, cat *catalog.Catalog, store *tenantstore.Store, cfg ap
 // withStreams runs a stream registry for cfg when it has none, as serve
 // does, and returns what stops it (closing its streams).
 func withStreams(store *tenantstore.Store, cfg *api.Config) func() {
+	return runStreams(store, cfg, hrana.Config{})
+}
+
+// runStreams is withStreams with the registry's settings sc.
+func runStreams(store *tenantstore.Store, cfg *api.Config, sc hrana.Config) func() {
 	if cfg.Streams != nil {
 		return func() {}
 	}
-	cfg.Streams = hrana.New(store, hrana.Config{Logger: cfg.Logger})
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	cfg.Streams = hrana.New(store, sc)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -208,6 +216,14 @@ func (s *LogBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s
 // server's errors.
 func New(t testing.TB, cfg api.Config) *Env {
 	t.Helper()
+	return NewWithStreams(t, cfg, hrana.Config{})
+}
+
+// NewWithStreams is New whose server runs a stream registry of settings
+// sc (a shorter idle timeout, a clock of the test's), unless cfg.Streams
+// is set.
+func NewWithStreams(t testing.TB, cfg api.Config, sc hrana.Config) *Env {
+	t.Helper()
 	env := tenantstoretest.MustOpen(t, catalog.Config{HeaderFallback: true}, tenantstore.Config{PoolSize: 8})
 	e := &Env{Env: env, Log: &LogBuffer{}}
 	for _, id := range []string{"tenant-a", "tenant-b"} {
@@ -224,7 +240,7 @@ func New(t testing.TB, cfg api.Config) *Env {
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.Log, nil))
 	closeJobs := withJobs(t, env.Catalog, env.Store, &cfg)
-	closeStreams := withStreams(env.Store, &cfg)
+	closeStreams := runStreams(env.Store, &cfg, sc)
 	e.API = api.New(env.Catalog, env.Store, cfg)
 	e.Streams = cfg.Streams
 	e.Srv = httptest.NewServer(e.API)
