@@ -337,7 +337,7 @@ func (r *Registry) take(ctx context.Context, baton string, c *Caller) (*stream, 
 		return nil, nil, errBatonInvalid
 	}
 	r.mu.Lock()
-	st, ended, err := r.takeLocked(id, seq, baton, c)
+	st, ended, foreign, err := r.takeLocked(id, seq, baton, c)
 	if err == nil {
 		st.busy, st.seq = true, st.seq+1
 		var rctx context.Context
@@ -349,12 +349,16 @@ func (r *Registry) take(ctx context.Context, baton string, c *Caller) (*stream, 
 	if ended != nil {
 		r.free(ended)
 	}
+	if foreign != "" && c.OnForeignBaton != nil {
+		c.OnForeignBaton(foreign) // it records an event: not under r.mu
+	}
 	return nil, nil, err
 }
 
 // takeLocked is take's check of a baton under r.mu: the stream it names,
-// or the error to answer and the stream that error ended, if any.
-func (r *Registry) takeLocked(id, seq uint64, baton string, c *Caller) (st, ended *stream, err error) {
+// or the error to answer, the stream that error ended, if any, and the
+// tenant of a genuine baton of another tenant's stream.
+func (r *Registry) takeLocked(id, seq uint64, baton string, c *Caller) (st, ended *stream, foreign string, err error) {
 	st, live := r.streams[id]
 	tenant := ""
 	switch {
@@ -363,42 +367,39 @@ func (r *Registry) takeLocked(id, seq uint64, baton string, c *Caller) (st, ende
 	default:
 		tb, ok := r.tombs[id]
 		if !ok {
-			return nil, nil, errBatonInvalid
+			return nil, nil, "", errBatonInvalid
 		}
 		tenant = tb.tenantID
 	}
 	if !r.verify(baton, tenant, id, seq) {
-		return nil, nil, errBatonInvalid
+		return nil, nil, "", errBatonInvalid
 	}
 	if tenant != c.Tenant.ID {
 		// A genuine baton of another tenant's stream: refused as if
 		// forged, recorded, and that stream left alone (nothing done on
 		// this host may touch another tenant).
-		if c.OnForeignBaton != nil {
-			c.OnForeignBaton(tenant)
-		}
-		return nil, nil, errBatonInvalid
+		return nil, nil, tenant, errBatonInvalid
 	}
 	if !live {
-		return nil, nil, r.tombs[id].err
+		return nil, nil, "", r.tombs[id].err
 	}
 	if seq != st.seq {
 		e := &HTTPError{http.StatusBadRequest, CodeBatonReused,
 			"the baton was used already: send the baton of the latest response; the stream is closed", 0}
 		if st.busy {
 			st.doom = &tombstone{tenantID: st.tenantID, err: e} // closed when its request ends
-			return nil, nil, e
+			return nil, nil, "", e
 		}
 		r.unlink(st, e)
-		return nil, st, e
+		return nil, st, "", e
 	}
 	if c.Access < st.access {
 		e := &HTTPError{http.StatusForbidden, "PERMISSION_DENIED",
 			"the stream was opened with sql.write; this credential has sql.read only. The stream is closed", 0}
 		r.unlink(st, e)
-		return nil, st, e
+		return nil, st, "", e
 	}
-	return st, nil, nil
+	return st, nil, "", nil
 }
 
 var errBatonInvalid = &HTTPError{http.StatusBadRequest, CodeBatonInvalid,
