@@ -60,13 +60,13 @@ func (s *Server) hranaRoutes() {
 	noProtobuf := func(echo.Context) error { return hrana.ErrNoProtobuf }
 
 	mw := []echo.MiddlewareFunc{hranaErrors, s.resolveTenant, s.authenticate}
-	s.echo.Match(readMethods, "/v2", index(2), mw...)
-	s.echo.Match(readMethods, "/v3", index(3), mw...)
-	s.echo.POST("/v2/pipeline", pipeline(2), mw...)
-	s.echo.POST("/v3/pipeline", pipeline(3), mw...)
-	s.echo.POST("/v3/cursor", cursor, mw...)
+	s.echo.Match(readMethods, "/v2", with(index(2), mw...))
+	s.echo.Match(readMethods, "/v3", with(index(3), mw...))
+	s.echo.POST("/v2/pipeline", with(pipeline(2), mw...))
+	s.echo.POST("/v3/pipeline", with(pipeline(3), mw...))
+	s.echo.POST("/v3/cursor", with(cursor, mw...))
 	for _, p := range []string{"/v2-protobuf", "/v2-protobuf/*", "/v3-protobuf", "/v3-protobuf/*"} {
-		s.echo.Match(append([]string{http.MethodPost}, readMethods...), p, noProtobuf, mw...)
+		s.echo.Match(append([]string{http.MethodPost}, readMethods...), p, with(noProtobuf, mw...))
 	}
 }
 

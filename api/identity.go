@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -74,11 +75,10 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return unauthorized(c, err)
 		}
 		c.Set(ctxPrincipal, p)
-		l := logger(c).With("actor", p.actor())
+		addLogAttrs(c, slog.String("actor", p.actor()))
 		if p.Impersonator != "" {
-			l = l.With("impersonator", p.Impersonator)
+			addLogAttrs(c, slog.String("impersonator", p.Impersonator))
 		}
-		c.Set(ctxLogger, l)
 		return next(c)
 	}
 }

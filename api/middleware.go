@@ -27,7 +27,7 @@ func requestID(next echo.HandlerFunc) echo.HandlerFunc {
 			id = condo.NewID()
 		}
 		c.Response().Header().Set(echo.HeaderXRequestID, id)
-		c.Set(echo.HeaderXRequestID, id)
+		c.Set(ctxLogger, &requestLog{attrs: []slog.Attr{slog.String("request_id", id)}})
 		return next(c)
 	}
 }
@@ -44,24 +44,49 @@ func validRequestID(id string) bool {
 	return true
 }
 
-// accessLog gives the request a logger carrying its id (and, once
-// resolved, its tenant) and writes one line when the request ends.
+// accessLog gives the request its logger (carrying its id and, once
+// known, its tenant and actor) and writes one line when the request ends.
 func (s *Server) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
-		c.Set(ctxLogger, s.logger.With("request_id", c.Get(echo.HeaderXRequestID)))
+		rl, _ := c.Get(ctxLogger).(*requestLog)
+		if rl == nil {
+			rl = &requestLog{}
+			c.Set(ctxLogger, rl)
+		}
+		rl.base = s.logger
 		err := next(c)
 		if err != nil {
 			c.Error(err) // write the error now, so its status is logged
 		}
+		ctx := c.Request().Context()
+		if !s.logger.Enabled(ctx, slog.LevelInfo) {
+			return nil
+		}
 		r := c.Response()
-		logger(c).LogAttrs(c.Request().Context(), slog.LevelInfo, "request",
+		s.logger.LogAttrs(ctx, slog.LevelInfo, "request", append(rl.attrs,
 			slog.String("method", c.Request().Method),
 			slog.String("path", redactedPath(c)),
 			slog.Int("status", r.Status),
 			slog.Int64("bytes", r.Size),
-			slog.Duration("duration", time.Since(start)))
+			slog.Duration("duration", time.Since(start)))...)
 		return nil
+	}
+}
+
+// requestLog is a request's logger, built only when something logs: a
+// slog.Logger.With on every request cost more than the access line.
+type requestLog struct {
+	base  *slog.Logger
+	attrs []slog.Attr // request_id, tenant, actor, ...: on every line
+	built *slog.Logger
+}
+
+// addLogAttrs puts attrs on every later line of the request's log.
+func addLogAttrs(c echo.Context, attrs ...slog.Attr) {
+	if rl, ok := c.Get(ctxLogger).(*requestLog); ok {
+		rl.attrs = append(rl.attrs, attrs...)
+		rl.built = nil
 	}
 }
 
@@ -86,13 +111,21 @@ func redactedPath(c echo.Context) string {
 	return path
 }
 
+// Header values every answer carries, built once: Header.Set allocates on
+// each call. Sharing is safe: their capacity is their length, so an Add
+// to one copies it first.
+var (
+	nosniff    = []string{"nosniff"}
+	noReferrer = []string{"no-referrer"}
+)
+
 // securityHeaders marks every answer as JSON not to be sniffed, and keeps
 // answers that carry credentials (sessions, new API tokens) out of caches.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		h["X-Content-Type-Options"] = nosniff // shared: see below
+		h["Referrer-Policy"] = noReferrer
 		p := c.Request().URL.Path
 		if strings.HasPrefix(p, "/auth/") || strings.HasPrefix(p, "/platform/auth/") || strings.HasPrefix(p, "/platform/tenants/") || p == "/api/tokens" {
 			h.Set(echo.HeaderCacheControl, "no-store")
@@ -103,10 +136,14 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 
 // logger returns the request's logger.
 func logger(c echo.Context) *slog.Logger {
-	if l, ok := c.Get(ctxLogger).(*slog.Logger); ok {
-		return l
+	rl, ok := c.Get(ctxLogger).(*requestLog)
+	if !ok || rl.base == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	return slog.New(slog.DiscardHandler)
+	if rl.built == nil {
+		rl.built = slog.New(rl.base.Handler().WithAttrs(rl.attrs))
+	}
+	return rl.built
 }
 
 // resolveTenant maps the request's host (or X-Tenant-ID, where enabled) to
@@ -119,7 +156,7 @@ func (s *Server) resolveTenant(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxTenant, t)
-		c.Set(ctxLogger, logger(c).With("tenant", t.ID))
+		addLogAttrs(c, slog.String("tenant", t.ID))
 		return next(c)
 	}
 }

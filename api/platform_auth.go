@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -111,7 +112,7 @@ func (s *Server) requirePlatformAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxPlatformAdmin, claims.Subject)
-		c.Set(ctxLogger, logger(c).With("admin", claims.Subject))
+		addLogAttrs(c, slog.String("admin", claims.Subject))
 		return next(c)
 	}
 }

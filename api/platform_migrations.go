@@ -15,12 +15,12 @@ import (
 func (s *Server) platformRoutes(e *echo.Echo) {
 	admin := s.requirePlatformAdmin
 	e.POST("/platform/auth/login", s.platformLogin)
-	e.Match(readMethods, "/platform/migrations", s.getMigrations, admin)
-	e.POST("/platform/migrations/run", s.runMigrations, admin)
-	e.Match(readMethods, "/platform/migrations/runs/:id", s.getMigrationRun, admin)
+	e.Match(readMethods, "/platform/migrations", with(s.getMigrations, admin))
+	e.POST("/platform/migrations/run", with(s.runMigrations, admin))
+	e.Match(readMethods, "/platform/migrations/runs/:id", with(s.getMigrationRun, admin))
 	s.platformTenantRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
-	e.POST("/platform/tenants/:id/impersonate", s.impersonate, admin)
+	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 
 // errNoJobs answers the migration routes of a server built without jobs

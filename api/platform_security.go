@@ -11,7 +11,7 @@ import (
 
 // platformSecurityRoutes registers GET /platform/security-events.
 func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
-	e.Match(readMethods, "/platform/security-events", s.listSecurityEvents, admin)
+	e.Match(readMethods, "/platform/security-events", with(s.listSecurityEvents, admin))
 }
 
 // listSecurityEvents serves GET /platform/security-events?tenant=&kind=

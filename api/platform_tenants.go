@@ -26,15 +26,15 @@ const (
 
 // platformTenantRoutes registers the platform's tenant and domain routes.
 func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
-	e.Match(readMethods, "/platform/tenants", s.listTenants, admin)
-	e.POST("/platform/tenants", s.createTenant, admin)
-	e.Match(readMethods, "/platform/tenants/:id", s.getPlatformTenant, admin)
-	e.PATCH("/platform/tenants/:id", s.updateTenant, admin)
-	e.POST("/platform/tenants/:id/suspend", s.suspendTenant, admin)
-	e.POST("/platform/tenants/:id/resume", s.resumeTenant, admin)
-	e.Match(readMethods, "/platform/tenants/:id/domains", s.listDomains, admin)
-	e.POST("/platform/tenants/:id/domains", s.addDomain, admin)
-	e.DELETE("/platform/tenants/:id/domains/:domain", s.removeDomain, admin)
+	e.Match(readMethods, "/platform/tenants", with(s.listTenants, admin))
+	e.POST("/platform/tenants", with(s.createTenant, admin))
+	e.Match(readMethods, "/platform/tenants/:id", with(s.getPlatformTenant, admin))
+	e.PATCH("/platform/tenants/:id", with(s.updateTenant, admin))
+	e.POST("/platform/tenants/:id/suspend", with(s.suspendTenant, admin))
+	e.POST("/platform/tenants/:id/resume", with(s.resumeTenant, admin))
+	e.Match(readMethods, "/platform/tenants/:id/domains", with(s.listDomains, admin))
+	e.POST("/platform/tenants/:id/domains", with(s.addDomain, admin))
+	e.DELETE("/platform/tenants/:id/domains/:domain", with(s.removeDomain, admin))
 }
 
 // listTenants serves GET /platform/tenants?q=&status=&limit=&offset=:

@@ -45,8 +45,8 @@ func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm strin
 		mw = append(mw, s.require(perm))
 	}
 	if method == http.MethodGet {
-		s.echo.Match(readMethods, path, h, mw...)
+		s.echo.Match(readMethods, path, with(h, mw...))
 		return
 	}
-	s.echo.Add(method, path, h, mw...)
+	s.echo.Add(method, path, with(h, mw...))
 }

@@ -142,18 +142,18 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		streams:       cfg.Streams}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors)
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
-		DisablePrintStack: true,
-		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			logger(c).Error("panic", "err", err, "stack", string(stack))
-			return err
-		},
-	}))
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
+	e.Use(prebuilt(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors,
+		middleware.RecoverWithConfig(middleware.RecoverConfig{
+			DisablePrintStack: true,
+			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+				logger(c).Error("panic", "err", err, "stack", string(stack))
+				return err
+			},
+		}),
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
-		Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }}))
+		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
+			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }})))
 	s.routes()
 	s.handler = compress(e)
 	return s
@@ -194,6 +194,24 @@ func (s *Server) routes() {
 	s.hranaRoutes()
 
 	s.platformRoutes(e)
+}
+
+// prebuilt chains mws once, in the order echo would (the first is
+// outermost), around the matched route's handler. Echo applies
+// middleware given to Use (and to a route) on every request, which cost
+// an allocation per middleware per request on the hot path.
+func prebuilt(mws ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	h := with(func(c echo.Context) error { return c.Handler()(c) }, mws...)
+	return func(echo.HandlerFunc) echo.HandlerFunc { return h }
+}
+
+// with wraps h in mws once, at registration: pass routes with(h, mws...)
+// rather than h, mws... (see prebuilt).
+func with(h echo.HandlerFunc, mws ...echo.MiddlewareFunc) echo.HandlerFunc {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
 }
 
 // ServeHTTP makes the server an http.Handler.
