@@ -259,7 +259,7 @@ func TestHrana_Expiry(t *testing.T) {
 		go func() {
 			defer close(done)
 			ans = e.post(t, "tenant-a", "/v2/pipeline", tok, pipe(nil, execute(
-				"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT count(*) FROM c")))
+				"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) SELECT count(*) FROM c")))
 		}()
 		for running := true; running; {
 			select {
@@ -273,7 +273,7 @@ func TestHrana_Expiry(t *testing.T) {
 		if ans.status != 200 || ans.body["baton"] == nil {
 			t.Fatalf("the request lost its stream: %d %s", ans.status, ans.text)
 		}
-		if r := ok(t, ans.body["results"].([]any)[0].(map[string]any)); cell(t, r, 0, 0) != "1000000" {
+		if r := ok(t, ans.body["results"].([]any)[0].(map[string]any)); cell(t, r, 0, 0) != "200000" {
 			t.Errorf("result %v", r)
 		}
 		e.run(t, "tenant-a", tok, ans.body["baton"], closeReq)
