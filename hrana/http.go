@@ -25,6 +25,11 @@ const (
 	// before anything runs. Migrations that drizzle-kit or golang-migrate
 	// generate are far smaller; a 1 MB text is a mistake or an attack.
 	DefaultMaxSQLBytes = 512 << 10
+	// DefaultMaxPipelineBytes caps a pipeline's whole answer. The
+	// connection caps each response (10 MB, as sqld); this caps a
+	// pipeline of many, so one request never builds hundreds of
+	// megabytes: results past it answer RESPONSE_TOO_LARGE.
+	DefaultMaxPipelineBytes = 16 << 20
 )
 
 // Caller is what the api layer established about one HTTP request: the
@@ -99,36 +104,50 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 	if err != nil {
 		return err
 	}
+	defer r.recoverStream(st)
 	w2 := &writes{st: st, c: c}
-	results := make([]StreamResult, 0, len(p.Requests))
-	closing := false
+	results := make([]json.RawMessage, 0, len(p.Requests)) // encoded as they come, to cap their sum
+	size, closing := 0, false
 	for i := range p.Requests {
 		q := &p.Requests[i]
+		res := StreamResult{Type: "ok", Response: typed{"close"}}
 		if q.Type == "close" {
 			closing = true
-			results = append(results, StreamResult{Type: "ok", Response: typed{"close"}})
-			continue
-		}
-		resp, rerr, perr := st.conn.Do(ctx, version, q)
-		w2.took()
-		if perr != nil {
-			e := requestError(i, perr)
-			w2.tell()
-			r.finish(st, e, false, false)
-			return e
-		}
-		if rerr != nil {
-			results = append(results, StreamResult{Type: "error", Error: rerr})
 		} else {
-			results = append(results, StreamResult{Type: "ok", Response: resp})
+			resp, rerr, perr := st.conn.Do(ctx, version, q)
+			w2.took()
+			if perr != nil {
+				e := requestError(i, perr)
+				w2.tell()
+				r.finish(st, e, false, false)
+				return e
+			}
+			res.Response = resp
+			if rerr != nil {
+				res = StreamResult{Type: "error", Error: rerr}
+			}
 		}
+		b, err := json.Marshal(res)
+		if err != nil || size+len(b) > r.cfg.MaxPipelineBytes {
+			b, _ = json.Marshal(StreamResult{Type: "error", Error: &Error{Code: CodeResponseTooLarge,
+				Message: fmt.Sprintf("the pipeline's answer would pass %d bytes: fetch fewer rows per pipeline", r.cfg.MaxPipelineBytes)}})
+		}
+		size += len(b)
+		results = append(results, b)
 	}
 	baton, fail := r.done(ctx, st, closing, w2)
 	if fail != nil {
 		return fail
 	}
 	w.Header().Set("Content-Type", "application/json")
-	return writeJSON(w, PipelineResponse{Baton: baton, Results: results})
+	return writeJSON(w, pipelineAnswer{Baton: baton, Results: results})
+}
+
+// pipelineAnswer is PipelineResponse with its results encoded already.
+type pipelineAnswer struct {
+	Baton   *string           `json:"baton"`
+	BaseURL *string           `json:"base_url"`
+	Results []json.RawMessage `json:"results"`
 }
 
 // ServeCursor serves POST /v3/cursor for c: a first line with the baton,
@@ -147,6 +166,7 @@ func (r *Registry) ServeCursor(w http.ResponseWriter, req *http.Request, c *Call
 	if err != nil {
 		return err
 	}
+	defer r.recoverStream(st)
 	// The next baton is known before the batch runs (take bumped the
 	// sequence), and the head line must come first.
 	r.mu.Lock()
@@ -233,6 +253,7 @@ func (r *Registry) refuse(req *http.Request, baton *string, c *Caller, perr *HTT
 	if err != nil {
 		return err
 	}
+	defer r.recoverStream(st)
 	r.finish(st, perr, false, false)
 	return perr
 }
@@ -364,7 +385,7 @@ func (r *Registry) done(ctx context.Context, st *stream, closing bool, w *writes
 		}
 		if err != nil {
 			r.cfg.Logger.Warn("libSQL stream: cannot read its transaction state; closing it", "tenant", st.tenantID, "err", err)
-			end = &HTTPError{Status: http.StatusInternalServerError, Code: "INTERNAL", Message: "the stream failed and was closed"}
+			end = errInternal
 			autocommit = true
 		}
 	}

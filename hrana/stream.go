@@ -60,6 +60,9 @@ type Config struct {
 	// DefaultMaxSQLBytes).
 	MaxBodyBytes int64
 	MaxSQLBytes  int
+	// MaxPipelineBytes caps a pipeline's answer (0:
+	// DefaultMaxPipelineBytes).
+	MaxPipelineBytes int
 	// Now is the clock of idle expiry and tombstones (nil: time.Now);
 	// tests move it instead of sleeping.
 	Now    func() time.Time
@@ -80,7 +83,8 @@ func (c *Config) fill() {
 		p *int
 		v int
 	}{{&c.MaxTombstones, DefaultMaxTombstones}, {&c.MaxStreams, DefaultMaxStreams},
-		{&c.MaxTenantStreams, DefaultMaxTenantStreams}, {&c.MaxSQLBytes, DefaultMaxSQLBytes}} {
+		{&c.MaxTenantStreams, DefaultMaxTenantStreams}, {&c.MaxSQLBytes, DefaultMaxSQLBytes},
+		{&c.MaxPipelineBytes, DefaultMaxPipelineBytes}} {
 		if *n.p <= 0 {
 			*n.p = n.v
 		}
@@ -289,8 +293,7 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 	st := &stream{id: r.nextID, tenantID: id, access: c.Access, busy: true, seq: 1}
 	r.mu.Unlock()
 
-	if err := r.connect(ctx, st, c.Tenant); err != nil {
-		r.free(st)
+	if err := r.connectOrFree(ctx, st, c.Tenant); err != nil {
 		return nil, nil, err
 	}
 	r.mu.Lock()
@@ -304,6 +307,21 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 	st.cancel = cancel
 	r.mu.Unlock()
 	return st, rctx, nil
+}
+
+// connectOrFree is connect that frees st when connect fails, or panics:
+// a reservation must never outlive its request, or the tenant's pinned
+// handle would keep the store from closing.
+func (r *Registry) connectOrFree(ctx context.Context, st *stream, t *catalog.Tenant) (err error) {
+	ok := false
+	defer func() {
+		if !ok {
+			r.free(st)
+		}
+	}()
+	err = r.connect(ctx, st, t)
+	ok = err == nil
+	return err
 }
 
 // connect gives st its pinned handle, its connection and its guard.
@@ -412,6 +430,10 @@ var errBatonInvalid = &HTTPError{http.StatusBadRequest, CodeBatonInvalid,
 // to answer an error instead of the request's results, that error.
 func (r *Registry) finish(st *stream, end *HTTPError, autocommit, writing bool) (*string, *HTTPError) {
 	r.mu.Lock()
+	if !st.busy { // finished already (see recoverStream)
+		r.mu.Unlock()
+		return nil, nil
+	}
 	if st.cancel != nil {
 		st.cancel()
 	}
@@ -426,6 +448,7 @@ func (r *Registry) finish(st *stream, end *HTTPError, autocommit, writing bool) 
 		if _, ok := r.streams[st.id]; ok {
 			r.unlink(st, end)
 		}
+		st.busy = false
 		r.mu.Unlock()
 		r.free(st)
 		return nil, fail
@@ -435,6 +458,19 @@ func (r *Registry) finish(st *stream, end *HTTPError, autocommit, writing bool) 
 	r.mu.Unlock()
 	return &b, nil
 }
+
+// recoverStream, deferred by a handler that holds st, ends st if the
+// handler panics (a bug), then lets the panic go on to the server's
+// recovery: the stream is rolled back and its handle released rather than
+// left busy for ever.
+func (r *Registry) recoverStream(st *stream) {
+	if p := recover(); p != nil {
+		r.finish(st, errInternal, false, false)
+		panic(p)
+	}
+}
+
+var errInternal = &HTTPError{http.StatusInternalServerError, "INTERNAL", "internal error; the stream was closed", 0}
 
 // unlink takes st out of the registry (so no request can take it) and
 // leaves a tombstone answering why, under r.mu. st keeps counting as open
