@@ -434,3 +434,43 @@ func TestHrana_InvalidatesCMSCache(t *testing.T) {
 	}
 	e.noLeaks(t)
 }
+
+// A pipeline's answer is capped as a whole: results past the cap answer
+// RESPONSE_TOO_LARGE, the stream goes on.
+func TestHrana_ResponseCap(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{MaxPipelineBytes: 4000})
+	tok := e.write["tenant-a"]
+	big := execute("SELECT printf('%.3000c', 'x')")
+	res, b := e.run(t, "tenant-a", tok, nil, big, big)
+	ok(t, res[0])
+	if code := failed(t, res[1]); code != hrana.CodeResponseTooLarge {
+		t.Errorf("code %q, want %s", code, hrana.CodeResponseTooLarge)
+	}
+	e.run(t, "tenant-a", tok, b, execute("SELECT 1"), closeReq)
+	e.noLeaks(t)
+}
+
+// Bad input of every kind gets a clear refusal, changes nothing and
+// leaks no stream, connection or pin.
+func TestHrana_BadInputNoLeaks(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{})
+	w, r := e.write["tenant-a"], e.read["tenant-a"]
+	e.run(t, "tenant-a", w, nil, execute("CREATE TABLE t(a INTEGER)"), closeReq)
+	args := make([]map[string]any, 10_000)
+	for i := range args {
+		args[i] = map[string]any{"type": "integer", "value": "1"}
+	}
+	manyArgs := map[string]any{"type": "execute", "stmt": map[string]any{"sql": "INSERT INTO t VALUES (?)", "args": args}}
+	res, _ := e.run(t, "tenant-a", w, nil, manyArgs, execute("SELECT password_hash FROM users"), closeReq)
+	if code := failed(t, res[0]); code != hrana.CodeArgsInvalid {
+		t.Errorf("10,000 arguments for one parameter: %q, want %s", code, hrana.CodeArgsInvalid)
+	}
+	failed(t, res[1]) // password hashes are never readable
+	res, _ = e.run(t, "tenant-a", r, nil, execute("INSERT INTO t VALUES (1)"), closeReq)
+	failed(t, res[0])
+	wantError(t, e.post(t, "tenant-a", "/v2/pipeline", w, pipe(nil, execute("SELECT '"+strings.Repeat("x", 1<<20)+"'"))), 400, hrana.CodeSQLTooLong)
+	if n := e.count(t, "tenant-a", "SELECT count(*) FROM t"); n != 0 {
+		t.Errorf("bad input wrote %d rows", n)
+	}
+	e.noLeaks(t)
+}
