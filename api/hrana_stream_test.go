@@ -465,7 +465,11 @@ func TestHrana_BadInputNoLeaks(t *testing.T) {
 	if code := failed(t, res[0]); code != hrana.CodeArgsInvalid {
 		t.Errorf("10,000 arguments for one parameter: %q, want %s", code, hrana.CodeArgsInvalid)
 	}
-	failed(t, res[1]) // password hashes are never readable
+	if res[1]["type"] == "ok" { // password hashes are never readable: refused, or read as NULL
+		if v := cell(t, ok(t, res[1]), 0, 0); v != nil {
+			t.Errorf("a password hash read through the endpoint: %v", v)
+		}
+	}
 	res, _ = e.run(t, "tenant-a", r, nil, execute("INSERT INTO t VALUES (1)"), closeReq)
 	failed(t, res[0])
 	wantError(t, e.post(t, "tenant-a", "/v2/pipeline", w, pipe(nil, execute("SELECT '"+strings.Repeat("x", 1<<20)+"'"))), 400, hrana.CodeSQLTooLong)
