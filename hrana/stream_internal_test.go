@@ -278,3 +278,29 @@ func TestRegistry_Bounds(t *testing.T) {
 	_, _, err = r.open(ctx, caller("tenant-a", ReadWrite))
 	wantCode(t, err, http.StatusServiceUnavailable, "SERVER_SHUTTING_DOWN")
 }
+
+// A handler that panics while it holds a stream ends the stream (the
+// panic goes on to the server's recovery).
+func TestRegistry_RecoverStream(t *testing.T) {
+	r := New(nil, Config{})
+	b := idleStream(t, r, "tenant-a", ReadWrite)
+	st, _, err := r.take(context.Background(), b, caller("tenant-a", ReadWrite))
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic was swallowed")
+			}
+		}()
+		defer r.recoverStream(st)
+		panic("a bug")
+	}()
+	if r.Streams() != 0 {
+		t.Errorf("%d streams after a panic", r.Streams())
+	}
+	if next, fail := r.finish(st, nil, true, false); next != nil || fail != nil {
+		t.Error("a second finish did something")
+	}
+}
