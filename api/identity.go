@@ -116,7 +116,10 @@ func (s *Server) verifyCredential(c echo.Context, tok string) (*principal, *fore
 			if err != nil {
 				return err
 			}
-			p = &principal{Kind: "api_token", UserID: a.User.ID, Role: a.Role, Perms: tk.Permissions & a.Role.Permissions, TokenID: tk.ID}
+			p = &principal{Kind: "api_token", Role: a.Role, Perms: tk.Permissions & a.Role.Permissions, TokenID: tk.ID}
+			if a.User != nil { // nil for the operator's token (SQL only)
+				p.UserID = a.User.ID
+			}
 			return nil
 		})
 		return p, nil, err

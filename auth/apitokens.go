@@ -36,6 +36,7 @@ type APIToken struct {
 	Name        string     `json:"name"`
 	Prefix      string     `json:"prefix"` // the first characters, to recognise it
 	UserID      string     `json:"user_id"`
+	Operator    bool       `json:"operator,omitempty"` // the operator's (no user): an SQL credential
 	Permissions Perms      `json:"permissions"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
@@ -45,13 +46,20 @@ type APIToken struct {
 // NewAPIToken describes a token to create.
 type NewAPIToken struct {
 	Name        string
-	UserID      string // the creator; the token dies with them
+	UserID      string // the creator; the token dies with them. "" for the operator's
 	Permissions Perms
 	ExpiresAt   *time.Time
 }
 
+// OperatorRole is what a token the operator made (condo tokens create)
+// may do: it has no user, so no user's role limits it, and it carries
+// sql.read or sql.write only, for the tenant's libSQL endpoint.
+var OperatorRole = Role{Name: "operator", Description: "a token the operator made: SQL on the tenant's database",
+	Permissions: MustPerms(SQLRead, SQLWrite), BuiltIn: true}
+
 // CreateAPIToken stores a new token and returns it with its secret, which
-// is never shown again.
+// is never shown again. A token without a user is the operator's, and
+// carries SQL permissions only.
 func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, string, error) {
 	if strings.TrimSpace(in.Name) == "" || len(in.Name) > 100 || !validText(in.Name) {
 		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_name", "a token name is 1-100 characters of valid UTF-8")
@@ -62,13 +70,20 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 	if in.Permissions.Has(TokensManage) {
 		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "an API token cannot manage tokens")
 	}
+	if in.UserID == "" && in.Permissions&^OperatorRole.Permissions != 0 {
+		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "a token without a user carries sql.read or sql.write only")
+	}
 	now := s.now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {
 		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_expiry", "expires_at must be in the future")
 	}
 	secret := apiTokenPrefix + s.TenantID + "_" + NewSecret()
 	t := &APIToken{ID: condo.NewID(), Name: in.Name, Prefix: secret[:len(apiTokenPrefix)+len(s.TenantID)+7], UserID: in.UserID,
-		Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}
+		Operator: in.UserID == "", Permissions: in.Permissions, ExpiresAt: in.ExpiresAt, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}
+	var user *string // NULL: the operator's
+	if in.UserID != "" {
+		user = &in.UserID
+	}
 	perms, _ := json.Marshal(in.Permissions)
 	var exp *int64
 	if in.ExpiresAt != nil {
@@ -76,7 +91,7 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 		exp = &v
 	}
 	_, err := s.DB.Writer().ExecContext(ctx, `INSERT INTO api_tokens (id, name, token_hash, user_id, permissions, expires_at, created_at, prefix)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), t.UserID, string(perms), exp, condo.UnixMS(now), t.Prefix)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.ID, t.Name, HashSecret(secret), user, string(perms), exp, condo.UnixMS(now), t.Prefix)
 	if err != nil {
 		return nil, "", err
 	}
@@ -99,7 +114,7 @@ func scanToken(row interface{ Scan(...any) error }) (*APIToken, error) {
 		return nil, err
 	}
 	p, err := PermsOf(names...)
-	t.UserID, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, p, condo.FromNullUnixMS(exp), condo.FromNullUnixMS(used), condo.FromUnixMS(created)
+	t.UserID, t.Operator, t.Permissions, t.ExpiresAt, t.LastUsedAt, t.CreatedAt = user.String, !user.Valid, p, condo.FromNullUnixMS(exp), condo.FromNullUnixMS(used), condo.FromUnixMS(created)
 	return &t, err
 }
 
@@ -136,7 +151,9 @@ const lastUsedEvery = time.Minute
 
 // VerifyAPIToken finds the token with this secret and its user. The
 // token's effective permissions are its own scope intersected with its
-// user's current role, so a demoted user's tokens shrink with them.
+// user's current role, so a demoted user's tokens shrink with them. An
+// operator's token has no user: its Active has a nil User and the role
+// OperatorRole.
 func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
 	t, a, err := s.CheckAPIToken(ctx, secret)
 	if err != nil {
@@ -170,7 +187,13 @@ func (s *Store) CheckAPIToken(ctx context.Context, secret string) (*APIToken, *A
 		return nil, nil, err
 	}
 	now := s.now()
-	if t.ExpiresAt != nil && !t.ExpiresAt.After(now) || t.UserID == "" {
+	if t.ExpiresAt != nil && !t.ExpiresAt.After(now) {
+		return nil, nil, denied
+	}
+	if t.Operator {
+		return t, &Active{Role: OperatorRole}, nil
+	}
+	if t.UserID == "" {
 		return nil, nil, denied
 	}
 	a, err := s.activeUser(ctx, t.UserID, denied)

@@ -139,7 +139,7 @@ func revokeUserSessions(ctx context.Context, tx *sql.Tx, userID, except string, 
 // user behind an access token: still active, the current role, and
 // whether the token's session is still live.
 type Active struct {
-	User *User
+	User *User // nil for an operator's API token
 	Role Role
 }
 

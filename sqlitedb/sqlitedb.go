@@ -81,6 +81,13 @@ type Options struct {
 	// (cache_size, wal_autocheckpoint), each of which costs a statement on
 	// open.
 	Job bool
+	// Defensive turns on SQLITE_DBCONFIG_DEFENSIVE: ordinary SQL cannot
+	// write virtual tables' shadow tables (an FTS5 index's storage, which
+	// FTS5 itself still writes), sqlite_dbpage or the schema, nor turn
+	// the journal off. For connections that run clients' SQL (the libSQL
+	// endpoint, condo shell): an authorizer cannot tell FTS5's own writes
+	// to its shadow tables from a client's.
+	Defensive bool
 }
 
 // DB is one SQLite file opened as a writer and a reader pool.
@@ -90,6 +97,10 @@ type DB struct {
 	Read  *sql.DB // query_only connections
 
 	writeStmts, readStmts stmtCache // see ExecTx, QueryRow
+
+	opt     Options     // as Open filled it in, for the stream pool's DSN
+	streams streamPool  // see StreamConn
+	writers writerQueue // see WriterWaiting
 }
 
 // DB is the tenant database the domain packages take.
@@ -134,7 +145,7 @@ func Open(path string, opt Options) (*DB, error) {
 	// one tenant do not open and parse the schema on every request.
 	read.SetMaxIdleConns(min(opt.Readers, 2))
 	read.SetConnMaxIdleTime(DefaultIdleTime)
-	db := &DB{Path: abs, Write: write, Read: read}
+	db := &DB{Path: abs, Write: write, Read: read, opt: opt}
 	db.writeStmts.pool, db.readStmts.pool = write, read
 	return db, nil
 }
@@ -152,6 +163,9 @@ func dsn(abs string, opt Options, readOnly bool) string {
 		mode = "rwc"
 	}
 	q.Set("mode", mode)
+	if opt.Defensive {
+		q.Set("_defensive", "1")
+	}
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
 	if !opt.Job {
 		q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
@@ -199,24 +213,24 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// Close closes both pools. SQLite checkpoints and removes the WAL when the
+// Close closes the pools. SQLite checkpoints and removes the WAL when the
 // last connection to the file in this process closes.
 func (db *DB) Close() error {
 	db.readStmts.close()
 	db.writeStmts.close()
+	serr := db.streams.close()
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
-	if werr != nil {
-		return werr
-	}
-	return rerr
+	return errors.Join(werr, rerr, serr)
 }
 
 // Transact runs fn in a write transaction: it commits when fn returns nil,
 // and rolls back on an error or a panic (re-panicking after the rollback).
 // A transaction refused for lack of space returns EFULL (see Classify).
 func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	waited := db.writers.wait()
 	tx, err := db.Write.BeginTx(ctx, nil)
+	waited()
 	if err != nil {
 		return Classify(err)
 	}

@@ -1,30 +1,125 @@
 package sqlitedb
 
 import (
+	"container/list"
 	"context"
 	"database/sql"
+	"errors"
+	"net/url"
+	"strconv"
+	"sync"
 	"time"
 )
 
-// SKELETON: stream.go is the hrana-exec helper's; bodies come with it.
+// DefaultStreamConns is the most stream connections (see StreamConn) open
+// at once on one file. Each may hold a transaction across requests, so the
+// bound is what one tenant may pin of the process's handles and memory.
+const DefaultStreamConns = 16
+
+// streamPool is the third pool of a DB: read-write connections each given
+// to one libSQL stream (or one shell) alone. It opens on first use: most
+// tenants never see a stream.
+type streamPool struct {
+	mu     sync.Mutex // guards pool and closed
+	pool   *sql.DB
+	closed bool
+}
+
+// ErrClosed is returned by StreamConn once the DB is closed.
+var ErrClosed = errors.New("sqlitedb: database is closed")
 
 // StreamConn returns a read-write connection of the file for one libSQL
 // stream (or one shell) alone, from a small pool opened on first use,
 // separate from the writer and the readers. BEGIN on it is the client's
-// own (deferred unless it says otherwise). The caller closes it.
+// own (deferred unless it says otherwise). The caller closes it. While
+// DefaultStreamConns are out, it waits for one to come back or ctx to end.
 func (db *DB) StreamConn(ctx context.Context) (*sql.Conn, error) {
-	panic("sqlitedb: StreamConn not built yet")
+	p := &db.streams
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if p.pool == nil {
+		pool, err := sql.Open(driverName, streamDSN(db.Path, db.opt))
+		if err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		pool.SetMaxOpenConns(DefaultStreamConns)
+		pool.SetMaxIdleConns(2)
+		pool.SetConnMaxIdleTime(DefaultIdleTime)
+		p.pool = pool
+	}
+	pool := p.pool
+	p.mu.Unlock()
+	return pool.Conn(ctx)
 }
 
-// TxnState reports whether c is in autocommit mode (no transaction open)
-// and whether it holds the write lock.
-func TxnState(ctx context.Context, c *sql.Conn) (autocommit, writing bool, err error) {
-	panic("sqlitedb: TxnState not built yet")
+// close closes the pool if it was opened; StreamConn fails afterwards.
+func (p *streamPool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.pool == nil {
+		return nil
+	}
+	return p.pool.Close()
+}
+
+// streamDSN is the writer's connection string (dsn) without _txlock, so
+// a client's plain BEGIN is deferred as SQLite means it, and without
+// journal_mode: the file exists and is in WAL mode by the time a stream
+// opens.
+func streamDSN(abs string, opt Options) string {
+	q := url.Values{}
+	q.Set("mode", "rw")
+	// Streams run their clients' SQL: defensive mode keeps it from
+	// corrupting the file (writable_schema, shadow tables of FTS5) in
+	// ways SQLite's authorizer cannot tell from FTS5's own writes.
+	q.Set("_defensive", "1")
+	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
+	q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
+	q.Add("_pragma", "journal_size_limit(1048576)")
+	q.Add("_pragma", "foreign_keys(1)")
+	sync := "NORMAL"
+	if opt.FullSync {
+		sync = "FULL"
+	}
+	q.Add("_pragma", "synchronous("+sync+")")
+	return uri(abs, q)
+}
+
+// writerQueue records when each Transact waiting for its BEGIN started to
+// wait, oldest first, so a stream holding the write lock can tell that the
+// CMS is waiting behind it.
+type writerQueue struct {
+	mu      sync.Mutex // guards waiting
+	waiting list.List  // of time.Time, in the order the waits began
+}
+
+// wait notes a Transact starting to wait; call the returned func once its
+// BEGIN has returned.
+func (q *writerQueue) wait() (done func()) {
+	q.mu.Lock()
+	e := q.waiting.PushBack(time.Now())
+	q.mu.Unlock()
+	return func() {
+		q.mu.Lock()
+		q.waiting.Remove(e)
+		q.mu.Unlock()
+	}
 }
 
 // WriterWaiting reports how long the longest-waiting Transact has waited
 // to begin (0 when none waits): a stream holding the write lock gives it
 // up when this grows.
 func (db *DB) WriterWaiting() time.Duration {
-	panic("sqlitedb: WriterWaiting not built yet")
+	q := &db.writers
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e := q.waiting.Front(); e != nil {
+		return time.Since(e.Value.(time.Time))
+	}
+	return 0
 }
