@@ -110,7 +110,7 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 	size, closing := 0, false
 	for i := range p.Requests {
 		q := &p.Requests[i]
-		res := StreamResult{Type: "ok", Response: typed{"close"}}
+		res := StreamResult{Type: "ok", Response: &EmptyResponse{Type: "close"}}
 		if q.Type == "close" {
 			closing = true
 		} else {
@@ -168,29 +168,48 @@ func (r *Registry) ServeCursor(w http.ResponseWriter, req *http.Request, c *Call
 	}
 	defer r.recoverStream(st)
 	// The next baton is known before the batch runs (take bumped the
-	// sequence), and the head line must come first.
+	// sequence). The head line goes out with the first entry, so a batch
+	// refused before any entry is still a 400.
 	r.mu.Lock()
 	next := r.baton(st.tenantID, st.id, st.seq)
 	r.mu.Unlock()
-	w.Header().Set("Content-Type", "text/plain")
-	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w) // one value a line
 	flush := http.NewResponseController(w)
+	started := false
 	emit := func(entry any) error {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "text/plain")
+			w.WriteHeader(http.StatusOK)
+			if err := enc.Encode(CursorHead{Baton: &next}); err != nil {
+				return err
+			}
+		}
 		if err := enc.Encode(entry); err != nil {
 			return err
 		}
 		return flush.Flush()
 	}
 	w2 := &writes{st: st, c: c}
-	emit(CursorHead{Baton: &next})
-	if err := st.conn.Cursor(ctx, &p.Batch, emit); err != nil {
+	err = st.conn.Cursor(ctx, &p.Batch, emit)
+	w2.took()
+	var pe *ProtocolError
+	if err != nil && !started && errors.As(err, &pe) {
+		e := requestError(0, err)
+		w2.tell()
+		r.finish(st, e, false, false)
+		return e
+	}
+	if err != nil {
 		e := requestError(0, err)
 		emit(map[string]any{"type": "error", "error": &Error{Message: e.Message, Code: e.Code}})
 	}
-	w2.took()
 	if _, fail := r.done(ctx, st, false, w2); fail != nil {
 		emit(map[string]any{"type": "error", "error": &Error{Message: fail.Message, Code: fail.Code}})
+	} else if !started { // an empty batch: the head line alone
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusOK)
+		enc.Encode(CursorHead{Baton: &next})
 	}
 	return nil
 }
@@ -207,11 +226,6 @@ func requestError(i int, perr error) *HTTPError {
 		code = e.Code
 	}
 	return protoError(code, "request %d: %v", i, perr)
-}
-
-// typed is a response of a request that answers only its type (close).
-type typed struct {
-	Type string `json:"type"`
 }
 
 // decode reads a request's JSON body, at most MaxBodyBytes of it.
@@ -283,10 +297,8 @@ func (r *Registry) check(version int, reqs []StreamRequest) *HTTPError {
 			}
 		}
 		if q.Batch != nil {
-			for j, step := range q.Batch.Steps {
-				if msg := checkCond(step.Condition, j, version); msg != "" {
-					return protoError(CodeProtocol, "request %d, step %d: %s", i, j, msg)
-				}
+			if err := checkBatch(q.Batch, version); err != nil {
+				return protoError(CodeProtocol, "request %d: %v", i, err)
 			}
 		}
 	}
@@ -310,38 +322,6 @@ func sqlTexts(q *StreamRequest) []string {
 		}
 	}
 	return out
-}
-
-// checkCond explains what is wrong with the condition of step, "" if
-// nothing: a condition may only look at earlier steps.
-func checkCond(c *Cond, step, version int) string {
-	if c == nil {
-		return ""
-	}
-	switch c.Type {
-	case "ok", "error":
-		if c.Step == nil || *c.Step < 0 || *c.Step >= step {
-			return fmt.Sprintf("a %q condition must name an earlier step", c.Type)
-		}
-	case "not":
-		if c.Cond == nil {
-			return `a "not" condition needs "cond"`
-		}
-		return checkCond(c.Cond, step, version)
-	case "and", "or":
-		for i := range c.Conds {
-			if msg := checkCond(&c.Conds[i], step, version); msg != "" {
-				return msg
-			}
-		}
-	case "is_autocommit":
-		if version < 3 {
-			return "is_autocommit needs Hrana 3 (POST /v3/pipeline)"
-		}
-	default:
-		return fmt.Sprintf("unknown condition type %q", condo.Clip(c.Type))
-	}
-	return ""
 }
 
 // writes tracks what the requests of one HTTP request wrote, to tell

@@ -34,8 +34,9 @@ const (
 	// holds a SQLite connection and pins its tenant in the pool.
 	DefaultMaxStreams = 1000
 	// DefaultMaxTenantStreams bounds one tenant's open streams, as many
-	// as sqlitedb keeps stream connections for one database.
-	DefaultMaxTenantStreams = 16
+	// as sqlitedb keeps stream connections for one database (more would
+	// wait in StreamConn for one to come back).
+	DefaultMaxTenantStreams = sqlitedb.DefaultStreamConns
 	// DefaultTick is how often the reaper looks for streams to close.
 	DefaultTick = 100 * time.Millisecond
 )
