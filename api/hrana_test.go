@@ -22,7 +22,7 @@ type sqlEnv struct {
 	admin, write, read map[string]string // by tenant
 }
 
-func newSQL(t *testing.T, cfg api.Config, sc hrana.Config) *sqlEnv {
+func newSQL(t testing.TB, cfg api.Config, sc hrana.Config) *sqlEnv {
 	t.Helper()
 	e := &sqlEnv{Env: apitest.NewWithStreams(t, cfg, sc), admin: map[string]string{}, write: map[string]string{}, read: map[string]string{}}
 	for _, id := range []string{"tenant-a", "tenant-b"} {
@@ -34,7 +34,7 @@ func newSQL(t *testing.T, cfg api.Config, sc hrana.Config) *sqlEnv {
 }
 
 // token mints an API token of tenant with perms.
-func (e *sqlEnv) token(t *testing.T, tenant string, perms ...string) string {
+func (e *sqlEnv) token(t testing.TB, tenant string, perms ...string) string {
 	t.Helper()
 	p, _ := json.Marshal(perms)
 	res := e.Call(t, tenant, "POST", "/api/tokens", e.admin[tenant], `{"name": "sql", "permissions": `+string(p)+`}`)

@@ -140,14 +140,29 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 		return fail
 	}
 	w.Header().Set("Content-Type", "application/json")
-	return writeJSON(w, pipelineAnswer{Baton: baton, Results: results})
+	writePipeline(w, baton, results, size)
+	return nil
 }
 
-// pipelineAnswer is PipelineResponse with its results encoded already.
-type pipelineAnswer struct {
-	Baton   *string           `json:"baton"`
-	BaseURL *string           `json:"base_url"`
-	Results []json.RawMessage `json:"results"`
+// writePipeline writes a PipelineResponse whose results are encoded
+// already (json.Marshal would compact each of them again).
+func writePipeline(w io.Writer, baton *string, results []json.RawMessage, size int) {
+	b := make([]byte, 0, size+len(results)+128)
+	b = append(b, `{"baton":`...)
+	if baton == nil {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendQuote(b, *baton) // base64url: nothing to escape
+	}
+	b = append(b, `,"base_url":null,"results":[`...)
+	for i, r := range results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, r...)
+	}
+	b = append(b, "]}"...)
+	w.Write(b) // a client gone meanwhile is no error of ours
 }
 
 // ServeCursor serves POST /v3/cursor for c: a first line with the baton,
@@ -380,12 +395,3 @@ func (r *Registry) done(ctx context.Context, st *stream, closing bool, w *writes
 }
 
 var errClosed = protoError(CodeStreamClosed, "the stream was closed: send a null baton to open a new one")
-
-func writeJSON(w http.ResponseWriter, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	w.Write(b) // a client gone meanwhile is no error of ours
-	return nil
-}
