@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 )
@@ -481,5 +483,24 @@ func TestHrana_BadInputNoLeaks(t *testing.T) {
 	if n := e.count(t, "tenant-a", "SELECT count(*) FROM t"); n != 0 {
 		t.Errorf("bad input wrote %d rows", n)
 	}
+	e.noLeaks(t)
+}
+
+// A suspended tenant's endpoint answers as its other routes do (403
+// tenant_suspended), in the protocol's shape; its open stream cannot be
+// used, and expires as any idle stream does.
+func TestHrana_SuspendedTenant(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{})
+	tok := e.write["tenant-a"]
+	_, b := e.run(t, "tenant-a", tok, nil, execute("SELECT 1"))
+	if _, err := e.Catalog.SetStatus(context.Background(), "tenant-a", catalog.StatusSuspended); err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, e.post(t, "tenant-a", "/v2/pipeline", tok, pipe(b, execute("SELECT 1"))), 403, "TENANT_SUSPENDED")
+	wantError(t, e.post(t, "tenant-a", "/v2/pipeline", tok, pipe(nil, execute("SELECT 1"))), 403, "TENANT_SUSPENDED")
+	if _, err := e.Catalog.SetStatus(context.Background(), "tenant-a", catalog.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t, "tenant-a", tok, b, closeReq)
 	e.noLeaks(t)
 }
