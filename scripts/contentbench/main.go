@@ -56,6 +56,7 @@ var (
 	reads    = flag.Bool("reads", true, "measure reads across -tenants tenants")
 	search   = flag.Bool("search", true, "measure searches")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the lists and searches to this file")
+	build    = flag.Bool("build", false, "only build tenant big in -dir and print its file (no wrk needed): the fixture of cms's in-process search and list benchmarks")
 )
 
 const schema = `{"type": "object", "properties": {"title": {"type": "string"}, "body": {"type": "richtext"},
@@ -113,6 +114,15 @@ func (z *zipfWords) text(n int) string {
 
 func main() {
 	flag.Parse()
+	if *build {
+		if *dataDir == "" {
+			log.Fatal("-build needs -dir")
+		}
+		if err := buildBig(context.Background(), *dataDir); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if !wrk.Installed() {
 		log.Fatal("contentbench needs wrk: apt-get install -y wrk")
 	}
@@ -200,11 +210,26 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 	return nil
 }
 
-// runBig fills tenant big with -items items (or reuses it, with -dir) and
-// loads lists and searches side by side with their floors: a bare echo
-// handler answering a list's bytes, and the raw ranked FTS5 query on the
-// same file.
-func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
+// buildBig only fills tenant big in dir and prints the path of its file,
+// for CONDO_BENCH_BIG (cms/search_bench_test.go).
+func buildBig(ctx context.Context, dir string) error {
+	cat, err := catalog.Open(ctx, dir, catalog.Config{})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir})
+	defer store.Close(context.Background())
+	if err := fillBig(ctx, store); err != nil {
+		return err
+	}
+	path, err := store.Path("big")
+	fmt.Println(path)
+	return err
+}
+
+// fillBig fills tenant big with -items items, or reuses it.
+func fillBig(ctx context.Context, store *tenantstore.Store) error {
 	start := time.Now()
 	err := provision(ctx, store, "big", func(st *cms.Store, col *cms.Collection) error {
 		rng, zw := rand.New(rand.NewPCG(1, 2)), newZipfWords(9)
@@ -231,6 +256,17 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 	default:
 		fmt.Printf("\nprovisioned %d items in tenant big in %s (%.0f items/s, one at a time)\n", *items, time.Since(start).Round(time.Millisecond),
 			float64(*items)/time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// runBig fills tenant big with -items items (or reuses it, with -dir) and
+// loads lists and searches side by side with their floors: a bare echo
+// handler answering a list's bytes, and the raw ranked FTS5 query on the
+// same file.
+func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
+	if err := fillBig(ctx, store); err != nil {
+		return err
 	}
 	h, release, err := store.Acquire(ctx, "big")
 	if err != nil {
