@@ -17,11 +17,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/url"
 	"os"
 	"slices"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,42 +28,10 @@ import (
 
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/internal/bigfixture"
+	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
-
-// bigVocabulary is scripts/contentbench's vocabulary, most frequent first
-// (the same seeded draw).
-var bigVocabulary = func() []string {
-	rng := rand.New(rand.NewPCG(5, 6))
-	cons, vows := strings.Split("b c d f g h k l m n p r s t v z br st tr pl", " "), strings.Split("a e i o u ai ou", " ")
-	seen := map[string]bool{}
-	var out []string
-	for len(out) < 3000 {
-		var b strings.Builder
-		for range 2 + rng.IntN(3) {
-			b.WriteString(cons[rng.IntN(len(cons))] + vows[rng.IntN(len(vows))])
-		}
-		if w := b.String(); !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
-}()
-
-// bigQueries are contentbench's request lists: price ranges of 1% (as a
-// where= value), common words (the 10 most frequent) and rare words
-// (frequency ranks 1,000-3,000).
-func bigQueries() (lists, common, rare []string) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	for range 2000 {
-		lo := rng.IntN(9800)
-		lists = append(lists, fmt.Sprintf(`{"and":[{"field":"data.price","operator":"greater_than_equal","value":%d},{"field":"data.price","operator":"less_than","value":%d}]}`, lo, lo+100))
-		common = append(common, bigVocabulary[rng.IntN(10)])
-		rare = append(rare, bigVocabulary[1000+rng.IntN(2000)])
-	}
-	return lists, common, rare
-}
 
 // openBig opens tenant big of CONDO_BENCH_DIR as serve does (tenantstore,
 // migrated to this build's schema on Acquire), with a content cache.
@@ -79,7 +46,12 @@ func openBig(b *testing.B) (*cms.Store, func(ctx context.Context, word string) e
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { cat.Close() })
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir})
+	// CONDO_BENCH_CACHE_KIB tries another page cache size per connection.
+	var dbo sqlitedb.Options
+	if kib, err := strconv.Atoi(os.Getenv("CONDO_BENCH_CACHE_KIB")); err == nil {
+		dbo.CacheKiB = kib
+	}
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir, DB: dbo})
 	b.Cleanup(func() { store.Close(context.Background()) })
 	h, release, err := store.Acquire(ctx, "big")
 	if err != nil {
@@ -174,7 +146,7 @@ func concurrent(b *testing.B, conns, n int, queries []string, run func(ctx conte
 // collections), limit 20, with the JSON the API writes.
 func BenchmarkBigSearch(b *testing.B) {
 	st, raw := openBig(b)
-	_, common, rare := bigQueries()
+	_, common, rare := bigfixture.Queries()
 	search := func(ctx context.Context, q string) error {
 		hits, err := st.Search(ctx, q, cms.SearchOptions{PublishedOnly: true, PublicOnly: true, Limit: 20})
 		if err != nil {
@@ -212,7 +184,7 @@ func BenchmarkBigSearch(b *testing.B) {
 // remembered (the second pass over the same ranges).
 func BenchmarkBigList(b *testing.B) {
 	st, _ := openBig(b)
-	lists, _, _ := bigQueries()
+	lists, _, _ := bigfixture.Queries()
 	list := func(ctx context.Context, where string) error {
 		col, err := st.CachedCollection(ctx, "posts")
 		if err != nil {
