@@ -731,8 +731,20 @@ func (s *Server) purgeTrash(c echo.Context) error {
 
 // search serves GET /api/search?q=&collection=&limit=: anonymous searches
 // see published items of public collections; content.read adds the
-// private collections, content.read_drafts every status.
+// private collections, content.read_drafts every status. Anonymous
+// answers are kept in the answer cache like anonymous lists (until the
+// tenant's next write, or the TTL): a search ranks up to cms.RankWindow
+// matches with BM25, which for a word in most items costs milliseconds
+// that a popular query need not pay again.
 func (s *Server) search(c echo.Context) error {
+	t := tenantOf(c)
+	anonymous := principalOf(c) == nil
+	if anonymous {
+		if ok, err := s.cache.serve(c, t.ID); ok || err != nil {
+			return err
+		}
+	}
+	gen := s.cache.gen(t.ID)
 	limit, err := condo.IntParam(c.QueryParams(), "limit", 20, 1, 100)
 	if err != nil {
 		return err
@@ -753,7 +765,6 @@ func (s *Server) search(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	setCacheControl(c, readCacheControl(c, policy))
 	body, err := cms.AppendHitsJSON(append(make([]byte, 0, 1024*len(hits)+256), `{"data":`...), hits)
 	if err != nil {
 		return err
@@ -761,7 +772,7 @@ func (s *Server) search(c echo.Context) error {
 	if body, err = appendMeta(body, map[string]any{"count": len(hits), "q": c.QueryParam("q")}); err != nil {
 		return err
 	}
-	return writeTagged(c, http.StatusOK, etagOf(body), body)
+	return s.cache.answerBody(c, t.ID, gen, anonymous, "", readCacheControl(c, policy), body)
 }
 
 // decodeItem decodes an item body (POST, PUT, PATCH) like decodeStrict,

@@ -90,6 +90,56 @@ func TestBigSearchParts(t *testing.T) {
 		}
 		return n
 	}
+	if os.Getenv("CONDO_BENCH_PERWORD") != "" {
+		for _, w := range bigfixture.Vocabulary[:10] {
+			var n int
+			start := time.Now()
+			db.QueryRow(`SELECT count(*) FROM content_fts(?)`, `"`+w+`"`).Scan(&n)
+			c := time.Since(start)
+			start = time.Now()
+			drain(`SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ?1 AND rowid >= (SELECT max(rowid) - 10 FROM content) ORDER BY rank LIMIT 20`, `"`+w+`"`)
+			idf := time.Since(start)
+			start = time.Now()
+			rows, err := db.Query(`SELECT c.rowid, c.title, c.search_text FROM content_fts(?2) f CROSS JOIN content c ON c.rowid = f.rowid WHERE f.rowid >= `+windowBound(true)+` ORDER BY f.rowid DESC`,
+				`"`+w+`"`, `("`+w+`") `+vis)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nrows, ntok, tf := 0, 0, 0
+			for rows.Next() {
+				var id int64
+				var title, text sql.RawBytes
+				rows.Scan(&id, &title, &text)
+				nrows++
+				for _, txt := range [][]byte{title, text} {
+					i := 0
+					for i < len(txt) {
+						for i < len(txt) && !isAlnum(txt[i]) {
+							i++
+						}
+						j := i
+						for j < len(txt) && isAlnum(txt[j]) {
+							j++
+						}
+						if j > i {
+							ntok++
+							if j-i == len(w) && strings.EqualFold(string(txt[i:j]), w) {
+								tf++
+							}
+						}
+						i = j
+					}
+				}
+			}
+			rows.Close()
+			goRank := time.Since(start)
+			start = time.Now()
+			hits, _ := st.Search(ctx, w, opt)
+			json.Marshal(hits)
+			t.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
+			t.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
+		}
+	}
 	for _, words := range []struct {
 		name string
 		list []string
@@ -171,6 +221,8 @@ func TestBigSearchParts(t *testing.T) {
 		}
 	}
 }
+
+func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
