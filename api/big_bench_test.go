@@ -9,6 +9,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,10 +62,76 @@ func BenchmarkBigHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	release()
+	defer release() // kept for the raw query
 	srv := api.New(cat, store, api.Config{})
+	cold := api.New(cat, store, api.Config{ContentCache: -1})
+	// The floor of a search: FTS5's own ranked query, every match scored,
+	// rowids and ranks as JSON, on the same connections.
+	raw := func(word string) error {
+		rows, err := h.DB.Read.QueryContext(ctx, `SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ? ORDER BY rank LIMIT 20`, `"`+word+`"`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		type hit struct {
+			ID   int64   `json:"id"`
+			Rank float64 `json:"rank"`
+		}
+		out := []hit{}
+		for rows.Next() {
+			var x hit
+			if err := rows.Scan(&x.ID, &x.Rank); err != nil {
+				return err
+			}
+			out = append(out, x)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = json.Marshal(map[string]any{"data": out})
+		return err
+	}
+	serve := func(srv http.Handler, path, auth string) error {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Host = "big.localhost"
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			return fmt.Errorf("%s: %d %s", path, w.Code, w.Body.String())
+		}
+		return nil
+	}
+	// concurrent runs n calls of do(i) on 32 goroutines; queries per second.
+	concurrent := func(n int, do func(i int) error) float64 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		var failed atomic.Value
+		start := time.Now()
+		for range 32 {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= n {
+						return
+					}
+					if err := do(i); err != nil {
+						failed.Store(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err, ok := failed.Load().(error); ok {
+			b.Fatal(err)
+		}
+		return float64(n) / time.Since(start).Seconds()
+	}
 	wheres, common, rare := bigfixture.Queries()
-	run := func(b *testing.B, paths []string, auth string) {
+	run := func(b *testing.B, srv http.Handler, paths []string, auth string) {
 		ds := make([]time.Duration, 0, b.N)
 		i := 0
 		for b.Loop() {
@@ -92,8 +161,35 @@ func BenchmarkBigHTTP(b *testing.B) {
 	}
 	// Signed in, so no answer comes from the cache of anonymous reads; the
 	// second pass finds its totals remembered.
-	b.Run("list/counted", func(b *testing.B) { run(b, lists, "Bearer "+token) })
-	b.Run("list/total-cached", func(b *testing.B) { run(b, lists, "Bearer "+token) })
-	b.Run("search/common", func(b *testing.B) { run(b, commonPaths, "") })
-	b.Run("search/rare", func(b *testing.B) { run(b, rarePaths, "") })
+	b.Run("list/counted", func(b *testing.B) { run(b, srv, lists, "Bearer "+token) })
+	b.Run("list/total-cached", func(b *testing.B) { run(b, srv, lists, "Bearer "+token) })
+	// Anonymous searches: cold (no answer cache: every search runs) and
+	// with the answer cache, where a query repeated in the seeded list
+	// (the 10 common words, and about a third of the rare draws) is served
+	// from it.
+	for _, words := range []struct {
+		name  string
+		words []string
+		paths []string
+	}{{"common", common, commonPaths}, {"rare", rare, rarePaths}} {
+		b.Run("search/"+words.name+"/cold", func(b *testing.B) { run(b, cold, words.paths, "") })
+		b.Run("search/"+words.name+"/answer-cache", func(b *testing.B) { run(b, srv, words.paths, "") })
+		// b.N queries, 32 at a time, of the raw query and of /api/search,
+		// cold and with a fresh answer cache.
+		b.Run("search/"+words.name+"/32conns", func(b *testing.B) {
+			b.StopTimer()
+			n := max(b.N, 32)
+			floor := concurrent(n, func(i int) error { return raw(words.words[i%len(words.words)]) })
+			coldRPS := concurrent(n, func(i int) error { return serve(cold, words.paths[i%len(words.paths)], "") })
+			fresh := api.New(cat, store, api.Config{})
+			cached := concurrent(n, func(i int) error { return serve(fresh, words.paths[i%len(words.paths)], "") })
+			b.ReportMetric(floor, "raw-req/s")
+			b.ReportMetric(coldRPS/floor, "cold-x-raw")
+			b.ReportMetric(cached/floor, "cached-x-raw")
+		})
+	}
+	b.Run("list/32conns", func(b *testing.B) {
+		b.StopTimer()
+		b.ReportMetric(concurrent(max(b.N, 32), func(i int) error { return serve(srv, lists[i%len(lists)], "Bearer "+token) }), "req/s")
+	})
 }
