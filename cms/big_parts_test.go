@@ -222,7 +222,9 @@ func TestBigSearchParts(t *testing.T) {
 	}
 }
 
-func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
