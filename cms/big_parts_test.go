@@ -138,6 +138,13 @@ func TestBigSearchParts(t *testing.T) {
 			json.Marshal(hits)
 			t.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
 			t.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
+			if os.Getenv("CONDO_BENCH_RECENT") != "" { // a scratch content_fts_recent of the newest 10,000 items
+				for _, tbl := range []string{"content_fts", "content_fts_recent"} {
+					start = time.Now()
+					drain(`SELECT rowid, rank FROM `+tbl+` WHERE `+tbl+` MATCH ?1 AND rowid >= `+windowBound(true)+` ORDER BY rank LIMIT 20`, `"`+w+`"`, `("`+w+`") `+vis)
+					t.Logf("%-10s ranked window over %-20s %6.2f ms", w, tbl, ms(time.Since(start)))
+				}
+			}
 		}
 	}
 	for _, words := range []struct {
