@@ -17,10 +17,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,4 +218,31 @@ func BenchmarkBigList(b *testing.B) {
 		b.StopTimer()
 		b.ReportMetric(concurrent(b, 32, max(b.N, 32), lists, list), "req/s")
 	})
+}
+
+// BenchmarkBigCreate creates items one at a time in the big tenant, as
+// contentbench filled it (it changes the fixture: run it on a copy).
+func BenchmarkBigCreate(b *testing.B) {
+	st, _ := openBig(b)
+	ctx := context.Background()
+	col, err := st.Collection(ctx, "posts")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	words := func(n int) string {
+		w := make([]string, n)
+		for i := range w {
+			w[i] = bigfixture.Vocabulary[int(float64(len(bigfixture.Vocabulary))*rng.Float64()*rng.Float64()*rng.Float64())]
+		}
+		return strings.Join(w, " ")
+	}
+	start := time.Now()
+	for b.Loop() {
+		if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "New " + words(3), Status: cms.StatusPublished,
+			Data: map[string]any{"body": "<p>" + words(40) + "</p>", "price": rng.Float64() * 1000, "kind": "news"}}, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "items/s")
 }

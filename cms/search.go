@@ -148,13 +148,15 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 	// window above it is ranked there (migration 000007), where BM25's
 	// count of each phrase's documents reads the newest items' doclists
 	// instead of the whole index's.
-	var bound, floor int64
+	// (A small tenant has no recent index: its floor is NULL.)
+	var bound int64
+	var floor sql.NullInt64
 	boundQuery := `SELECT ` + windowBound(window != match) + `, (SELECT floor FROM search_recent)`
 	if err := s.DB.QueryRow(ctx, boundQuery, match, window).Scan(&bound, &floor); err != nil {
 		return nil, err
 	}
 	fts := "content_fts"
-	if bound > floor {
+	if floor.Valid && bound > floor.Int64 {
 		fts = "content_fts_recent"
 	}
 	query := "SELECT " + itemColumns + `, snippet(` + fts + `, -1, '<mark>', '</mark>', '…', 16), ` + fts + `.rank

@@ -2,6 +2,7 @@ package cms_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"testing"
@@ -9,41 +10,48 @@ import (
 	"github.com/condohq/condo/cms"
 )
 
-// TestSearchRecentIndex: content_fts_recent (migration 000007) holds
-// exactly content_fts's rows above search_recent.floor, whatever writes
-// them (raw SQL here), through inserts, the trim every 10,000 rowids,
-// edits, trash, restore, unpublishing and purges; and a common word's
-// search is ranked there, a rare word's in the whole index.
+// TestSearchRecentIndex: content_fts_recent (migration 000007) stays
+// empty in a small tenant; from rowid 20,000 it holds exactly
+// content_fts's rows above search_recent.floor, whatever writes them (raw
+// SQL here), through inserts, the trim every 10,000 rowids, edits, trash,
+// restore, unpublishing and purges; and a common word's search is ranked
+// there, a rare word's in the whole index.
 func TestSearchRecentIndex(t *testing.T) {
 	ctx := context.Background()
 	_, stores := newContent(t, "recent")
 	st := stores["recent"]
 	col, _ := st.Collection(ctx, "posts")
 	db := st.DB
-	tx, err := db.Writer().Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// 25,000 items; one in 10,000 holds the rare word.
-	for i := 1; i <= 25_000; i++ {
-		text := fmt.Sprintf("common w%d", i%7)
-		if i%10_000 == 5 {
-			text += " rareword"
+	// Items from rowid from to to; one in 10,000 holds the rare word.
+	insert := func(from, to int) {
+		tx, err := db.Writer().Begin()
+		if err != nil {
+			t.Fatal(err)
 		}
-		if _, err := tx.Exec(`INSERT INTO content (id, collection_id, slug, title, search_text, status, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'published', ?, ?)`, fmt.Sprintf("i%05d", i), col.ID, fmt.Sprintf("s%05d", i), fmt.Sprintf("Item %d", i), text, i, i); err != nil {
+		defer tx.Rollback()
+		for i := from; i <= to; i++ {
+			text := fmt.Sprintf("common w%d", i%7)
+			if i%10_000 == 5 {
+				text += " rareword"
+			}
+			if _, err := tx.Exec(`INSERT INTO content (id, collection_id, slug, title, search_text, status, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, 'published', ?, ?)`, fmt.Sprintf("i%05d", i), col.ID, fmt.Sprintf("s%05d", i), fmt.Sprintf("Item %d", i), text, i, i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
 	floor := func() int64 {
-		var f int64
+		var f sql.NullInt64
 		if err := db.Reader().QueryRow(`SELECT floor FROM search_recent`).Scan(&f); err != nil {
 			t.Fatal(err)
 		}
-		return f
+		if !f.Valid {
+			return -1
+		}
+		return f.Int64
 	}
 	rowids := func(table, q string, above int64) []int64 {
 		t.Helper()
@@ -70,10 +78,23 @@ func TestSearchRecentIndex(t *testing.T) {
 			}
 		}
 	}
-	if f := floor(); f != 10_000 {
-		t.Fatalf("floor %d after 25,000 rowids; want 10,000 (trimmed at 20,000)", f)
+	// A small tenant keeps no recent index.
+	insert(1, 19_999)
+	var n int
+	if err := db.Reader().QueryRow(`SELECT count(*) FROM content_fts_recent('common')`).Scan(&n); err != nil || n != 0 || floor() != -1 {
+		t.Fatalf("19,999 items: %d rows in content_fts_recent (%v), floor %d; want none and NULL", n, err, floor())
 	}
-	same("after the inserts and a trim")
+	// Rowid 20,000 starts it (rowids above 10,000); rowid 30,000 trims it.
+	insert(20_000, 29_999)
+	if f := floor(); f != 10_000 {
+		t.Fatalf("floor %d after rowid 20,000; want 10,000", f)
+	}
+	same("from rowid 20,000")
+	insert(30_000, 30_000)
+	if f := floor(); f != 20_000 {
+		t.Fatalf("floor %d after rowid 30,000; want 20,000", f)
+	}
+	same("after a trim")
 	for _, stmt := range []string{
 		`UPDATE content SET title = 'changed' WHERE rowid IN (5, 20005)`,                  // below and above the floor
 		`UPDATE content SET deleted_at = 1 WHERE rowid IN (6, 20006, 20007)`,              // trash

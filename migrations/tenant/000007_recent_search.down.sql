@@ -1,5 +1,4 @@
 -- Back to 000006: one full-text index.
-DROP TRIGGER content_fts_recent_trim;
 DROP TRIGGER content_fts_update;
 DROP TRIGGER content_fts_delete;
 DROP TRIGGER content_fts_insert;
