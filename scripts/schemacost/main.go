@@ -2,12 +2,13 @@
 // schema costs a cold open: modernc's driver alone opens a file read-only,
 // runs one query (which makes SQLite parse the whole schema) and closes
 // it, for a one-table file, the tenant schema at the latest version, at
-// 000004 and at 000006, and copies of the latest with triggers, explicit indexes, the
-// FTS5 tables, the recent index alone (000007), the status triggers, the CHECKs or the foreign keys removed
-// (through writable_schema, which leaves the data alone). Rounds are
-// interleaved so that load on a shared machine falls on every variant
-// alike; it prints each variant's median and its ratio to the one-table
-// file. docs/PERFORMANCE.md records a run.
+// 000004 and at 000006, and copies of the latest with triggers, explicit
+// indexes, the FTS5 tables, the recent index alone (000007), the status
+// triggers, the CHECKs or the foreign keys removed (through
+// writable_schema, which leaves the data alone). Rounds are interleaved
+// so that load on a shared machine falls on every variant alike; it
+// prints each variant's median and its ratio to the one-table file.
+// docs/PERFORMANCE.md records a run.
 //
 //	go run ./scripts/schemacost
 //	PROF=cpu.out go run ./scripts/schemacost   # profile opens of the tenant file
