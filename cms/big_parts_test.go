@@ -1,9 +1,16 @@
 package cms
 
-// The parts of a search over scripts/contentbench's 100,000-item tenant,
-// timed one by one (see big_bench_test.go for the fixture):
+// The parts of a search and of a list over scripts/contentbench's
+// 100,000-item tenant, timed one by one (see big_bench_test.go for the
+// fixture; docs/PERFORMANCE.md records a run):
 //
-//	CONDO_BENCH_DIR=/tmp/perf-fixture/data go test -run BigSearchParts -v ./cms/
+//	CONDO_BENCH_DIR=/tmp/perf-fixture/data go test -run 'BigSearchParts|BigListParts' -v ./cms/
+//
+// CONDO_BENCH_PERWORD=1 adds each of the 10 most frequent words alone
+// (the document count BM25 makes, Search, and ranking the window in Go
+// from each item's text); CONDO_BENCH_RECENT=1 with it compares the
+// ranked window in content_fts and content_fts_recent; CONDO_BENCH_CACHE_KIB
+// tries another page cache size.
 
 import (
 	"context"
@@ -138,7 +145,7 @@ func TestBigSearchParts(t *testing.T) {
 			json.Marshal(hits)
 			t.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
 			t.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
-			if os.Getenv("CONDO_BENCH_RECENT") != "" { // a scratch content_fts_recent of the newest 10,000 items
+			if os.Getenv("CONDO_BENCH_RECENT") != "" { // migration 000007's recent index
 				for _, tbl := range []string{"content_fts", "content_fts_recent"} {
 					start = time.Now()
 					drain(`SELECT rowid, rank FROM `+tbl+` WHERE `+tbl+` MATCH ?1 AND rowid >= `+windowBound(true)+` ORDER BY rank LIMIT 20`, `"`+w+`"`, `("`+w+`") `+vis)
@@ -234,8 +241,6 @@ func isAlnum(c byte) bool {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
-
-var _ = fmt.Sprint
 
 func TestBigListParts(t *testing.T) {
 	dir := os.Getenv("CONDO_BENCH_DIR")
