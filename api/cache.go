@@ -85,6 +85,11 @@ func (cc *contentCache) answer(c echo.Context, tenant string, gen uint64, cachea
 	if err != nil {
 		return err
 	}
+	return cc.answerBody(c, tenant, gen, cacheable, etag, cacheControl, body)
+}
+
+// answerBody is answer with v already encoded.
+func (cc *contentCache) answerBody(c echo.Context, tenant string, gen uint64, cacheable bool, etag, cacheControl string, body []byte) error {
 	if etag == "" {
 		etag = etagOf(body)
 	}
