@@ -8,8 +8,7 @@ package cms
 //
 // CONDO_BENCH_PERWORD=1 adds each of the 10 most frequent words alone
 // (the document count BM25 makes, Search, and ranking the window in Go
-// from each item's text); CONDO_BENCH_RECENT=1 with it compares the
-// ranked window in content_fts and content_fts_recent; CONDO_BENCH_CACHE_KIB
+// from each item's text); CONDO_BENCH_CACHE_KIB
 // tries another page cache size.
 
 import (
@@ -145,13 +144,6 @@ func TestBigSearchParts(t *testing.T) {
 			json.Marshal(hits)
 			t.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
 			t.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
-			if os.Getenv("CONDO_BENCH_RECENT") != "" { // migration 000007's recent index
-				for _, tbl := range []string{"content_fts", "content_fts_recent"} {
-					start = time.Now()
-					drain(`SELECT rowid, rank FROM `+tbl+` WHERE `+tbl+` MATCH ?1 AND rowid >= `+windowBound(true)+` ORDER BY rank LIMIT 20`, `"`+w+`"`, `("`+w+`") `+vis)
-					t.Logf("%-10s ranked window over %-20s %6.2f ms", w, tbl, ms(time.Since(start)))
-				}
-			}
 		}
 	}
 	for _, words := range []struct {

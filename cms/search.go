@@ -98,16 +98,14 @@ const maxExpansions = 32
 // match, the last also as a prefix (of two characters or more); FTS5
 // query syntax in it is taken literally, never interpreted.
 //
-// It runs in two statements. The window's lower bound is the rowid of
-// the RankWindow-th newest visible match, found by walking the index
-// newest first with visibility inside the FTS5 query (the search_vis
-// column of migration 000006), so no match is joined to its item to find
-// it. Then the matches from that bound on are ranked by FTS5's rank
-// (BM25) and joined to their items in rank order, each checked against
-// the caller's visibility again in SQL, until Limit; snippets are built
-// for those only. A window of the newest items only (a common word's) is
-// ranked in content_fts_recent (migration 000007), so BM25's statistics
-// there are the newest items'.
+// It runs as one statement in two steps. The window's lower bound is the
+// rowid of the RankWindow-th newest visible match, found by walking the
+// index newest first with visibility inside the FTS5 query (the
+// search_vis column of migration 000006), so no match is joined to its
+// item to find it. Then the matches from that bound on are ranked by
+// FTS5's rank (BM25) and joined to their items in rank order, each
+// checked against the caller's visibility again in SQL, until Limit;
+// snippets are built for those only.
 func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit, error) {
 	words := searchWords(q)
 	if len(words) == 0 {
@@ -144,32 +142,17 @@ func (s *Store) Search(ctx context.Context, q string, opt SearchOptions) ([]Hit,
 	if opt.PublicOnly {
 		cond += " AND col.is_public = 1"
 	}
-	// The window's lower bound, and the floor of the recent index: a
-	// window above it is ranked there (migration 000007), where BM25's
-	// count of each phrase's documents reads the newest items' doclists
-	// instead of the whole index's.
-	// (A small tenant has no recent index: its floor is NULL.)
-	var bound int64
-	var floor sql.NullInt64
-	boundQuery := `SELECT ` + windowBound(window != match) + `, (SELECT floor FROM search_recent)`
-	if err := s.DB.QueryRow(ctx, boundQuery, match, window).Scan(&bound, &floor); err != nil {
-		return nil, err
-	}
-	fts := "content_fts"
-	if floor.Valid && bound > floor.Int64 {
-		fts = "content_fts_recent"
-	}
-	query := "SELECT " + itemColumns + `, snippet(` + fts + `, -1, '<mark>', '</mark>', '…', 16), ` + fts + `.rank
-		FROM ` + fts + ` CROSS JOIN content c ON c.rowid = ` + fts + `.rowid CROSS JOIN collections col ON col.id = c.collection_id
-		WHERE ` + fts + ` MATCH ?1` + cond + `
-		AND ` + fts + `.rowid >= ?2
-		ORDER BY ` + fts + `.rank LIMIT ?3`
+	query := "SELECT " + itemColumns + `, snippet(content_fts, -1, '<mark>', '</mark>', '…', 16), content_fts.rank
+		FROM content_fts CROSS JOIN content c ON c.rowid = content_fts.rowid CROSS JOIN collections col ON col.id = c.collection_id
+		WHERE content_fts MATCH ?1` + cond + `
+		AND content_fts.rowid >= ` + windowBound(window != match) + `
+		ORDER BY content_fts.rank LIMIT ?3`
 	// Kept prepared: the statement's text varies only with the options.
 	var rows *sql.Rows
 	if stmt := s.DB.ReadStmt(ctx, query); stmt != nil {
-		rows, err = stmt.QueryContext(ctx, match, bound, opt.Limit, opt.Collection)
+		rows, err = stmt.QueryContext(ctx, match, window, opt.Limit, opt.Collection)
 	} else {
-		rows, err = s.DB.Reader().QueryContext(ctx, query, match, bound, opt.Limit, opt.Collection)
+		rows, err = s.DB.Reader().QueryContext(ctx, query, match, window, opt.Limit, opt.Collection)
 	}
 	if err != nil {
 		return nil, err

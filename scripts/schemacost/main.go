@@ -1,14 +1,13 @@
 // Command schemacost measures what each kind of object in the tenant
 // schema costs a cold open: modernc's driver alone opens a file read-only,
 // runs one query (which makes SQLite parse the whole schema) and closes
-// it, for a one-table file, the tenant schema at the latest version, at
-// 000004 and at 000006, and copies of the latest with triggers, explicit
-// indexes, the FTS5 tables, the recent index alone (000007), the status
-// triggers, the CHECKs or the foreign keys removed (through
-// writable_schema, which leaves the data alone). Rounds are interleaved
-// so that load on a shared machine falls on every variant alike; it
-// prints each variant's median and its ratio to the one-table file.
-// docs/PERFORMANCE.md records a run.
+// it, for a one-table file, the tenant schema at the latest version and at
+// 000004, and copies of the latest with triggers, explicit indexes, the
+// FTS5 table, the status triggers, the CHECKs or the foreign keys removed
+// (through writable_schema, which leaves the data alone). Rounds are
+// interleaved so that load on a shared machine falls on every variant
+// alike; it prints each variant's median and its ratio to the one-table
+// file. docs/PERFORMANCE.md records a run.
 //
 //	go run ./scripts/schemacost
 //	PROF=cpu.out go run ./scripts/schemacost   # profile opens of the tenant file
@@ -116,10 +115,8 @@ func main() {
 	}
 	add("no-triggers", trig...)
 	add("no-explicit-indexes", idx...)
-	add("no-fts+triggers", append(trig, "DROP TABLE content_fts", "DROP TABLE content_fts_recent")...)
+	add("no-fts+triggers", append(trig, "DROP TABLE content_fts")...)
 	vs = append(vs, &v{name: "v4", p: tenantFileAt(dir, "v4", 4)})
-	vs = append(vs, &v{name: "v6", p: tenantFileAt(dir, "v6", 6)})
-	add("no-recent-fts", "DROP TABLE content_fts_recent")
 	add("no-status-triggers", "DROP TRIGGER content_status_insert", "DROP TRIGGER content_status_update")
 	add("no-checks", "PRAGMA writable_schema=ON",
 		`UPDATE sqlite_schema SET sql = replace(replace(replace(replace(sql, 'CHECK (json_valid(schema))', ''), 'CHECK (json_valid(data))', ''), 'CHECK (data IS NULL OR json_valid(data))',''), 'CHECK (json_valid(value))','') WHERE type='table'`,
