@@ -39,7 +39,8 @@ func (s *Server) audit(c echo.Context, category, action, target string, detail a
 // hides another's events. Failed logins are not sampled (the login
 // throttles bound them, and each row names the account tried), nor are
 // impersonations (a platform admin's deliberate act).
-var sampledEvents = map[string]bool{"invalid_token": true, "cross_tenant_token": true, "permission_denied": true, "refresh_token_reused": true}
+var sampledEvents = map[string]bool{"invalid_token": true, "cross_tenant_token": true, "permission_denied": true, "refresh_token_reused": true,
+	"cross_tenant_baton": true}
 
 // securityEvent records a security event in the tenant's log (detail) and
 // the platform's (platformDetail).

@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -15,8 +17,13 @@ import (
 )
 
 // DefaultContentCache is how many anonymous content answers the server
-// keeps, across tenants.
-const DefaultContentCache = 10_000
+// keeps, across tenants; contentCacheBytes bounds their bodies' bytes
+// (a search or a list of 20 is 15-30 KB, so 10,000 of them would be
+// 300 MB).
+const (
+	DefaultContentCache = 10_000
+	contentCacheBytes   = 64 << 20
+)
 
 // contentCache keeps the bytes of anonymous reads of published content.
 // Its entries carry the generation of their tenant in the content cache
@@ -27,10 +34,13 @@ const DefaultContentCache = 10_000
 // catalog's resolution TTL), which bounds how long another process's
 // writes stay unseen (see cms.Cache).
 type contentCache struct {
-	entries *lru.Cache[string, cachedAnswer] // nil: caching off
-	content *cms.Cache                       // the generations; parsed collections and list totals
-	ttl     time.Duration                    // how long an entry is trusted
-	now     func() time.Time                 // the clock of expiry
+	entries  *lru.Cache[string, cachedAnswer] // nil: caching off
+	bytes    atomic.Int64                     // of the entries' bodies (see keep)
+	adding   sync.Mutex                       // serialises keep
+	maxBytes int64                            // contentCacheBytes; tests lower it
+	content  *cms.Cache                       // the generations; parsed collections and list totals
+	ttl      time.Duration                    // how long an entry is trusted
+	now      func() time.Time                 // the clock of expiry
 }
 
 type cachedAnswer struct {
@@ -42,11 +52,27 @@ type cachedAnswer struct {
 }
 
 func newContentCache(size int, ttl time.Duration, now func() time.Time, content *cms.Cache) *contentCache {
-	c := &contentCache{content: content, ttl: ttl, now: now}
+	c := &contentCache{content: content, ttl: ttl, now: now, maxBytes: contentCacheBytes}
 	if size > 0 && ttl > 0 {
-		c.entries, _ = lru.New[string, cachedAnswer](size)
+		c.entries, _ = lru.NewWithEvict(size, func(_ string, a cachedAnswer) { c.bytes.Add(-int64(len(a.body))) })
 	}
 	return c
+}
+
+// keep adds an answer, evicting the least recently used ones while the
+// bodies pass contentCacheBytes. The lru calls the eviction function on
+// every removal but not when Add replaces a key, so keep removes the old
+// entry first, under adding so that two keeps of one key cannot both
+// miss it.
+func (cc *contentCache) keep(key string, a cachedAnswer) {
+	cc.adding.Lock()
+	defer cc.adding.Unlock()
+	cc.entries.Remove(key)
+	cc.bytes.Add(int64(len(a.body)))
+	cc.entries.Add(key, a)
+	for cc.bytes.Load() > cc.maxBytes && cc.entries.Len() > 1 {
+		cc.entries.RemoveOldest()
+	}
 }
 
 // gen is the tenant's current generation; read it before building an
@@ -85,11 +111,16 @@ func (cc *contentCache) answer(c echo.Context, tenant string, gen uint64, cachea
 	if err != nil {
 		return err
 	}
+	return cc.answerBody(c, tenant, gen, cacheable, etag, cacheControl, body)
+}
+
+// answerBody is answer with v already encoded.
+func (cc *contentCache) answerBody(c echo.Context, tenant string, gen uint64, cacheable bool, etag, cacheControl string, body []byte) error {
 	if etag == "" {
 		etag = etagOf(body)
 	}
 	if cacheable && cc.entries != nil {
-		cc.entries.Add(cacheKey(tenant, c), cachedAnswer{gen: gen, expires: cc.now().Add(cc.ttl), etag: etag, cacheControl: cacheControl, body: body})
+		cc.keep(cacheKey(tenant, c), cachedAnswer{gen: gen, expires: cc.now().Add(cc.ttl), etag: etag, cacheControl: cacheControl, body: body})
 	}
 	setCacheControl(c, cacheControl)
 	return writeTagged(c, http.StatusOK, etag, body)

@@ -280,6 +280,33 @@ func TestContent_Search(t *testing.T) {
 	}
 }
 
+// TestContent_SearchCache: an anonymous search is answered from the
+// answer cache until the tenant's next write, which the next search sees;
+// a signed-in search is never kept.
+func TestContent_SearchCache(t *testing.T) {
+	e := newCMS(t, api.Config{})
+	e.create(t, e.editor, `{"title": "Sourdough bread", "status": "published"}`)
+	first := e.Call(t, "tenant-a", "GET", "/api/search?q=sourdough", "", "")
+	apitest.WantStatus(t, first, 200, "")
+	again := e.Call(t, "tenant-a", "GET", "/api/search?q=sourdough", "", "")
+	if again.Header.Get("X-Cache") != "hit" || again.Header.Get("ETag") != first.Header.Get("ETag") || len(again.Raw["data"].([]any)) != 1 {
+		t.Fatalf("second anonymous search not from the cache: %v %v", again.Header, again.Raw)
+	}
+	e.create(t, e.editor, `{"title": "Sourdough starter", "status": "published"}`)
+	after := e.Call(t, "tenant-a", "GET", "/api/search?q=sourdough", "", "")
+	if after.Header.Get("X-Cache") == "hit" || len(after.Raw["data"].([]any)) != 2 {
+		t.Fatalf("a write left the cached search: %v %v", after.Header, after.Raw)
+	}
+	for range 2 {
+		if res := e.Call(t, "tenant-a", "GET", "/api/search?q=sourdough", e.editor, ""); res.Header.Get("X-Cache") == "hit" {
+			t.Fatalf("a signed-in search came from the cache: %v", res.Header)
+		}
+	}
+	if b := e.Call(t, "tenant-b", "GET", "/api/search?q=sourdough", "", ""); b.Header.Get("X-Cache") == "hit" || len(b.Raw["data"].([]any)) != 0 {
+		t.Fatalf("tenant B got A's cached search: %v %v", b.Header, b.Raw)
+	}
+}
+
 // TestContent_Cache proves the cache is per tenant: a write to A drops
 // A's cached answers and leaves B's.
 func TestContent_Cache(t *testing.T) {

@@ -36,6 +36,7 @@ func TestServer_HEAD(t *testing.T) {
 		{"Readyz", "localhost", "/readyz", "", 200},
 		{"Tenant", "tenant-a.localhost", "/api/tenant", "", 200},
 		{"OpenAPI", "tenant-a.localhost", "/api", "", 200},
+		{"LibSQLIndex", "tenant-a.localhost", "/v2", "", 200},
 		{"Collections", "tenant-a.localhost", "/api/collections", "", 200},
 		{"List", "tenant-a.localhost", "/api/collections/posts/content", "", 200},
 		{"Item", "tenant-a.localhost", "/api/content/" + id, "", 200},

@@ -65,7 +65,7 @@ func TestIsolation(t *testing.T) {
 				if name == "platform token" && strings.HasPrefix(r.Path, "/platform/") {
 					continue // a platform admin may manage tenant B: that is the platform's job
 				}
-				res := e.Call(t, "tenant-b", r.Method, path, tok, "")
+				res := e.walkCall(t, "tenant-b", r.Method, path, tok)
 				if res.Status != http.StatusUnauthorized && !(r.Path == "/platform/auth/login" && res.Status == http.StatusBadRequest) {
 					t.Errorf("%s %s on B with %s: %d, want 401", r.Method, path, name, res.Status)
 				}
@@ -91,7 +91,7 @@ func TestIsolation(t *testing.T) {
 				if c.hdr != "" {
 					hdr = []string{"X-Tenant-ID", c.hdr}
 				}
-				res := e.Call(t, "tenant-a", r.Method, path+"?tenant=tenant-b&tid=tenant-b", c.tok, "", hdr...)
+				res := e.walkCall(t, "tenant-a", r.Method, path+"?tenant=tenant-b&tid=tenant-b", c.tok, hdr...)
 				where := r.Method + " " + path + " on A with " + name
 				if res.Status >= 500 {
 					t.Errorf("%s: %d %v", where, res.Status, res.Raw)
@@ -110,6 +110,23 @@ func TestIsolation(t *testing.T) {
 	if _, err := e.Catalog.Tenant(ctx, "tenant-b"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// walkCall is Call without a body for the walks over every route: an
+// answer that is not JSON (GET /v2 is text) comes back with its text in
+// Raw["text"], where noLeak reads it too.
+func (e *idEnv) walkCall(t *testing.T, tenant, method, path, token string, header ...string) apitest.Response {
+	t.Helper()
+	res, body := apitest.Send(t, e.Srv.URL, method, tenant+".localhost", path, token, header...)
+	r := apitest.Response{Status: res.StatusCode, Header: res.Header}
+	if len(body) > 0 {
+		if json.Unmarshal(body, &r.Raw) != nil {
+			r.Raw = map[string]any{"text": string(body)}
+		} else {
+			json.Unmarshal(body, &r)
+		}
+	}
+	return r
 }
 
 // routes lists the server's routes, once each.

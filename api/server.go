@@ -18,6 +18,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
 	"github.com/condohq/condo/tenantstore"
@@ -71,6 +72,10 @@ type Config struct {
 	// CORS is the cross-origin policy of tenants that set none (nil: no
 	// origin allowed). Validate it first.
 	CORS *CORS
+	// Streams serves the libSQL endpoint's streams (see hrana.go); like
+	// Jobs, whoever built it runs and stops it (serve does). Nil: the
+	// endpoint answers 503 sql_unavailable.
+	Streams *hrana.Registry
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -94,7 +99,8 @@ type Server struct {
 	cache         *contentCache  // anonymous content answers, per tenant generation
 	bodyTimeout   time.Duration  // see Config.BodyTimeout
 	uploadTimeout time.Duration
-	defaultCORS   *CORS // see Config.CORS
+	defaultCORS   *CORS           // see Config.CORS
+	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -132,7 +138,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		cache:         newContentCache(contentCacheSize(cfg.ContentCache), cat.Config().CacheTTL, cfg.Now, cfg.Content),
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
-		defaultCORS:   cfg.CORS}
+		defaultCORS:   cfg.CORS,
+		streams:       cfg.Streams}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	e.HTTPErrorHandler = s.handleError
 	e.Use(prebuilt(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors,
@@ -143,8 +150,10 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 				return err
 			},
 		}),
+		// An upload has its plan's limit instead (see mediaRoutes), the
+		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: isUpload}))) // an upload has its plan's limit instead (see mediaRoutes)
+			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }})))
 	s.routes()
 	s.handler = compress(e)
 	return s
@@ -182,6 +191,7 @@ func (s *Server) routes() {
 	s.mediaRoutes()
 	s.contentRoutes()
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
+	s.hranaRoutes()
 
 	s.platformRoutes(e)
 }

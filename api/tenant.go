@@ -56,5 +56,9 @@ func (s *Server) readyz(c echo.Context) error {
 	if s.store.Closed() {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "pool": s.store.Stats()})
+	out := map[string]any{"status": "ready", "pool": s.store.Stats()}
+	if s.streams != nil {
+		out["streams"] = s.streams.Streams() // open libSQL streams
+	}
+	return c.JSON(http.StatusOK, out)
 }

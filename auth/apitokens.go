@@ -179,7 +179,7 @@ func (s *Store) VerifyAPIToken(ctx context.Context, secret string) (*APIToken, *
 // another tenant, which must not count as this tenant's use of it.
 func (s *Store) CheckAPIToken(ctx context.Context, secret string) (*APIToken, *Active, error) {
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the API token is invalid, expired or revoked")
-	t, err := scanToken(s.DB.Reader().QueryRowContext(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
+	t, err := scanToken(s.DB.QueryRow(ctx, selectToken+" WHERE token_hash = ?", HashSecret(secret)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, denied
 	}

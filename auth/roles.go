@@ -160,7 +160,7 @@ func (s *Store) Role(ctx context.Context, name string) (Role, error) {
 	}
 	var perms, desc string
 	var r Role
-	err := s.DB.Reader().QueryRowContext(ctx, "SELECT description, permissions FROM roles WHERE name = ?", name).Scan(&desc, &perms)
+	err := s.DB.QueryRow(ctx, "SELECT description, permissions FROM roles WHERE name = ?", name).Scan(&desc, &perms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Role{}, condo.ReasonErrorf(condo.EINVALID, "unknown_role", "unknown role %q: use admin, editor, author, viewer or a custom role", condo.Clip(name))
 	}

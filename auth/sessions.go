@@ -150,7 +150,7 @@ func (s *Store) CheckSession(ctx context.Context, sessionID, userID string) (*Ac
 	denied := condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "the session has ended: log in again")
 	var revoked *int64
 	var expires int64
-	err := s.DB.Reader().QueryRowContext(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
+	err := s.DB.QueryRow(ctx, "SELECT revoked_at, expires_at FROM sessions WHERE id = ? AND user_id = ?", sessionID, userID).
 		Scan(&revoked, &expires)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked != nil || expires <= condo.UnixMS(s.now())) {
 		return nil, denied

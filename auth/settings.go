@@ -68,7 +68,7 @@ func (s *Store) ValidateSettings(ctx context.Context, in Settings) error {
 // Setting returns the raw JSON of one settings key, nil when unset.
 func (s *Store) Setting(ctx context.Context, key string) (json.RawMessage, error) {
 	var v string
-	err := s.DB.Reader().QueryRowContext(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
+	err := s.DB.QueryRow(ctx, "SELECT value FROM settings WHERE key = ?", key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

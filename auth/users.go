@@ -102,7 +102,7 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 
 // User returns one user by id.
 func (s *Store) User(ctx context.Context, id string) (*User, error) {
-	u, err := scanUser(s.DB.Reader().QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
+	u, err := scanUser(s.DB.QueryRow(ctx, selectUser+" WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, userNotFound(id)
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	Readers int
 	// CacheKiB is each connection's page cache in KiB.
 	CacheKiB int
+	// ReadCacheKiB, if more than CacheKiB, is each reader's page cache
+	// instead: a big database's searches and lists read more pages than
+	// CacheKiB holds (see tenantstore's readCacheKiB).
+	ReadCacheKiB int
 	// BusyTimeout is how long a statement waits for another connection's
 	// (or process's) lock before failing with SQLITE_BUSY.
 	BusyTimeout time.Duration
@@ -168,7 +172,11 @@ func dsn(abs string, opt Options, readOnly bool) string {
 	}
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(opt.BusyTimeout/time.Millisecond))+")")
 	if !opt.Job {
-		q.Add("_pragma", "cache_size(-"+strconv.Itoa(opt.CacheKiB)+")")
+		kib := opt.CacheKiB
+		if readOnly && opt.ReadCacheKiB > kib {
+			kib = opt.ReadCacheKiB
+		}
+		q.Add("_pragma", "cache_size(-"+strconv.Itoa(kib)+")")
 	}
 	q.Add("_pragma", "journal_size_limit(1048576)") // the WAL persists (see init): keep what is left of it small
 	if readOnly {

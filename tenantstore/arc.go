@@ -16,6 +16,13 @@ import "github.com/hashicorp/golang-lru/v2/simplelru"
 // (docs/PERFORMANCE.md), and scans (Add with scan set) only ever displace
 // t1 entries beyond p, leave no ghost and never adapt p.
 //
+// Entries for which pinned reports true are never chosen for eviction
+// (a libSQL stream holds its tenant open): replacement passes over them,
+// and while every entry is pinned the cache holds more than size entries
+// until pins end; the next Adds bring it back under size. The store's
+// descriptor budget (2 x size) bounds that overshoot, and the LRU lists
+// are sized for it so they never drop an entry on their own.
+//
 // It is not safe for concurrent use: the Store guards it with its mutex.
 type arc[V any] struct {
 	size, p int
@@ -23,14 +30,15 @@ type arc[V any] struct {
 	b1, b2  *simplelru.LRU[string, struct{}]
 	scans   map[string]struct{} // keys in t1 that only a scan asked for
 	onEvict func(string, V)
+	pinned  func(V) bool // nil: nothing is pinned
 }
 
-func newARC[V any](size int, onEvict func(string, V)) *arc[V] {
-	t1, _ := simplelru.NewLRU[string, V](size, nil) // size > 0
-	t2, _ := simplelru.NewLRU[string, V](size, nil)
+func newARC[V any](size int, onEvict func(string, V), pinned func(V) bool) *arc[V] {
+	t1, _ := simplelru.NewLRU[string, V](2*size, nil) // size > 0; room for pinned overshoot
+	t2, _ := simplelru.NewLRU[string, V](2*size, nil)
 	b1, _ := simplelru.NewLRU[string, struct{}](size, nil)
 	b2, _ := simplelru.NewLRU[string, struct{}](size, nil)
-	return &arc[V]{size: size, t1: t1, t2: t2, b1: b1, b2: b2, scans: map[string]struct{}{}, onEvict: onEvict}
+	return &arc[V]{size: size, t1: t1, t2: t2, b1: b1, b2: b2, scans: map[string]struct{}{}, onEvict: onEvict, pinned: pinned}
 }
 
 // Get returns the value of key and counts the access: a key in t1 moves
@@ -63,30 +71,23 @@ func (c *arc[V]) Peek(key string) (v V, ok bool) {
 // after a miss), evicting one entry if the pool is full. scan marks an
 // access that must not count as interest (see AcquireScan).
 func (c *arc[V]) Add(key string, v V, scan bool) {
-	full := c.t1.Len()+c.t2.Len() >= c.size
 	if scan {
 		c.b1.Remove(key)
 		c.b2.Remove(key)
 	} else if c.b1.Contains(key) {
 		c.p = min(c.p+max(1, c.b2.Len()/c.b1.Len()), c.size)
-		if full {
-			c.replace(false)
-		}
+		c.makeRoom(false)
 		c.b1.Remove(key)
 		c.t2.Add(key, v)
 		return
 	} else if c.b2.Contains(key) {
 		c.p = max(c.p-max(1, c.b1.Len()/c.b2.Len()), 0)
-		if full {
-			c.replace(true)
-		}
+		c.makeRoom(true)
 		c.b2.Remove(key)
 		c.t2.Add(key, v)
 		return
 	}
-	if full {
-		c.replace(false)
-	}
+	c.makeRoom(false)
 	if c.b1.Len() > c.size-c.p {
 		c.b1.RemoveOldest()
 	}
@@ -99,23 +100,59 @@ func (c *arc[V]) Add(key string, v V, scan bool) {
 	}
 }
 
+// makeRoom evicts until one more entry fits in size, or only pinned
+// entries are left.
+func (c *arc[V]) makeRoom(inB2 bool) {
+	for c.t1.Len()+c.t2.Len() >= c.size && c.replace(inB2) {
+	}
+}
+
 // replace evicts one entry: from t1 while it is over its target p, else
-// from t2.
-func (c *arc[V]) replace(inB2 bool) {
+// from t2; from the other list when every entry of the chosen one is
+// pinned. It reports false when nothing could be evicted.
+func (c *arc[V]) replace(inB2 bool) bool {
 	n := c.t1.Len()
-	if n > 0 && (n > c.p || (n == c.p && inB2) || c.t2.Len() == 0) {
-		k, v, _ := c.t1.RemoveOldest()
-		if _, scanned := c.scans[k]; scanned {
+	fromT1 := n > 0 && (n > c.p || (n == c.p && inB2) || c.t2.Len() == 0)
+	lists := [2]*simplelru.LRU[string, V]{c.t2, c.t1}
+	if fromT1 {
+		lists = [2]*simplelru.LRU[string, V]{c.t1, c.t2}
+	}
+	for _, l := range lists {
+		k, v, ok := c.oldestUnpinned(l)
+		if !ok {
+			continue
+		}
+		l.Remove(k)
+		if l == c.t2 {
+			c.b2.Add(k, struct{}{})
+		} else if _, scanned := c.scans[k]; scanned {
 			delete(c.scans, k)
 		} else {
 			c.b1.Add(k, struct{}{})
 		}
 		c.onEvict(k, v)
-		return
+		return true
 	}
-	k, v, _ := c.t2.RemoveOldest()
-	c.b2.Add(k, struct{}{})
-	c.onEvict(k, v)
+	return false
+}
+
+// oldestUnpinned returns l's least recent entry that is not pinned. A
+// pinned entry on the way is moved to the front of its list: it is in
+// use, so it is as good as recently used, and the next search does not
+// walk past it again.
+func (c *arc[V]) oldestUnpinned(l *simplelru.LRU[string, V]) (string, V, bool) {
+	for range l.Len() {
+		k, v, ok := l.GetOldest()
+		if !ok {
+			break
+		}
+		if c.pinned == nil || !c.pinned(v) {
+			return k, v, true
+		}
+		l.Get(k) // to the front
+	}
+	var zero V
+	return "", zero, false
 }
 
 // Len is the number of entries in t1 and t2.

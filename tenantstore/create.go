@@ -191,6 +191,9 @@ const (
 	// of RSS (SQLite's per-connection memory, the parsed schema, the shm
 	// mapping; docs/PERFORMANCE.md); a busy one's page caches grow up to
 	// sqlitedb.DefaultCacheKiB per connection. 512 KiB covers a busy one.
+	// Tenants over 16 MB get bigger reader caches (readCacheKiB, up to
+	// 4 MiB a reader), which this does not count: such tenants are
+	// expected to be few, and a cache holds only pages its reader used.
 	bytesPerHandle = 512 << 10
 	// memShare is the share of the memory limit the pool may take.
 	memShare = 4 // a quarter

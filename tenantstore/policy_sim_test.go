@@ -104,7 +104,7 @@ type scanner interface{ Scan(string) }
 type poolARCSim struct{ c *arc[struct{}] }
 
 func newPoolARCSim(size int) poolARCSim {
-	return poolARCSim{newARC[struct{}](size, func(string, struct{}) {})}
+	return poolARCSim{newARC[struct{}](size, func(string, struct{}) {}, nil)}
 }
 
 func (p poolARCSim) Get(k string) (struct{}, bool) { return p.c.Get(k) }

@@ -21,6 +21,7 @@ import (
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
@@ -120,17 +121,47 @@ func WantStatus(tb testing.TB, res Response, status int, code string) {
 // Serve serves api.New(cat, store, cfg) over loopback HTTP until the test
 // ends. Without cfg.Jobs it gives the server started jobs of its own, as
 // serve does, and closes them after the server, failing the test if their
-// Close does.
+// Close does; without cfg.Streams, a running stream registry, stopped
+// after the server.
 func Serve(tb testing.TB, cat *catalog.Catalog, store *tenantstore.Store, cfg api.Config) (*httptest.Server, *api.Server) {
 	tb.Helper()
 	closeJobs := withJobs(tb, cat, store, &cfg)
+	closeStreams := withStreams(store, &cfg)
 	a := api.New(cat, store, cfg)
 	srv := httptest.NewServer(a)
 	tb.Cleanup(func() {
 		srv.Close()
+		closeStreams()
 		closeJobs()
 	})
 	return srv, a
+}
+
+// withStreams runs a stream registry for cfg when it has none, as serve
+// does, and returns what stops it (closing its streams).
+func withStreams(store *tenantstore.Store, cfg *api.Config) func() {
+	return runStreams(store, cfg, hrana.Config{})
+}
+
+// runStreams is withStreams with the registry's settings sc.
+func runStreams(store *tenantstore.Store, cfg *api.Config, sc hrana.Config) func() {
+	if cfg.Streams != nil {
+		return func() {}
+	}
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	cfg.Streams = hrana.New(store, sc)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cfg.Streams.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // withJobs starts jobs for cfg when it has none and returns what closes
@@ -159,6 +190,9 @@ type Env struct {
 	Srv *httptest.Server
 	API *api.Server
 	Log *LogBuffer // the server's log, JSON lines
+	// Streams is the server's libSQL stream registry (Config.Streams, or
+	// the one New started).
+	Streams *hrana.Registry
 }
 
 // LogBuffer is a bytes.Buffer safe for concurrent writers.
@@ -182,6 +216,14 @@ func (s *LogBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s
 // server's errors.
 func New(t testing.TB, cfg api.Config) *Env {
 	t.Helper()
+	return NewWithStreams(t, cfg, hrana.Config{})
+}
+
+// NewWithStreams is New whose server runs a stream registry of settings
+// sc (a shorter idle timeout, a clock of the test's), unless cfg.Streams
+// is set.
+func NewWithStreams(t testing.TB, cfg api.Config, sc hrana.Config) *Env {
+	t.Helper()
 	env := tenantstoretest.MustOpen(t, catalog.Config{HeaderFallback: true}, tenantstore.Config{PoolSize: 8})
 	e := &Env{Env: env, Log: &LogBuffer{}}
 	for _, id := range []string{"tenant-a", "tenant-b"} {
@@ -198,10 +240,13 @@ func New(t testing.TB, cfg api.Config) *Env {
 	}
 	cfg.Logger = slog.New(slog.NewJSONHandler(e.Log, nil))
 	closeJobs := withJobs(t, env.Catalog, env.Store, &cfg)
+	closeStreams := runStreams(env.Store, &cfg, sc)
 	e.API = api.New(env.Catalog, env.Store, cfg)
+	e.Streams = cfg.Streams
 	e.Srv = httptest.NewServer(e.API)
 	t.Cleanup(func() {
 		e.Srv.Close()
+		closeStreams()
 		closeJobs()
 		if t.Failed() { // show the server's internal errors
 			for _, line := range strings.Split(e.Log.String(), "\n") {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/hrana"
 )
 
 // Config is every setting of `condo serve` and the operator commands.
@@ -38,6 +39,7 @@ type Config struct {
 	UploadTimeout   time.Duration
 	MaxConnsPerIP   int
 	CORSOrigins     string // comma-separated
+	MaxStreams      int    // open libSQL streams, all tenants together
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -170,6 +172,7 @@ func (c *Config) settings() []setting {
 		{"upload-timeout", "CONDO_UPLOAD_TIMEOUT", "10m", "how long a media upload's body may take to arrive", duration(&c.UploadTimeout)},
 		{"max-conns-per-ip", "CONDO_MAX_CONNS_PER_IP", "64", "open connections one client address may hold (0: no limit; behind a proxy, the proxy's)", integer(&c.MaxConnsPerIP)},
 		{"cors-origins", "CONDO_CORS_ORIGINS", "", "browser origins allowed to call tenants that set no CORS policy of their own, comma-separated (https://app.example.com, or *); empty: none", str(&c.CORSOrigins)},
+		{"max-streams", "CONDO_MAX_STREAMS", strconv.Itoa(hrana.DefaultMaxStreams), "open libSQL streams (each a SQLite connection) across tenants; past it 503", integer(&c.MaxStreams)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 		{"", "CONDO_JWT_SECRET", "", "signs tokens (at least 32 bytes); empty: generated once and kept in the catalog", secretFromEnv(&c.JWTSecret)},
 		{"", "CONDO_ADMIN_EMAIL", "admin@localhost", "the first platform admin's email", fromEnv(&c.AdminEmail)},

@@ -19,6 +19,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -110,9 +111,13 @@ func (m *Main) serve(ctx context.Context) error {
 	// One content cache for the process: the scheduler's writes drop the
 	// server's cached answers through it, as the server's own writes do.
 	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)
+	// The libSQL endpoint's streams: reaped by one of the jobs, and all
+	// closed (rolled back) when the jobs stop, before the pool closes.
+	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
+	work.Loop(streams.Run)
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content})
+		CORS: cors, Jobs: work, Content: content, Streams: streams})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
 	work.Loop(sched.Run)
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders

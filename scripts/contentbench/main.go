@@ -41,6 +41,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/internal/bigfixture"
 	"github.com/condohq/condo/scripts/machine"
 	"github.com/condohq/condo/scripts/wrk"
 	"github.com/condohq/condo/tenantstore"
@@ -56,32 +57,14 @@ var (
 	reads    = flag.Bool("reads", true, "measure reads across -tenants tenants")
 	search   = flag.Bool("search", true, "measure searches")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the lists and searches to this file")
+	build    = flag.Bool("build", false, "only build tenant big in -dir and print its file (no wrk needed): the fixture of cms's in-process search and list benchmarks")
 )
 
 const schema = `{"type": "object", "properties": {"title": {"type": "string"}, "body": {"type": "richtext"},
 	"price": {"type": "number", "indexed": true}, "kind": {"type": "select", "enum": ["news", "review", "guide"]}}}`
 
-// vocabulary is the big tenant's words, most frequent first: 3,000
-// made-up words of two to four syllables, drawn with Zipf(1.0) frequencies
-// like a natural language's (the first is in almost every item, the
-// 3,000th in about one in 500).
-var vocabulary = func() []string {
-	rng := rand.New(rand.NewPCG(5, 6))
-	cons, vows := strings.Split("b c d f g h k l m n p r s t v z br st tr pl", " "), strings.Split("a e i o u ai ou", " ")
-	seen := map[string]bool{}
-	var out []string
-	for len(out) < 3000 {
-		var b strings.Builder
-		for range 2 + rng.IntN(3) {
-			b.WriteString(cons[rng.IntN(len(cons))] + vows[rng.IntN(len(vows))])
-		}
-		if w := b.String(); !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
-	}
-	return out
-}()
+// vocabulary is the big tenant's words, most frequent first.
+var vocabulary = bigfixture.Vocabulary
 
 // zipfWords draws n words of vocabulary with probability 1/rank.
 type zipfWords struct {
@@ -113,6 +96,15 @@ func (z *zipfWords) text(n int) string {
 
 func main() {
 	flag.Parse()
+	if *build {
+		if *dataDir == "" {
+			log.Fatal("-build needs -dir")
+		}
+		if err := buildBig(context.Background(), *dataDir); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if !wrk.Installed() {
 		log.Fatal("contentbench needs wrk: apt-get install -y wrk")
 	}
@@ -200,11 +192,26 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 	return nil
 }
 
-// runBig fills tenant big with -items items (or reuses it, with -dir) and
-// loads lists and searches side by side with their floors: a bare echo
-// handler answering a list's bytes, and the raw ranked FTS5 query on the
-// same file.
-func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
+// buildBig only fills tenant big in dir and prints the path of its file,
+// for CONDO_BENCH_BIG (cms/search_bench_test.go).
+func buildBig(ctx context.Context, dir string) error {
+	cat, err := catalog.Open(ctx, dir, catalog.Config{})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir})
+	defer store.Close(context.Background())
+	if err := fillBig(ctx, store); err != nil {
+		return err
+	}
+	path, err := store.Path("big")
+	fmt.Println(path)
+	return err
+}
+
+// fillBig fills tenant big with -items items, or reuses it.
+func fillBig(ctx context.Context, store *tenantstore.Store) error {
 	start := time.Now()
 	err := provision(ctx, store, "big", func(st *cms.Store, col *cms.Collection) error {
 		rng, zw := rand.New(rand.NewPCG(1, 2)), newZipfWords(9)
@@ -232,6 +239,17 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 		fmt.Printf("\nprovisioned %d items in tenant big in %s (%.0f items/s, one at a time)\n", *items, time.Since(start).Round(time.Millisecond),
 			float64(*items)/time.Since(start).Seconds())
 	}
+	return nil
+}
+
+// runBig fills tenant big with -items items (or reuses it, with -dir) and
+// loads lists and searches side by side with their floors: a bare echo
+// handler answering a list's bytes, and the raw ranked FTS5 query on the
+// same file.
+func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
+	if err := fillBig(ctx, store); err != nil {
+		return err
+	}
 	h, release, err := store.Acquire(ctx, "big")
 	if err != nil {
 		return err
@@ -249,14 +267,12 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 	}
 	srv := api.New(cat, store, api.Config{})
 
-	rng := rand.New(rand.NewPCG(3, 4))
+	wheres, commonWords, rareWords := bigfixture.Queries()
 	var lists, common, rare []string
-	for range 2000 {
-		lo := rng.IntN(9800)
-		where := fmt.Sprintf(`{"and":[{"field":"data.price","operator":"greater_than_equal","value":%d},{"field":"data.price","operator":"less_than","value":%d}]}`, lo, lo+100)
-		lists = append(lists, "big.localhost\t/api/collections/posts/content?limit=20&sort=-data.price&where="+url.QueryEscape(where)+"\tBearer "+token)
-		common = append(common, "big.localhost\t/api/search?limit=20&q="+vocabulary[rng.IntN(10)]+"\t")
-		rare = append(rare, "big.localhost\t/api/search?limit=20&q="+vocabulary[1000+rng.IntN(2000)]+"\t")
+	for i := range wheres {
+		lists = append(lists, "big.localhost\t/api/collections/posts/content?limit=20&sort=-data.price&where="+url.QueryEscape(wheres[i])+"\tBearer "+token)
+		common = append(common, "big.localhost\t/api/search?limit=20&q="+commonWords[i]+"\t")
+		rare = append(rare, "big.localhost\t/api/search?limit=20&q="+rareWords[i]+"\t")
 	}
 	body, err := sample(srv, lists[0])
 	if err != nil {
