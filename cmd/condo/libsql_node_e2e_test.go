@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,7 +42,11 @@ func TestLibSQL_NodeClient(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node test.mjs: %v\n%s\nend of the server log:\n%s", err, out, e.logTail())
 	}
-	t.Logf("node test.mjs:\n%s", out)
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "# TODO") { // a known gap of the server's, named in test.mjs
+			t.Log(strings.TrimSpace(line))
+		}
+	}
 }
 
 // needReal fails the test under CI, where every real component must be
