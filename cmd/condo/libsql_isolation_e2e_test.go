@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -91,8 +92,11 @@ func TestLibSQL_Isolation(t *testing.T) {
 		// Raw HTTP: the clients never send a baton elsewhere, an attacker
 		// would. Open a stream on a1, then present its baton on b1.
 		code, open, _ := e.sendJSON(t, "POST", e.host("a1"), "/v2/pipeline", tokA, map[string]any{
-			"baton":    nil,
-			"requests": []any{map[string]any{"type": "execute", "stmt": map[string]any{"sql": "SELECT 1"}}},
+			"baton": nil,
+			"requests": []any{
+				map[string]any{"type": "store_sql", "sql_id": 1, "sql": "SELECT x FROM secrets"},
+				map[string]any{"type": "execute", "stmt": map[string]any{"sql_id": 1}},
+			},
 		})
 		baton := jsonStr(open, "baton")
 		if code != 200 || baton == "" {
@@ -104,6 +108,18 @@ func TestLibSQL_Isolation(t *testing.T) {
 		})
 		if code != 400 || jsonStr(body, "code") == "" {
 			t.Errorf("a1's baton on b1: %d %v, want 400 with a code", code, body)
+		}
+		// Stored SQL belongs to its stream: a new stream on b1 does not
+		// know a1's sql_id 1.
+		code, body, _ = e.sendJSON(t, "POST", e.host("b1"), "/v2/pipeline", tokB, map[string]any{
+			"requests": []any{map[string]any{"type": "execute", "stmt": map[string]any{"sql_id": 1}}, map[string]any{"type": "close"}},
+		})
+		results, _ := body["results"].([]any)
+		if code == 200 && (len(results) == 0 || jsonStr(results[0], "type") != "error") {
+			t.Errorf("a1's stored SQL ran on b1: %v", body)
+		}
+		if strings.Contains(mustJSON(t, body), "b's row") || strings.Contains(mustJSON(t, body), "a's row") {
+			t.Errorf("a1's stored SQL answered rows on b1: %v", body)
 		}
 	})
 }
