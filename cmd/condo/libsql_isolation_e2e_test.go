@@ -12,7 +12,8 @@ import (
 // Tenants stay apart through the real Go client: a token works only on
 // its own tenant's host (the default tenant's fallback host included), a
 // tenant's answers hold only its own rows, a stream cannot reach another
-// tenant's file, and a baton of one tenant is refused on another's host.
+// tenant's file, and a baton or stored SQL of one tenant is of no use on
+// another's host.
 func TestLibSQL_Isolation(t *testing.T) {
 	e := startLibSQL(t, "a1", "b1") // a1 is also the default tenant
 	ctx := context.Background()
@@ -88,7 +89,7 @@ func TestLibSQL_Isolation(t *testing.T) {
 		}
 	})
 
-	t.Run("BatonOnAnotherHost", func(t *testing.T) {
+	t.Run("BatonAndStoredSQLOnAnotherHost", func(t *testing.T) {
 		// Raw HTTP: the clients never send a baton elsewhere, an attacker
 		// would. Open a stream on a1, then present its baton on b1.
 		code, open, _ := e.sendJSON(t, "POST", e.host("a1"), "/v2/pipeline", tokA, map[string]any{
