@@ -41,6 +41,7 @@ type Guard struct {
 	readOnlyTx atomic.Bool // a BEGIN TRANSACTION READONLY is open
 	wrote      atomic.Bool // a write compiled since TakeWrote
 	temp       atomic.Bool // a temporary table or view was made: Release drops them
+	fkOff      atomic.Bool // PRAGMA foreign_keys = OFF was compiled: Release turns them on
 }
 
 // Protect installs the policy for a on c, which must be a connection
@@ -105,8 +106,19 @@ func (g *Guard) Release(ctx context.Context) error {
 			return fmt.Errorf("release connection: %w", err)
 		}
 	}
+	if g.fkOff.Swap(false) {
+		if _, err := g.c.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+			return fmt.Errorf("release connection: %w", err)
+		}
+	}
 	return nil
 }
+
+// Stateful reports whether the connection carries state of the client's
+// that outlives a transaction (temporary tables or views, foreign keys
+// turned off): a stream whose guard is stateful keeps its connection
+// between requests.
+func (g *Guard) Stateful() bool { return g.temp.Load() || g.fkOff.Load() }
 
 // dropTemp drops every temporary table and view on c (their indexes and
 // triggers go with them).
@@ -165,7 +177,13 @@ func (g *Guard) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, tr
 		}
 		return allow
 	case sqlite.AuthPragma:
-		return verdict(pragmaAllowed(arg1, arg2))
+		if !pragmaAllowed(arg1, arg2) {
+			return deny
+		}
+		if on, ok := fkValues[strings.ToLower(arg2)]; ok && !on && strings.EqualFold(arg1, "foreign_keys") {
+			g.fkOff.Store(true)
+		}
+		return allow
 	case sqlite.AuthInsert, sqlite.AuthUpdate, sqlite.AuthDelete:
 		return g.write(db, trigger, writable(arg1, db, trigger))
 	case sqlite.AuthReindex:

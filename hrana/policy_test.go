@@ -120,7 +120,6 @@ func TestProtect_Refused(t *testing.T) {
 		"PRAGMA synchronous = OFF",
 		"PRAGMA writable_schema = ON",
 		"PRAGMA journal_mode = DELETE",
-		"PRAGMA foreign_keys = OFF",
 		"PRAGMA query_only = 0",
 		"PRAGMA locking_mode = EXCLUSIVE",
 		"PRAGMA mmap_size = 1000000",

@@ -140,12 +140,19 @@ func pragmaAllowed(name, value string) bool {
 		return readPragmas[name]
 	case name == "defer_foreign_keys": // ends with the transaction
 		return true
-	case name == "foreign_keys": // on, as it is already
-		v := strings.ToLower(value)
-		return v == "1" || v == "on" || v == "true" || v == "yes"
+	case name == "foreign_keys":
+		// Off too, as sqld allows: @libsql/client's migrate() turns
+		// foreign keys off around a migration. It lasts until the
+		// stream ends (Release turns them on again).
+		_, ok := fkValues[strings.ToLower(value)]
+		return ok
 	}
 	return false
 }
+
+// fkValues are the values PRAGMA foreign_keys takes, and whether each
+// turns them on.
+var fkValues = map[string]bool{"1": true, "on": true, "true": true, "yes": true, "0": false, "off": false, "false": false, "no": false}
 
 func set(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))

@@ -177,24 +177,10 @@ test("executeMultiple runs a script and stops at its first error", async () => {
 });
 
 // migrate() sends PRAGMA foreign_keys=off before its BEGIN and never
-// awaits that step: where the server refuses the pragma, the refusal is an
-// unhandled rejection (which ends a Node process by default) and every
-// migrate() fails. sqld allows it; while Condo does not, the migrate tests
-// are marked todo, found at run time, so they run once the server allows
-// it. Inside a transaction the pragma changes nothing: a harmless probe.
-async function foreignKeysOffRefused(t) {
-  try {
-    await db.batch(["PRAGMA foreign_keys=off"], "write");
-    return false;
-  } catch (e) {
-    if (!(e instanceof LibsqlError) || e.code !== "SQLITE_AUTH") throw e;
-    t.todo("the server refuses PRAGMA foreign_keys=off (SQLITE_AUTH), which migrate() sends");
-    return true;
-  }
-}
-
-test("migrate applies its statements in one transaction", async (t) => {
-  if (await foreignKeysOffRefused(t)) return;
+// awaits that step: a server that refused the pragma would make every
+// migrate() fail with an unhandled rejection. Condo allows it, as sqld
+// does, for the stream that sends it.
+test("migrate applies its statements in one transaction", async () => {
   const rs = await db.migrate([
     "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
     "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent (id))",
@@ -207,8 +193,7 @@ test("migrate applies its statements in one transaction", async (t) => {
   assert.equal(await count("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'"), 0);
 });
 
-test("migrate runs with foreign keys off, as sqld lets it", async (t) => {
-  if (await foreignKeysOffRefused(t)) return;
+test("migrate runs with foreign keys off, as sqld lets it", async () => {
   // migrate() sends PRAGMA foreign_keys=off before its BEGIN and =on after
   // the COMMIT, so a migration may reorder tables that reference others.
   await db.migrate([
