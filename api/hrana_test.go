@@ -96,8 +96,9 @@ func wantError(t *testing.T, a answer, status int, code string) {
 	if ct := a.header.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q, want application/json exactly", ct)
 	}
-	if m, _ := a.body["message"].(string); m == "" || a.body["error"] != m {
-		t.Errorf("error and message must be the same text: %s", a.text)
+	e, _ := a.body["error"].(map[string]any)
+	if m, _ := a.body["message"].(string); m == "" || e["message"] != m || e["code"] != code {
+		t.Errorf("error must repeat message and code: %s", a.text)
 	}
 }
 

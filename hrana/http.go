@@ -61,7 +61,12 @@ type HTTPError struct {
 
 func (e *HTTPError) Error() string { return e.Message }
 
-// WriteError writes e as the protocol's error answer.
+// WriteError writes e as the protocol's error answer: message and code
+// at the top, where @libsql/client reads them, and again as an object
+// under "error", Condo's own shape. That "error" is not a string matters:
+// libsql-client-go reads a string "error" as a plain message and stops
+// there, and only reads code (and retries a STREAM_EXPIRED stream on a
+// new one, as database/sql's ErrBadConn) when it is not.
 func WriteError(w http.ResponseWriter, e *HTTPError) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -69,7 +74,18 @@ func WriteError(w http.ResponseWriter, e *HTTPError) {
 		h.Set("Retry-After", strconv.Itoa(int(max(time.Second, e.RetryAfter)/time.Second)))
 	}
 	w.WriteHeader(e.Status)
-	json.NewEncoder(w).Encode(map[string]string{"error": e.Message, "message": e.Message, "code": e.Code})
+	json.NewEncoder(w).Encode(errorBody{Error: errorDetail{e.Code, e.Message}, Message: e.Message, Code: e.Code})
+}
+
+type errorBody struct {
+	Error   errorDetail `json:"error"`
+	Message string      `json:"message"`
+	Code    string      `json:"code"`
+}
+
+type errorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 // protoError is a 400 for a request the protocol refuses.
@@ -391,6 +407,16 @@ func (r *Registry) done(ctx context.Context, st *stream, closing bool, w *writes
 		st.dirtyTx, w.wrote = false, true
 	}
 	w.tell()
+	if end == nil && autocommit && !st.guard.Stateful() {
+		// Between transactions the stream needs no connection of its
+		// own: it goes back to the pool (and the next request takes
+		// one), so idle streams cost little.
+		if err := st.conn.Detach(); err != nil {
+			r.cfg.Logger.Warn("libSQL stream: cannot hand its connection back; closing it", "tenant", st.tenantID, "err", err)
+			end = errInternal
+		}
+		st.guard = nil
+	}
 	return r.finish(st, end, autocommit, writing)
 }
 

@@ -91,8 +91,9 @@ func TestWriteError(t *testing.T) {
 	if w.Code != 503 || w.Header().Get("Content-Type") != "application/json" || w.Header().Get("Retry-After") != "1" {
 		t.Errorf("status %d, headers %v", w.Code, w.Header())
 	}
-	var body map[string]string
-	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body["error"] != "busy" || body["message"] != "busy" || body["code"] != "TOO_MANY_STREAMS" {
+	var body errorBody
+	want := errorBody{errorDetail{"TOO_MANY_STREAMS", "busy"}, "busy", "TOO_MANY_STREAMS"}
+	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || body != want {
 		t.Errorf("body %s (%v)", w.Body, err)
 	}
 }
