@@ -504,3 +504,48 @@ func TestHrana_SuspendedTenant(t *testing.T) {
 	e.run(t, "tenant-a", tok, b, closeReq)
 	e.noLeaks(t)
 }
+
+// An idle stream in autocommit mode holds no SQLite connection (it goes
+// back to the tenant's pool and the next request takes one), keeps its
+// stored SQL, and holds one while a transaction is open or the client
+// keeps connection state (a temporary table, foreign keys off).
+func TestHrana_IdleStreamHoldsNoConnection(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{})
+	tok := e.write["tenant-a"]
+	inUse := func() int {
+		h, release, ok := e.Store.AcquireIfOpen("tenant-a")
+		if !ok {
+			t.Fatal("tenant-a is not open")
+		}
+		defer release()
+		return h.StreamConnsInUse()
+	}
+	e.run(t, "tenant-a", tok, nil, execute("CREATE TABLE t(a INTEGER)"), closeReq)
+	_, b := e.run(t, "tenant-a", tok, nil, map[string]any{"type": "store_sql", "sql_id": 1, "sql": "SELECT count(*) FROM t"})
+	if n := inUse(); n != 0 {
+		t.Fatalf("an idle stream holds %d connections", n)
+	}
+	res, b := e.run(t, "tenant-a", tok, b, map[string]any{"type": "execute", "stmt": map[string]any{"sql_id": 1}}, execute("BEGIN"), execute("INSERT INTO t VALUES (1)"))
+	if cell(t, ok(t, res[0]), 0, 0) != "0" {
+		t.Fatalf("the stored SQL did not survive its stream's idle time: %v", res[0])
+	}
+	if n := inUse(); n != 1 {
+		t.Fatalf("a stream in a transaction holds %d connections, want 1", n)
+	}
+	_, b = e.run(t, "tenant-a", tok, b, execute("COMMIT"), execute("CREATE TEMP TABLE scratch(x)"), execute("PRAGMA foreign_keys = OFF"))
+	if n := inUse(); n != 1 {
+		t.Fatalf("a stream with a temporary table holds %d connections, want 1", n)
+	}
+	res, b = e.run(t, "tenant-a", tok, b, execute("SELECT count(*) FROM scratch"), execute("PRAGMA foreign_keys"))
+	if cell(t, ok(t, res[1]), 0, 0) != "0" {
+		t.Errorf("foreign keys back on within the stream that turned them off")
+	}
+	e.run(t, "tenant-a", tok, b, closeReq)
+	// The connection went back to the pool with foreign keys on and no
+	// temporary table: the next stream gets a clean one.
+	res, _ = e.run(t, "tenant-a", tok, nil, execute("PRAGMA foreign_keys"), execute("SELECT count(*) FROM temp.sqlite_schema"), closeReq)
+	if cell(t, ok(t, res[0]), 0, 0) != "1" || cell(t, ok(t, res[1]), 0, 0) != "0" {
+		t.Errorf("a pooled connection kept a stream's state: foreign_keys %v, temp objects %v", res[0], res[1])
+	}
+	e.noLeaks(t)
+}

@@ -27,7 +27,8 @@ const (
 	// each); past it the oldest go, and their batons answer BATON_INVALID.
 	DefaultMaxTombstones = 10_000
 	// DefaultMaxStreams bounds the open streams of the process: each
-	// holds a SQLite connection and pins its tenant in the pool.
+	// pins its tenant in the pool, and holds a SQLite connection while a
+	// request runs or a transaction is open (see done).
 	DefaultMaxStreams = 1000
 	// DefaultMaxTenantStreams bounds one tenant's open streams, as many
 	// as sqlitedb keeps stream connections for one database (more would
@@ -162,15 +163,14 @@ func New(store *tenantstore.Store, cfg Config) *Registry {
 // Config returns the registry's settings, defaults filled in.
 func (r *Registry) Config() Config { return r.cfg }
 
-// Streams reports how many streams hold a connection now, in all and of
-// one tenant.
+// Streams reports how many streams are open now, closing ones included.
 func (r *Registry) Streams() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.live
 }
 
-// TenantStreams reports how many streams of tenant id hold a connection.
+// TenantStreams reports how many streams of tenant id are open.
 func (r *Registry) TenantStreams(id string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -328,16 +328,28 @@ func (r *Registry) connect(ctx context.Context, st *stream, t *catalog.Tenant) e
 		return err
 	}
 	st.db, st.release = h, release
-	sc, err := h.StreamConn(ctx)
+	return r.attach(ctx, st)
+}
+
+// attach gives st, busy with a request, a connection and its guard: a
+// new stream, or one whose connection went back to the pool while it
+// was idle (see done).
+func (r *Registry) attach(ctx context.Context, st *stream) error {
+	sc, err := st.db.StreamConn(ctx)
 	if err != nil {
-		return fmt.Errorf("open a stream connection of tenant %s: %w", t.ID, err)
+		return fmt.Errorf("open a stream connection of tenant %s: %w", st.tenantID, err)
 	}
 	g, err := Protect(ctx, sc, st.access)
 	if err != nil {
 		sc.Close()
-		return fmt.Errorf("protect a stream connection of tenant %s: %w", t.ID, err)
+		return fmt.Errorf("protect a stream connection of tenant %s: %w", st.tenantID, err)
 	}
-	st.guard, st.conn = g, NewConn(sc, g)
+	st.guard = g
+	if st.conn == nil {
+		st.conn = NewConn(sc, g)
+	} else {
+		st.conn.Attach(sc, g)
+	}
 	return nil
 }
 
@@ -358,6 +370,13 @@ func (r *Registry) take(ctx context.Context, baton string, c *Caller) (*stream, 
 		var rctx context.Context
 		rctx, st.cancel = context.WithCancel(ctx)
 		r.mu.Unlock()
+		if st.conn != nil && st.conn.Detached() {
+			if err := r.attach(rctx, st); err != nil {
+				r.cfg.Logger.Warn("libSQL stream: cannot take a connection again; closing it", "tenant", st.tenantID, "err", err)
+				r.finish(st, errUnavailable, true, false)
+				return nil, nil, errUnavailable
+			}
+		}
 		return st, rctx, nil
 	}
 	r.mu.Unlock()
@@ -416,6 +435,9 @@ func (r *Registry) takeLocked(id, seq uint64, baton string, c *Caller) (st, ende
 	}
 	return st, nil, "", nil
 }
+
+var errUnavailable = &HTTPError{http.StatusServiceUnavailable, "STREAM_UNAVAILABLE",
+	"the stream could not get a connection of its database; it is closed: open a new one", time.Second}
 
 var errBatonInvalid = &HTTPError{http.StatusBadRequest, CodeBatonInvalid,
 	"the baton is not valid here: send the baton of the latest response on this host, or null to open a stream", 0}

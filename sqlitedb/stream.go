@@ -123,3 +123,14 @@ func (db *DB) WriterWaiting() time.Duration {
 	}
 	return 0
 }
+
+// StreamConnsInUse reports how many stream connections are taken now.
+func (db *DB) StreamConnsInUse() int {
+	p := &db.streams
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.pool == nil {
+		return 0
+	}
+	return p.pool.Stats().InUse
+}
