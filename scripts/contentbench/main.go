@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/signal"
@@ -41,6 +42,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/internal/bigfixture"
 	"github.com/condohq/condo/scripts/machine"
 	"github.com/condohq/condo/scripts/wrk"
@@ -56,6 +58,7 @@ var (
 	dataDir  = flag.String("dir", "", "the data directory to use and keep (a second run reuses its tenants)")
 	reads    = flag.Bool("reads", true, "measure reads across -tenants tenants")
 	search   = flag.Bool("search", true, "measure searches")
+	big      = flag.Bool("big", true, "measure lists (and searches) in a tenant of -items items")
 	cpuProf  = flag.String("cpuprofile", "", "write a CPU profile of the lists and searches to this file")
 	build    = flag.Bool("build", false, "only build tenant big in -dir and print its file (no wrk needed): the fixture of cms's in-process search and list benchmarks")
 )
@@ -140,6 +143,9 @@ func run(ctx context.Context, dir string) error {
 			return err
 		}
 	}
+	if !*big {
+		return nil
+	}
 	return runBig(ctx, dir, cat, store)
 }
 
@@ -147,7 +153,8 @@ func run(ctx context.Context, dir string) error {
 // loads reads of a random one, cached and not, beside bare echo.
 func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
 	start := time.Now()
-	var reqs []string // "host\tpath\tauthorization"
+	var reqs []string    // "host\tpath\tauthorization"
+	var sqlReqs []string // "host\tauthorization\tbody": the same item through the libSQL endpoint
 	for i := range *tenants {
 		id := fmt.Sprintf("t%05d", i)
 		var it *cms.Item
@@ -160,11 +167,22 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 			return err
 		}
 		reqs = append(reqs, id+".localhost\t/api/content/"+it.ID+"\t")
+		tok, err := sqlToken(ctx, store, id, auth.SQLRead)
+		if err != nil {
+			return err
+		}
+		// What @libsql/client's execute() sends: execute, then close.
+		sqlReqs = append(sqlReqs, id+".localhost\tBearer "+tok+"\t"+`{"baton":null,"requests":[{"type":"execute","stmt":{"sql":`+
+			`"SELECT id, title, status, data FROM content WHERE id = ?","args":[{"type":"text","value":"`+it.ID+`"}]}},{"type":"close"}]}`)
 	}
 	fmt.Printf("provisioned %d tenants in %s\n", *tenants, time.Since(start).Round(time.Millisecond))
 
+	streams := hrana.New(store, hrana.Config{})
+	streamsCtx, stopStreams := context.WithCancel(ctx)
+	defer stopStreams()
+	go streams.Run(streamsCtx)
 	cached := api.New(cat, store, api.Config{})
-	uncached := api.New(cat, store, api.Config{ContentCache: -1})
+	uncached := api.New(cat, store, api.Config{ContentCache: -1, Streams: streams})
 	body, err := sample(cached, reqs[0])
 	if err != nil {
 		return err
@@ -188,8 +206,50 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 		results = append(results, r)
 		fmt.Printf("  %-18s %9.0f req/s  p50 %-8s p99 %-8s non-2xx %d  (%.1f%% of bare echo)\n", s.name, r.RPS, r.P50, r.P99, r.Non2xx, 100*r.RPS/results[0].RPS)
 	}
+	sqlScript, err := postScript(dir, "sql", sqlReqs)
+	if err != nil {
+		return err
+	}
+	// Idle streams first, while no tenant has a stream connection open
+	// (a stream's cost is mostly its connection, which the pool keeps).
+	n, added, rss, err := idleStreams(ctx, uncached, sqlReqs)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  libSQL idle streams: %d streams (one a tenant) hold %.1f MB (SQLite's memory and the Go heap; RSS grew %.1f MB; target: 1,000 under 50 MB)\n",
+		n, float64(added)/1e6, float64(rss)/1e6)
+	if err := sampleSQL(uncached, sqlReqs[0]); err != nil {
+		return err
+	}
+	r, err := load(ctx, uncached, sqlScript)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  %-18s %9.0f req/s  p50 %-8s p99 %-8s non-2xx %d  (%.1f%% of bare echo, %.0f%% of condo with the cache off; target 50%%)\n",
+		"libSQL execute", r.RPS, r.P50, r.P99, r.Non2xx, 100*r.RPS/results[0].RPS, 100*r.RPS/results[2].RPS)
 
+	writer, err := sqlToken(ctx, store, "t00000", auth.SQLWrite)
+	if err != nil {
+		return err
+	}
+	rows, err := runBatches(ctx, uncached, "t00000.localhost\tBearer "+writer+"\t", *duration)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nlibSQL batch of 100 INSERTs in one transaction, one tenant, one client: %.0f rows/s (target 50,000)\n", rows)
 	return nil
+}
+
+// sqlToken mints a libSQL token of tenant id with perm, as `condo tokens
+// create ID --sql read|write` does.
+func sqlToken(ctx context.Context, store *tenantstore.Store, id, perm string) (string, error) {
+	h, release, err := store.Acquire(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	_, secret, err := auth.New(id, h.DB).CreateAPIToken(ctx, auth.NewAPIToken{Name: "bench", Permissions: auth.MustPerms(perm)})
+	return secret, err
 }
 
 // buildBig only fills tenant big in dir and prints the path of its file,
@@ -397,6 +457,20 @@ func provision(ctx context.Context, store *tenantstore.Store, id string, fill fu
 }
 
 // sample fetches one real answer, for the bare handler to repeat.
+// sampleSQL checks that the libSQL request req answers its item's row.
+func sampleSQL(h http.Handler, req string) error {
+	f := strings.Split(req, "\t")
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "/v2/pipeline", strings.NewReader(f[2]))
+	r.Host = f[0]
+	r.Header.Set("Authorization", f[1])
+	h.ServeHTTP(w, r)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"rows":[[{"type":"text"`) {
+		return fmt.Errorf("libSQL sample answer: %d %s", w.Code, w.Body)
+	}
+	return nil
+}
+
 func sample(h http.Handler, req string) ([]byte, error) {
 	f := strings.Split(req, "\t")
 	srv, stop, err := listen(h)
@@ -451,6 +525,27 @@ func listen(h http.Handler) (string, func(), error) {
 
 // luaScript sends each request to a random line of a "host\tpath\tauth"
 // file.
+const luaPostScript = `local reqs = {}
+local f = io.open(%q)
+for line in f:lines() do
+  local host, auth, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
+  reqs[#reqs + 1] = {host = host, auth = auth, body = body}
+end
+f:close()
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_id", threads)
+end
+function init(args)
+  math.randomseed(os.time() * 1000 + thread_id)
+end
+function request()
+  local r = reqs[math.random(#reqs)]
+  return wrk.format("POST", "/v2/pipeline", {["Host"] = r.host, ["Authorization"] = r.auth}, r.body)
+end
+`
+
 const luaScript = `local reqs = {}
 local f = io.open(%q)
 for line in f:lines() do
@@ -473,6 +568,16 @@ function request()
   return wrk.format("GET", r.path, headers)
 end
 `
+
+// postScript is script for POST requests, each line "host\tauthorization\tbody".
+func postScript(dir, name string, reqs []string) (string, error) {
+	list := filepath.Join(dir, "wrk-"+name+".txt")
+	if err := os.WriteFile(list, []byte(strings.Join(reqs, "\n")+"\n"), 0o640); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "wrk-"+name+".lua")
+	return path, os.WriteFile(path, fmt.Appendf(nil, luaPostScript, list), 0o640)
+}
 
 func script(dir, name string, reqs []string) (string, error) {
 	list := filepath.Join(dir, "wrk-"+name+".txt")
