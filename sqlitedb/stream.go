@@ -28,6 +28,12 @@ type streamPool struct {
 // ErrClosed is returned by StreamConn once the DB is closed.
 var ErrClosed = errors.New("sqlitedb: database is closed")
 
+// StreamIdleTime is how long an unused stream connection stays in its
+// pool. Idle libSQL streams hand theirs back between transactions, so
+// this, not the streams, decides what a tenant's idle streams cost: kept
+// short, they cost nothing a few seconds after their last request.
+const StreamIdleTime = 5 * time.Second
+
 // StreamConn returns a read-write connection of the file for one libSQL
 // stream (or one shell) alone, from a small pool opened on first use,
 // separate from the writer and the readers. BEGIN on it is the client's
@@ -48,7 +54,7 @@ func (db *DB) StreamConn(ctx context.Context) (*sql.Conn, error) {
 		}
 		pool.SetMaxOpenConns(DefaultStreamConns)
 		pool.SetMaxIdleConns(2)
-		pool.SetConnMaxIdleTime(DefaultIdleTime)
+		pool.SetConnMaxIdleTime(StreamIdleTime)
 		p.pool = pool
 	}
 	pool := p.pool

@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
 
-	"modernc.org/libc"
-	sqlite3 "modernc.org/sqlite/lib"
-
 	"github.com/condohq/condo/scripts/machine"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // The libSQL endpoint's other two targets (docs/PERFORMANCE.md): a batch
@@ -56,48 +53,44 @@ func runBatches(ctx context.Context, h http.Handler, sqlReq string, d time.Durat
 	return float64(rows) / time.Since(start).Seconds(), nil
 }
 
-// idleStreams opens one stream on each tenant of sqlReqs (a SELECT
-// without close, so the stream stays), measures the memory they hold,
-// then closes them. RSS alone undercounts: SQLite's allocator reuses
-// what the loads before freed without growing RSS. So added is what
-// SQLite holds more (sqlite3_memory_used) plus the Go heap's growth.
-func idleStreams(ctx context.Context, h http.Handler, sqlReqs []string) (n int, added, rss int64, err error) {
+// idleStreams opens a stream for each of sqlReqs (a SELECT without
+// close, so the stream stays), measures how much the process's resident
+// memory grew, then closes them.
+func idleStreams(ctx context.Context, h http.Handler, sqlReqs []string) (n int, rss int64, err error) {
 	srv, stop, err := listen(h)
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	defer stop()
-	tls := libc.NewTLS()
-	defer tls.Close()
-	held := func() (mem, rss int64) {
-		debug.FreeOSMemory()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		return sqlite3.Xsqlite3_memory_used(tls) + int64(ms.HeapInuse), machine.ProcKB("/proc/self/status", "VmRSS")
+	held := func() int64 {
+		debug.FreeOSMemory() // what the loads before freed does not count
+		return machine.ProcKB("/proc/self/status", "VmRSS")
 	}
-	memBefore, rssBefore := held()
+	before := held()
 	type open struct{ host, auth, baton string }
 	var streams []open
 	for _, r := range sqlReqs {
 		host, auth := splitSQLReq(r)
 		res, err := pipeline(ctx, srv, host, auth, `{"requests":[{"type":"execute","stmt":{"sql":"SELECT count(*) FROM content"}}]}`)
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		var p struct{ Baton string }
 		if err := json.Unmarshal([]byte(res), &p); err != nil || p.Baton == "" {
-			return 0, 0, 0, fmt.Errorf("no baton in %.200s", res)
+			return 0, 0, fmt.Errorf("no baton in %.200s", res)
 		}
 		streams = append(streams, open{host, auth, p.Baton})
 	}
-	memAfter, rssAfter := held()
-	added, rss = memAfter-memBefore, rssAfter-rssBefore
+	// The connections idle streams handed back close after
+	// sqlitedb.StreamIdleTime in their pools: measure after that.
+	time.Sleep(2*sqlitedb.StreamIdleTime + time.Second)
+	rss = held() - before
 	for _, s := range streams {
 		if _, err := pipeline(ctx, srv, s.host, s.auth, `{"baton":"`+s.baton+`","requests":[{"type":"close"}]}`); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 	}
-	return len(streams), added, rss, nil
+	return len(streams), rss, nil
 }
 
 func splitSQLReq(r string) (host, auth string) {
