@@ -549,3 +549,32 @@ func TestHrana_IdleStreamHoldsNoConnection(t *testing.T) {
 	}
 	e.noLeaks(t)
 }
+
+// A single long write statement that holds the write lock while a CMS
+// write waits is interrupted and rolled back too, not only a transaction
+// left open between requests.
+func TestHrana_WriteLockCapInterruptsLongStatement(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{WriteLockCap: 50 * time.Millisecond, Tick: 10 * time.Millisecond})
+	tok, admin := e.write["tenant-a"], e.admin["tenant-a"]
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts"}`), 201, "")
+	e.run(t, "tenant-a", tok, nil, execute("CREATE TABLE t(a INTEGER)"), closeReq)
+	done := make(chan answer, 1)
+	go func() {
+		// Runs until interrupted (or after a billion rows).
+		done <- e.post(t, "tenant-a", "/v2/pipeline", tok, pipe(nil, execute("BEGIN IMMEDIATE"),
+			execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 1000000000) INSERT INTO t SELECT x FROM c")))
+	}()
+	time.Sleep(100 * time.Millisecond) // the statement has the lock
+	res := e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", admin, `{"title": "written while a statement held the lock"}`)
+	apitest.WantStatus(t, res, 201, "")
+	select {
+	case a := <-done:
+		wantError(t, a, 400, hrana.CodeTransactionTimeout)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the long statement was not interrupted")
+	}
+	if n := e.count(t, "tenant-a", "SELECT count(*) FROM t"); n != 0 {
+		t.Errorf("%d rows of the interrupted statement are there", n)
+	}
+	e.noLeaks(t)
+}

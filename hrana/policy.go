@@ -85,6 +85,10 @@ func (g *Guard) ReadOnlyTx(on bool) { g.readOnlyTx.Store(on) }
 // cached CMS reads.
 func (g *Guard) TakeWrote() bool { return g.wrote.Swap(false) }
 
+// Wrote is TakeWrote without the reset: the stream's reaper asks whether
+// the request running now may hold the write lock.
+func (g *Guard) Wrote() bool { return g.wrote.Load() }
+
 // Release removes the policy from the connection before it goes back to
 // its pool: the authorizer, query_only, and the temporary tables and views
 // made under it (which would otherwise outlive the stream on the pooled

@@ -138,6 +138,7 @@ type stream struct {
 	cancel   func()    // ends the running request's context
 	lastUse  time.Time // when the last request ended
 	writing  bool      // held the write lock when the last request ended
+	active   *Guard    // the running request's guard, for the reaper (nil when idle)
 	dirtyTx  bool      // wrote inside the transaction still open (see finish)
 	doom     *tombstone
 	doomFail bool // the running request answers doom's error, not its results
@@ -209,8 +210,13 @@ func (r *Registry) Reap() {
 	var done []*stream
 	r.mu.Lock()
 	for _, st := range r.streams {
+		// A stream holds the write lock if it did when its last request
+		// ended, or if the request running now has compiled a write (a
+		// long statement that took the lock: interrupted like an idle
+		// holder).
+		holds := st.writing || st.busy && st.active != nil && st.active.Wrote()
 		switch {
-		case st.writing && st.db.WriterWaiting() >= r.cfg.WriteLockCap:
+		case holds && st.db.WriterWaiting() >= r.cfg.WriteLockCap:
 			e := &HTTPError{http.StatusBadRequest, CodeTransactionTimeout,
 				"the transaction was rolled back: it held the write lock while another writer waited", 0}
 			if st.busy { // interrupt its statement; the request answers the error
@@ -300,6 +306,7 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 		return nil, nil, errShuttingDown
 	}
 	r.streams[st.id] = st
+	st.active = st.guard
 	rctx, cancel := context.WithCancel(ctx)
 	st.cancel = cancel
 	r.mu.Unlock()
@@ -377,6 +384,9 @@ func (r *Registry) take(ctx context.Context, baton string, c *Caller) (*stream, 
 				return nil, nil, errUnavailable
 			}
 		}
+		r.mu.Lock()
+		st.active = st.guard
+		r.mu.Unlock()
 		return st, rctx, nil
 	}
 	r.mu.Unlock()
@@ -456,6 +466,7 @@ func (r *Registry) finish(st *stream, end *HTTPError, autocommit, writing bool) 
 	if st.cancel != nil {
 		st.cancel()
 	}
+	st.active = nil
 	var fail *HTTPError
 	if st.doom != nil {
 		if st.doomFail {
