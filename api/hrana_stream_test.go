@@ -578,3 +578,23 @@ func TestHrana_WriteLockCapInterruptsLongStatement(t *testing.T) {
 	}
 	e.noLeaks(t)
 }
+
+// A long read through the endpoint (a transaction left open after a
+// SELECT) never makes a CMS write fail: readers do not block the writer.
+func TestHrana_LongReadBesideCMSWrites(t *testing.T) {
+	e := newSQL(t, api.Config{}, hrana.Config{WriteLockCap: 50 * time.Millisecond, Tick: 10 * time.Millisecond})
+	tok, admin := e.read["tenant-a"], e.admin["tenant-a"]
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts"}`), 201, "")
+	_, b := e.run(t, "tenant-a", tok, nil, execute("BEGIN"), execute("SELECT count(*) FROM content"))
+	for i := range 5 {
+		res := e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", admin, `{"title": "written during a read"}`)
+		apitest.WantStatus(t, res, 201, "")
+		time.Sleep(time.Duration(i) * 20 * time.Millisecond)
+	}
+	res, b := e.run(t, "tenant-a", tok, b, execute("SELECT count(*) FROM content"), execute("COMMIT"))
+	if cell(t, ok(t, res[0]), 0, 0) != "0" {
+		t.Errorf("the read transaction saw writes made after it began: %v", res[0])
+	}
+	e.run(t, "tenant-a", tok, b, closeReq)
+	e.noLeaks(t)
+}

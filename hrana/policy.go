@@ -169,7 +169,7 @@ func (g *Guard) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, tr
 		return allow
 	case sqlite.AuthRead:
 		switch {
-		case kindOf(arg1) == secretTable:
+		case kindOf(arg1) == secretTable, g.access == ReadOnly && writerTables[strings.ToLower(arg1)]:
 			return deny
 		case secretColumn(arg1, arg2):
 			return ignore

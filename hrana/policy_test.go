@@ -237,6 +237,12 @@ func TestProtect_ReadOnly(t *testing.T) {
 	if g.TakeWrote() {
 		t.Error("TakeWrote after reads only")
 	}
+	// sql.read is an editor's permission: no audit log, no token list.
+	for _, q := range []string{"SELECT count(*) FROM audit_log", "SELECT name FROM api_tokens"} {
+		if err := exec(c, q); err == nil {
+			t.Errorf("%s: read with sql.read only", q)
+		}
+	}
 	if err := g.Release(ctx); err != nil {
 		t.Fatal(err)
 	}

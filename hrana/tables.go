@@ -48,6 +48,11 @@ var condoTables = map[string]tableKind{
 	"sqlite_stat1": readOnlyTable, "sqlite_stat2": readOnlyTable,
 }
 
+// writerTables are read with sql.write only: sql.read is an editor's
+// permission too, and an editor reads neither the audit log (audit.read)
+// nor the list of API tokens (tokens.manage).
+var writerTables = map[string]bool{"audit_log": true, "api_tokens": true}
+
 // secretColumns read as NULL (SQLITE_IGNORE), in tables otherwise
 // readable: SELECT * FROM users works and shows no hash, and a WHERE on
 // the column matches nothing, so it cannot be guessed at either.
