@@ -93,9 +93,10 @@ func idleStreams(ctx context.Context, h http.Handler, sqlReqs []string) (n int, 
 	return len(streams), rss, nil
 }
 
+// splitSQLReq reads a "host\tpath\tauthorization\tbody" line.
 func splitSQLReq(r string) (host, auth string) {
-	f := strings.SplitN(r, "\t", 3)
-	return f[0], f[1]
+	f := strings.SplitN(r, "\t", 4)
+	return f[0], f[2]
 }
 
 // pipeline posts body to /v2/pipeline on host and returns the answer.

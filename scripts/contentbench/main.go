@@ -154,7 +154,7 @@ func run(ctx context.Context, dir string) error {
 func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tenantstore.Store) error {
 	start := time.Now()
 	var reqs []string    // "host\tpath\tauthorization"
-	var sqlReqs []string // "host\tauthorization\tbody": the same item through the libSQL endpoint
+	var sqlReqs []string // "host\t/v2/pipeline\tauthorization\tbody": the same item through the libSQL endpoint
 	for i := range *tenants {
 		id := fmt.Sprintf("t%05d", i)
 		var it *cms.Item
@@ -172,7 +172,7 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 			return err
 		}
 		// What @libsql/client's execute() sends: execute, then close.
-		sqlReqs = append(sqlReqs, id+".localhost\tBearer "+tok+"\t"+`{"baton":null,"requests":[{"type":"execute","stmt":{"sql":`+
+		sqlReqs = append(sqlReqs, id+".localhost\t/v2/pipeline\tBearer "+tok+"\t"+`{"baton":null,"requests":[{"type":"execute","stmt":{"sql":`+
 			`"SELECT id, title, status, data FROM content WHERE id = ?","args":[{"type":"text","value":"`+it.ID+`"}]}},{"type":"close"}]}`)
 	}
 	fmt.Printf("provisioned %d tenants in %s\n", *tenants, time.Since(start).Round(time.Millisecond))
@@ -208,7 +208,7 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 		results = append(results, r)
 		fmt.Printf("  %-18s %9.0f req/s  p50 %-8s p99 %-8s non-2xx %d  (%.1f%% of bare echo)\n", s.name, r.RPS, r.P50, r.P99, r.Non2xx, 100*r.RPS/results[0].RPS)
 	}
-	sqlScript, err := postScript(dir, "sql", sqlReqs)
+	sqlScript, err := script(dir, "sql", sqlReqs)
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 	if err != nil {
 		return err
 	}
-	rows, err := runBatches(ctx, uncached, "t00000.localhost\tBearer "+writer+"\t", *duration)
+	rows, err := runBatches(ctx, uncached, "t00000.localhost\t/v2/pipeline\tBearer "+writer+"\t", *duration)
 	if err != nil {
 		return err
 	}
@@ -474,9 +474,9 @@ func provision(ctx context.Context, store *tenantstore.Store, id string, fill fu
 func sampleSQL(h http.Handler, req string) error {
 	f := strings.Split(req, "\t")
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest(http.MethodPost, "/v2/pipeline", strings.NewReader(f[2]))
+	r := httptest.NewRequest(http.MethodPost, f[1], strings.NewReader(f[3]))
 	r.Host = f[0]
-	r.Header.Set("Authorization", f[1])
+	r.Header.Set("Authorization", f[2])
 	h.ServeHTTP(w, r)
 	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `"rows":[[{"type":"text"`) {
 		return fmt.Errorf("libSQL sample answer: %d %s", w.Code, w.Body)
@@ -536,34 +536,14 @@ func listen(h http.Handler) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { hs.Close() }, nil
 }
 
-// luaScript sends each request to a random line of a "host\tpath\tauth"
-// file.
-const luaPostScript = `local reqs = {}
-local f = io.open(%q)
-for line in f:lines() do
-  local host, auth, body = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-  reqs[#reqs + 1] = {host = host, auth = auth, body = body}
-end
-f:close()
-local threads = 0
-function setup(thread)
-  threads = threads + 1
-  thread:set("thread_id", threads)
-end
-function init(args)
-  math.randomseed(os.time() * 1000 + thread_id)
-end
-function request()
-  local r = reqs[math.random(#reqs)]
-  return wrk.format("POST", "/v2/pipeline", {["Host"] = r.host, ["Authorization"] = r.auth}, r.body)
-end
-`
-
+// luaScript sends each request to a random line of a
+// "host\tpath\tauthorization[\tbody]" file: a POST of the body where the
+// line has one, else a GET.
 const luaScript = `local reqs = {}
 local f = io.open(%q)
 for line in f:lines() do
-  local host, path, auth = line:match("^([^\t]*)\t([^\t]*)\t(.*)$")
-  reqs[#reqs + 1] = {host = host, path = path, auth = auth}
+  local host, path, auth, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t?(.*)$")
+  reqs[#reqs + 1] = {host = host, path = path, auth = auth, body = body}
 end
 f:close()
 local threads = 0
@@ -578,19 +558,10 @@ function request()
   local r = reqs[math.random(#reqs)]
   local headers = {["Host"] = r.host}
   if r.auth ~= "" then headers["Authorization"] = r.auth end
+  if r.body ~= "" then return wrk.format("POST", r.path, headers, r.body) end
   return wrk.format("GET", r.path, headers)
 end
 `
-
-// postScript is script for POST requests, each line "host\tauthorization\tbody".
-func postScript(dir, name string, reqs []string) (string, error) {
-	list := filepath.Join(dir, "wrk-"+name+".txt")
-	if err := os.WriteFile(list, []byte(strings.Join(reqs, "\n")+"\n"), 0o640); err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "wrk-"+name+".lua")
-	return path, os.WriteFile(path, fmt.Appendf(nil, luaPostScript, list), 0o640)
-}
 
 func script(dir, name string, reqs []string) (string, error) {
 	list := filepath.Join(dir, "wrk-"+name+".txt")
