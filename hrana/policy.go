@@ -42,6 +42,8 @@ type Guard struct {
 	wrote      atomic.Bool // a write compiled since TakeWrote
 	temp       atomic.Bool // a temporary table or view was made: Release drops them
 	fkOff      atomic.Bool // PRAGMA foreign_keys = OFF was compiled: Release turns them on
+
+	queryOnlyConn bool // c is query_only by its pool (ProtectReader): Release leaves it so
 }
 
 // Protect installs the policy for a on c, which must be a connection
@@ -74,6 +76,18 @@ func Protect(ctx context.Context, c *sql.Conn, a Access) (*Guard, error) {
 	return g, nil
 }
 
+// ProtectReader is Protect with ReadOnly for a connection that is
+// query_only already and stays so, one of sqlitedb's ReadStreamConn:
+// it installs the authorizer and no pragma, and its Release leaves
+// query_only on.
+func ProtectReader(ctx context.Context, c *sql.Conn) (*Guard, error) {
+	g := &Guard{c: c, access: ReadOnly, queryOnlyConn: true}
+	if err := sqlitedb.SetAuthorizer(ctx, c, g.authorize); err != nil {
+		return nil, fmt.Errorf("protect connection: %w", err)
+	}
+	return g, nil
+}
+
 // ReadOnlyTx makes the connection read-only while on (a transaction begun
 // as BEGIN TRANSACTION READONLY), whatever its access. It decides for
 // statements compiled while it is on: switch it before running the
@@ -100,7 +114,7 @@ func (g *Guard) Release(ctx context.Context) error {
 	if err := sqlitedb.SetAuthorizer(ctx, g.c, nil); err != nil {
 		return fmt.Errorf("release connection: %w", err)
 	}
-	if g.access == ReadOnly {
+	if g.access == ReadOnly && !g.queryOnlyConn {
 		if _, err := g.c.ExecContext(ctx, "PRAGMA query_only = 0"); err != nil {
 			return fmt.Errorf("release connection: %w", err)
 		}

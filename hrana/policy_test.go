@@ -505,3 +505,34 @@ func TestProtect_Unsafe(t *testing.T) {
 		t.Error("TakeWrote without an authorizer")
 	}
 }
+
+// ProtectReader guards a connection of sqlitedb's read-only stream pool
+// like Protect with ReadOnly, and its Release leaves the connection
+// query_only for the next stream of that pool.
+func TestProtectReader(t *testing.T) {
+	d := mustTenantDB(t)
+	ctx := context.Background()
+	c, err := d.db.ReadStreamConn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	g, err := hrana.ProtectReader(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec(c, "SELECT count(*) FROM content"); err != nil {
+		t.Errorf("read: %v", err)
+	}
+	for _, q := range []string{item("r1", "hello"), "SELECT count(*) FROM audit_log", "SELECT * FROM sessions"} {
+		if err := exec(c, q); err == nil {
+			t.Errorf("%s: allowed on a reader", q)
+		}
+	}
+	if err := g.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := queryInt(t, c, "PRAGMA query_only"); n != 1 {
+		t.Errorf("query_only %d after Release, want 1: the pool's connections stay read-only", n)
+	}
+}

@@ -3,6 +3,7 @@ package hrana
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -342,11 +343,15 @@ func (r *Registry) connect(ctx context.Context, st *stream, t *catalog.Tenant) e
 // new stream, or one whose connection went back to the pool while it
 // was idle (see done).
 func (r *Registry) attach(ctx context.Context, st *stream) error {
-	sc, err := st.db.StreamConn(ctx)
+	conn, protect := st.db.StreamConn, func(ctx context.Context, sc *sql.Conn) (*Guard, error) { return Protect(ctx, sc, st.access) }
+	if st.access == ReadOnly {
+		conn, protect = st.db.ReadStreamConn, ProtectReader
+	}
+	sc, err := conn(ctx)
 	if err != nil {
 		return fmt.Errorf("open a stream connection of tenant %s: %w", st.tenantID, err)
 	}
-	g, err := Protect(ctx, sc, st.access)
+	g, err := protect(ctx, sc)
 	if err != nil {
 		sc.Close()
 		return fmt.Errorf("protect a stream connection of tenant %s: %w", st.tenantID, err)

@@ -102,9 +102,10 @@ type DB struct {
 
 	writeStmts, readStmts stmtCache // see ExecTx, QueryRow
 
-	opt     Options     // as Open filled it in, for the stream pool's DSN
-	streams streamPool  // see StreamConn
-	writers writerQueue // see WriterWaiting
+	opt         Options     // as Open filled it in, for the stream pool's DSN
+	streams     streamPool  // see StreamConn
+	readStreams streamPool  // see ReadStreamConn
+	writers     writerQueue // see WriterWaiting
 }
 
 // DB is the tenant database the domain packages take.
@@ -226,7 +227,7 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 func (db *DB) Close() error {
 	db.readStmts.close()
 	db.writeStmts.close()
-	serr := db.streams.close()
+	serr := errors.Join(db.streams.close(), db.readStreams.close())
 	rerr := db.Read.Close()
 	werr := db.Write.Close()
 	return errors.Join(werr, rerr, serr)

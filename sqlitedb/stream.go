@@ -40,14 +40,27 @@ const StreamIdleTime = 5 * time.Second
 // own (deferred unless it says otherwise). The caller closes it. While
 // DefaultStreamConns are out, it waits for one to come back or ctx to end.
 func (db *DB) StreamConn(ctx context.Context) (*sql.Conn, error) {
-	p := &db.streams
+	return db.streams.conn(ctx, func() string { return streamDSN(db.Path, db.opt, false) })
+}
+
+// ReadStreamConn is StreamConn for a stream that only reads: from a pool
+// of its own whose connections are query_only by their connection string,
+// so a read-only stream pays no pragma to become read-only and none to
+// stop being so.
+func (db *DB) ReadStreamConn(ctx context.Context) (*sql.Conn, error) {
+	return db.readStreams.conn(ctx, func() string { return streamDSN(db.Path, db.opt, true) })
+}
+
+// conn takes a connection of the pool, opening the pool on dsn's
+// connection string first.
+func (p *streamPool) conn(ctx context.Context, dsn func() string) (*sql.Conn, error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if p.pool == nil {
-		pool, err := sql.Open(driverName, streamDSN(db.Path, db.opt))
+		pool, err := sql.Open(driverName, dsn())
 		if err != nil {
 			p.mu.Unlock()
 			return nil, err
@@ -77,7 +90,7 @@ func (p *streamPool) close() error {
 // a client's plain BEGIN is deferred as SQLite means it, and without
 // journal_mode: the file exists and is in WAL mode by the time a stream
 // opens.
-func streamDSN(abs string, opt Options) string {
+func streamDSN(abs string, opt Options, readOnly bool) string {
 	q := url.Values{}
 	q.Set("mode", "rw")
 	// Streams run their clients' SQL: defensive mode keeps it from
@@ -93,6 +106,9 @@ func streamDSN(abs string, opt Options) string {
 		sync = "FULL"
 	}
 	q.Add("_pragma", "synchronous("+sync+")")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
 	return uri(abs, q)
 }
 
@@ -130,9 +146,11 @@ func (db *DB) WriterWaiting() time.Duration {
 	return 0
 }
 
-// StreamConnsInUse reports how many stream connections are taken now.
-func (db *DB) StreamConnsInUse() int {
-	p := &db.streams
+// StreamConnsInUse reports how many stream connections (read-write and
+// read-only) are taken now.
+func (db *DB) StreamConnsInUse() int { return db.streams.inUse() + db.readStreams.inUse() }
+
+func (p *streamPool) inUse() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.pool == nil {

@@ -300,3 +300,20 @@ func TestStreamConn_Defensive(t *testing.T) {
 		t.Fatal("a stream rewrote sqlite_schema: defensive mode is off")
 	}
 }
+
+// A read stream's connection refuses writes by itself (query_only from
+// its connection string), with no authorizer.
+func TestReadStreamConn_QueryOnly(t *testing.T) {
+	db := mustStreamDB(t)
+	c, err := db.ReadStreamConn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(context.Background(), "INSERT INTO t (n) VALUES (1)"); err == nil {
+		t.Fatal("a read stream connection wrote")
+	}
+	if n := db.StreamConnsInUse(); n != 1 {
+		t.Errorf("%d stream connections in use, want 1", n)
+	}
+}
