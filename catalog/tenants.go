@@ -57,14 +57,14 @@ type SchemaState struct {
 
 // NewTenant describes a tenant to create.
 type NewTenant struct {
-	ID      string
-	Name    string   // defaults to the id
-	Plan    string   // defaults to "free"
-	Region  string   // home region; empty means this node's (Config.Region)
+	ID     string
+	Name   string // defaults to the id
+	Plan   string // defaults to "free"
+	Region string // home region; empty means this node's (Config.Region)
 	// Residency names the residency set (Config.ResidencySets) the home
 	// region must be in; empty for none.
 	Residency string
-	Domains []string // custom domains; the first is primary
+	Domains   []string // custom domains; the first is primary
 	// SchemaVersion is the version the provisioned database starts at.
 	SchemaVersion uint
 }
