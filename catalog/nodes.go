@@ -46,6 +46,12 @@ type Duration time.Duration
 
 func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
 
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
 // ValidateNodeInfo checks what a node says about itself.
 func ValidateNodeInfo(n NodeInfo) error {
 	if err := condo.ValidateTenantID(n.ID); err != nil {
