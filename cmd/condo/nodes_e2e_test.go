@@ -81,3 +81,19 @@ func TestServe_BadNodeSettings(t *testing.T) {
 		})
 	}
 }
+
+// A node killed without a clean stop goes stale once three heartbeats
+// are missed.
+func TestServe_NodeStaleAfterKill(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data, "CONDO_NODE_ID=node-k", "CONDO_HEARTBEAT_INTERVAL=100ms")
+	if got := listNodes(t, data); len(got) != 1 || got[0].ID != "node-k" || got[0].Health != catalog.NodeUp {
+		t.Fatalf("serving: %+v", got)
+	}
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+	eventually(t, func() bool { return listNodes(t, data)[0].Health == catalog.NodeStale })
+	if got := listNodes(t, data)[0]; got.StoppedAt != nil {
+		t.Errorf("a killed node says it stopped: %+v", got)
+	}
+}
