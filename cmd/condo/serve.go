@@ -124,15 +124,22 @@ func (m *Main) serve(ctx context.Context) error {
 		store.Close(context.Background())
 		return err
 	}
-	// Said last, after the jobs and the pool have stopped: a node that
-	// dies instead goes stale when its heartbeats stop.
-	defer func() {
+	// Said last, after the jobs and the pool have stopped, on every way
+	// out from here: a node that dies instead goes stale when its
+	// heartbeats stop.
+	nodeStopped := false
+	stopNode := func() {
+		if nodeStopped {
+			return
+		}
+		nodeStopped = true
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := cat.StopNode(sctx, node.ID); err != nil {
 			log.Warn("could not record this node as stopped", "node", node.ID, "err", err)
 		}
-	}()
+	}
+	defer stopNode()
 	mailer, err := newMailer(cfg, cat, log)
 	if err != nil {
 		store.Close(context.Background())
@@ -192,6 +199,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}
+	stopNode() // before the log says so, so whoever reads "stopped" finds it recorded
 	if serr != nil {
 		return fmt.Errorf("shutdown: %w", serr)
 	}
