@@ -20,6 +20,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	e.Match(readMethods, "/platform/migrations/runs/:id", with(s.getMigrationRun, admin))
 	s.platformTenantRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
+	s.platformNodeRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 

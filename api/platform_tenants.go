@@ -64,23 +64,27 @@ func (s *Server) listTenants(c echo.Context) error {
 
 // newTenantRequest is the body of POST /platform/tenants.
 type newTenantRequest struct {
-	ID      string   `json:"id"`
-	Name    string   `json:"name"`
-	Plan    string   `json:"plan"`
-	Region  string   `json:"region"`
-	Domains []string `json:"domains"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Plan   string `json:"plan"`
+	Region string `json:"region"`
+	// Residency names a residency set the home region must be in.
+	Residency string   `json:"residency"`
+	Domains   []string `json:"domains"`
 }
 
 // createTenant serves POST /platform/tenants: it records the tenant and
 // provisions its database, and answers 201 with the tenant. 409
-// tenant_exists or domain_taken.
+// tenant_exists or domain_taken; 400 unknown_residency, region_required or
+// residency_violation when the home region (given, else this node's) is
+// not in the residency set.
 func (s *Server) createTenant(c echo.Context) error {
 	var in newTenantRequest
 	if err := decodeTenantBody(c, &in); err != nil {
 		return err
 	}
 	t, err := s.store.Create(c.Request().Context(), catalog.NewTenant{
-		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Domains: in.Domains})
+		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Residency: in.Residency, Domains: in.Domains})
 	if err != nil {
 		return err
 	}
@@ -106,6 +110,10 @@ type tenantPatch struct {
 	StorageQuota *int64          `json:"storage_quota"`
 	UserLimit    *int64          `json:"user_limit"`
 	Branding     json.RawMessage `json:"branding"`
+	// Region and Residency are read only to refuse a change: a tenant's
+	// home changes by a move, which copies its data there.
+	Region    *string `json:"region"`
+	Residency *string `json:"residency"`
 }
 
 // updateTenant serves PATCH /platform/tenants/:id. A new plan brings its
@@ -115,12 +123,35 @@ func (s *Server) updateTenant(c echo.Context) error {
 	if err := decodeTenantBody(c, &in); err != nil {
 		return err
 	}
+	if in.Region != nil || in.Residency != nil {
+		if err := s.refusePlacementChange(c, in.Region, in.Residency); err != nil {
+			return err
+		}
+	}
 	t, err := s.catalog.UpdateTenant(c.Request().Context(), c.Param("id"), catalog.TenantUpdate{
 		Name: in.Name, Plan: in.Plan, StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding})
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"data": t})
+}
+
+// refusePlacementChange refuses a PATCH that would change a tenant's home
+// region or residency (409 region_immutable): the same values are
+// accepted, so a client may send back the tenant it read.
+func (s *Server) refusePlacementChange(c echo.Context, region, residency *string) error {
+	t, err := s.catalog.Tenant(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if region != nil && *region != t.Region {
+		return condo.ReasonErrorf(condo.ECONFLICT, "region_immutable",
+			"a tenant's home region changes only by a move (condo tenants move %s --region R), not by PATCH", t.ID)
+	}
+	if residency != nil && *residency != t.Residency {
+		return condo.ReasonErrorf(condo.ECONFLICT, "region_immutable", "a tenant's residency is set when it is created and cannot be changed by PATCH")
+	}
+	return nil
 }
 
 // suspendTenant serves POST /platform/tenants/:id/suspend: its hosts

@@ -31,7 +31,13 @@ type tenantAPI struct {
 
 func newTenantAPI(t *testing.T) *tenantAPI {
 	t.Helper()
-	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{PoolSize: 8})
+	return newTenantAPIWith(t, catalog.Config{})
+}
+
+// newTenantAPIWith is newTenantAPI with a catalog configured by cfg.
+func newTenantAPIWith(t *testing.T, cfg catalog.Config) *tenantAPI {
+	t.Helper()
+	env := tenantstoretest.MustOpen(t, cfg, tenantstore.Config{PoolSize: 8})
 	if _, err := env.Catalog.CreateAdmin(context.Background(), apitest.AdminEmail, apitest.AdminPassword); err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,14 @@ type Config struct {
 	// this Catalog invalidate the cache at once; changes made by another
 	// process are seen within CacheTTL.
 	CacheTTL time.Duration
+	// Region is this node's region: the home of a tenant created without
+	// one. Empty when the node has none.
+	Region string
+	// ResidencySets are the residency sets tenants may name; nil is none.
+	ResidencySets ResidencySets
+	// Now is the clock of node heartbeats and health (tests set it); nil
+	// is time.Now.
+	Now func() time.Time
 }
 
 // Catalog is an open control-plane database.
@@ -77,6 +85,11 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.Region != "" {
+		if err := ValidateRegion(cfg.Region); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.DefaultTenant != "" {
 		if err := condo.ValidateTenantID(cfg.DefaultTenant); err != nil {

@@ -36,6 +36,7 @@ type Tenant struct {
 	StorageQuota int64           `json:"storage_quota"`
 	UserLimit    int64           `json:"user_limit"`
 	Region       string          `json:"region"`
+	Residency    string          `json:"residency"` // a residency set's name; empty for none
 	Location     string          `json:"location"`
 	Schema       SchemaState     `json:"schema"`
 	Domains      []Domain        `json:"domains"`
@@ -56,11 +57,14 @@ type SchemaState struct {
 
 // NewTenant describes a tenant to create.
 type NewTenant struct {
-	ID      string
-	Name    string   // defaults to the id
-	Plan    string   // defaults to "free"
-	Region  string   // home region; empty means this node's
-	Domains []string // custom domains; the first is primary
+	ID     string
+	Name   string // defaults to the id
+	Plan   string // defaults to "free"
+	Region string // home region; empty means this node's (Config.Region)
+	// Residency names the residency set (Config.ResidencySets) the home
+	// region must be in; empty for none.
+	Residency string
+	Domains   []string // custom domains; the first is primary
 	// SchemaVersion is the version the provisioned database starts at.
 	SchemaVersion uint
 }
@@ -103,10 +107,16 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 	if !ok {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %q: use free, pro or enterprise", in.Plan)
 	}
+	if in.Region == "" {
+		in.Region = c.cfg.Region
+	}
 	if in.Region != "" {
 		if err := ValidateRegion(in.Region); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.cfg.ResidencySets.Check(in.Residency, in.Region); err != nil {
+		return nil, err
 	}
 	for _, d := range in.Domains {
 		if err := condo.ValidateDomain(d); err != nil {
@@ -124,9 +134,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, schema_version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, schema_version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
 		if sqlitedb.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
@@ -156,7 +166,7 @@ func (c *Catalog) Tenant(ctx context.Context, id string) (*Tenant, error) {
 		return nil, err
 	}
 	// A kept statement: a fleet run looks up every tenant, and parsing
-	// this 19-column SELECT anew was most of a lookup's cost.
+	// this 20-column SELECT anew was most of a lookup's cost.
 	t, err := scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
 	if err != nil {
 		return nil, notFound(err, "tenant %q", id)
@@ -171,7 +181,7 @@ func (c *Catalog) Tenant(ctx context.Context, id string) (*Tenant, error) {
 // the tenant store makes when it opens a database. ENOTFOUND if none.
 func (c *Catalog) Lookup(ctx context.Context, id string) (*Tenant, error) {
 	// A kept statement: a fleet run looks up every tenant, and parsing
-	// this 19-column SELECT anew was most of a lookup's cost.
+	// this 20-column SELECT anew was most of a lookup's cost.
 	t, err := scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
 	return t, notFound(err, "tenant %q", id)
 }
@@ -273,7 +283,7 @@ func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) e
 }
 
 const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
-	region, location, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
+	region, residency, location, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
 	created_at, updated_at, expires_at FROM tenants`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
@@ -283,7 +293,7 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var migrated, expires *int64
 	var duration sql.NullInt64
 	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
-		&t.Region, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
+		&t.Region, &t.Residency, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
 	if err != nil {
 		return nil, err

@@ -208,7 +208,7 @@ func TestCLI_Help(t *testing.T) {
 					want = append(want, "--"+s.flag)
 				}
 			case "tenants create":
-				want = append(want, "--json", "--name", "--domain", "--plan", "--region")
+				want = append(want, "--json", "--name", "--domain", "--plan", "--region", "--residency", "--residency-sets")
 			case "migrate up":
 				want = append(want, "--to", "--concurrency", "--canary", "--max-failures", "--dry-run", "--sample")
 			}

@@ -45,6 +45,7 @@ func init() {
 		{"tenants resume", "make a suspended tenant active again", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "resume", "active")
 		}},
+		{"nodes list", "list the nodes registered in the catalog, with their health", (*Main).nodesList},
 		{"domains add", "let a custom domain reach a tenant", (*Main).domainsAdd},
 		{"domains remove", "remove a custom domain", (*Main).domainsRemove},
 		{"domains list", "list custom domains, of one tenant or all", (*Main).domainsList},

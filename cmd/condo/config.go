@@ -40,6 +40,10 @@ type Config struct {
 	MaxConnsPerIP   int
 	CORSOrigins     string // comma-separated
 	MaxStreams      int    // open libSQL streams, all tenants together
+	NodeID          string // else FLY_MACHINE_ID, else generated once and kept in <data>/node-id
+	AdvertiseURL    string // else, on Fly.io, the machine's 6PN address
+	Heartbeat       time.Duration
+	ResidencySets   string // "eu=ams,fra;us=iad", parsed by catalog.ParseResidencySets
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -157,6 +161,10 @@ func (c *Config) settings() []setting {
 		{"base-domain", "CONDO_BASE_DOMAIN", "", "tenants answer at <id>.<base-domain>; the catalog keeps it (empty: the catalog's, " +
 			catalog.DefaultBaseDomain + " for a new one); another value than the catalog's is refused: change it with condo base-domain set", str(&c.BaseDomain)},
 		{"region", "CONDO_REGION", "", "this node's region (else FLY_REGION)", str(&c.Region)},
+		{"node-id", "CONDO_NODE_ID", "", "this node's id in the catalog (else FLY_MACHINE_ID, else one generated once and kept in <data>/node-id)", str(&c.NodeID)},
+		{"advertise-url", "CONDO_ADVERTISE_URL", "", "where other nodes reach this one (on Fly.io: http://<FLY_MACHINE_ID>.vm.<FLY_APP_NAME>.internal:<port>; else empty)", str(&c.AdvertiseURL)},
+		{"heartbeat-interval", "CONDO_HEARTBEAT_INTERVAL", "5s", "how often this node records in the catalog that it is alive (stale after 3 missed)", duration(&c.Heartbeat)},
+		{"residency-sets", "CONDO_RESIDENCY_SETS", "", "named sets of regions a tenant's data may be kept in, such as eu=ams,fra,cdg;us=iad,ord", str(&c.ResidencySets)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
 		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -62,6 +63,20 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("--cors-origins: %s", condo.ErrorMessage(err))
 	}
 
+	if cfg.Heartbeat <= 0 {
+		return usagef("--heartbeat-interval must be positive")
+	}
+	// The node's settings are checked before anything is written; its id
+	// may still be generated, after the catalog exists.
+	probe := catalog.NodeInfo{ID: cmp.Or(cfg.NodeID, "node"), Region: cfg.Region, AdvertiseURL: cfg.AdvertiseURL, Heartbeat: cfg.Heartbeat}
+	if err := catalog.ValidateNodeInfo(probe); err != nil {
+		return usagef("%s", condo.ErrorMessage(err))
+	}
+	residency, err := catalog.ParseResidencySets(cfg.ResidencySets)
+	if err != nil {
+		return usagef("--residency-sets: %v", err)
+	}
+
 	set, err := tenantMigrations(cfg.TenantMigrations)
 	if err != nil {
 		return err
@@ -72,7 +87,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 
 	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
-		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant})
+		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency})
 	if err != nil {
 		return err
 	}
@@ -100,6 +115,31 @@ func (m *Main) serve(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	ln = api.LimitConnsPerIP(ln, cfg.MaxConnsPerIP)
+	node, err := nodeInfo(ctx, cfg, ln.Addr())
+	if err == nil {
+		err = cat.RegisterNode(ctx, node)
+	}
+	if err != nil {
+		ln.Close()
+		store.Close(context.Background())
+		return err
+	}
+	// Said last, after the jobs and the pool have stopped, on every way
+	// out from here: a node that dies instead goes stale when its
+	// heartbeats stop.
+	nodeStopped := false
+	stopNode := func() {
+		if nodeStopped {
+			return
+		}
+		nodeStopped = true
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := cat.StopNode(sctx, node.ID); err != nil {
+			log.Warn("could not record this node as stopped", "node", node.ID, "err", err)
+		}
+	}
+	defer stopNode()
 	mailer, err := newMailer(cfg, cat, log)
 	if err != nil {
 		store.Close(context.Background())
@@ -115,6 +155,7 @@ func (m *Main) serve(ctx context.Context) error {
 	// closed (rolled back) when the jobs stop, before the pool closes.
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
 	work.Loop(streams.Run)
+	work.Loop(heartbeat(cat, node, log))
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Streams: streams})
@@ -133,7 +174,7 @@ func (m *Main) serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "base_domain", cat.Config().BaseDomain,
-		"region", cfg.Region, "pool_size", store.PoolSize())
+		"region", cfg.Region, "node", node.ID, "advertise_url", node.AdvertiseURL, "pool_size", store.PoolSize())
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
@@ -158,6 +199,7 @@ func (m *Main) serve(ctx context.Context) error {
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}
+	stopNode() // before the log says so, so whoever reads "stopped" finds it recorded
 	if serr != nil {
 		return fmt.Errorf("shutdown: %w", serr)
 	}

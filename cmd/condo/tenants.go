@@ -34,26 +34,38 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 	var domains stringList
 	c.fs.StringVar(&in.Name, "name", "", "display name (default: the id)")
 	c.fs.StringVar(&in.Plan, "plan", "free", "plan: free, pro or enterprise")
-	c.fs.StringVar(&in.Region, "region", "", "home region")
+	c.fs.StringVar(&in.Region, "region", "", "home region (default: this node's, $CONDO_REGION else $FLY_REGION)")
+	c.fs.StringVar(&in.Residency, "residency", "", "residency set the home region must be in (see --residency-sets)")
+	c.cfg.register(c.fs, "residency-sets")
 	c.fs.Var(&domains, "domain", "custom domain (repeatable; the first is primary)")
-	pos, err := c.parse(args, 1, 1, "tenants create ID [--name N] [--domain D]... [--plan P] [--region R]")
+	pos, err := c.parse(args, 1, 1, "tenants create ID [--name N] [--domain D]... [--plan P] [--region R] [--residency SET]")
 	if err != nil {
 		return err
 	}
 	in.ID, in.Domains = pos[0], domains
-	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
-		set, err := tenantMigrations(c.cfg.TenantMigrations) // a new tenant starts at this set's latest version
-		if err != nil {
-			return err
-		}
-		store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
-		defer store.Close(context.Background())
-		t, err := store.Create(ctx, in)
-		if err != nil {
-			return err
-		}
-		return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
-	})
+	residency, err := catalog.ParseResidencySets(c.cfg.ResidencySets)
+	if err != nil {
+		return usagef("--residency-sets: %v", err)
+	}
+	if err := requireCatalog(c.cfg.Data); err != nil {
+		return err
+	}
+	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	set, err := tenantMigrations(c.cfg.TenantMigrations) // a new tenant starts at this set's latest version
+	if err != nil {
+		return err
+	}
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
+	defer store.Close(context.Background())
+	t, err := store.Create(ctx, in)
+	if err != nil {
+		return err
+	}
+	return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
 }
 
 func (m *Main) tenantsList(ctx context.Context, args []string) error {
@@ -117,9 +129,12 @@ func describeTenant(t *catalog.Tenant, base string) string {
 		}
 		fmt.Fprintf(&b, "domain:    %s%s\n", d.Domain, primary)
 	}
-	if t.Region != "" {
-		fmt.Fprintf(&b, "region:    %s\n", t.Region)
+	fmt.Fprintf(&b, "region:    %s\n", dash(t.Region))
+	residency := t.Residency
+	if residency == "" {
+		residency = "none"
 	}
+	fmt.Fprintf(&b, "residency: %s\n", residency)
 	fmt.Fprintf(&b, "schema:    version %d", t.Schema.Version)
 	if t.Schema.Dirty {
 		b.WriteString(" DIRTY")

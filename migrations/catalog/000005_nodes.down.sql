@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN residency;
+DROP TABLE nodes;
