@@ -46,6 +46,7 @@ import (
 	"github.com/condohq/condo/internal/bigfixture"
 	"github.com/condohq/condo/scripts/machine"
 	"github.com/condohq/condo/scripts/wrk"
+	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -221,6 +222,10 @@ func runReads(ctx context.Context, dir string, cat *catalog.Catalog, store *tena
 	for i := range 1000 {
 		packed = append(packed, sqlReqs[min(i/16, len(sqlReqs)-1)])
 	}
+	// First let the reads' idle connections close (after
+	// sqlitedb.DefaultIdleTime), or their closing would be counted off
+	// what the streams add.
+	time.Sleep(sqlitedb.DefaultIdleTime + time.Second)
 	for _, run := range []struct {
 		name string
 		reqs []string
