@@ -83,10 +83,16 @@ func (s *Server) routeHome(next echo.HandlerFunc) echo.HandlerFunc {
 			if err != nil {
 				return err
 			}
-			if err := route.Verify(key, m, r.Method, r.Host, r.URL.Path, time.Now()); err != nil {
+			ip, err := route.Verify(key, m, r.Method, r.Host, r.URL.Path, time.Now())
+			if err != nil {
 				// Logged only: the tenant's own log may not live on this node.
 				logger(c).Warn("security: refused a forwarded request with a bad marker", "err", err, "client_ip", c.RealIP())
 				return err
+			}
+			// The client is the one the forwarding node vouched for, not
+			// that node: per-address throttles and logs see the client.
+			if parsed := net.ParseIP(ip); parsed != nil {
+				r.RemoteAddr = net.JoinHostPort(parsed.String(), "0")
 			}
 			return next(c) // forwarded once: served here, whatever the regions say
 		}
@@ -154,7 +160,7 @@ func (s *Server) forward(c echo.Context, region string) error {
 				pr.Out.Header.Set(rt.clientIP, clientIP)
 			}
 			pr.Out.Header.Set(echo.HeaderXRequestID, requestID)
-			pr.Out.Header.Set(route.MarkerHeader, route.Sign(key, pr.In.Method, pr.In.Host, pr.In.URL.Path, time.Now()))
+			pr.Out.Header.Set(route.MarkerHeader, route.Sign(key, pr.In.Method, pr.In.Host, pr.In.URL.Path, clientIP, time.Now()))
 		},
 		ModifyResponse: func(res *http.Response) error {
 			// The home node's headers replace those this node set

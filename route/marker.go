@@ -21,7 +21,9 @@ import (
 )
 
 // MarkerHeader is the header a forwarded request carries:
-// "t=<unix ms>;sig=<base64url HMAC-SHA256>".
+// "t=<unix ms>;ip=<client address>;sig=<base64url HMAC-SHA256>". The
+// client address is signed with the rest so that the home node may take
+// it as the request's (its own view is the forwarding node's address).
 const MarkerHeader = "X-Condo-Forwarded"
 
 // MarkerMaxAge is how old (or how far in the future, for clock skew) a
@@ -33,40 +35,42 @@ const MarkerMaxAge = 30 * time.Second
 // auth.MetaJWTSecret is).
 const MetaForwardSecret = "forward_secret"
 
-// Sign returns the marker of a request forwarded at now.
-func Sign(secret []byte, method, host, path string, now time.Time) string {
+// Sign returns the marker of a request from clientIP forwarded at now.
+func Sign(secret []byte, method, host, path, clientIP string, now time.Time) string {
 	t := strconv.FormatInt(now.UnixMilli(), 10)
-	return "t=" + t + ";sig=" + base64.RawURLEncoding.EncodeToString(mac(secret, method, host, path, t))
+	return "t=" + t + ";ip=" + clientIP + ";sig=" + base64.RawURLEncoding.EncodeToString(mac(secret, method, host, path, t, clientIP))
 }
 
-// Verify checks a marker against the request it arrived on. Its error
-// (EINVALID, invalid_forward_marker) says why without echoing the value.
-func Verify(secret []byte, marker, method, host, path string, now time.Time) error {
+// Verify checks a marker against the request it arrived on and returns
+// the client address it vouches for. Its error (EINVALID,
+// invalid_forward_marker) says why without echoing the value.
+func Verify(secret []byte, marker, method, host, path string, now time.Time) (clientIP string, err error) {
 	bad := func(why string) error {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_forward_marker", "the %s header is %s", MarkerHeader, why)
 	}
-	ts, sig, ok := strings.Cut(marker, ";sig=")
-	ts, ok2 := strings.CutPrefix(ts, "t=")
-	if !ok || !ok2 {
-		return bad("malformed")
+	rest, sig, ok := strings.Cut(marker, ";sig=")
+	ts, ip, ok2 := strings.Cut(rest, ";ip=")
+	ts, ok3 := strings.CutPrefix(ts, "t=")
+	if !ok || !ok2 || !ok3 {
+		return "", bad("malformed")
 	}
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return bad("malformed")
+		return "", bad("malformed")
 	}
 	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, mac(secret, method, host, path, ts)) {
-		return bad("not validly signed")
+	if err != nil || !hmac.Equal(got, mac(secret, method, host, path, ts, ip)) {
+		return "", bad("not validly signed")
 	}
 	if age := now.Sub(time.UnixMilli(ms)); age > MarkerMaxAge || age < -MarkerMaxAge {
-		return bad("expired")
+		return "", bad("expired")
 	}
-	return nil
+	return ip, nil
 }
 
-func mac(secret []byte, method, host, path, t string) []byte {
+func mac(secret []byte, method, host, path, t, ip string) []byte {
 	h := hmac.New(sha256.New, secret)
-	h.Write([]byte(method + "\n" + host + "\n" + path + "\n" + t))
+	h.Write([]byte(method + "\n" + host + "\n" + path + "\n" + t + "\n" + ip))
 	return h.Sum(nil)
 }
 

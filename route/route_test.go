@@ -14,9 +14,9 @@ import (
 func TestMarker_SignVerifyExpiry(t *testing.T) {
 	secret := []byte(strings.Repeat("k", 32))
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	m := route.Sign(secret, "GET", "acme.localhost", "/api/tenant", now)
-	if err := route.Verify(secret, m, "GET", "acme.localhost", "/api/tenant", now.Add(29*time.Second)); err != nil {
-		t.Fatalf("a fresh marker: %v", err)
+	m := route.Sign(secret, "GET", "acme.localhost", "/api/tenant", "203.0.113.7", now)
+	if ip, err := route.Verify(secret, m, "GET", "acme.localhost", "/api/tenant", now.Add(29*time.Second)); err != nil || ip != "203.0.113.7" {
+		t.Fatalf("a fresh marker: %q %v", ip, err)
 	}
 	for name, c := range map[string]struct {
 		secret                     []byte
@@ -32,8 +32,10 @@ func TestMarker_SignVerifyExpiry(t *testing.T) {
 		"malformed":    {secret, "nonsense", "GET", "acme.localhost", "/api/tenant", now},
 		"bad time":     {secret, "t=abc;sig=xyz", "GET", "acme.localhost", "/api/tenant", now},
 		"moved time":   {secret, strings.Replace(m, "t=1", "t=2", 1), "GET", "acme.localhost", "/api/tenant", now},
+		"other client": {secret, strings.Replace(m, "203.0.113.7", "203.0.113.8", 1), "GET", "acme.localhost", "/api/tenant", now},
+		"no client":    {secret, strings.Replace(m, ";ip=203.0.113.7", "", 1), "GET", "acme.localhost", "/api/tenant", now},
 	} {
-		err := route.Verify(c.secret, c.marker, c.method, c.host, c.path, c.at)
+		_, err := route.Verify(c.secret, c.marker, c.method, c.host, c.path, c.at)
 		if condo.ErrorReason(err) != "invalid_forward_marker" || strings.Contains(condo.ErrorMessage(err), c.marker) {
 			t.Errorf("%s: %v", name, err)
 		}

@@ -116,7 +116,7 @@ func TestServe_RequestsGoHome(t *testing.T) {
 	}
 
 	// A forged marker is refused, at either node, and logged.
-	forged := "t=" + strconv.FormatInt(time.Now().UnixMilli(), 10) + ";sig=AAAA"
+	forged := "t=" + strconv.FormatInt(time.Now().UnixMilli(), 10) + ";ip=127.0.0.1;sig=AAAA"
 	for _, s := range []*server{ams, iad} {
 		res, body := s.call(t, "GET", "west.localhost", "/api/tenant", nil, route.MarkerHeader, forged)
 		if res.StatusCode != 400 || errorCode(body) != "invalid_forward_marker" {
@@ -132,19 +132,29 @@ func TestServe_RequestsGoHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer cat.Close()
 	v, err := cat.Meta(context.Background(), route.MetaForwardSecret)
-	cat.Close()
 	secret, _ := base64.RawURLEncoding.DecodeString(v)
 	if err != nil || len(secret) != 32 {
 		t.Fatalf("forward secret: %v", err)
 	}
-	marker := route.Sign(secret, "GET", "west.localhost", "/api/tenant", time.Now())
+	marker := route.Sign(secret, "GET", "west.localhost", "/api/tenant", "203.0.113.9", time.Now())
 	res, body = ams.call(t, "GET", "west.localhost", "/api/tenant", nil, route.MarkerHeader, marker)
 	if res.StatusCode != 200 || res.Header.Get(api.NodeHeader) != "node-ams" || !strings.Contains(string(body), `"id":"west"`) {
 		t.Errorf("marked request at ams: %d %s %s", res.StatusCode, res.Header.Get(api.NodeHeader), body)
 	}
+	// The client address the marker vouches for is the request's at the
+	// node that serves it (here, in a security event).
+	marker = route.Sign(secret, "GET", "west.localhost", "/api/tenant", "203.0.113.9", time.Now())
+	if res, body := ams.call(t, "GET", "west.localhost", "/api/tenant", nil, route.MarkerHeader, marker, "Authorization", "Bearer junk"); res.StatusCode != 401 {
+		t.Errorf("marked request with a bad token: %d %s", res.StatusCode, body)
+	}
+	evs, err := cat.SecurityEvents(context.Background(), catalog.SecurityEventFilter{TenantID: "west", Kind: "invalid_token"})
+	if err != nil || len(evs) != 1 || evs[0].IP != "203.0.113.9" {
+		t.Errorf("security events: %+v %v", evs, err)
+	}
 	// An old marker is refused.
-	old := route.Sign(secret, "GET", "west.localhost", "/api/tenant", time.Now().Add(-time.Minute))
+	old := route.Sign(secret, "GET", "west.localhost", "/api/tenant", "203.0.113.9", time.Now().Add(-time.Minute))
 	if res, body := ams.call(t, "GET", "west.localhost", "/api/tenant", nil, route.MarkerHeader, old); res.StatusCode != 400 {
 		t.Errorf("old marker: %d %s", res.StatusCode, body)
 	}
