@@ -110,9 +110,29 @@ func TestServe_RequestsGoHome(t *testing.T) {
 	if res.StatusCode != 401 || res.Header.Get(api.NodeHeader) != "node-iad" || errorCode(body) == "" {
 		t.Errorf("libSQL at ams: %d %s %s", res.StatusCode, res.Header.Get(api.NodeHeader), body)
 	}
+	// With a token, SQL runs at home, and the cursor's rows stream back.
+	code, out, errOut := run(t, "", "tokens", "create", "west", "--sql", "write", "--name", "route", "--json", "--data", data)
+	var tok struct{ Token string }
+	if json.Unmarshal([]byte(out), &tok); code != 0 || tok.Token == "" {
+		t.Fatalf("tokens create: %d %s", code, errOut)
+	}
+	res, body = ams.call(t, "POST", "west.localhost", "/v2/pipeline",
+		strings.NewReader(`{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE t(x); "}},{"type":"execute","stmt":{"sql":"INSERT INTO t VALUES (42)"}}]}`),
+		"Authorization", "Bearer "+tok.Token, "Content-Type", "application/json")
+	if res.StatusCode != 200 || res.Header.Get(api.NodeHeader) != "node-iad" || strings.Contains(string(body), `"error"`) {
+		t.Errorf("pipeline at ams: %d %s %s", res.StatusCode, res.Header.Get(api.NodeHeader), body)
+	}
+	res, body = ams.call(t, "POST", "west.localhost", "/v3/cursor",
+		strings.NewReader(`{"baton":null,"batch":{"steps":[{"stmt":{"sql":"SELECT x FROM t"}}]}}`),
+		"Authorization", "Bearer "+tok.Token, "Content-Type", "application/json")
+	if res.StatusCode != 200 || res.Header.Get(api.NodeHeader) != "node-iad" || !strings.Contains(string(body), `"42"`) {
+		t.Errorf("cursor at ams: %d %s %s", res.StatusCode, res.Header.Get(api.NodeHeader), body)
+	}
 	// Platform routes and health checks stay here.
-	if res, _ := ams.call(t, "GET", "west.localhost", "/healthz", nil); res.Header.Get(api.NodeHeader) != "node-ams" {
-		t.Errorf("healthz forwarded: %s", res.Header.Get(api.NodeHeader))
+	for _, path := range []string{"/healthz", "/readyz", "/platform/nodes"} {
+		if res, _ := ams.call(t, "GET", "west.localhost", path, nil); res.Header.Get(api.NodeHeader) != "node-ams" {
+			t.Errorf("%s forwarded: %s", path, res.Header.Get(api.NodeHeader))
+		}
 	}
 
 	// A forged marker is refused, at either node, and logged.
