@@ -132,7 +132,7 @@ func replayable(r *http.Request) bool {
 func (s *Server) forward(c echo.Context, region string) error {
 	rt := s.router
 	r := c.Request()
-	node, err := rt.Nodes.Pick(r.Context(), region)
+	node, err := rt.Nodes.Pick(r.Context(), region, tenantOf(c).ID)
 	if err != nil {
 		return err
 	}

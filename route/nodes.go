@@ -2,8 +2,8 @@ package route
 
 import (
 	"context"
+	"hash/fnv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/condohq/condo"
@@ -25,7 +25,6 @@ type Nodes struct {
 	mu      sync.Mutex
 	list    []catalog.Node
 	fetched time.Time
-	next    atomic.Uint64 // round-robin among a region's nodes
 }
 
 // NewNodes lists cat's nodes other than self, cached for ttl (0:
@@ -46,24 +45,40 @@ func (n *Nodes) Up(ctx context.Context, region string) ([]catalog.Node, error) {
 	return upIn(all, region, n.self), nil
 }
 
-// Pick chooses the node to forward to in region: round-robin among its
-// healthy nodes that have an advertise URL. EUNAVAILABLE
-// (region_unavailable) when there is none.
-func (n *Nodes) Pick(ctx context.Context, region string) (catalog.Node, error) {
+// Pick chooses the node to forward a request for key (the tenant id) to
+// in region, among its healthy nodes that have an advertise URL. The
+// choice is by rendezvous hashing: one tenant's requests keep going to
+// one node (its libSQL streams live there, and its caches), and a node
+// joining or leaving moves only the tenants it gains or loses.
+// EUNAVAILABLE (region_unavailable) when there is none.
+func (n *Nodes) Pick(ctx context.Context, region, key string) (catalog.Node, error) {
 	up, err := n.Up(ctx, region)
 	if err != nil {
 		return catalog.Node{}, err
 	}
-	reachable := up[:0:0]
+	var best catalog.Node
+	var bestScore uint64
 	for _, node := range up {
-		if node.AdvertiseURL != "" {
-			reachable = append(reachable, node)
+		if node.AdvertiseURL == "" {
+			continue
+		}
+		if score := rendezvous(key, node.ID); best.ID == "" || score > bestScore {
+			best, bestScore = node, score
 		}
 	}
-	if len(reachable) == 0 {
+	if best.ID == "" {
 		return catalog.Node{}, Unavailable(region)
 	}
-	return reachable[(n.next.Add(1)-1)%uint64(len(reachable))], nil
+	return best, nil
+}
+
+// rendezvous is key's score for node.
+func rendezvous(key, node string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(node))
+	return h.Sum64()
 }
 
 // Unavailable is the error of a home region with no healthy node.

@@ -2,6 +2,7 @@ package route_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -84,21 +85,29 @@ func TestNodes_Pick(t *testing.T) {
 	reg("ams-1", "ams", "http://ams-1:1")
 
 	nodes := route.NewNodes(cat, "self", time.Minute)
-	var got []string
-	for range 4 {
-		n, err := nodes.Pick(ctx, "iad")
+	// One tenant always goes to one node; tenants spread over both.
+	chosen := map[string]int{}
+	for i := range 40 {
+		tenant := fmt.Sprintf("tenant-%d", i)
+		n, err := nodes.Pick(ctx, "iad", tenant)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, n.ID)
+		if n.ID != "iad-1" && n.ID != "iad-2" {
+			t.Fatalf("%s went to %s", tenant, n.ID)
+		}
+		if again, _ := nodes.Pick(ctx, "iad", tenant); again.ID != n.ID {
+			t.Errorf("%s: %s then %s", tenant, n.ID, again.ID)
+		}
+		chosen[n.ID]++
 	}
-	if strings.Join(got, ",") != "iad-1,iad-2,iad-1,iad-2" {
-		t.Errorf("round-robin: %v", got)
+	if chosen["iad-1"] < 5 || chosen["iad-2"] < 5 {
+		t.Errorf("spread: %v", chosen)
 	}
 	if up, _ := nodes.Up(ctx, "iad"); len(up) != 3 { // iad-1, iad-2, iad-mute
 		t.Errorf("up: %+v", up)
 	}
-	if _, err := nodes.Pick(ctx, "fra"); condo.ErrorReason(err) != "region_unavailable" || condo.ErrorCode(err) != condo.EUNAVAILABLE {
+	if _, err := nodes.Pick(ctx, "fra", "acme"); condo.ErrorReason(err) != "region_unavailable" || condo.ErrorCode(err) != condo.EUNAVAILABLE {
 		t.Errorf("empty region: %v", err)
 	}
 
@@ -106,10 +115,10 @@ func TestNodes_Pick(t *testing.T) {
 	// TTL passes (a fresh Nodes sees it at once).
 	cat.StopNode(ctx, "iad-1")
 	cat.StopNode(ctx, "iad-2")
-	if _, err := nodes.Pick(ctx, "iad"); err != nil {
+	if _, err := nodes.Pick(ctx, "iad", "acme"); err != nil {
 		t.Errorf("cached: %v", err)
 	}
-	if _, err := route.NewNodes(cat, "self", time.Minute).Pick(ctx, "iad"); condo.ErrorReason(err) != "region_unavailable" {
+	if _, err := route.NewNodes(cat, "self", time.Minute).Pick(ctx, "iad", "acme"); condo.ErrorReason(err) != "region_unavailable" {
 		t.Errorf("fresh list: %v", err)
 	}
 }
