@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -181,7 +182,18 @@ func (s *Server) forward(c echo.Context, region string) error {
 		return proxyErr // the client went away: handleError says so
 	}
 	logger(c).Warn("forwarding failed", "node", node.ID, "region", region, "err", proxyErr)
+	var ne net.Error
+	if errors.As(proxyErr, &ne) && ne.Timeout() && !isDial(proxyErr) {
+		return &echo.HTTPError{Code: http.StatusGatewayTimeout,
+			Message: fmt.Sprintf("the tenant's home node did not begin to answer within %s", rt.Timeout)}
+	}
 	return route.Unavailable(region)
+}
+
+// isDial reports an error of connecting, not of waiting for the answer.
+func isDial(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // nodeHeader names this node on every answer.
