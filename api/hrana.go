@@ -59,7 +59,7 @@ func (s *Server) hranaRoutes() {
 	})
 	noProtobuf := func(echo.Context) error { return hrana.ErrNoProtobuf }
 
-	mw := []echo.MiddlewareFunc{hranaErrors, s.resolveTenant, s.authenticate}
+	mw := []echo.MiddlewareFunc{hranaErrors, s.resolveTenant, s.routeHome, s.authenticate}
 	s.echo.Match(readMethods, "/v2", with(index(2), mw...))
 	s.echo.Match(readMethods, "/v3", with(index(3), mw...))
 	s.echo.POST("/v2/pipeline", with(pipeline(2), mw...))

@@ -40,7 +40,7 @@ func (s *Server) require(perm string) echo.MiddlewareFunc {
 // authenticate, then check perm (anyone, signedIn or a permission). A GET
 // route answers HEAD too (see readMethods).
 func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm string) {
-	mw := []echo.MiddlewareFunc{s.resolveTenant, s.authenticate}
+	mw := []echo.MiddlewareFunc{s.resolveTenant, s.routeHome, s.authenticate}
 	if perm != anyone {
 		mw = append(mw, s.require(perm))
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -76,6 +77,12 @@ type Config struct {
 	// Jobs, whoever built it runs and stops it (serve does). Nil: the
 	// endpoint answers 503 sql_unavailable.
 	Streams *hrana.Registry
+	// NodeID names this node in the X-Condo-Node header of every answer
+	// (empty: no header).
+	NodeID string
+	// Routing forwards requests to their tenant's home region (see
+	// route.go); the zero value serves every request here.
+	Routing Routing
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -101,6 +108,7 @@ type Server struct {
 	uploadTimeout time.Duration
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
+	router        *router         // forwarding to home regions; nil: none
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -141,8 +149,15 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		defaultCORS:   cfg.CORS,
 		streams:       cfg.Streams}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
+	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
+		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
+	}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(prebuilt(requestID, s.accessLog, securityHeaders, s.bodyDeadline, s.cors,
+	global := []echo.MiddlewareFunc{requestID, s.accessLog, securityHeaders}
+	if cfg.NodeID != "" {
+		global = append(global, nodeHeader(cfg.NodeID))
+	}
+	e.Use(prebuilt(append(global, s.bodyDeadline, s.cors,
 		middleware.RecoverWithConfig(middleware.RecoverConfig{
 			DisablePrintStack: true,
 			LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -153,7 +168,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }})))
+			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }}))...))
 	s.routes()
 	s.handler = compress(e)
 	return s

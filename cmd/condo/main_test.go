@@ -73,7 +73,14 @@ type server struct {
 
 func startServer(t *testing.T, data string, env ...string) *server {
 	t.Helper()
-	cmd := exec.Command(condoBin, "serve", "--addr", "127.0.0.1:0", "--data", data, "--resolve-ttl", "200ms")
+	return startServerArgs(t, data, nil, env...)
+}
+
+// startServerArgs starts `condo serve` with more flags (a later --addr
+// wins over the default one).
+func startServerArgs(t *testing.T, data string, args []string, env ...string) *server {
+	t.Helper()
+	cmd := exec.Command(condoBin, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--resolve-ttl", "200ms"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	s := &server{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}}
 	cmd.Stdout = s.stdout

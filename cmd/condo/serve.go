@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
+	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -65,6 +67,9 @@ func (m *Main) serve(ctx context.Context) error {
 
 	if cfg.Heartbeat <= 0 {
 		return usagef("--heartbeat-interval must be positive")
+	}
+	if cfg.ForwardTimeout <= 0 {
+		return usagef("--forward-timeout must be positive")
 	}
 	// The node's settings are checked before anything is written; its id
 	// may still be generated, after the catalog exists.
@@ -158,7 +163,9 @@ func (m *Main) serve(ctx context.Context) error {
 	work.Loop(heartbeat(cat, node, log))
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content, Streams: streams})
+		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID,
+		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
+			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
 	work.Loop(sched.Run)
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
