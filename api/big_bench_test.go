@@ -9,14 +9,11 @@ package api_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,34 +21,12 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
-	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/internal/bigfixture"
-	"github.com/condohq/condo/sqlitedb"
-	"github.com/condohq/condo/tenantstore"
 )
 
 func BenchmarkBigHTTP(b *testing.B) {
-	dir := os.Getenv("CONDO_BENCH_DIR")
-	if dir == "" {
-		b.Skip("CONDO_BENCH_DIR is not set: build the fixture with go run ./scripts/contentbench -build -dir DIR")
-	}
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cat.Close()
-	// CONDO_BENCH_CACHE_KIB tries another page cache size per connection.
-	var dbo sqlitedb.Options
-	if kib, err := strconv.Atoi(os.Getenv("CONDO_BENCH_CACHE_KIB")); err == nil {
-		dbo.CacheKiB = kib
-	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir, DB: dbo})
-	defer store.Close(context.Background())
-	h, release, err := store.Acquire(ctx, "big")
-	if err != nil {
-		b.Fatal(err)
-	}
+	cat, store, h := bigfixture.Open(b)
 	id := auth.New("big", h.DB)
 	u, err := id.CreateUser(ctx, auth.NewUser{Email: fmt.Sprintf("bench%d@example.com", time.Now().UnixNano()), Password: "bench password", Role: auth.RoleAdmin},
 		auth.Limits{Users: 1000, Policy: auth.DefaultPasswordPolicy})
@@ -62,33 +37,12 @@ func BenchmarkBigHTTP(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer release() // kept for the raw query
 	srv := api.New(cat, store, api.Config{})
 	cold := api.New(cat, store, api.Config{ContentCache: -1})
 	// The floor of a search: FTS5's own ranked query, every match scored,
 	// rowids and ranks as JSON, on the same connections.
 	raw := func(word string) error {
-		rows, err := h.DB.Read.QueryContext(ctx, `SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ? ORDER BY rank LIMIT 20`, `"`+word+`"`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		type hit struct {
-			ID   int64   `json:"id"`
-			Rank float64 `json:"rank"`
-		}
-		out := []hit{}
-		for rows.Next() {
-			var x hit
-			if err := rows.Scan(&x.ID, &x.Rank); err != nil {
-				return err
-			}
-			out = append(out, x)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = json.Marshal(map[string]any{"data": out})
+		_, err := bigfixture.RawSearch(ctx, h.DB.Read, word)
 		return err
 	}
 	serve := func(srv http.Handler, path, auth string) error {

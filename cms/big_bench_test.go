@@ -19,72 +19,24 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/internal/bigfixture"
-	"github.com/condohq/condo/sqlitedb"
-	"github.com/condohq/condo/tenantstore"
 )
 
-// openBig opens tenant big of CONDO_BENCH_DIR as serve does (tenantstore,
-// migrated to this build's schema on Acquire), with a content cache.
+// openBig opens tenant big of CONDO_BENCH_DIR with a content cache, and
+// returns the raw ranked query beside it.
 func openBig(b *testing.B) (*cms.Store, func(ctx context.Context, word string) error) {
-	dir := os.Getenv("CONDO_BENCH_DIR")
-	if dir == "" {
-		b.Skip("CONDO_BENCH_DIR is not set: build the fixture with go run ./scripts/contentbench -build -dir DIR")
-	}
-	ctx := context.Background()
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cat.Close() })
-	// CONDO_BENCH_CACHE_KIB tries another page cache size per connection.
-	var dbo sqlitedb.Options
-	if kib, err := strconv.Atoi(os.Getenv("CONDO_BENCH_CACHE_KIB")); err == nil {
-		dbo.CacheKiB = kib
-	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir, DB: dbo})
-	b.Cleanup(func() { store.Close(context.Background()) })
-	h, release, err := store.Acquire(ctx, "big")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(release)
+	_, store, h := bigfixture.Open(b)
 	st := cms.NewCache(10_000, time.Hour, nil).Store("big", h.DB, store.MediaDir("big"))
-	// The floor: FTS5's own ranked query, every match scored, rowids and
-	// ranks only, on the same connections.
 	raw := func(ctx context.Context, word string) error {
-		rows, err := h.DB.Read.QueryContext(ctx, `SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ? ORDER BY rank LIMIT 20`, `"`+word+`"`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		type hit struct {
-			ID   int64   `json:"id"`
-			Rank float64 `json:"rank"`
-		}
-		out := []hit{}
-		for rows.Next() {
-			var x hit
-			if err := rows.Scan(&x.ID, &x.Rank); err != nil {
-				return err
-			}
-			out = append(out, x)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		_, err = json.Marshal(map[string]any{"data": out})
+		_, err := bigfixture.RawSearch(ctx, h.DB.Read, word)
 		return err
 	}
 	return st, raw

@@ -4,7 +4,7 @@ package cms
 // 100,000-item tenant, timed one by one (see big_bench_test.go for the
 // fixture; docs/PERFORMANCE.md records a run):
 //
-//	CONDO_BENCH_DIR=/tmp/perf-fixture/data go test -run 'BigSearchParts|BigListParts' -v ./cms/
+//	CONDO_BENCH_DIR=/tmp/perf-fixture/data go test -run '^$' -bench 'BigSearchParts|BigListParts' -benchtime 1x -v ./cms/
 //
 // CONDO_BENCH_PERWORD=1 adds each of the 10 most frequent words alone
 // (the document count BM25 makes, Search, and ranking the window in Go
@@ -19,39 +19,16 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/internal/bigfixture"
-	"github.com/condohq/condo/sqlitedb"
-	"github.com/condohq/condo/tenantstore"
 )
 
-func TestBigSearchParts(t *testing.T) {
-	dir := os.Getenv("CONDO_BENCH_DIR")
-	if dir == "" {
-		t.Skip("CONDO_BENCH_DIR is not set")
-	}
+func BenchmarkBigSearchParts(b *testing.B) {
+	_, store, h := bigfixture.Open(b)
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	var dbo sqlitedb.Options
-	if kib, err := strconv.Atoi(os.Getenv("CONDO_BENCH_CACHE_KIB")); err == nil {
-		dbo.CacheKiB = kib
-	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir, DB: dbo})
-	defer store.Close(context.Background())
-	h, release, err := store.Acquire(ctx, "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
 	st := New("big", h.DB, store.MediaDir("big"))
 	db := h.DB.Read
 
@@ -66,20 +43,20 @@ func TestBigSearchParts(t *testing.T) {
 	opt := SearchOptions{PublishedOnly: true, PublicOnly: true, Limit: 20}
 	vis, _, err := st.visibility(ctx, opt)
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
-	t.Logf("visibility clause %q", vis)
+	b.Logf("visibility clause %q", vis)
 	count := func(q string, args ...any) int {
 		var n int
 		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		return n
 	}
 	drain := func(q string, args ...any) int {
 		rows, err := db.Query(q, args...)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		defer rows.Close()
 		n := 0
@@ -90,7 +67,7 @@ func TestBigSearchParts(t *testing.T) {
 		}
 		for rows.Next() {
 			if err := rows.Scan(dest...); err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
 			n++
 		}
@@ -109,7 +86,7 @@ func TestBigSearchParts(t *testing.T) {
 			rows, err := db.Query(`SELECT c.rowid, c.title, c.search_text FROM content_fts(?2) f CROSS JOIN content c ON c.rowid = f.rowid WHERE f.rowid >= `+windowBound(true)+` ORDER BY f.rowid DESC`,
 				`"`+w+`"`, `("`+w+`") `+vis)
 			if err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
 			nrows, ntok, tf := 0, 0, 0
 			for rows.Next() {
@@ -142,8 +119,8 @@ func TestBigSearchParts(t *testing.T) {
 			start = time.Now()
 			hits, _ := st.Search(ctx, w, opt)
 			json.Marshal(hits)
-			t.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
-			t.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
+			b.Logf("%-10s window %d rows, %d tokens, tf %d: read+tokenize %6.2f ms", w, nrows, ntok, tf, ms(goRank))
+			b.Logf("%-10s in %6d items: count %6.2f ms, IDF pass %6.2f ms, Search %6.2f ms", w, n, ms(c), ms(idf), ms(time.Since(start)))
 		}
 	}
 	for _, words := range []struct {
@@ -154,11 +131,11 @@ func TestBigSearchParts(t *testing.T) {
 		for _, w := range words.list {
 			l, err := st.lastWord(ctx, w)
 			if err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
 			lasts = append(lasts, l)
 		}
-		t.Logf("%s: e.g. %q -> %q; matches of the first: %d", words.name, words.list[0], lasts[0],
+		b.Logf("%s: e.g. %q -> %q; matches of the first: %d", words.name, words.list[0], lasts[0],
 			count(`SELECT count(*) FROM content_fts(?)`, lasts[0]))
 		parts := []struct {
 			name string
@@ -167,7 +144,7 @@ func TestBigSearchParts(t *testing.T) {
 			{"whole Search + JSON", func(i int) {
 				hits, err := st.Search(ctx, words.list[i], opt)
 				if err != nil {
-					t.Fatal(err)
+					b.Fatal(err)
 				}
 				json.Marshal(hits)
 			}},
@@ -223,7 +200,7 @@ func TestBigSearchParts(t *testing.T) {
 				ds = append(ds, time.Since(start))
 			}
 			slices.Sort(ds)
-			t.Logf("%-7s %-40s p50 %7.3f ms  p99 %7.3f ms", words.name, p.name, ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
+			b.Logf("%-7s %-40s p50 %7.3f ms  p99 %7.3f ms", words.name, p.name, ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
 		}
 	}
 }
@@ -234,28 +211,13 @@ func isAlnum(c byte) bool {
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
-func TestBigListParts(t *testing.T) {
-	dir := os.Getenv("CONDO_BENCH_DIR")
-	if dir == "" {
-		t.Skip("CONDO_BENCH_DIR is not set")
-	}
+func BenchmarkBigListParts(b *testing.B) {
+	_, store, h := bigfixture.Open(b)
 	ctx := context.Background()
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cat.Close()
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir})
-	defer store.Close(context.Background())
-	h, release, err := store.Acquire(ctx, "big")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
 	st := New("big", h.DB, store.MediaDir("big"))
 	col, err := st.Collection(ctx, "posts")
 	if err != nil {
-		t.Fatal(err)
+		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(3, 4))
 	var qs []*ListQuery
@@ -266,7 +228,7 @@ func TestBigListParts(t *testing.T) {
 		where := fmt.Sprintf(`{"and":[{"field":"data.price","operator":"greater_than_equal","value":%d},{"field":"data.price","operator":"less_than","value":%d}]}`, lo, lo+100)
 		q, err := ParseListQuery(map[string][]string{"limit": {"20"}, "sort": {"-data.price"}, "where": {where}}, col.Schema)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		qs = append(qs, q)
 	}
@@ -275,13 +237,13 @@ func TestBigListParts(t *testing.T) {
 	for _, q := range []string{s0.count, s0.page} {
 		rows, err := h.DB.Read.Query("EXPLAIN QUERY PLAN "+q, append([]any{}, s0.pageArgs...)[:strings.Count(q, "?")]...)
 		if err != nil {
-			t.Fatal(err)
+			b.Fatal(err)
 		}
 		for rows.Next() {
 			var id, parent, x int
 			var detail string
 			rows.Scan(&id, &parent, &x, &detail)
-			t.Logf("plan: %s", detail)
+			b.Logf("plan: %s", detail)
 		}
 		rows.Close()
 	}
@@ -293,7 +255,7 @@ func TestBigListParts(t *testing.T) {
 		{"List (counted)", func(q *ListQuery) {
 			p, err := st.List(ctx, q, opt)
 			if err != nil {
-				t.Fatal(err)
+				b.Fatal(err)
 			}
 			pages = append(pages, p)
 		}},
@@ -318,7 +280,7 @@ func TestBigListParts(t *testing.T) {
 			ds = append(ds, time.Since(start))
 		}
 		slices.Sort(ds)
-		t.Logf("%-30s p50 %7.3f ms  p99 %7.3f ms", p.name, ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
+		b.Logf("%-30s p50 %7.3f ms  p99 %7.3f ms", p.name, ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
 	}
 	ds := make([]time.Duration, 0, len(pages))
 	for _, p := range pages {
@@ -327,5 +289,5 @@ func TestBigListParts(t *testing.T) {
 		ds = append(ds, time.Since(start))
 	}
 	slices.Sort(ds)
-	t.Logf("%-30s p50 %7.3f ms  p99 %7.3f ms", "JSON of the page", ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
+	b.Logf("%-30s p50 %7.3f ms  p99 %7.3f ms", "JSON of the page", ms(ds[len(ds)/2]), ms(ds[len(ds)*99/100]))
 }

@@ -5,9 +5,19 @@
 package bigfixture
 
 import (
+	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
+	"testing"
+
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/sqlitedb"
+	"github.com/condohq/condo/tenantstore"
 )
 
 // Vocabulary is the big tenant's words, most frequent first: 3,000
@@ -45,4 +55,61 @@ func Queries() (lists, common, rare []string) {
 		rare = append(rare, Vocabulary[1000+rng.IntN(2000)])
 	}
 	return lists, common, rare
+}
+
+// Open opens tenant big of the fixture in CONDO_BENCH_DIR as serve does
+// (tenantstore, migrated to this build's schema on Acquire), for the
+// in-process benchmarks; without CONDO_BENCH_DIR the benchmark is skipped
+// (a benchmark runs only when asked for with -bench). CONDO_BENCH_CACHE_KIB
+// tries another page cache size per connection.
+func Open(b *testing.B) (*catalog.Catalog, *tenantstore.Store, *tenantstore.Handle) {
+	b.Helper()
+	dir := os.Getenv("CONDO_BENCH_DIR")
+	if dir == "" {
+		b.Skip("CONDO_BENCH_DIR is not set: build the fixture with go run ./scripts/contentbench -build -dir DIR")
+	}
+	ctx := context.Background()
+	cat, err := catalog.Open(ctx, dir, catalog.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cat.Close() })
+	var dbo sqlitedb.Options
+	if kib, err := strconv.Atoi(os.Getenv("CONDO_BENCH_CACHE_KIB")); err == nil {
+		dbo.CacheKiB = kib
+	}
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: dir, DB: dbo})
+	b.Cleanup(func() { store.Close(context.Background()) })
+	h, release, err := store.Acquire(ctx, "big")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(release)
+	return cat, store, h
+}
+
+// RawSearch is the floor of a search: FTS5's own ranked query for word,
+// every match scored, answering rowids and ranks as JSON.
+func RawSearch(ctx context.Context, db *sql.DB, word string) ([]byte, error) {
+	rows, err := db.QueryContext(ctx, `SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ? ORDER BY rank LIMIT 20`, `"`+word+`"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type hit struct {
+		ID   int64   `json:"id"`
+		Rank float64 `json:"rank"`
+	}
+	out := []hit{}
+	for rows.Next() {
+		var x hit
+		if err := rows.Scan(&x.ID, &x.Rank); err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"data": out})
 }

@@ -362,28 +362,11 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 	// on the same file and connections, answering rowids and ranks.
 	raw := echo.New()
 	raw.GET("/api/search", func(c echo.Context) error {
-		rows, err := h.DB.Read.QueryContext(c.Request().Context(), `SELECT rowid, rank FROM content_fts WHERE content_fts MATCH ? ORDER BY rank LIMIT 20`,
-			`"`+c.QueryParam("q")+`"`)
+		body, err := bigfixture.RawSearch(c.Request().Context(), h.DB.Read, c.QueryParam("q"))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		type hit struct {
-			ID   int64   `json:"id"`
-			Rank float64 `json:"rank"`
-		}
-		out := []hit{}
-		for rows.Next() {
-			var x hit
-			if err := rows.Scan(&x.ID, &x.Rank); err != nil {
-				return err
-			}
-			out = append(out, x)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]any{"data": out})
+		return c.JSONBlob(http.StatusOK, body)
 	})
 	if *cpuProf != "" {
 		f, err := os.Create(*cpuProf)
