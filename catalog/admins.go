@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Admin is a platform administrator: an operator of the whole Condo
@@ -43,9 +42,9 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 		return nil, err
 	}
 	a := &Admin{ID: condo.NewID(), Email: email, CreatedAt: condo.FromUnixMS(condo.UnixMS(time.Now()))}
-	_, err = c.db.Write.ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+	_, err = c.db.Writer().ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
 		a.ID, a.Email, string(hash), condo.UnixMS(a.CreatedAt))
-	if sqlitedb.IsUnique(err) {
+	if c.db.IsUnique(err) {
 		return nil, condo.ReasonErrorf(condo.ECONFLICT, "admin_exists", "a platform admin %s already exists", email)
 	}
 	return a, err
@@ -56,7 +55,7 @@ func (c *Catalog) Admin(ctx context.Context, id string) (*Admin, error) {
 	var a Admin
 	var created int64
 	var last *int64
-	err := c.db.Read.QueryRowContext(ctx, "SELECT id, email, created_at, last_login_at FROM platform_admins WHERE id = ?", id).
+	err := c.db.Reader().QueryRowContext(ctx, "SELECT id, email, created_at, last_login_at FROM platform_admins WHERE id = ?", id).
 		Scan(&a.ID, &a.Email, &created, &last)
 	if err != nil {
 		return nil, notFound(err, "platform admin %q", id)
@@ -68,7 +67,7 @@ func (c *Catalog) Admin(ctx context.Context, id string) (*Admin, error) {
 // CountAdmins returns how many platform admins exist.
 func (c *Catalog) CountAdmins(ctx context.Context) (int, error) {
 	var n int
-	err := c.db.Read.QueryRowContext(ctx, "SELECT count(*) FROM platform_admins").Scan(&n)
+	err := c.db.Reader().QueryRowContext(ctx, "SELECT count(*) FROM platform_admins").Scan(&n)
 	return n, err
 }
 
@@ -84,7 +83,7 @@ func (c *Catalog) AuthenticateAdmin(ctx context.Context, email, password string)
 	var a Admin
 	var hash string
 	var created int64
-	err = c.db.Read.QueryRowContext(ctx, "SELECT id, email, password_hash, created_at FROM platform_admins WHERE email = ?", email).
+	err = c.db.Reader().QueryRowContext(ctx, "SELECT id, email, password_hash, created_at FROM platform_admins WHERE email = ?", email).
 		Scan(&a.ID, &a.Email, &hash, &created)
 	if err == sql.ErrNoRows {
 		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password)) // same cost as a real check
@@ -97,7 +96,7 @@ func (c *Catalog) AuthenticateAdmin(ctx context.Context, email, password string)
 		return nil, denied
 	}
 	now := time.Now()
-	if _, err := c.db.Write.ExecContext(ctx, "UPDATE platform_admins SET last_login_at = ? WHERE id = ?", condo.UnixMS(now), a.ID); err != nil {
+	if _, err := c.db.Writer().ExecContext(ctx, "UPDATE platform_admins SET last_login_at = ? WHERE id = ?", condo.UnixMS(now), a.ID); err != nil {
 		return nil, err
 	}
 	last := condo.FromUnixMS(condo.UnixMS(now))

@@ -68,7 +68,10 @@ type Config struct {
 
 // Catalog is an open control-plane database.
 type Catalog struct {
-	db    *sqlitedb.DB
+	// db is the control-plane database: a local SQLite file
+	// (sqlitedb) or a libSQL URL (libsqldb), both through condo.DB so
+	// that nothing here depends on which.
+	db    condo.DB
 	cfg   Config
 	cache *resolveCache
 	base  atomic.Pointer[baseDomain] // the base domain as last read
@@ -120,7 +123,7 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 func (c *Catalog) Close() error { return c.db.Close() }
 
 // Ping checks that the catalog answers a query.
-func (c *Catalog) Ping(ctx context.Context) error { return c.db.Ping(ctx) }
+func (c *Catalog) Ping(ctx context.Context) error { return c.db.Reader().PingContext(ctx) }
 
 // Config returns the catalog's settings.
 func (c *Catalog) Config() Config { return c.cfg }
@@ -128,14 +131,14 @@ func (c *Catalog) Config() Config { return c.cfg }
 // Meta returns a process-wide value, ENOTFOUND when unset.
 func (c *Catalog) Meta(ctx context.Context, key string) (string, error) {
 	var v string
-	err := c.db.Read.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	err := c.db.Reader().QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
 	return v, notFound(err, "meta %s", key)
 }
 
 // SetMetaOnce stores value under key unless a value is there already, and
 // returns the stored value: the first process to set it wins.
 func (c *Catalog) SetMetaOnce(ctx context.Context, key, value string) (string, error) {
-	if _, err := c.db.Write.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
+	if _, err := c.db.Writer().ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, value); err != nil {
 		return "", err
 	}
 	return c.Meta(ctx, key)

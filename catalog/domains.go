@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Domain is a custom host name that reaches a tenant.
@@ -53,7 +52,7 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 				return err
 			}
 		}
-		return insertDomain(ctx, tx, tenantID, domain, primary, now)
+		return c.insertDomain(ctx, tx, tenantID, domain, primary, now)
 	})
 	if err != nil {
 		return nil, err
@@ -62,10 +61,10 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 	return &Domain{Domain: domain, TenantID: tenantID, Primary: primary, CreatedAt: condo.FromUnixMS(condo.UnixMS(now))}, nil
 }
 
-func insertDomain(ctx context.Context, tx *sql.Tx, tenantID, domain string, primary bool, now time.Time) error {
+func (c *Catalog) insertDomain(ctx context.Context, tx *sql.Tx, tenantID, domain string, primary bool, now time.Time) error {
 	_, err := tx.ExecContext(ctx, "INSERT INTO tenant_domains (domain, tenant_id, is_primary, created_at) VALUES (?, ?, ?, ?)",
 		domain, tenantID, primary, condo.UnixMS(now))
-	if sqlitedb.IsUnique(err) {
+	if c.db.IsUnique(err) {
 		return condo.ReasonErrorf(condo.ECONFLICT, "domain_taken", "domain %s already points at a tenant", domain)
 	}
 	return err
@@ -141,7 +140,7 @@ func (c *Catalog) attachDomains(ctx context.Context, ts []*Tenant) error {
 // queryDomains runs q, a select of tenant_domains, in the order Domains
 // promises: by tenant, primary first, then by name.
 func (c *Catalog) queryDomains(ctx context.Context, q string, args ...any) ([]Domain, error) {
-	rows, err := c.db.Read.QueryContext(ctx, q+" ORDER BY tenant_id, is_primary DESC, domain", args...)
+	rows, err := c.db.Reader().QueryContext(ctx, q+" ORDER BY tenant_id, is_primary DESC, domain", args...)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func scanInvitation(row interface{ Scan(...any) error }) (*Invitation, error) {
 // PendingInvitations lists a tenant's invitations that can still be
 // accepted, newest first.
 func (c *Catalog) PendingInvitations(ctx context.Context, tenantID string) ([]*Invitation, error) {
-	rows, err := c.db.Read.QueryContext(ctx, selectInvitation+` WHERE tenant_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
+	rows, err := c.db.Reader().QueryContext(ctx, selectInvitation+` WHERE tenant_id = ? AND accepted_at IS NULL AND revoked_at IS NULL
 		AND expires_at > ? ORDER BY created_at DESC`, tenantID, condo.UnixMS(time.Now()))
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func (c *Catalog) PendingInvitations(ctx context.Context, tenantID string) ([]*I
 
 // RevokeInvitation withdraws a pending invitation of the tenant.
 func (c *Catalog) RevokeInvitation(ctx context.Context, tenantID, id string) error {
-	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenant_invitations SET revoked_at = ?
+	res, err := c.db.Writer().ExecContext(ctx, `UPDATE tenant_invitations SET revoked_at = ?
 		WHERE tenant_id = ? AND id = ? AND accepted_at IS NULL AND revoked_at IS NULL`, condo.UnixMS(time.Now()), tenantID, id)
 	if err != nil {
 		return err
@@ -97,7 +97,7 @@ var errInvitation = condo.ReasonErrorf(condo.ENOTFOUND, "invitation_not_found", 
 // created.
 func (c *Catalog) ClaimInvitation(ctx context.Context, tenantID, tokenHash string) (*Invitation, error) {
 	now := condo.UnixMS(time.Now())
-	inv, err := scanInvitation(c.db.Write.QueryRowContext(ctx, `UPDATE tenant_invitations SET accepted_at = ?
+	inv, err := scanInvitation(c.db.Writer().QueryRowContext(ctx, `UPDATE tenant_invitations SET accepted_at = ?
 		WHERE tenant_id = ? AND token_hash = ? AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > ?
 		RETURNING id, tenant_id, email, role, invited_by, expires_at, accepted_at, created_at`, now, tenantID, tokenHash, now))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -108,12 +108,12 @@ func (c *Catalog) ClaimInvitation(ctx context.Context, tenantID, tokenHash strin
 
 // ReleaseInvitation returns a claimed invitation to pending.
 func (c *Catalog) ReleaseInvitation(ctx context.Context, tenantID, id string) error {
-	_, err := c.db.Write.ExecContext(ctx, "UPDATE tenant_invitations SET accepted_at = NULL WHERE tenant_id = ? AND id = ?", tenantID, id)
+	_, err := c.db.Writer().ExecContext(ctx, "UPDATE tenant_invitations SET accepted_at = NULL WHERE tenant_id = ? AND id = ?", tenantID, id)
 	return err
 }
 
 // FinishInvitation records the user an accepted invitation created.
 func (c *Catalog) FinishInvitation(ctx context.Context, tenantID, id, userID string) error {
-	_, err := c.db.Write.ExecContext(ctx, "UPDATE tenant_invitations SET user_id = ? WHERE tenant_id = ? AND id = ?", userID, tenantID, id)
+	_, err := c.db.Writer().ExecContext(ctx, "UPDATE tenant_invitations SET user_id = ? WHERE tenant_id = ? AND id = ?", userID, tenantID, id)
 	return err
 }

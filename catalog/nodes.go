@@ -81,7 +81,7 @@ func (c *Catalog) RegisterNode(ctx context.Context, n NodeInfo) error {
 		return err
 	}
 	now := condo.UnixMS(c.now())
-	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO nodes (id, region, advertise_url, version, started_at, heartbeat_at, heartbeat_ms, stopped_at)
+	_, err := c.db.Writer().ExecContext(ctx, `INSERT INTO nodes (id, region, advertise_url, version, started_at, heartbeat_at, heartbeat_ms, stopped_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
 		ON CONFLICT (id) DO UPDATE SET region = excluded.region, advertise_url = excluded.advertise_url, version = excluded.version,
 			started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, heartbeat_ms = excluded.heartbeat_ms, stopped_at = NULL`,
@@ -92,7 +92,7 @@ func (c *Catalog) RegisterNode(ctx context.Context, n NodeInfo) error {
 // Heartbeat records that a node is alive now. ENOTFOUND (node_not_found)
 // when the node is not registered (removed while it ran): register again.
 func (c *Catalog) Heartbeat(ctx context.Context, id string) error {
-	res, err := c.db.Write.ExecContext(ctx, "UPDATE nodes SET heartbeat_at = ?, stopped_at = NULL WHERE id = ?", condo.UnixMS(c.now()), id)
+	res, err := c.db.Writer().ExecContext(ctx, "UPDATE nodes SET heartbeat_at = ?, stopped_at = NULL WHERE id = ?", condo.UnixMS(c.now()), id)
 	if err != nil {
 		return err
 	}
@@ -104,14 +104,14 @@ func (c *Catalog) Heartbeat(ctx context.Context, id string) error {
 
 // StopNode records that a node shut down cleanly.
 func (c *Catalog) StopNode(ctx context.Context, id string) error {
-	_, err := c.db.Write.ExecContext(ctx, "UPDATE nodes SET stopped_at = ? WHERE id = ?", condo.UnixMS(c.now()), id)
+	_, err := c.db.Writer().ExecContext(ctx, "UPDATE nodes SET stopped_at = ? WHERE id = ?", condo.UnixMS(c.now()), id)
 	return err
 }
 
 // RemoveNode forgets a node (one retired for good). ENOTFOUND when there
 // is none.
 func (c *Catalog) RemoveNode(ctx context.Context, id string) error {
-	res, err := c.db.Write.ExecContext(ctx, "DELETE FROM nodes WHERE id = ?", id)
+	res, err := c.db.Writer().ExecContext(ctx, "DELETE FROM nodes WHERE id = ?", id)
 	if err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (c *Catalog) RemoveNode(ctx context.Context, id string) error {
 // Nodes lists every registered node by region and id, with its health as
 // of now.
 func (c *Catalog) Nodes(ctx context.Context) ([]Node, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT id, region, advertise_url, version, started_at, heartbeat_at, heartbeat_ms, stopped_at
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT id, region, advertise_url, version, started_at, heartbeat_at, heartbeat_ms, stopped_at
 		FROM nodes ORDER BY region, id`)
 	if err != nil {
 		return nil, err

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Statuses of an outbox message.
@@ -61,10 +60,10 @@ func (c *Catalog) StoreMail(ctx context.Context, m OutboxMessage) error {
 	if m.Status == MailSent && m.SentAt == nil {
 		m.SentAt = &m.CreatedAt
 	}
-	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO outbox
+	_, err := c.db.Writer().ExecContext(ctx, `INSERT INTO outbox
 		(id, tenant_id, to_addr, subject, body, status, error, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.TenantID, m.To, m.Subject, m.Body, m.Status, clipMailError(m.Error), condo.UnixMS(m.CreatedAt), condo.NullUnixMS(m.SentAt))
-	if sqlitedb.IsUnique(err) {
+	if c.db.IsUnique(err) {
 		return condo.Errorf(condo.ECONFLICT, "outbox message %s exists already", m.ID)
 	}
 	return err
@@ -80,10 +79,10 @@ func (c *Catalog) MarkMail(ctx context.Context, id, status, errText string) erro
 	var err error
 	switch status {
 	case MailSent:
-		res, err = c.db.Write.ExecContext(ctx, "UPDATE outbox SET status = ?, error = '', sent_at = ? WHERE id = ?",
+		res, err = c.db.Writer().ExecContext(ctx, "UPDATE outbox SET status = ?, error = '', sent_at = ? WHERE id = ?",
 			MailSent, condo.UnixMS(time.Now()), id)
 	case MailFailed:
-		res, err = c.db.Write.ExecContext(ctx, "UPDATE outbox SET status = ?, error = ?, sent_at = NULL WHERE id = ?",
+		res, err = c.db.Writer().ExecContext(ctx, "UPDATE outbox SET status = ?, error = ?, sent_at = NULL WHERE id = ?",
 			MailFailed, clipMailError(errText), id)
 	default:
 		return condo.Errorf(condo.EINVALID, "a message is marked %q or %q, not %q", MailSent, MailFailed, condo.Clip(status))
@@ -124,7 +123,7 @@ func (c *Catalog) Outbox(ctx context.Context, f OutboxFilter) ([]OutboxMessage, 
 		q, args = q+" AND lower(to_addr) = lower(?)", append(args, to)
 	}
 	// Ids are time-ordered too, which settles messages of one millisecond.
-	rows, err := c.db.Read.QueryContext(ctx, q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, f.Limit)...)
+	rows, err := c.db.Reader().QueryContext(ctx, q+" ORDER BY created_at DESC, id DESC LIMIT ?", append(args, f.Limit)...)
 	if err != nil {
 		return nil, err
 	}

@@ -94,7 +94,7 @@ func (c *Catalog) BeginRun(ctx context.Context, r *MigrationRun, alive func(Migr
 // gone (alive returns false) and reports how many it marked.
 func (c *Catalog) InterruptStaleRuns(ctx context.Context, alive func(MigrationRun) bool) (int, error) {
 	// A read first, so the common case (nothing stale) takes no write lock.
-	runs, err := queryRuns(ctx, c.db.Read, "WHERE status = 'running'", -1)
+	runs, err := queryRuns(ctx, c.db.Reader(), "WHERE status = 'running'", -1)
 	if err != nil {
 		return 0, err
 	}
@@ -144,7 +144,7 @@ func interruptStale(ctx context.Context, tx *sql.Tx, alive func(MigrationRun) bo
 // tenant (RecordSchema, CountRun), so that they agree with the tenants'
 // rows whenever the run stops, a kill -9 included.
 func (c *Catalog) UpdateRun(ctx context.Context, r *MigrationRun) error {
-	res, err := c.db.Write.ExecContext(ctx, `UPDATE migration_runs SET status = ?, heartbeat_at = ?, finished_at = ?,
+	res, err := c.db.Writer().ExecContext(ctx, `UPDATE migration_runs SET status = ?, heartbeat_at = ?, finished_at = ?,
 			total = ?, error = ? WHERE id = ?`,
 		r.Status, condo.UnixMS(r.HeartbeatAt), condo.NullUnixMS(r.FinishedAt), r.Total, r.Error, r.ID)
 	if err != nil {
@@ -224,12 +224,12 @@ func (c *Catalog) Runs(ctx context.Context, limit int) ([]MigrationRun, error) {
 	if limit <= 0 {
 		limit = 20
 	}
-	return queryRuns(ctx, c.db.Read, "", limit)
+	return queryRuns(ctx, c.db.Reader(), "", limit)
 }
 
 // Run returns one run. Errors: ENOTFOUND (run_not_found).
 func (c *Catalog) Run(ctx context.Context, id string) (*MigrationRun, error) {
-	runs, err := queryRuns(ctx, c.db.Read, "WHERE id = ?", 1, id)
+	runs, err := queryRuns(ctx, c.db.Reader(), "WHERE id = ?", 1, id)
 	if err != nil {
 		return nil, err
 	}

@@ -12,10 +12,10 @@ import (
 // opens only tenants that are due.
 func (c *Catalog) SetContentDue(ctx context.Context, tenantID string, due *time.Time) error {
 	if due == nil {
-		_, err := c.db.Write.ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ?", tenantID)
+		_, err := c.db.Writer().ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ?", tenantID)
 		return err
 	}
-	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO content_schedule (tenant_id, due_at) VALUES (?, ?)
+	_, err := c.db.Writer().ExecContext(ctx, `INSERT INTO content_schedule (tenant_id, due_at) VALUES (?, ?)
 		ON CONFLICT (tenant_id) DO UPDATE SET due_at = excluded.due_at`, tenantID, condo.UnixMS(*due))
 	return err
 }
@@ -29,7 +29,7 @@ type Due struct {
 // DueTenants lists up to limit active tenants whose scheduled content work
 // is due at now, earliest first.
 func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]Due, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT s.tenant_id, s.due_at FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT s.tenant_id, s.due_at FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
 		WHERE s.due_at <= ? AND t.status = 'active' ORDER BY s.due_at LIMIT ?`, condo.UnixMS(now), limit)
 	if err != nil {
 		return nil, err
@@ -54,9 +54,9 @@ func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]D
 func (c *Catalog) RescheduleContent(ctx context.Context, tenantID string, was time.Time, next *time.Time) error {
 	var err error
 	if next == nil {
-		_, err = c.db.Write.ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ? AND due_at = ?", tenantID, condo.UnixMS(was))
+		_, err = c.db.Writer().ExecContext(ctx, "DELETE FROM content_schedule WHERE tenant_id = ? AND due_at = ?", tenantID, condo.UnixMS(was))
 	} else {
-		_, err = c.db.Write.ExecContext(ctx, "UPDATE content_schedule SET due_at = ? WHERE tenant_id = ? AND due_at = ?", condo.UnixMS(*next), tenantID, condo.UnixMS(was))
+		_, err = c.db.Writer().ExecContext(ctx, "UPDATE content_schedule SET due_at = ? WHERE tenant_id = ? AND due_at = ?", condo.UnixMS(*next), tenantID, condo.UnixMS(was))
 	}
 	return err
 }

@@ -58,7 +58,7 @@ func (c *Catalog) SchemaStatus(ctx context.Context, limit int) (*SchemaStatus, e
 		limit = 100
 	}
 	out := &SchemaStatus{Versions: []VersionCount{}, ArchivedVersions: []VersionCount{}, Problems: []SchemaProblem{}}
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT status = 'archived', schema_version, count(*),
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT status = 'archived', schema_version, count(*),
 			sum(schema_dirty != 0), sum(schema_dirty = 0 AND schema_error != '')
 		FROM tenants GROUP BY 1, 2 ORDER BY 1, 2`)
 	if err != nil {
@@ -86,7 +86,7 @@ func (c *Catalog) SchemaStatus(ctx context.Context, limit int) (*SchemaStatus, e
 	if out.ProblemCount == 0 {
 		return out, nil
 	}
-	rows, err = c.db.Read.QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms
+	rows, err = c.db.Reader().QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms
 		FROM tenants WHERE status != 'archived' AND (schema_dirty != 0 OR schema_error != '')
 		ORDER BY schema_dirty DESC, id LIMIT ?`, limit)
 	if err != nil {
@@ -121,7 +121,7 @@ type SchemaTenant struct {
 // suspended ones, ordered by id. Archived tenants are left out: they are
 // migrated when restored.
 func (c *Catalog) SchemaTenants(ctx context.Context) ([]SchemaTenant, error) {
-	rows, err := c.db.Read.QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_pending
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_pending
 		FROM tenants WHERE status != 'archived' ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -146,7 +146,7 @@ func (c *Catalog) SchemaTenants(ctx context.Context) ([]SchemaTenant, error) {
 // SetSchemaPending marks that a migration of tenant id towards version v
 // is starting. SetSchemaState clears the mark when it records the outcome.
 func (c *Catalog) SetSchemaPending(ctx context.Context, id string, v uint) error {
-	res, err := c.db.Write.ExecContext(ctx, "UPDATE tenants SET schema_pending = ? WHERE id = ?", v, id)
+	res, err := c.db.Writer().ExecContext(ctx, "UPDATE tenants SET schema_pending = ? WHERE id = ?", v, id)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (c *Catalog) SchemaTarget(ctx context.Context) (uint, bool, error) {
 
 // SetSchemaTarget sets the fleet's tenant schema target.
 func (c *Catalog) SetSchemaTarget(ctx context.Context, v uint) error {
-	_, err := c.db.Write.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	_, err := c.db.Writer().ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 		MetaSchemaTarget, strconv.FormatUint(uint64(v), 10))
 	return err
 }
@@ -183,7 +183,7 @@ func (c *Catalog) SetSchemaTarget(ctx context.Context, v uint) error {
 // ClearSchemaTarget removes the fleet's tenant schema target: tenants
 // migrate to the binary's latest version again when opened.
 func (c *Catalog) ClearSchemaTarget(ctx context.Context) error {
-	_, err := c.db.Write.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", MetaSchemaTarget)
+	_, err := c.db.Writer().ExecContext(ctx, "DELETE FROM meta WHERE key = ?", MetaSchemaTarget)
 	return err
 }
 

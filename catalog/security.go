@@ -46,7 +46,7 @@ func (c *Catalog) RecordSecurityEvent(ctx context.Context, e *SecurityEvent) err
 	for _, f := range []*string{&e.TenantID, &e.Kind, &e.Actor, &e.IP, &e.UserAgent} {
 		*f = condo.ClipTo(*f, condo.MaxStoredText)
 	}
-	_, err := c.db.Write.ExecContext(ctx, `INSERT INTO security_events
+	_, err := c.db.Writer().ExecContext(ctx, `INSERT INTO security_events
 		(id, tenant_id, kind, actor, ip_address, user_agent, detail, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.ID, e.TenantID, e.Kind, e.Actor, e.IP, e.UserAgent, string(e.Detail), condo.UnixMS(e.CreatedAt))
 	return err
@@ -78,7 +78,7 @@ func (c *Catalog) SecurityEvents(ctx context.Context, f SecurityEventFilter) ([]
 	if f.Before != "" {
 		q, args = q+" AND id < ?", append(args, f.Before)
 	}
-	rows, err := c.db.Read.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	rows, err := c.db.Reader().QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func (c *Catalog) SetTenantSetting(ctx context.Context, id, key string, value js
 	if value == nil || buf.String() == "null" {
 		query = `UPDATE tenants SET settings = json_remove(settings, '$.' || ?1), updated_at = ?3 WHERE id = ?4`
 	}
-	res, err := c.db.Write.ExecContext(ctx, query, key, buf.String(), condo.UnixMS(time.Now()), id)
+	res, err := c.db.Writer().ExecContext(ctx, query, key, buf.String(), condo.UnixMS(time.Now()), id)
 	if err != nil {
 		return nil, fmt.Errorf("set %s of tenant %s: %w", key, id, err)
 	}

@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // Tenant statuses.
@@ -137,14 +136,14 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, schema_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
-		if sqlitedb.IsUnique(err) {
+		if c.db.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
 		if err != nil {
 			return err
 		}
 		for i, d := range in.Domains {
-			if err := insertDomain(ctx, tx, in.ID, d, i == 0, now); err != nil {
+			if err := c.insertDomain(ctx, tx, in.ID, d, i == 0, now); err != nil {
 				return err
 			}
 		}
@@ -216,10 +215,10 @@ func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, 
 		args = append(args, f.Query, f.Query)
 	}
 	var total int
-	if err := c.db.Read.QueryRowContext(ctx, "SELECT count(*) FROM tenants "+where, args...).Scan(&total); err != nil {
+	if err := c.db.Reader().QueryRowContext(ctx, "SELECT count(*) FROM tenants "+where, args...).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := c.db.Read.QueryContext(ctx, selectTenant+" "+where+" ORDER BY id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
+	rows, err := c.db.Reader().QueryContext(ctx, selectTenant+" "+where+" ORDER BY id LIMIT ? OFFSET ?", append(args, f.Limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -255,7 +254,7 @@ func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, er
 	if t.Status == StatusArchived && status != StatusActive {
 		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it first", id)
 	}
-	if _, err := c.db.Write.ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, condo.UnixMS(time.Now()), id); err != nil {
+	if _, err := c.db.Writer().ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, condo.UnixMS(time.Now()), id); err != nil {
 		return nil, err
 	}
 	c.cache.Purge()
@@ -398,7 +397,7 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 	}
 	// SET expressions read the row as it was, so "plan" below is the old
 	// plan: a new one brings its limits unless ?3 or ?5 sets them.
-	res, err := c.db.Write.ExecContext(ctx, `UPDATE tenants SET
+	res, err := c.db.Writer().ExecContext(ctx, `UPDATE tenants SET
 		name = coalesce(?1, name),
 		storage_quota = coalesce(?3, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?4 ELSE storage_quota END),
 		user_limit = coalesce(?5, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?6 ELSE user_limit END),
