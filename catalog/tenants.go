@@ -66,6 +66,11 @@ type NewTenant struct {
 	Domains   []string // custom domains; the first is primary
 	// SchemaVersion is the version the provisioned database starts at.
 	SchemaVersion uint
+	// StorageQuota and UserLimit, when set, replace the plan's limits, and
+	// Branding, when set, is the tenant's branding: an import keeps what
+	// the exported tenant had. Each is checked as UpdateTenant checks it.
+	StorageQuota, UserLimit *int64
+	Branding                json.RawMessage
 }
 
 // ReservedIDs cannot name a tenant: their <id>.<base-domain> hosts belong
@@ -146,6 +151,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 			if err := c.insertDomain(ctx, tx, in.ID, d, i == 0, now); err != nil {
 				return err
 			}
+		}
+		if _, err := updateTenant(ctx, tx, in.ID, TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}); err != nil {
+			return err
 		}
 		if provision != nil {
 			return provision()
@@ -368,36 +376,57 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 	if err := condo.ValidateTenantID(id); err != nil {
 		return nil, err
 	}
+	found, err := updateTenant(ctx, c.db.Writer(), id, u)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
+	}
+	c.cache.Purge()
+	return c.Tenant(ctx, id)
+}
+
+// execer is what updateTenant writes through: the writer pool or a
+// transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// updateTenant checks every field of u, then applies them to tenant id in
+// one statement. It reports false when there is no such tenant; with
+// nothing to change it changes nothing and reports true.
+func updateTenant(ctx context.Context, ex execer, id string, u TenantUpdate) (bool, error) {
 	if u.Name != nil {
 		if err := validateName(*u.Name); err != nil {
-			return nil, err
+			return false, err
 		}
 	}
 	var quota, users any // the new plan's limits, when there is one
 	if u.Plan != nil {
 		limits, ok := Plans[*u.Plan]
 		if !ok {
-			return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %.40q: use free, pro or enterprise", *u.Plan)
+			return false, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %.40q: use free, pro or enterprise", *u.Plan)
 		}
 		quota, users = limits.StorageQuota, limits.UserLimit
 	}
 	if u.StorageQuota != nil && *u.StorageQuota < 0 || u.UserLimit != nil && *u.UserLimit < 0 {
-		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_limit", "storage_quota and user_limit cannot be negative")
+		return false, condo.ReasonErrorf(condo.EINVALID, "invalid_limit", "storage_quota and user_limit cannot be negative")
 	}
 	var branding any
 	if u.Branding != nil {
 		b, err := compactBranding(u.Branding)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		branding = b
 	}
 	if u.Name == nil && u.Plan == nil && u.StorageQuota == nil && u.UserLimit == nil && u.Branding == nil {
-		return c.Tenant(ctx, id)
+		return true, nil
 	}
 	// SET expressions read the row as it was, so "plan" below is the old
 	// plan: a new one brings its limits unless ?3 or ?5 sets them.
-	res, err := c.db.Writer().ExecContext(ctx, `UPDATE tenants SET
+	res, err := ex.ExecContext(ctx, `UPDATE tenants SET
 		name = coalesce(?1, name),
 		storage_quota = coalesce(?3, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?4 ELSE storage_quota END),
 		user_limit = coalesce(?5, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?6 ELSE user_limit END),
@@ -407,13 +436,10 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 		WHERE id = ?9`,
 		u.Name, u.Plan, u.StorageQuota, quota, u.UserLimit, users, branding, condo.UnixMS(time.Now()), id)
 	if err != nil {
-		return nil, fmt.Errorf("update tenant %s: %w", id, err)
+		return false, fmt.Errorf("update tenant %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
-	}
-	c.cache.Purge()
-	return c.Tenant(ctx, id)
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // compactBranding checks that b is a JSON object of valid UTF-8 and
