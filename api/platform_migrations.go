@@ -19,6 +19,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	e.POST("/platform/migrations/run", with(s.runMigrations, admin))
 	e.Match(readMethods, "/platform/migrations/runs/:id", with(s.getMigrationRun, admin))
 	s.platformTenantRoutes(e, admin)
+	s.platformLifecycleRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
 	s.platformNodeRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))

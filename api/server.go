@@ -80,6 +80,8 @@ type Config struct {
 	// NodeID names this node in the X-Condo-Node header of every answer
 	// (empty: no header).
 	NodeID string
+	// Version is the binary's version, written into export manifests.
+	Version string
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
@@ -109,6 +111,7 @@ type Server struct {
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
 	router        *router         // forwarding to home regions; nil: none
+	version       string          // see Config.Version
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -147,7 +150,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
-		streams:       cfg.Streams}
+		streams:       cfg.Streams,
+		version:       cfg.Version}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
@@ -168,7 +172,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }}))...))
+			Skipper: func(c echo.Context) bool { return isUpload(c) || isImport(c) || isHranaPath(c.Request().URL.Path) }}))...))
 	s.routes()
 	s.handler = compress(e)
 	return s

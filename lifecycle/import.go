@@ -110,6 +110,9 @@ func stage(ctx context.Context, r io.Reader, dir string, progress Progress) (*Ma
 		if err == io.EOF {
 			break
 		}
+		if err != nil && len(got) == 0 && m == nil {
+			return nil, nil, 0, invalid("not a Condo tenant export (a zstd-compressed tar): %v", err)
+		}
 		if err != nil {
 			return nil, nil, 0, invalid("the archive is damaged or truncated: %v", err)
 		}

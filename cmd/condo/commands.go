@@ -39,6 +39,8 @@ func init() {
 		{"tenants create", "create a tenant and its database", (*Main).tenantsCreate},
 		{"tenants list", "list tenants", (*Main).tenantsList},
 		{"tenants show", "show one tenant with its domains and schema", (*Main).tenantsShow},
+		{"tenants export", "write a tenant's database, media and manifest to one archive, while it serves", (*Main).tenantsExport},
+		{"tenants import", "create a tenant from an export archive, checked to the last byte", (*Main).tenantsImport},
 		{"tenants suspend", "suspend a tenant: its hosts answer 403", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "suspend", "suspended")
 		}},

@@ -163,7 +163,7 @@ func (m *Main) serve(ctx context.Context) error {
 	work.Loop(heartbeat(cat, node, log))
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID,
+		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}

@@ -1,0 +1,71 @@
+package api_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/condohq/condo/api/apitest"
+)
+
+// The platform API exports a tenant as a streamed archive and imports it
+// back under a new id; bad archives and bad ids are 400s that create
+// nothing.
+func TestPlatform_ExportImport(t *testing.T) {
+	p := newTenantAPI(t)
+	p.call(t, "POST", "/platform/tenants", `{"id": "acme", "name": "Acme", "domains": ["acme.example"]}`)
+	bearer := "Bearer " + p.token
+
+	res, archive := apitest.Send(t, p.srv.URL, "GET", "localhost", "/platform/tenants/acme/export", p.token)
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/zstd" ||
+		!strings.Contains(res.Header.Get("Content-Disposition"), `filename="acme-`) || len(archive) < 100 {
+		t.Fatalf("export: %d %v, %d bytes", res.StatusCode, res.Header, len(archive))
+	}
+	if r := p.call(t, "GET", "/platform/tenants/nobody/export", ""); r.Status != 404 || r.Error.Code != "tenant_not_found" {
+		t.Fatalf("export of no tenant: %d %s", r.Status, r.Body)
+	}
+	if r := p.send(t, "GET", "/platform/tenants/acme/export", ""); r.Status != 401 {
+		t.Fatalf("export without a token: %d", r.Status)
+	}
+
+	post := func(query string, body []byte) (int, string) {
+		req, _ := http.NewRequest("POST", p.srv.URL+"/platform/tenants/import"+query, bytes.NewReader(body))
+		req.Host = "localhost"
+		req.Header.Set("Authorization", bearer)
+		req.Header.Set("Content-Type", "application/zstd")
+		res, err := p.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := post("?id=acme2", archive); code != 201 || !strings.Contains(body, `"id":"acme2"`) || !strings.Contains(body, `"dropped_domains":["acme.example"]`) {
+		t.Fatalf("import: %d %s", code, body)
+	}
+	if r := p.call(t, "GET", "/platform/tenants/acme2", ""); r.Status != 200 {
+		t.Fatalf("imported tenant: %d %s", r.Status, r.Body)
+	}
+	for _, c := range []struct {
+		query  string
+		body   []byte
+		status int
+		code   string
+	}{
+		{"", archive, 409, "tenant_exists"},
+		{"?id=Bad_Id", archive, 400, "invalid_tenant_id"},
+		{"?id=other", []byte("not an archive"), 400, "invalid_import"},
+		{"?id=other", archive[:len(archive)/2], 400, "invalid_import"},
+	} {
+		code, body := post(c.query, c.body)
+		if code != c.status || !strings.Contains(body, `"code":"`+c.code+`"`) {
+			t.Errorf("import%s: %d %s, want %d %s", c.query, code, body, c.status, c.code)
+		}
+	}
+	if r := p.call(t, "GET", "/platform/tenants/other", ""); r.Status != 404 {
+		t.Fatalf("a refused import created a tenant: %d", r.Status)
+	}
+}

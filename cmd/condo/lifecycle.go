@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/lifecycle"
+	"github.com/condohq/condo/tenantstore"
+)
+
+// withStore runs fn with the command's catalog (this node's region and
+// residency sets) and a tenant store over its data directory open.
+func (c *command) withStore(ctx context.Context, fn func(*catalog.Catalog, *tenantstore.Store) error) error {
+	residency, err := catalog.ParseResidencySets(c.cfg.ResidencySets)
+	if err != nil {
+		return usagef("--residency-sets: %v", err)
+	}
+	if err := requireCatalog(c.cfg.Data); err != nil {
+		return err
+	}
+	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
+	if err != nil {
+		return err
+	}
+	defer cat.Close()
+	set, err := tenantMigrations(c.cfg.TenantMigrations)
+	if err != nil {
+		return err
+	}
+	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
+	defer store.Close(context.Background())
+	return fn(cat, store)
+}
+
+func (m *Main) tenantsExport(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants export")
+	var out string
+	c.fs.StringVar(&out, "o", "", "the archive to write (- for standard output)")
+	pos, err := c.parse(args, 1, 1, "tenants export ID -o FILE")
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		return usagef("tenants export: -o FILE is required (- for standard output)")
+	}
+	b, _ := readBuildInfo(ctx)
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		w, commit, abort, err := createAtomic(out, m.Stdout)
+		if err != nil {
+			return err
+		}
+		man, err := lifecycle.Export(ctx, cat, store, pos[0], w, lifecycle.ExportOptions{CondoVersion: b.Version, Progress: m.byteProgress("export " + pos[0])})
+		if err == nil {
+			err = commit()
+		}
+		if err != nil {
+			abort()
+			return err
+		}
+		var size int64
+		for _, f := range man.Files {
+			size += f.Size
+		}
+		if out == "-" {
+			return nil // standard output holds the archive
+		}
+		return c.print(man, fmt.Sprintf("exported tenant %s to %s: %d files, %d bytes before compression, schema version %d",
+			man.Tenant.ID, out, len(man.Files), size, man.SchemaVersion))
+	})
+}
+
+func (m *Main) tenantsImport(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants import")
+	var opt lifecycle.ImportOptions
+	c.fs.StringVar(&opt.ID, "id", "", "create the tenant under this id (default: the exported one's; its domains are then left out)")
+	c.cfg.register(c.fs, "residency-sets")
+	pos, err := c.parse(args, 1, 1, "tenants import FILE [--id NEW]")
+	if err != nil {
+		return err
+	}
+	var r io.Reader = m.Stdin
+	if pos[0] != "-" {
+		f, err := os.Open(pos[0])
+		if err != nil {
+			return usagef("tenants import: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	opt.Progress = m.byteProgress("import")
+	return c.withStore(ctx, func(_ *catalog.Catalog, store *tenantstore.Store) error {
+		rep, err := lifecycle.Import(ctx, store, r, opt)
+		if err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("imported tenant %s: %d files, %d bytes, schema version %d (archive at %d)",
+			rep.Tenant.ID, rep.Files, rep.Bytes, rep.Tenant.Schema.Version, rep.FromVersion)
+		if len(rep.DroppedDomain) > 0 {
+			msg += "\nleft out its domains, which still point at the original: " + strings.Join(rep.DroppedDomain, ", ")
+		}
+		return c.print(rep, msg)
+	})
+}
+
+// createAtomic opens name for an archive: a temporary file beside it that
+// commit syncs and renames into place, so an export that fails leaves no
+// truncated archive under the name; "-" is stdout.
+func createAtomic(name string, stdout io.Writer) (w io.Writer, commit func() error, abort func(), err error) {
+	if name == "-" {
+		return stdout, func() error { return nil }, func() {}, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*.tmp")
+	if err != nil {
+		return nil, nil, nil, usagef("cannot write %s: %v", name, errors.Unwrap(err))
+	}
+	commit = func() error {
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(f.Name(), name)
+	}
+	abort = func() { f.Close(); os.Remove(f.Name()) }
+	return f, commit, abort, nil
+}
+
+// byteProgress draws a byte count with rate on standard error when it is
+// a terminal, and nothing otherwise (a log gets the final line).
+func (m *Main) byteProgress(title string) lifecycle.Progress {
+	f, ok := m.Stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int64) {
+		if bar == nil {
+			if total <= 0 {
+				total = -1 // unknown: a spinner with the count
+			}
+			bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription(title),
+				progressbar.OptionShowBytes(true), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		bar.Set64(done)
+	}
+}
