@@ -101,9 +101,10 @@ func (s *Server) requirePlatformAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 				"a platform admin token is required: get one from POST /platform/auth/login and send it as Authorization: Bearer <token>")
 		}
 		claims, err := s.verifyPlatformToken(c.Request().Context(), tok)
+		var admin *catalog.Admin
 		if err == nil {
 			// A removed admin's tokens end with them.
-			if _, aerr := s.catalog.Admin(c.Request().Context(), claims.Subject); aerr != nil {
+			if admin, err = s.catalog.Admin(c.Request().Context(), claims.Subject); err != nil {
 				err = condo.ReasonErrorf(condo.EUNAUTHORIZED, "invalid_token", "this platform admin no longer exists")
 			}
 		}
@@ -112,6 +113,8 @@ func (s *Server) requirePlatformAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.Set(ctxPlatformAdmin, claims.Subject)
+		// The catalog's audit trail names who changed what.
+		c.SetRequest(c.Request().WithContext(catalog.WithActor(c.Request().Context(), "admin:"+admin.Email)))
 		addLogAttrs(c, slog.String("admin", claims.Subject))
 		return next(c)
 	}

@@ -80,7 +80,7 @@ func (l *lazyStart) Write(b []byte) (int, error) {
 // importTenant serves POST /platform/tenants/import[?id=NEW] with an
 // export archive as the body: 201 with the tenant and the import's report.
 func (s *Server) importTenant(c echo.Context) error {
-	rep, err := lifecycle.Import(c.Request().Context(), s.store, c.Request().Body, lifecycle.ImportOptions{ID: c.QueryParam("id")})
+	rep, err := lifecycle.Import(c.Request().Context(), s.catalog, s.store, c.Request().Body, lifecycle.ImportOptions{ID: c.QueryParam("id")})
 	if err != nil {
 		return err
 	}

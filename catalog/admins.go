@@ -42,12 +42,21 @@ func (c *Catalog) CreateAdmin(ctx context.Context, email, password string) (*Adm
 		return nil, err
 	}
 	a := &Admin{ID: condo.NewID(), Email: email, CreatedAt: condo.FromUnixMS(condo.UnixMS(time.Now()))}
-	_, err = c.db.Writer().ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
-		a.ID, a.Email, string(hash), condo.UnixMS(a.CreatedAt))
-	if c.db.IsUnique(err) {
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "admin_exists", "a platform admin %s already exists", email)
+	err = c.db.Transact(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO platform_admins (id, email, password_hash, created_at) VALUES (?, ?, ?, ?)",
+			a.ID, a.Email, string(hash), condo.UnixMS(a.CreatedAt))
+		if c.db.IsUnique(err) {
+			return condo.ReasonErrorf(condo.ECONFLICT, "admin_exists", "a platform admin %s already exists", email)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, "admin.create", "", email, nil, a) // the Admin record holds no hash
+	})
+	if err != nil {
+		return nil, err
 	}
-	return a, err
+	return a, nil
 }
 
 // Admin returns one platform admin by id.

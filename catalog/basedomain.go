@@ -123,8 +123,10 @@ func (c *Catalog) SetBaseDomain(ctx context.Context, name string) (previous stri
 			return condo.ReasonErrorf(condo.ECONFLICT, "domains_under_base_domain",
 				"custom domains sit where tenant subdomains of %s would be: %s; remove them first", name, shown)
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = ?", name, MetaBaseDomain)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = ?", name, MetaBaseDomain); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "platform.base_domain", "", name, map[string]string{"base_domain": previous}, map[string]string{"base_domain": name})
 	})
 	if err != nil {
 		return "", err

@@ -52,7 +52,10 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 				return err
 			}
 		}
-		return c.insertDomain(ctx, tx, tenantID, domain, primary, now)
+		if err := c.insertDomain(ctx, tx, tenantID, domain, primary, now); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "domain.add", tenantID, domain, nil, Domain{Domain: domain, TenantID: tenantID, Primary: primary, CreatedAt: now})
 	})
 	if err != nil {
 		return nil, err
@@ -89,10 +92,12 @@ func (c *Catalog) RemoveDomain(ctx context.Context, domain string) (*Domain, err
 			return err
 		}
 		if d.Primary {
-			_, err = tx.ExecContext(ctx, `UPDATE tenant_domains SET is_primary = 1 WHERE domain =
-				(SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY created_at, domain LIMIT 1)`, d.TenantID)
+			if _, err = tx.ExecContext(ctx, `UPDATE tenant_domains SET is_primary = 1 WHERE domain =
+				(SELECT domain FROM tenant_domains WHERE tenant_id = ? ORDER BY created_at, domain LIMIT 1)`, d.TenantID); err != nil {
+				return err
+			}
 		}
-		return err
+		return audit(ctx, tx, "domain.remove", d.TenantID, domain, d, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
 	"net/url"
 	"time"
 
@@ -111,14 +112,16 @@ func (c *Catalog) StopNode(ctx context.Context, id string) error {
 // RemoveNode forgets a node (one retired for good). ENOTFOUND when there
 // is none.
 func (c *Catalog) RemoveNode(ctx context.Context, id string) error {
-	res, err := c.db.Writer().ExecContext(ctx, "DELETE FROM nodes WHERE id = ?", id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return condo.ReasonErrorf(condo.ENOTFOUND, "node_not_found", "node %q is not registered", id)
-	}
-	return nil
+	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM nodes WHERE id = ?", id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return condo.ReasonErrorf(condo.ENOTFOUND, "node_not_found", "node %q is not registered", id)
+		}
+		return audit(ctx, tx, "node.remove", "", id, map[string]string{"id": id}, nil)
+	})
 }
 
 // Nodes lists every registered node by region and id, with its health as

@@ -86,7 +86,11 @@ func (c *Catalog) BeginRun(ctx context.Context, r *MigrationRun, alive func(Migr
 			r.ID, r.Direction, r.Target, r.Status, condo.UnixMS(r.StartedAt), condo.UnixMS(r.HeartbeatAt),
 			r.Total, r.Migrated, r.Skipped, r.Failed, r.Concurrency, r.Canary, r.MaxFailures, r.Error, failures,
 			r.Owner.PID, r.Owner.Host, r.Owner.Token)
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, "migrations.run", "", r.ID, nil, map[string]any{"direction": r.Direction, "target": r.Target,
+			"concurrency": r.Concurrency, "canary": r.Canary, "max_failures": r.MaxFailures, "host": r.Owner.Host})
 	})
 }
 

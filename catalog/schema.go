@@ -175,16 +175,28 @@ func (c *Catalog) SchemaTarget(ctx context.Context) (uint, bool, error) {
 
 // SetSchemaTarget sets the fleet's tenant schema target.
 func (c *Catalog) SetSchemaTarget(ctx context.Context, v uint) error {
-	_, err := c.db.Writer().ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-		MetaSchemaTarget, strconv.FormatUint(uint64(v), 10))
-	return err
+	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+			MetaSchemaTarget, strconv.FormatUint(uint64(v), 10)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "fleet.schema_target", "", "", nil, map[string]uint{"version": v})
+	})
 }
 
 // ClearSchemaTarget removes the fleet's tenant schema target: tenants
 // migrate to the binary's latest version again when opened.
 func (c *Catalog) ClearSchemaTarget(ctx context.Context) error {
-	_, err := c.db.Writer().ExecContext(ctx, "DELETE FROM meta WHERE key = ?", MetaSchemaTarget)
-	return err
+	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM meta WHERE key = ?", MetaSchemaTarget)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return audit(ctx, tx, "fleet.schema_target", "", "", map[string]string{"target": "set"}, nil)
+	})
 }
 
 func msDuration(v sql.NullInt64) time.Duration { return time.Duration(v.Int64) * time.Millisecond }

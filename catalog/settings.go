@@ -3,6 +3,7 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -40,12 +41,14 @@ func (c *Catalog) SetTenantSetting(ctx context.Context, id, key string, value js
 	if value == nil || buf.String() == "null" {
 		query = `UPDATE tenants SET settings = json_remove(settings, '$.' || ?1), updated_at = ?3 WHERE id = ?4`
 	}
-	res, err := c.db.Writer().ExecContext(ctx, query, key, buf.String(), condo.UnixMS(time.Now()), id)
+	err := c.changeTenant(ctx, id, "tenant.setting", key, func(tx *sql.Tx, _ *Tenant) error {
+		if _, err := tx.ExecContext(ctx, query, key, buf.String(), condo.UnixMS(time.Now()), id); err != nil {
+			return fmt.Errorf("set %s of tenant %s: %w", key, id, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("set %s of tenant %s: %w", key, id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
+		return nil, err
 	}
 	c.cache.Purge()
 	return c.Tenant(ctx, id)

@@ -155,6 +155,16 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		if _, err := updateTenant(ctx, tx, in.ID, TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}); err != nil {
 			return err
 		}
+		after, err := tenantTx(ctx, tx, in.ID)
+		if err != nil {
+			return err
+		}
+		for i, d := range in.Domains {
+			after.Domains = append(after.Domains, Domain{Domain: d, TenantID: in.ID, Primary: i == 0, CreatedAt: after.CreatedAt})
+		}
+		if err := audit(ctx, tx, "tenant.create", in.ID, "", nil, after); err != nil {
+			return err
+		}
 		if provision != nil {
 			return provision()
 		}
@@ -255,14 +265,17 @@ func (c *Catalog) SetStatus(ctx context.Context, id, status string) (*Tenant, er
 	if err := validateStatus(status); err != nil {
 		return nil, err
 	}
-	t, err := c.Tenant(ctx, id)
-	if err != nil {
+	if err := condo.ValidateTenantID(id); err != nil {
 		return nil, err
 	}
-	if t.Status == StatusArchived && status != StatusActive {
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it first", id)
-	}
-	if _, err := c.db.Writer().ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, condo.UnixMS(time.Now()), id); err != nil {
+	err := c.changeTenant(ctx, id, "tenant.status", "", func(tx *sql.Tx, t *Tenant) error {
+		if t.Status == StatusArchived && status != StatusActive {
+			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %q is archived: restore it first", id)
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE tenants SET status = ?, updated_at = ? WHERE id = ?", status, condo.UnixMS(time.Now()), id)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	c.cache.Purge()
@@ -376,15 +389,41 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 	if err := condo.ValidateTenantID(id); err != nil {
 		return nil, err
 	}
-	found, err := updateTenant(ctx, c.db.Writer(), id, u)
+	err := c.changeTenant(ctx, id, "tenant.update", "", func(tx *sql.Tx, _ *Tenant) error {
+		_, err := updateTenant(ctx, tx, id, u)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	if !found {
-		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", id)
-	}
 	c.cache.Purge()
 	return c.Tenant(ctx, id)
+}
+
+// changeTenant runs change on tenant id's row in one transaction with
+// the audit entry that records it, before and after (ENOTFOUND when
+// there is no such tenant).
+func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, change func(tx *sql.Tx, before *Tenant) error) error {
+	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+		before, err := tenantTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if err := change(tx, before); err != nil {
+			return err
+		}
+		after, err := tenantTx(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, action, id, target, before, after)
+	})
+}
+
+// tenantTx reads tenant id's row (without its domains) inside tx.
+func tenantTx(ctx context.Context, tx *sql.Tx, id string) (*Tenant, error) {
+	t, err := scanTenant(tx.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+	return t, notFound(err, "tenant %q", id)
 }
 
 // execer is what updateTenant writes through: the writer pool or a

@@ -102,7 +102,14 @@ func Export(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
-	return m, zw.Close()
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	var size int64
+	for _, f := range m.Files {
+		size += f.Size
+	}
+	return m, cat.RecordAudit(ctx, "tenant.export", id, "", map[string]any{"schema_version": m.SchemaVersion, "files": len(m.Files), "bytes": size})
 }
 
 func record(t *catalog.Tenant) TenantRecord {

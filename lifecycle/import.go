@@ -49,7 +49,7 @@ type Report struct {
 // Condo export, naming what is wrong; ECONFLICT (tenant_exists,
 // domain_taken) when the id or a domain is taken; the residency and
 // region errors of catalog.CreateTenant.
-func Import(ctx context.Context, store *tenantstore.Store, r io.Reader, opt ImportOptions) (*Report, error) {
+func Import(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, r io.Reader, opt ImportOptions) (*Report, error) {
 	if opt.ID != "" {
 		if err := condo.ValidateTenantID(opt.ID); err != nil {
 			return nil, err
@@ -82,6 +82,10 @@ func Import(ctx context.Context, store *tenantstore.Store, r io.Reader, opt Impo
 	if rep.Tenant, err = store.CreateFrom(ctx, in, staging); err != nil {
 		return nil, err
 	}
+	// The creation was audited in its own transaction (tenant.create);
+	// this adds where it came from, and failing to cannot undo it.
+	cat.RecordAudit(ctx, "tenant.import", in.ID, m.Tenant.ID, map[string]any{"from_schema_version": m.SchemaVersion,
+		"condo_version": m.CondoVersion, "exported_at": m.CreatedAt, "files": rep.Files, "bytes": rep.Bytes, "dropped_domains": rep.DroppedDomain})
 	return rep, nil
 }
 

@@ -144,7 +144,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	// Into another node's data directory, under the same id: everything,
 	// domains and limits included.
 	dst := tenantstoretest.MustOpen(t, catalog.Config{}, storeConfig())
-	rep, err := lifecycle.Import(ctx, dst.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
+	rep, err := lifecycle.Import(ctx, dst.Catalog, dst.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 	}
 
 	// Next to the original, under a new id: the domains stay with it.
-	rep, err = lifecycle.Import(ctx, src.Store, bytes.NewReader(archive), lifecycle.ImportOptions{ID: "acme-copy"})
+	rep, err = lifecycle.Import(ctx, src.Catalog, src.Store, bytes.NewReader(archive), lifecycle.ImportOptions{ID: "acme-copy"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestExportImport_RoundTrip(t *testing.T) {
 		t.Fatal("the copy differs from the original")
 	}
 	// Over an existing id: refused, nothing changed.
-	_, err = lifecycle.Import(ctx, src.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
+	_, err = lifecycle.Import(ctx, src.Catalog, src.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
 	if condo.ErrorCode(err) != condo.ECONFLICT {
 		t.Fatalf("import over an existing tenant: %v", err)
 	}
@@ -318,7 +318,7 @@ func TestImport_RefusesBadArchives(t *testing.T) {
 	}
 	for name, archive := range cases {
 		t.Run(name, func(t *testing.T) {
-			_, err := lifecycle.Import(ctx, env.Store, bytes.NewReader(archive), lifecycle.ImportOptions{ID: "dst"})
+			_, err := lifecycle.Import(ctx, env.Catalog, env.Store, bytes.NewReader(archive), lifecycle.ImportOptions{ID: "dst"})
 			if condo.ErrorReason(err) != "invalid_import" {
 				t.Fatalf("import = %v, want invalid_import", err)
 			}
@@ -389,7 +389,7 @@ func TestImport_MigratesOlderArchives(t *testing.T) {
 
 	newer := migrationstest.Set(t, "wordcount")
 	dst := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{Migrations: newer})
-	rep, err := lifecycle.Import(ctx, dst.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
+	rep, err := lifecycle.Import(ctx, dst.Catalog, dst.Store, bytes.NewReader(archive), lifecycle.ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -98,8 +98,8 @@ func (m *Main) tenantsImport(ctx context.Context, args []string) error {
 		r = f
 	}
 	opt.Progress = m.byteProgress("import")
-	return c.withStore(ctx, func(_ *catalog.Catalog, store *tenantstore.Store) error {
-		rep, err := lifecycle.Import(ctx, store, r, opt)
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		rep, err := lifecycle.Import(ctx, cat, store, r, opt)
 		if err != nil {
 			return err
 		}

@@ -11,7 +11,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"os/user"
 	"syscall"
+
+	"github.com/condohq/condo/catalog"
 )
 
 // Main is the program, apart from the process, so tests can run it whole:
@@ -47,6 +50,7 @@ func (m *Main) Run(ctx context.Context) error {
 // Exec parses args, runs the command they name and returns the process's
 // exit status: 0, 1 for a failure, 2 for a mistake in the command line.
 func (m *Main) Exec(ctx context.Context, args []string) int {
+	ctx = catalog.WithActor(ctx, cliActor()) // serve's own work says "system" (see serve)
 	err := m.ParseFlags(ctx, args)
 	if err == nil {
 		err = m.Run(ctx)
@@ -62,4 +66,15 @@ func (m *Main) Exec(ctx context.Context, args []string) int {
 		fmt.Fprintln(m.Stderr, "condo: "+oneLine(err))
 		return 1
 	}
+}
+
+// cliActor names an operator command's user in the catalog's audit
+// trail: cli:<login>@<host>.
+func cliActor() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return "cli:" + name + "@" + host
 }

@@ -52,6 +52,7 @@ func (m *Main) parseServe(args []string) error {
 // gracefully: stop accepting, finish in-flight requests, stop the jobs,
 // close the pool and the catalog.
 func (m *Main) serve(ctx context.Context) error {
+	ctx = catalog.WithActor(ctx, "system") // the server's jobs; a request names its admin
 	cfg := m.Config
 	log, err := newLogger(m.Stderr, cfg.LogFormat, cfg.LogLevel)
 	if err != nil {
