@@ -194,10 +194,18 @@ func contentCacheSize(n int) int {
 // e.Match(readMethods, ...) or tenantRoute; TestServer_HEAD checks.
 var readMethods = []string{http.MethodGet, http.MethodHead}
 
+// HealthPath answers while the process runs; ReadyPath while the catalog
+// and the pool serve. Deployments name them (fly.toml's checks, tested
+// against these).
+const (
+	HealthPath = "/healthz"
+	ReadyPath  = "/readyz"
+)
+
 func (s *Server) routes() {
 	e := s.echo
-	e.Match(readMethods, "/healthz", s.healthz)
-	e.Match(readMethods, "/readyz", s.readyz)
+	e.Match(readMethods, HealthPath, s.healthz)
+	e.Match(readMethods, ReadyPath, s.readyz)
 
 	// Tenant routes resolve the tenant per route rather than through a
 	// group, so an unknown path or method stays a plain 404 or 405.

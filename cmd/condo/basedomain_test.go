@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // A CLI started with another --base-domain than the server's could add a
@@ -112,32 +109,5 @@ func TestServe_DefaultTenant(t *testing.T) {
 	}
 	if !strings.Contains(missing.logs.String(), "the default tenant does not exist") {
 		t.Errorf("no warning about a missing default tenant: %s", missing.logs.String())
-	}
-}
-
-// fly.toml lets a shutdown finish: Fly kills the machine after
-// kill_timeout, which must outlast CONDO_SHUTDOWN_TIMEOUT.
-func TestFlyToml_KillTimeout(t *testing.T) {
-	b, err := os.ReadFile("../../fly.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kill := regexp.MustCompile(`(?m)^kill_timeout = "([^"]+)"`).FindSubmatch(b)
-	if kill == nil {
-		t.Fatal("fly.toml sets no kill_timeout (Fly's default is 5s)")
-	}
-	shutdown := "15s" // the setting's default
-	for _, s := range (&Config{}).settings() {
-		if s.flag == "shutdown-timeout" {
-			shutdown = s.def
-		}
-	}
-	if m := regexp.MustCompile(`(?m)^\s*CONDO_SHUTDOWN_TIMEOUT = "([^"]+)"`).FindSubmatch(b); m != nil {
-		shutdown = string(m[1])
-	}
-	k, err1 := time.ParseDuration(string(kill[1]))
-	d, err2 := time.ParseDuration(shutdown)
-	if err1 != nil || err2 != nil || k <= d {
-		t.Errorf("kill_timeout %s must be longer than the shutdown timeout %s", kill[1], shutdown)
 	}
 }
