@@ -68,4 +68,16 @@ func TestPlatform_ExportImport(t *testing.T) {
 	if r := p.call(t, "GET", "/platform/tenants/other", ""); r.Status != 404 {
 		t.Fatalf("a refused import created a tenant: %d", r.Status)
 	}
+	// The audit trail names the admin for the export and the import.
+	r := p.call(t, "GET", "/platform/audit?limit=1000", "")
+	body := string(r.Body)
+	for _, want := range []string{`"action":"tenant.export","tenant_id":"acme"`, `"action":"tenant.import","tenant_id":"acme2","target":"acme"`,
+		`"actor":"admin:` + apitest.AdminEmail + `"`} {
+		if r.Status != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET /platform/audit: %d, no %s in %s", r.Status, want, body)
+		}
+	}
+	if r := p.call(t, "GET", "/platform/audit?tenant=Bad_Id", ""); r.Status != 400 {
+		t.Errorf("audit of a bad tenant id: %d", r.Status)
+	}
 }

@@ -9,9 +9,11 @@ import (
 	"github.com/condohq/condo/catalog"
 )
 
-// platformSecurityRoutes registers GET /platform/security-events.
+// platformSecurityRoutes registers GET /platform/security-events and the
+// audit trail, GET /platform/audit.
 func (s *Server) platformSecurityRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.Match(readMethods, "/platform/security-events", with(s.listSecurityEvents, admin))
+	e.Match(readMethods, "/platform/audit", with(s.listPlatformAudit, admin))
 }
 
 // listSecurityEvents serves GET /platform/security-events?tenant=&kind=

@@ -56,6 +56,13 @@ func TestTenants_ExportImportCLI(t *testing.T) {
 			t.Errorf("condo %v: %d %q %q, want one line with %q", c.args, code, out, errOut, c.want)
 		}
 	}
+	// The audit trail of each data directory names the operator.
+	if code, out, _ := runCondo(t, nil, "", "audit", "--tenant", "shop", "--data", src); code != 0 || !strings.Contains(out, "tenant.export") || !strings.Contains(out, "cli:") {
+		t.Errorf("condo audit on the source: %d %s", code, out)
+	}
+	if code, out, _ := runCondo(t, nil, "", "audit", "--action", "tenant.import", "--json", "--data", dst); code != 0 || strings.Count(out, `"action": "tenant.import"`) != 2 {
+		t.Errorf("condo audit --action tenant.import: %d %s", code, out)
+	}
 	if _, err := os.Stat(filepath.Join(dst, "nobody.tar.zst")); err == nil {
 		t.Error("a failed export left an archive")
 	}

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+)
+
+// audit serves `condo audit`: the platform's audit trail, newest first.
+func (m *Main) audit(ctx context.Context, args []string) error {
+	c := m.newCommand("audit")
+	var f catalog.AuditFilter
+	c.fs.StringVar(&f.TenantID, "tenant", "", "only this tenant's entries")
+	c.fs.StringVar(&f.Action, "action", "", "only this action (tenant.create, domain.add, tenant.export, ...)")
+	c.fs.StringVar(&f.Before, "before", "", "entries older than this id (paging)")
+	c.fs.IntVar(&f.Limit, "limit", 50, "at most this many (up to 1000)")
+	if _, err := c.parse(args, 0, 0, "audit [--tenant ID] [--action A] [--before ID] [--limit N]"); err != nil {
+		return err
+	}
+	if f.TenantID != "" {
+		if err := condo.ValidateTenantID(f.TenantID); err != nil {
+			return err
+		}
+	}
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		entries, err := cat.Audit(ctx, f)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "AT\tACTOR\tACTION\tTENANT\tTARGET\tID")
+		for _, e := range entries {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.UTC().Format("2006-01-02 15:04:05"), e.Actor, e.Action, dash(e.TenantID), dash(e.Target), e.ID)
+		}
+		w.Flush()
+		fmt.Fprintf(&b, "%d entries (--json shows each one's before and after)", len(entries))
+		return c.print(map[string]any{"entries": entries}, b.String())
+	})
+}
