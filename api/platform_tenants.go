@@ -12,6 +12,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/route"
 )
 
 // Limits of the platform tenant API.
@@ -80,8 +81,24 @@ type newTenantRequest struct {
 // not in the residency set.
 func (s *Server) createTenant(c echo.Context) error {
 	var in newTenantRequest
-	if err := decodeTenantBody(c, &in); err != nil {
+	b, err := readTenantBody(c)
+	if err != nil {
 		return err
+	}
+	if err := decodeJSON(b, &in); err != nil {
+		return err
+	}
+	// A tenant's database is written where it is created, so one homed in
+	// another region is created by a node there: the request goes on once,
+	// like a tenant's own (a request that was forwarded already is served
+	// here, and a region that is still not this node's is then refused).
+	if rt := s.router; rt != nil && in.Region != "" && in.Region != rt.Region && c.Request().Header.Get(route.MarkerHeader) == "" {
+		if err := catalog.ValidateRegion(in.Region); err != nil {
+			return err
+		}
+		c.Request().Body = io.NopCloser(bytes.NewReader(b))
+		c.Request().ContentLength = int64(len(b))
+		return s.forward(c, in.Region, in.ID)
 	}
 	t, err := s.store.Create(c.Request().Context(), catalog.NewTenant{
 		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Residency: in.Residency, Domains: in.Domains})
@@ -243,13 +260,21 @@ func hasDomain(t *catalog.Tenant, domain string) bool {
 // decodeTenantBody is decodeStrict for bodies of at most maxTenantBody
 // bytes.
 func decodeTenantBody(c echo.Context, v any) error {
+	b, err := readTenantBody(c)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(b, v)
+}
+
+// readTenantBody reads a tenant request's body, at most maxTenantBody.
+func readTenantBody(c echo.Context) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(c.Request().Body, maxTenantBody+1))
 	if err != nil {
-		return err // the server's body limit answers 413 itself
+		return nil, err // the server's body limit answers 413 itself
 	}
 	if len(b) > maxTenantBody {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body may be at most 64 KiB")
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, "the body may be at most 64 KiB")
 	}
-	c.Request().Body = io.NopCloser(bytes.NewReader(b))
-	return decodeStrict(c, v)
+	return b, nil
 }

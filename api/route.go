@@ -115,7 +115,7 @@ func (s *Server) routeHome(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("Fly-Replay", "region="+home)
 			return c.NoContent(replayStatus)
 		}
-		return s.forward(c, home)
+		return s.forward(c, home, tenantOf(c).ID)
 	}
 }
 
@@ -128,12 +128,12 @@ func replayable(r *http.Request) bool {
 	return r.ContentLength >= 0 || r.Body == nil || r.Body == http.NoBody
 }
 
-// forward proxies the request to a healthy node of region and streams
-// its answer back.
-func (s *Server) forward(c echo.Context, region string) error {
+// forward proxies the request to a healthy node of region (the one
+// tenantID's requests go to) and streams its answer back.
+func (s *Server) forward(c echo.Context, region, tenantID string) error {
 	rt := s.router
 	r := c.Request()
-	node, err := rt.Nodes.Pick(r.Context(), region, tenantOf(c).ID)
+	node, err := rt.Nodes.Pick(r.Context(), region, tenantID)
 	if err != nil {
 		return err
 	}

@@ -30,6 +30,9 @@ func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tena
 	if err := condo.ValidateTenantID(in.ID); err != nil {
 		return nil, err
 	}
+	if err := s.homeHere(in); err != nil {
+		return nil, err
+	}
 	img, err := s.template.image(s)
 	if err != nil {
 		return nil, fmt.Errorf("create tenant %s: %w", in.ID, err)
@@ -50,6 +53,28 @@ func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tena
 		os.RemoveAll(s.dir(in.ID))
 	}
 	return t, err
+}
+
+// homeHere refuses to write the database of a tenant homed in another
+// region than this node's: its bytes would sit where it does not live
+// (and where its residency may forbid them), and its home's nodes could
+// not serve it. A node without a region places anything.
+func (s *Store) homeHere(in catalog.NewTenant) error {
+	cfg := s.catalog.Config()
+	node := cfg.Region
+	if node == "" || in.Region == "" || in.Region == node {
+		return nil
+	}
+	// The caller's mistakes first, as the catalog would name them.
+	if err := catalog.ValidateRegion(in.Region); err != nil {
+		return err
+	}
+	if err := cfg.ResidencySets.Check(in.Residency, in.Region); err != nil {
+		return err
+	}
+	return condo.ReasonErrorf(condo.ECONFLICT, "wrong_region",
+		"tenant %s's home region is %s, and this node is in %s: create it on a node in %s (POST /platform/tenants on any node goes there)",
+		in.ID, in.Region, node, in.Region)
 }
 
 // writeDatabase writes a tenant's database file and makes it durable: the

@@ -61,6 +61,9 @@ func (s *Store) CreateFrom(ctx context.Context, in catalog.NewTenant, dir string
 	if err := condo.ValidateTenantID(in.ID); err != nil {
 		return nil, err
 	}
+	if err := s.homeHere(in); err != nil {
+		return nil, err
+	}
 	v, err := s.migrateStaged(ctx, filepath.Join(dir, "tenant.db"))
 	if err != nil {
 		return nil, err

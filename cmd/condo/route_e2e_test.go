@@ -76,7 +76,7 @@ func errorCode(b []byte) string {
 // requests are served by a node of its home region wherever they land.
 func TestServe_RequestsGoHome(t *testing.T) {
 	data := t.TempDir()
-	ams := startNode(t, data, "node-ams", "ams")
+	ams := startNode(t, data, "node-ams", "ams", "CONDO_ADMIN_EMAIL=ops@example.com", "CONDO_ADMIN_PASSWORD=a long chosen password")
 	iad := startNode(t, data, "node-iad", "iad")
 	for id, region := range map[string]string{"west": "iad", "east": "ams"} {
 		if code, _, errOut := run(t, "", "tenants", "create", id, "--region", region, "--data", data); code != 0 {
@@ -104,6 +104,17 @@ func TestServe_RequestsGoHome(t *testing.T) {
 	}
 	if res, _ := iad.call(t, "GET", "west.localhost", "/api/tenant", nil); res.StatusCode != 200 || res.Header.Get(api.NodeHeader) != "node-iad" {
 		t.Errorf("west at iad: %d %s", res.StatusCode, res.Header.Get(api.NodeHeader))
+	}
+	// A tenant homed in ams, created through iad, is created by ams, where
+	// its database must be written.
+	res, body = iad.call(t, "POST", "localhost", "/platform/auth/login", strings.NewReader(`{"email":"ops@example.com","password":"a long chosen password"}`))
+	var login struct{ Token string }
+	if err := json.Unmarshal(body, &login); err != nil || login.Token == "" {
+		t.Fatalf("login at iad: %d %s", res.StatusCode, body)
+	}
+	res, body = iad.call(t, "POST", "localhost", "/platform/tenants", strings.NewReader(`{"id":"north","region":"ams"}`), "Authorization", "Bearer "+login.Token)
+	if res.StatusCode != 201 || res.Header.Get(api.NodeHeader) != "node-ams" || !strings.Contains(string(body), `"region":"ams"`) {
+		t.Errorf("create an ams tenant at iad: %d %s %s", res.StatusCode, res.Header.Get(api.NodeHeader), body)
 	}
 	// The libSQL endpoint is forwarded too, and answers in its own shape.
 	res, body = ams.call(t, "POST", "west.localhost", "/v2/pipeline", strings.NewReader(`{"requests":[]}`))
