@@ -102,7 +102,7 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, errors.Unwrap(err))
 	}
-	db, err := sqlitedb.Open(Path(dataDir), sqlitedb.Options{Create: true})
+	db, err := sqlitedb.Open(Path(dataDir), sqlitedb.Options{Create: true, SecureDelete: true})
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,11 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 	}
 	switch {
 	case t == nil:
+		if label, ok := strings.CutSuffix(host, "."+base); ok && isSubdomainHost(host, base) {
+			if ts, err := c.Tombstone(ctx, label); err == nil && ts.State == TombstoneDeleted {
+				return nil, deletedError(ts) // 410 rather than 404: it existed
+			}
+		}
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", condo.Clip(host))
 	case t.Status == StatusSuspended:
 		return nil, condo.ReasonErrorf(condo.EFORBIDDEN, "tenant_suspended", "tenant %s is suspended", t.ID)

@@ -138,6 +138,12 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 				return err
 			}
 		}
+		if ts, err := tombstoneTx(ctx, tx, in.ID); err == nil {
+			if ts.State == TombstoneDeleting {
+				return condo.ReasonErrorf(condo.ECONFLICT, "delete_in_progress", "tenant %q is being deleted", in.ID)
+			}
+			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_deleted", "tenant %q was deleted; `condo tenants purge %s` frees its id", in.ID, in.ID)
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, schema_version, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))

@@ -92,6 +92,10 @@ type Options struct {
 	// endpoint, condo shell): an authorizer cannot tell FTS5's own writes
 	// to its shadow tables from a client's.
 	Defensive bool
+	// SecureDelete overwrites deleted content with zeros (secure_delete):
+	// for the catalog, whose deleted tenants' records must not linger in
+	// free pages.
+	SecureDelete bool
 }
 
 // DB is one SQLite file opened as a writer and a reader pool.
@@ -189,6 +193,9 @@ func dsn(abs string, opt Options, readOnly bool) string {
 		sync = "FULL"
 	}
 	q.Add("_pragma", "foreign_keys(1)")
+	if opt.SecureDelete {
+		q.Add("_pragma", "secure_delete(1)")
+	}
 	if opt.Create {
 		q.Add("_pragma", "journal_mode(WAL)")
 	}

@@ -1,0 +1,53 @@
+package tenantstore
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/condohq/condo"
+)
+
+// RemoveFiles removes every file of tenant id under the data directory:
+// its folder (database, WAL, SHM, media), its archive, its local
+// snapshots, and the leftovers of interrupted operations (orphans, moved
+// copies). The tenant must be out of service (TakeOut) or gone from the
+// catalog. It is idempotent: what is absent already is fine.
+func (s *Store) RemoveFiles(id string) error {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return err
+	}
+	paths := []string{s.dir(id), filepath.Join(s.cfg.DataDir, "archive", id), filepath.Join(s.cfg.DataDir, "backups", id)}
+	for _, dir := range []string{"orphans", "moved"} {
+		// Leftovers are <id>-<number>; the glob also matches those of a
+		// tenant whose id starts with "<id>-", which isLeftoverOf drops.
+		m, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, dir, id+"-*"))
+		for _, p := range m {
+			if isLeftoverOf(filepath.Base(p), id) {
+				paths = append(paths, p)
+			}
+		}
+	}
+	for _, p := range paths {
+		if err := os.RemoveAll(p); err != nil {
+			return storageError("the files of tenant "+id, err)
+		}
+		condo.SyncDir(filepath.Dir(p))
+	}
+	return nil
+}
+
+// isLeftoverOf reports whether name is "<id>-<digits>", the name
+// moveOrphan (and a move's kept copy) gives a tenant's folder, rather than
+// the leftover of a tenant whose id merely starts with "<id>-".
+func isLeftoverOf(name, id string) bool {
+	rest := name[len(id)+1:]
+	if rest == "" {
+		return false
+	}
+	for _, r := range rest {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
