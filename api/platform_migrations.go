@@ -21,6 +21,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	s.platformTenantRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
 	s.platformNodeRoutes(e, admin)
+	s.platformMoveRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 

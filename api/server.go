@@ -168,7 +168,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }}))...))
+			Skipper: func(c echo.Context) bool {
+				return isUpload(c) || isHranaPath(c.Request().URL.Path) || isNodePath(c.Request().URL.Path)
+			}}))...))
 	s.routes()
 	s.handler = compress(e)
 	return s

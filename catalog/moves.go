@@ -195,6 +195,7 @@ type MoveFilter struct {
 	TenantID, FromNode string
 	Live               bool // only live moves
 	Kept               bool // only finished moves whose old copy is kept
+	Unclaimed          bool // only moves no source node has claimed yet
 }
 
 // Moves lists moves, newest first (at most 100).
@@ -202,6 +203,9 @@ func (c *Catalog) Moves(ctx context.Context, f MoveFilter) ([]*Move, error) {
 	q := selectMove + " WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR from_node = ?2)"
 	if f.Live {
 		q += " AND state IN ('copying', 'catching_up', 'flipped')"
+	}
+	if f.Unclaimed {
+		q += " AND from_node = '' AND state = 'copying'"
 	}
 	if f.Kept {
 		q += " AND state = 'done' AND old_path <> ''"
@@ -220,4 +224,17 @@ func (c *Catalog) Moves(ctx context.Context, f MoveFilter) ([]*Move, error) {
 		moves = append(moves, m)
 	}
 	return moves, rows.Err()
+}
+
+// ClaimMove makes node the source of a requested move (one recorded
+// with no source node yet, by the CLI or any node's API): reports false
+// when another node claimed it first.
+func (c *Catalog) ClaimMove(ctx context.Context, id, node string) (bool, error) {
+	res, err := c.db.Writer().ExecContext(ctx, "UPDATE moves SET from_node = ?, updated_at = ? WHERE id = ? AND from_node = '' AND state = ?",
+		node, condo.UnixMS(time.Now()), id, MoveCopying)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }

@@ -273,6 +273,9 @@ func Classify(err error) error {
 	if IsFull(err) && condo.ErrorCode(err) != condo.EFULL {
 		return condo.FullError(err)
 	}
+	if IsFenced(err) { // the tenant moved while this write waited (fence.go)
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_moved", "the tenant moved to another node while this write waited; retry")
+	}
 	return err
 }
 

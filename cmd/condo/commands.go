@@ -39,6 +39,7 @@ func init() {
 		{"tenants create", "create a tenant and its database", (*Main).tenantsCreate},
 		{"tenants list", "list tenants", (*Main).tenantsList},
 		{"tenants show", "show one tenant with its domains and schema", (*Main).tenantsShow},
+		{"tenants move", "move a tenant, live, to a node of another region (its home node runs it)", (*Main).tenantsMove},
 		{"tenants suspend", "suspend a tenant: its hosts answer 403", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "suspend", "suspended")
 		}},
