@@ -185,12 +185,13 @@ func (s *Server) withTenantDB(c echo.Context, fn func(ctx context.Context, h ten
 }
 
 // followMove answers a request that resolved its tenant just before the
-// tenant moved away: a read (no body consumed yet) is forwarded to the new
+// tenant moved away: a read, or a libSQL request whose body is unread
+// yet, is forwarded to the new
 // home, so reads keep working through a move; anything else gets err
 // (503 tenant_moved with Retry-After: the client's retry goes home).
 func (s *Server) followMove(c echo.Context, err error) error {
 	r := c.Request()
-	if s.router == nil || r.Header.Get(route.MarkerHeader) != "" || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	if s.router == nil || r.Header.Get(route.MarkerHeader) != "" || (r.Method != http.MethodGet && r.Method != http.MethodHead && !isHranaPath(r.URL.Path)) {
 		return err
 	}
 	t, lerr := s.catalog.Lookup(r.Context(), tenantOf(c).ID)

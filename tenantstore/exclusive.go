@@ -116,3 +116,13 @@ func (s *Store) Retired(id string, epoch int64) {
 func movedError(id string) error {
 	return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_moved", "tenant %s has moved to another region; retry", id)
 }
+
+// MovedAway reports whether tenant id left this node at epoch or later
+// (see Retired): a request that resolved the tenant at epoch should be
+// sent to its new home. One map lookup under the store's lock.
+func (s *Store) MovedAway(id string, epoch int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	left, ok := s.retired[id]
+	return ok && epoch <= left
+}
