@@ -104,7 +104,8 @@ func (s *Server) receiveMove(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// moveOp serves POST /_condo/nodes/moves/:id/verify and .../install.
+// moveOp serves POST /_condo/nodes/moves/:id/verify, .../install and
+// .../abort.
 func (s *Server) moveOp(c echo.Context) error {
 	mv, err := s.mover()
 	if err != nil {
@@ -120,6 +121,11 @@ func (s *Server) moveOp(c echo.Context) error {
 			return err
 		}
 		return c.JSON(http.StatusOK, sums)
+	case "abort":
+		if err := mv.Abort(ctx, id); err != nil {
+			return err
+		}
+		return c.NoContent(http.StatusNoContent)
 	case "install":
 		if err := mv.Install(ctx, id); err != nil {
 			return err

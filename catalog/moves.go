@@ -192,15 +192,19 @@ func (c *Catalog) Move(ctx context.Context, id string) (*Move, error) {
 
 // MoveFilter selects moves; empty fields match all.
 type MoveFilter struct {
-	TenantID, FromNode string
-	Live               bool // only live moves
-	Kept               bool // only finished moves whose old copy is kept
-	Unclaimed          bool // only moves no source node has claimed yet
+	TenantID, FromNode, ToNode string
+	Live                       bool // only live moves
+	Failed                     bool // only failed moves
+	Kept                       bool // only finished moves whose old copy is kept
+	Unclaimed                  bool // only moves no source node has claimed yet
 }
 
 // Moves lists moves, newest first (at most 100).
 func (c *Catalog) Moves(ctx context.Context, f MoveFilter) ([]*Move, error) {
-	q := selectMove + " WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR from_node = ?2)"
+	q := selectMove + " WHERE (?1 = '' OR tenant_id = ?1) AND (?2 = '' OR from_node = ?2) AND (?3 = '' OR to_node = ?3)"
+	if f.Failed {
+		q += " AND state = 'failed'"
+	}
 	if f.Live {
 		q += " AND state IN ('copying', 'catching_up', 'flipped')"
 	}
@@ -210,7 +214,7 @@ func (c *Catalog) Moves(ctx context.Context, f MoveFilter) ([]*Move, error) {
 	if f.Kept {
 		q += " AND state = 'done' AND old_path <> ''"
 	}
-	rows, err := c.db.Reader().QueryContext(ctx, q+" ORDER BY created_at DESC, id LIMIT 100", f.TenantID, f.FromNode)
+	rows, err := c.db.Reader().QueryContext(ctx, q+" ORDER BY created_at DESC, id LIMIT 100", f.TenantID, f.FromNode, f.ToNode)
 	if err != nil {
 		return nil, err
 	}

@@ -190,6 +190,21 @@ func (mv *Mover) Run(ctx context.Context, m *catalog.Move) {
 			msg = err.Error()
 		}
 		mv.record(m.ID, catalog.MoveUpdate{State: ptr(catalog.MoveFailed), Error: ptr(msg)})
+		mv.abort(ctx, m)
+	}
+}
+
+// abort asks the target of a failed move to remove what it received, if
+// it answers; a target that does not removes it when it restarts.
+func (mv *Mover) abort(ctx context.Context, m *catalog.Move) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	target, err := mv.targetURL(actx, m)
+	if err == nil {
+		err = mv.post(actx, target, m.ID, "abort", nil, nil)
+	}
+	if err != nil {
+		mv.cfg.Logger.Warn("could not clean up the target of a failed move", "move", m.ID, "err", err)
 	}
 }
 
@@ -276,10 +291,13 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 		}
 	}()
 	crashAt("paused")
+	var laps []any // how the pause was spent, for the log
+	lap := func(name string) { laps = append(laps, name, time.Since(paused).Round(time.Millisecond)) }
 	snap2 := filepath.Join(work, "snap2.db")
 	if err := snapshot(ctx, src, snap2); err != nil {
 		return err
 	}
+	lap("snapshot")
 	sum, pages, err := mv.putPages(ctx, target, m.ID, snap1, snap2)
 	if err != nil {
 		return err
@@ -287,6 +305,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	if err := mv.putMedia(ctx, target, m.ID, mediaDir, mediaSince); err != nil {
 		return err
 	}
+	lap("pages")
 	counts, err := Checksums(ctx, snap2, false)
 	if err != nil {
 		return err
@@ -295,6 +314,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	if err := mv.verify(ctx, target, m.ID, counts, false); err != nil {
 		return err
 	}
+	lap("verify")
 	if err := mv.post(ctx, target, m.ID, "install", nil, nil); err != nil {
 		return err
 	}
@@ -304,13 +324,14 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	if err := mv.cfg.Catalog.FlipHome(ctx, m); err != nil {
 		return err
 	}
+	lap("flip")
 	crashAt("flipped")
 	sqlitedb.Fence(src.Path)
 	fenced = true
 	lock.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 	pause := time.Since(paused)
 	lock.Close()
-	log.Info("tenant move flipped", "write_pause", pause, "changed_pages", pages)
+	log.Info("tenant move flipped", append([]any{"write_pause", pause, "changed_pages", pages}, laps...)...)
 	mv.record(m.ID, catalog.MoveUpdate{Pause: &pause})
 	return nil
 }
@@ -374,6 +395,13 @@ func (mv *Mover) Recover(ctx context.Context) {
 		}
 		log.Warn("a move was interrupted by a restart: the tenant stays here; run it again")
 		mv.record(m.ID, catalog.MoveUpdate{State: ptr(catalog.MoveFailed), Error: ptr("interrupted: the source node restarted before the move flipped; run it again")})
+		mv.abort(ctx, m)
+	}
+	// Failed moves to this node whose source could not clean up here.
+	if failed, err := mv.cfg.Catalog.Moves(ctx, catalog.MoveFilter{ToNode: mv.cfg.NodeID, Failed: true}); err == nil {
+		for _, m := range failed {
+			mv.Abort(ctx, m.ID)
+		}
 	}
 	entries, _ := os.ReadDir(filepath.Join(mv.cfg.DataDir, "incoming"))
 	for _, e := range entries {

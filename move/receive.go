@@ -145,6 +145,42 @@ func (mv *Mover) Install(ctx context.Context, id string) error {
 	return nil
 }
 
+// Abort removes what a failed move to this node left here: its incoming
+// files and a copy it installed before the source stopped short of the
+// flip (never served: the source stayed the home). It keeps everything
+// while the move is live, while another move of the tenant is, and when
+// the tenant's home is this node's region.
+func (mv *Mover) Abort(ctx context.Context, id string) error {
+	m, err := mv.cfg.Catalog.Move(ctx, id)
+	if err != nil {
+		return err
+	}
+	if m.ToNode != mv.cfg.NodeID || m.State != catalog.MoveFailed {
+		return condo.ReasonErrorf(condo.ECONFLICT, "move_not_failed", "move %s is not a failed move to this node", id)
+	}
+	os.RemoveAll(mv.incoming(id))
+	live, err := mv.cfg.Catalog.Moves(ctx, catalog.MoveFilter{TenantID: m.TenantID, Live: true})
+	if err != nil || len(live) > 0 {
+		return err
+	}
+	t, err := mv.cfg.Catalog.Lookup(ctx, m.TenantID)
+	if err != nil {
+		return err
+	}
+	if t.Region == mv.cfg.Region {
+		return nil
+	}
+	path, err := mv.cfg.Store.Path(m.TenantID)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(filepath.Dir(path)); err != nil {
+		return err
+	}
+	mv.cfg.Logger.Info("removed the copy of a failed move", "move", id, "tenant", m.TenantID)
+	return nil
+}
+
 func writeFile(path string, r io.Reader) error {
 	tmp := path + ".part"
 	f, err := os.Create(tmp)

@@ -210,6 +210,11 @@ func TestMove_Live(t *testing.T) {
 		t.Fatalf("no pause in %q", out)
 	}
 	t.Logf("write pause %s; %d writes acknowledged, %d refused; %d reads, %d failed", m[1], nAcked.Load(), nWriteErr.Load(), nReads.Load(), nReadErr.Load())
+	for _, l := range strings.Split(e.a.logs.String(), "\n") {
+		if strings.Contains(l, "tenant move flipped") {
+			t.Log(l)
+		}
+	}
 	readErrs.Range(func(k, _ any) bool { t.Errorf("read failed: %s", k); return true })
 	if nAcked.Load() == 0 || nReads.Load() == 0 {
 		t.Fatal("no traffic")
