@@ -108,6 +108,7 @@ type Server struct {
 	uploadTimeout time.Duration
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
+	nodeSecret    *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
 	router        *router         // forwarding to home regions; nil: none
 }
 
@@ -147,7 +148,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
-		streams:       cfg.Streams}
+		streams:       cfg.Streams,
+		nodeSecret:    route.NewSecret(cat)}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)

@@ -33,13 +33,10 @@ func Sign(key []byte, method, path string, now time.Time) string {
 	return route.Sign(key, method, nodeHost, path, "node", now)
 }
 
-// VerifyRequest checks a node-to-node request's signature (EUNAUTHORIZED,
-// node_auth, when it is missing or bad).
-func (mv *Mover) VerifyRequest(ctx context.Context, method, path, sig string) error {
-	key, err := mv.secret.Key(ctx)
-	if err != nil {
-		return err
-	}
+// Verify checks a node-to-node request's signature, made with key, the
+// catalog's shared secret (EUNAUTHORIZED, node_auth, when it is missing
+// or bad).
+func Verify(key []byte, method, path, sig string) error {
 	if sig == "" {
 		return condo.ReasonErrorf(condo.EUNAUTHORIZED, "node_auth", "node-to-node requests must be signed (%s)", NodeHeader)
 	}
