@@ -97,6 +97,9 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 			return condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "this credential may not run SQL: it needs sql.read or sql.write")
 		}
 		t := tenantOf(c)
+		if s.store.MovedAway(t.ID, t.Epoch) { // resolved just before a move flipped: its body is unread, send it home
+			return s.followMove(c, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_moved", "tenant %s has moved to another region; retry", t.ID))
+		}
 		caller := &hrana.Caller{Tenant: t, Access: access,
 			OnWrite: func() { s.content.Invalidate(t.ID) },
 			OnForeignBaton: func(batonTenant string) {

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/route"
 )
 
 // Keys of values a request carries in its echo.Context.
@@ -173,8 +175,29 @@ func (s *Server) withTenantDB(c echo.Context, fn func(ctx context.Context, h ten
 	ctx := c.Request().Context()
 	h, release, err := s.store.AcquireTenant(ctx, tenantOf(c))
 	if err != nil {
+		if condo.ErrorReason(err) == "tenant_moved" {
+			return s.followMove(c, err)
+		}
 		return err
 	}
 	defer release()
 	return fn(ctx, h)
+}
+
+// followMove answers a request that resolved its tenant just before the
+// tenant moved away: a read, or a libSQL request whose body is unread
+// yet, is forwarded to the new
+// home, so reads keep working through a move; anything else gets err
+// (503 tenant_moved with Retry-After: the client's retry goes home).
+func (s *Server) followMove(c echo.Context, err error) error {
+	r := c.Request()
+	if s.router == nil || r.Header.Get(route.MarkerHeader) != "" || (r.Method != http.MethodGet && r.Method != http.MethodHead && !isHranaPath(r.URL.Path)) {
+		return err
+	}
+	t, lerr := s.catalog.Lookup(r.Context(), tenantOf(c).ID)
+	if lerr != nil || t.Region == "" || t.Region == s.router.Region {
+		return err
+	}
+	c.Set(ctxTenant, t)
+	return s.forward(c, t.Region, t.ID)
 }

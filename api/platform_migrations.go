@@ -22,6 +22,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	s.platformLifecycleRoutes(e, admin)
 	s.platformSecurityRoutes(e, admin)
 	s.platformNodeRoutes(e, admin)
+	s.platformMoveRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 

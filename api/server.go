@@ -110,6 +110,7 @@ type Server struct {
 	uploadTimeout time.Duration
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
+	nodeSecret    *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
 	router        *router         // forwarding to home regions; nil: none
 	version       string          // see Config.Version
 }
@@ -151,7 +152,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
 		streams:       cfg.Streams,
-		version:       cfg.Version}
+		version:       cfg.Version,
+		nodeSecret:    route.NewSecret(cat)}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
@@ -172,7 +174,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: func(c echo.Context) bool { return isUpload(c) || isImport(c) || isHranaPath(c.Request().URL.Path) }}))...))
+			Skipper: func(c echo.Context) bool {
+				return isUpload(c) || isImport(c) || isHranaPath(c.Request().URL.Path) || isNodePath(c.Request().URL.Path)
+			}}))...))
 	s.routes()
 	s.handler = compress(e)
 	return s

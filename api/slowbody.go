@@ -33,7 +33,7 @@ func (s *Server) bodyDeadline(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		d := s.bodyTimeout
-		if isUpload(c) || isImport(c) {
+		if isUpload(c) || isImport(c) || isNodePath(r.URL.Path) {
 			d = s.uploadTimeout
 		}
 		rc := http.NewResponseController(c.Response())

@@ -37,11 +37,14 @@ type Tenant struct {
 	Region       string          `json:"region"`
 	Residency    string          `json:"residency"` // a residency set's name; empty for none
 	Location     string          `json:"location"`
-	Schema       SchemaState     `json:"schema"`
-	Domains      []Domain        `json:"domains"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	ExpiresAt    *time.Time      `json:"expires_at,omitempty"`
+	// Epoch counts the moves that flipped the tenant's home (see
+	// moves.go): a node that served it at an older epoch serves it no more.
+	Epoch     int64       `json:"epoch"`
+	Schema    SchemaState `json:"schema"`
+	Domains   []Domain    `json:"domains"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	ExpiresAt *time.Time  `json:"expires_at,omitempty"`
 }
 
 // SchemaState is where a tenant database stands in the tenant migration
@@ -309,7 +312,7 @@ func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) e
 }
 
 const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
-	region, residency, location, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
+	region, residency, location, epoch, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
 	created_at, updated_at, expires_at FROM tenants`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
@@ -319,7 +322,7 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var migrated, expires *int64
 	var duration sql.NullInt64
 	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
-		&t.Region, &t.Residency, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
+		&t.Region, &t.Residency, &t.Location, &t.Epoch, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
 	if err != nil {
 		return nil, err

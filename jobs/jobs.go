@@ -23,6 +23,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/fleet"
+	"github.com/condohq/condo/move"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -46,6 +47,7 @@ type Jobs struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // every goroutine started by Start or StartMigration
 	runDone chan struct{}  // closed when the live run's goroutine returns
+	mover   *move.Mover    // set by Moves; nil runs no moves
 	closed  bool
 }
 

@@ -32,7 +32,8 @@ func init() {
 	// close; with a pool that opens and closes tenants all day, that file
 	// churn was the largest cost of a cold Acquire. The WAL is still
 	// checkpointed on close and truncated to journal_size_limit.
-	d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+	d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, dsn string) error {
+		installFence(c, dsn) // see fence.go
 		fc, ok := c.(sqlite.FileControl)
 		if !ok {
 			return nil
@@ -278,6 +279,9 @@ func (db *DB) Transact(ctx context.Context, fn func(*sql.Tx) error) (err error) 
 func Classify(err error) error {
 	if IsFull(err) && condo.ErrorCode(err) != condo.EFULL {
 		return condo.FullError(err)
+	}
+	if IsFenced(err) { // the tenant moved while this write waited (fence.go)
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_moved", "the tenant moved to another node while this write waited; retry")
 	}
 	return err
 }

@@ -158,6 +158,17 @@ func (c *arc[V]) oldestUnpinned(l *simplelru.LRU[string, V]) (string, V, bool) {
 // Len is the number of entries in t1 and t2.
 func (c *arc[V]) Len() int { return c.t1.Len() + c.t2.Len() }
 
+// Remove evicts key (onEvict runs), if it is in t1 or t2.
+func (c *arc[V]) Remove(key string) {
+	for _, l := range []*simplelru.LRU[string, V]{c.t1, c.t2} {
+		if v, ok := l.Peek(key); ok {
+			l.Remove(key)
+			delete(c.scans, key)
+			c.onEvict(key, v)
+		}
+	}
+}
+
 // Keys returns every key, t1's first, each list oldest first.
 func (c *arc[V]) Keys() []string { return append(c.t1.Keys(), c.t2.Keys()...) }
 

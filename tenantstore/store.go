@@ -64,6 +64,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Migrations is the tenant migration set; nil means migrations.Tenant().
 	Migrations *migrations.Set
+	// BusyWait bounds how long an Acquire waits for a tenant taken out
+	// of service (TakeOut); zero means DefaultBusyWait.
+	BusyWait time.Duration
 	// OnOpen, if set, is told the id of each tenant whose database Acquire
 	// has just opened into the pool (a miss, not a hit), after the
 	// acquirer has its handle. It runs on the acquirer's goroutine, so it
@@ -99,8 +102,10 @@ type Store struct {
 	// is: acquirers over the budget wait on it.
 	closedOne chan struct{}
 	closed    bool
-	drained   chan struct{} // closed when draining and closing reach 0 after Close
-	evicted   []*Handle     // victims of the current pool.Add, closed outside mu
+	drained   chan struct{}    // closed when draining and closing reach 0 after Close
+	evicted   []*Handle        // victims of the current pool.Add, closed outside mu
+	busy      map[string]*busy // tenants taken out of service (exclusive.go)
+	retired   map[string]int64 // tenants moved away, by the epoch they left at
 }
 
 // closeQueueLen bounds the handles waiting for the closer.
@@ -154,6 +159,7 @@ type Handle struct {
 	refs    atomic.Int32
 	evicted atomic.Bool // out of the pool: close at refs == 0
 	closer  atomic.Bool // set by whichever of eviction and last release closes it
+	closed  atomic.Bool // set once closeNow has closed it (TakeOut waits for it)
 	// pins counts the holds of AcquirePinned (each also counts in refs);
 	// guarded by Store.mu. A pinned handle is never chosen for eviction.
 	pins int
@@ -175,6 +181,9 @@ func New(cat *catalog.Catalog, cfg Config) *Store {
 	}
 	if cfg.Migrations == nil {
 		cfg.Migrations = migrations.Tenant()
+	}
+	if cfg.BusyWait <= 0 {
+		cfg.BusyWait = DefaultBusyWait
 	}
 	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{},
 		closeq: make(chan *Handle, closeQueueLen)}
@@ -284,6 +293,11 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant, how h
 		if s.closed {
 			s.mu.Unlock()
 			return nil, nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "shutting_down", "the server is shutting down")
+		}
+		if again, err := s.waitBusy(ctx, id); again {
+			continue // handed back: look again (waitBusy unlocked)
+		} else if err != nil {
+			return nil, nil, err
 		}
 		var h *Handle
 		var ok bool
@@ -500,6 +514,7 @@ func (s *Store) closeNow(h *Handle) {
 	if err := h.Close(); err != nil {
 		s.cfg.Logger.Warn("close tenant database", "tenant", h.TenantID, "err", err)
 	}
+	h.closed.Store(true)
 	s.mu.Lock()
 	s.closing--
 	if s.closedOne != nil {
@@ -591,7 +606,18 @@ func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle
 			return nil, err
 		}
 	}
+	s.mu.Lock()
+	left, retired := s.retired[id]
+	s.mu.Unlock()
+	region := s.catalog.Config().Region
 	switch {
+	case retired && t.Epoch <= left:
+		return nil, movedError(id) // a request that resolved the tenant before its move
+	case region != "" && t.Epoch > 0 && t.Region != region:
+		// A moved tenant is served in its home region only: what is left
+		// here is an older epoch's copy (the cheap epoch check: once per
+		// open, on the row the open reads anyway).
+		return nil, movedError(id)
 	case t.Status == catalog.StatusArchived:
 		return nil, condo.ReasonErrorf(condo.EGONE, "tenant_archived", "tenant %s is archived", id)
 	case t.Location != "":

@@ -23,6 +23,7 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
+	"github.com/condohq/condo/move"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -154,6 +155,12 @@ func (m *Main) serve(ctx context.Context) error {
 	// The server's long-running work is owned here, not by the HTTP
 	// server: started before serving, stopped after the last request.
 	work := jobs.New(cat, store, jobs.Config{Logger: log})
+	if cfg.MoveRetention <= 0 {
+		store.Close(context.Background())
+		return usagef("--move-retention must be positive")
+	}
+	work.Moves(move.New(move.Config{Catalog: cat, Store: store, DataDir: cfg.Data, NodeID: node.ID, Region: cfg.Region,
+		Retention: cfg.MoveRetention, Logger: log}))
 	// One content cache for the process: the scheduler's writes drop the
 	// server's cached answers through it, as the server's own writes do.
 	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)

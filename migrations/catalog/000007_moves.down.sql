@@ -1,0 +1,2 @@
+DROP TABLE moves;
+ALTER TABLE tenants DROP COLUMN epoch;
