@@ -9,6 +9,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/lifecycle"
+	"github.com/condohq/condo/route"
 )
 
 // importPath is the platform route that takes a tenant archive as its
@@ -24,6 +25,8 @@ func isImport(c echo.Context) bool {
 func (s *Server) platformLifecycleRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.Match(readMethods, "/platform/tenants/:id/export", with(s.exportTenant, admin))
 	e.POST(importPath, with(s.importTenant, admin))
+	e.DELETE("/platform/tenants/:id", with(s.deleteTenant, admin))
+	e.POST("/platform/tenants/:id/purge", with(s.purgeTenant, admin))
 }
 
 // exportTenant serves GET /platform/tenants/:id/export: the archive of
@@ -86,4 +89,37 @@ func (s *Server) importTenant(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/platform/tenants/"+rep.Tenant.ID)
 	return c.JSON(http.StatusCreated, map[string]any{"data": rep.Tenant, "meta": rep})
+}
+
+// deleteTenant serves DELETE /platform/tenants/:id[?reason=]: the erasure
+// of lifecycle.Delete, run by a node of the tenant's home region (this
+// request goes there once, as a create does). 200 with the tombstone.
+func (s *Server) deleteTenant(c echo.Context) error {
+	ctx := c.Request().Context()
+	t, err := s.catalog.Tenant(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if rt := s.router; rt != nil && t.Region != "" && t.Region != rt.Region && c.Request().Header.Get(route.MarkerHeader) == "" {
+		return s.forward(c, t.Region, t.ID)
+	}
+	reason := c.QueryParam("reason")
+	if len(reason) > condo.MaxStoredText {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_reason", "reason is at most %d bytes", condo.MaxStoredText)
+	}
+	ts, err := lifecycle.Delete(ctx, s.catalog, s.store, t.ID, reason)
+	if err != nil {
+		return err
+	}
+	s.content.Invalidate(t.ID) // no cached answer of it outlives it, even if the id returns
+	return c.JSON(http.StatusOK, map[string]any{"data": ts})
+}
+
+// purgeTenant serves POST /platform/tenants/:id/purge: a deleted tenant's
+// tombstone goes, and its id is free again.
+func (s *Server) purgeTenant(c echo.Context) error {
+	if err := s.catalog.Purge(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
 }

@@ -81,3 +81,45 @@ func TestPlatform_ExportImport(t *testing.T) {
 		t.Errorf("audit of a bad tenant id: %d", r.Status)
 	}
 }
+
+// DELETE /platform/tenants/:id erases the tenant and answers with its
+// tombstone; its hosts then answer 410; purge frees the id.
+func TestPlatform_DeleteTenant(t *testing.T) {
+	p := newTenantAPI(t)
+	p.call(t, "POST", "/platform/tenants", `{"id": "acme"}`)
+	r := p.call(t, "DELETE", "/platform/tenants/acme?reason=GDPR+request", "")
+	if r.Status != 200 || !strings.Contains(string(r.Data), `"state":"deleted"`) || !strings.Contains(string(r.Data), `"reason":"GDPR request"`) ||
+		!strings.Contains(string(r.Data), `"deleted_by":"admin:`+apitest.AdminEmail+`"`) {
+		t.Fatalf("delete: %d %s", r.Status, r.Body)
+	}
+	if res := apitest.Do(t, p.srv, "GET", "acme.localhost", "/api/tenant", nil); res.Status != 410 {
+		t.Fatalf("host of a deleted tenant: %d", res.Status)
+	}
+	for _, c := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"DELETE", "/platform/tenants/acme", 404, "tenant_not_found"},
+		{"POST", "/platform/tenants", 409, "tenant_deleted"},
+		{"DELETE", "/platform/tenants/Bad_Id", 400, "invalid_tenant_id"},
+		{"POST", "/platform/tenants/nobody/purge", 404, "tombstone_not_found"},
+	} {
+		r := p.call(t, c.method, c.path, `{"id": "acme"}`)
+		if r.Status != c.status || r.Error.Code != c.code {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, r.Status, r.Body, c.status, c.code)
+		}
+	}
+	if r := p.send(t, "DELETE", "/platform/tenants/acme", ""); r.Status != 401 {
+		t.Errorf("delete without a token: %d", r.Status)
+	}
+	req, _ := http.NewRequest("POST", p.srv.URL+"/platform/tenants/acme/purge", nil)
+	req.Host = "localhost"
+	req.Header.Set("Authorization", "Bearer "+p.token)
+	if res, err := p.srv.Client().Do(req); err != nil || res.StatusCode != 204 {
+		t.Fatalf("purge: %v %v", res, err)
+	}
+	if r := p.call(t, "POST", "/platform/tenants", `{"id": "acme"}`); r.Status != 201 {
+		t.Fatalf("create after purge: %d %s", r.Status, r.Body)
+	}
+}

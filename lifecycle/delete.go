@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"context"
 
+	"github.com/condohq/condo"
+
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -20,11 +22,31 @@ import (
 // Another process serving the tenant sees it suspended within the
 // catalog's CacheTTL and gone after; its open handle (on files now
 // unlinked) closes when its pool lets it go.
+//
+// The files live on the tenant's home node, so only a node of its home
+// region (or one without a region) deletes it: elsewhere ECONFLICT
+// wrong_region, before anything changes.
 func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, reason string) (*catalog.Tombstone, error) {
+	if t, err := cat.Lookup(ctx, id); err == nil && !homeHere(cat, t) {
+		return nil, condo.ReasonErrorf(condo.ECONFLICT, "wrong_region",
+			"tenant %s lives in region %s: delete it on a node there (DELETE /platform/tenants/%s on any node goes there)", id, t.Region, id)
+	}
 	if _, err := cat.BeginDelete(ctx, id, reason); err != nil {
 		return nil, err
 	}
+	condo.CrashAt(CrashEnv, "delete:begun")
 	return finishDelete(ctx, cat, store, id)
+}
+
+// CrashEnv names the step at which a lifecycle operation kills its
+// process (condo.CrashAt) in the crash tests: delete:begun (tombstone
+// written), delete:files (files removed). Only tests set it.
+const CrashEnv = "CONDO_TEST_LIFECYCLE_CRASH_AT"
+
+// homeHere reports whether this node holds t's files.
+func homeHere(cat *catalog.Catalog, t *catalog.Tenant) bool {
+	node := cat.Config().Region
+	return node == "" || t.Region == "" || t.Region == node
 }
 
 func finishDelete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string) (*catalog.Tombstone, error) {
@@ -36,20 +58,27 @@ func finishDelete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 	if err := store.RemoveFiles(id); err != nil {
 		return nil, err
 	}
+	condo.CrashAt(CrashEnv, "delete:files")
 	return cat.FinishDelete(ctx, id)
 }
 
 // ResumeDeletes finishes the deletes a crash interrupted: every tombstone
-// still in state deleting. It returns how many it finished.
+// still in state deleting whose tenant lives here (another region's node
+// finishes its own). It returns how many it finished.
 func ResumeDeletes(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store) (int, error) {
 	pending, err := cat.Tombstones(ctx, catalog.TombstoneDeleting)
 	if err != nil {
 		return 0, err
 	}
-	for i, ts := range pending {
-		if _, err := finishDelete(ctx, cat, store, ts.ID); err != nil {
-			return i, err
+	n := 0
+	for _, ts := range pending {
+		if t, err := cat.Lookup(ctx, ts.ID); err == nil && !homeHere(cat, t) {
+			continue
 		}
+		if _, err := finishDelete(ctx, cat, store, ts.ID); err != nil {
+			return n, err
+		}
+		n++
 	}
-	return len(pending), nil
+	return n, nil
 }

@@ -9,14 +9,16 @@ import (
 
 // RemoveFiles removes every file of tenant id under the data directory:
 // its folder (database, WAL, SHM, media), its archive, its local
-// snapshots, and the leftovers of interrupted operations (orphans, moved
-// copies). The tenant must be out of service (TakeOut) or gone from the
-// catalog. It is idempotent: what is absent already is fine.
+// snapshots, and the leftovers of interrupted operations (orphans, a
+// move's work and kept copies). The tenant must be out of service
+// (TakeOut) or gone from the catalog. It is idempotent: what is absent
+// already is fine.
 func (s *Store) RemoveFiles(id string) error {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return err
 	}
-	paths := []string{s.dir(id), filepath.Join(s.cfg.DataDir, "archive", id), filepath.Join(s.cfg.DataDir, "backups", id)}
+	paths := []string{s.dir(id), filepath.Join(s.cfg.DataDir, "archive", id), filepath.Join(s.cfg.DataDir, "backups", id),
+		filepath.Join(s.cfg.DataDir, "moving", id)}
 	for _, dir := range []string{"orphans", "moved"} {
 		// Leftovers are <id>-<number>; the glob also matches those of a
 		// tenant whose id starts with "<id>-", which isLeftoverOf drops.

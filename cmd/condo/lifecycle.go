@@ -155,3 +155,39 @@ func (m *Main) byteProgress(title string) lifecycle.Progress {
 		bar.Set64(done)
 	}
 }
+
+func (m *Main) tenantsDelete(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants delete")
+	var yes bool
+	var reason string
+	c.fs.BoolVar(&yes, "yes", false, "confirm: the database, media, archives and snapshots are erased for good")
+	c.fs.StringVar(&reason, "reason", "", "why, for the tombstone and the audit trail (a ticket, a request)")
+	pos, err := c.parse(args, 1, 1, "tenants delete ID --yes [--reason R]")
+	if err != nil {
+		return err
+	}
+	if !yes {
+		return usagef("tenants delete erases tenant %s for good: add --yes to confirm (export it first with `condo tenants export`)", pos[0])
+	}
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		ts, err := lifecycle.Delete(ctx, cat, store, pos[0], reason)
+		if err != nil {
+			return err
+		}
+		return c.print(ts, fmt.Sprintf("deleted tenant %s: its files and catalog records are gone; its id is kept by a tombstone until `condo tenants purge %s`", ts.ID, ts.ID))
+	})
+}
+
+func (m *Main) tenantsPurge(ctx context.Context, args []string) error {
+	c := m.newCommand("tenants purge")
+	pos, err := c.parse(args, 1, 1, "tenants purge ID")
+	if err != nil {
+		return err
+	}
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		if err := cat.Purge(ctx, pos[0]); err != nil {
+			return err
+		}
+		return c.print(map[string]string{"id": pos[0], "status": "purged"}, fmt.Sprintf("purged the tombstone of tenant %s: the id is free", pos[0]))
+	})
+}

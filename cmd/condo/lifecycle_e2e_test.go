@@ -70,3 +70,62 @@ func TestTenants_ExportImportCLI(t *testing.T) {
 		t.Errorf("a failed export left %v", left)
 	}
 }
+
+// A delete killed (SIGKILL) after each of its steps leaves the tenant
+// suspended with a tombstone; running it again, or the next serve,
+// finishes it: nothing of the tenant is left. Without --yes nothing
+// happens.
+func TestTenants_DeleteCrashes(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCondo(t, nil, "", "init", "--data", data); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	for _, id := range []string{"t1", "t2", "t3"} {
+		if code, _, errOut := runCondo(t, nil, "", "tenants", "create", id, "--data", data); code != 0 {
+			t.Fatalf("create %s: %s", id, errOut)
+		}
+	}
+	if code, _, errOut := runCondo(t, nil, "", "tenants", "delete", "t1", "--data", data); code != 2 || !strings.Contains(errOut, "--yes") {
+		t.Fatalf("delete without --yes: %d %s", code, errOut)
+	}
+	gone := func(id string) bool {
+		_, err := os.Stat(filepath.Join(data, "tenants", id))
+		return os.IsNotExist(err)
+	}
+	if gone("t1") {
+		t.Fatal("delete without --yes removed files")
+	}
+	for id, step := range map[string]string{"t1": "delete:begun", "t2": "delete:files"} {
+		code, _, _ := runCondo(t, []string{"CONDO_TEST_LIFECYCLE_CRASH_AT=" + step}, "", "tenants", "delete", id, "--yes", "--data", data)
+		if code != -1 {
+			t.Fatalf("delete %s killed at %s: exit %d", id, step, code)
+		}
+		_, _, errOut := runCondo(t, nil, "", "tenants", "create", id, "--data", data)
+		if !strings.Contains(errOut, "being deleted") {
+			t.Errorf("%s after a crash at %s: create says %q", id, step, errOut)
+		}
+	}
+	// t1 by running the delete again; t2 by the next serve.
+	if code, out, errOut := runCondo(t, nil, "", "tenants", "delete", "t1", "--yes", "--reason", "ticket 7", "--data", data); code != 0 || !strings.Contains(out, "deleted tenant t1") {
+		t.Fatalf("delete again: %d %s %s", code, out, errOut)
+	}
+	srv := startServer(t, data)
+	eventually(t, func() bool { return gone("t2") && strings.Contains(srv.logs.String(), "finished interrupted tenant deletes") })
+	for _, id := range []string{"t1", "t2"} {
+		if !gone(id) {
+			t.Errorf("%s's files remain", id)
+		}
+		if code, _ := srv.get(t, id+".localhost", "/api/tenant"); code != 410 {
+			t.Errorf("%s's host: %d, want 410", id, code)
+		}
+	}
+	if code, _ := srv.get(t, "t3.localhost", "/api/tenant"); code != 200 {
+		t.Errorf("t3: %d", code)
+	}
+	if code, _, errOut := runCondo(t, nil, "", "tenants", "purge", "t1", "--data", data); code != 0 {
+		t.Fatalf("purge: %s", errOut)
+	}
+	if code, _, errOut := runCondo(t, nil, "", "tenants", "create", "t1", "--data", data); code != 0 {
+		t.Fatalf("create after purge: %s", errOut)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
+	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/move"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
@@ -177,6 +178,13 @@ func (m *Main) serve(ctx context.Context) error {
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
 	work.Loop(sched.Run)
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
+	work.Loop(func(ctx context.Context) {                            // deletes a crash interrupted: finished, once
+		if n, err := lifecycle.ResumeDeletes(ctx, cat, store); err != nil {
+			log.Error("finish interrupted tenant deletes", "err", err)
+		} else if n > 0 {
+			log.Info("finished interrupted tenant deletes", "tenants", n)
+		}
+	})
 	if err := work.Start(ctx); err != nil {
 		ln.Close()
 		store.Close(context.Background())
