@@ -83,6 +83,9 @@ type Config struct {
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
+	// Catalog serves this node's catalog to the other nodes (see
+	// catalog.go); the zero value does not.
+	Catalog CatalogEndpoint
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -109,6 +112,7 @@ type Server struct {
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
 	router        *router         // forwarding to home regions; nil: none
+	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -147,7 +151,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
-		streams:       cfg.Streams}
+		streams:       cfg.Streams,
+		catalogEP:     cfg.Catalog}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
@@ -168,7 +173,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// An upload has its plan's limit instead (see mediaRoutes), the
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
-			Skipper: func(c echo.Context) bool { return isUpload(c) || isHranaPath(c.Request().URL.Path) }}))...))
+			Skipper: func(c echo.Context) bool {
+				return isUpload(c) || isHranaPath(c.Request().URL.Path) || isCondoPath(c.Request().URL.Path)
+			}}))...))
 	s.routes()
 	s.handler = compress(e)
 	return s
@@ -207,6 +214,7 @@ func (s *Server) routes() {
 	s.contentRoutes()
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 	s.hranaRoutes()
+	s.catalogRoutes()
 
 	s.platformRoutes(e)
 }

@@ -79,6 +79,8 @@ func (c *Catalog) BaseDomain(ctx context.Context) string {
 		if name = n; err != nil {
 			c.unreachable(ctx, err)
 			name = b.name
+		} else {
+			c.reachable()
 		}
 	}
 	// Store, then purge: a lookup that starts after the purge reads the

@@ -1,0 +1,123 @@
+package catalog_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/sqlitedb"
+)
+
+// Nodes of a fleet start at once against one new control plane: each
+// migrates it over libSQL (a deferred BEGIN there), and every one opens.
+func TestOpenURL_ConcurrentStart(t *testing.T) {
+	dir := t.TempDir()
+	ts := serveCatalogFile(t, dir)
+	const nodes = 6
+	var wg sync.WaitGroup
+	errs := make([]error, nodes)
+	for i := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := catalog.OpenURL(context.Background(), ts.url, testToken, catalog.Config{})
+			if err == nil {
+				c.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("node %d: %v", i, err)
+		}
+	}
+	db, err := sqlitedb.Open(catalog.Path(dir), sqlitedb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if v, dirty, err := migrations.Version(context.Background(), db.Read); err != nil || dirty || v != migrations.Catalog().Latest() {
+		t.Fatalf("catalog at %d (dirty %v, %v), want %d", v, dirty, err, migrations.Catalog().Latest())
+	}
+}
+
+func TestOpenURL_Refusals(t *testing.T) {
+	ctx := context.Background()
+	ts := serveCatalogFile(t, t.TempDir())
+	if _, err := catalog.OpenURL(ctx, ts.url, "a wrong token", catalog.Config{}); err == nil || strings.Contains(err.Error(), "a wrong token") {
+		t.Fatalf("wrong token: %v", err)
+	}
+	if _, err := catalog.OpenURL(ctx, "ftp://example.com/x", testToken, catalog.Config{}); condo.ErrorCode(err) != condo.EINVALID {
+		t.Fatalf("not a libSQL URL: %v", err)
+	}
+}
+
+// A node that loses the control plane answers what it knew: hosts it
+// resolved before (their cache entries expired), tenants on its list of
+// known ones; a host it never knew is 503 catalog_unavailable. It counts
+// the stale answers, says since when, and notices the catalog's return.
+func TestCatalog_StaleWhileUnavailable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ts := serveCatalogFile(t, dir)
+	c, err := catalog.OpenURL(ctx, ts.url, testToken, catalog.Config{CacheTTL: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	mustCreate(t, c, "seen", "seen.example.com")
+	mustCreate(t, c, "listed")
+	if _, err := c.ResolveHost(ctx, "seen.example.com", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RefreshKnown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := c.Availability(); !a.Reachable || a.KnownTenants != 2 {
+		t.Fatalf("before: %+v", a)
+	}
+
+	ts.down.Store(true)
+	time.Sleep(30 * time.Millisecond) // past the TTL
+	for _, h := range []string{"seen.example.com", "listed.localhost", "seen.example.com"} {
+		start := time.Now()
+		got, err := c.ResolveHost(ctx, h, "")
+		if err != nil {
+			t.Fatalf("%s with the catalog down: %v", h, err)
+		}
+		if !strings.HasPrefix(h, got.ID) {
+			t.Fatalf("%s resolved to %s", h, got.ID)
+		}
+		t.Logf("%s answered stale in %v", h, time.Since(start))
+	}
+	if _, err := c.ResolveHost(ctx, "never.localhost", ""); condo.ErrorReason(err) != "catalog_unavailable" {
+		t.Fatalf("unknown host with the catalog down: %v", err)
+	}
+	if err := c.RefreshKnown(ctx); err == nil {
+		t.Fatal("refresh with the catalog down succeeded")
+	}
+	a := c.Availability()
+	if a.Reachable || a.UnreachableSince == nil || a.StaleServed < 3 || a.KnownTenants != 2 || strings.Contains(a.Error, testToken) {
+		t.Fatalf("during: %+v", a)
+	}
+
+	ts.down.Store(false)
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Availability().Reachable {
+		if time.Now().After(deadline) {
+			t.Fatalf("the catalog's return not noticed: %+v", c.Availability())
+		}
+		c.ResolveHost(ctx, "never.localhost", "")
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c.ResolveHost(ctx, "never.localhost", ""); condo.ErrorCode(err) != condo.ENOTFOUND {
+		t.Fatalf("after: %v", err)
+	}
+}
