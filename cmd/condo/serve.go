@@ -23,6 +23,7 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -91,7 +92,18 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
 	}
 
-	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
+	switch token := string(cfg.CatalogToken); {
+	case cfg.ServeCatalog && cfg.Catalog != "":
+		return usagef("--serve-catalog serves this node's own catalog: it cannot be combined with --catalog")
+	case cfg.ServeCatalog && len(token) < 16:
+		return usagef("--serve-catalog needs CONDO_CATALOG_TOKEN, at least 16 bytes long")
+	case cfg.Catalog != "":
+		if err := libsqldb.Validate(string(cfg.Catalog)); err != nil {
+			return usagef("--catalog: %s", condo.ErrorMessage(err))
+		}
+	}
+
+	cat, err := openCatalog(ctx, &cfg, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
 		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency})
 	if err != nil {
 		return err
@@ -161,9 +173,22 @@ func (m *Main) serve(ctx context.Context) error {
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
 	work.Loop(streams.Run)
 	work.Loop(heartbeat(cat, node, log))
+	var catalogEP api.CatalogEndpoint
+	if cfg.ServeCatalog {
+		// Its own registry: tenants' streams can never use up the
+		// control plane's, and every node may keep a few open.
+		catalogEP = api.CatalogEndpoint{Token: string(cfg.CatalogToken),
+			Streams: hrana.New(nil, hrana.Config{Logger: log, MaxStreams: 512, MaxTenantStreams: 512})}
+		work.Loop(catalogEP.Streams.Run)
+	}
+	if cat.Remote() != "" {
+		// What resolution falls back on while the control plane is
+		// unreachable (stale-while-unavailable).
+		work.Loop(func(ctx context.Context) { cat.RunKnown(ctx, 0) })
+	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID,
+		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Catalog: catalogEP,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
@@ -180,7 +205,8 @@ func (m *Main) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "base_domain", cat.Config().BaseDomain,
+	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "catalog", cmp.Or(cat.Remote(), "local"),
+		"serves_catalog", cfg.ServeCatalog, "base_domain", cat.Config().BaseDomain,
 		"region", cfg.Region, "node", node.ID, "advertise_url", node.AdvertiseURL, "pool_size", store.PoolSize())
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
