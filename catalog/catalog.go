@@ -218,7 +218,8 @@ func (c *Catalog) Close() error { return c.db.Close() }
 // Ping checks that the catalog answers a query, and records the answer
 // in Availability.
 func (c *Catalog) Ping(ctx context.Context) error {
-	if err := c.db.Reader().PingContext(ctx); err != nil {
+	var one int // a query, not PingContext: libSQL's connections do not implement driver.Pinger
+	if err := c.db.Reader().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		c.unreachable(ctx, err)
 		if c.remote != "" {
 			return fmt.Errorf("catalog %s: %s", c.remote, libsqldb.RedactError(err))

@@ -125,9 +125,12 @@ func (d *DB) IsUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// Ping checks that the server answers a query.
+// Ping checks that the server answers a query. It runs one: the
+// client's connections do not implement driver.Pinger, so
+// sql.DB.PingContext would answer without asking the server.
 func (d *DB) Ping(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
+	var one int
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("libSQL database %s does not answer: %w", d.url, err)
 	}
 	return nil
