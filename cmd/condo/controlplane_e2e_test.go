@@ -77,6 +77,10 @@ func TestServe_OneControlPlane(t *testing.T) {
 	if code, _, errOut := run(t, "", "tenants", "create", "yank", "--region", "iad", "--catalog", catURL, "--data", dataB); code != 0 {
 		t.Fatalf("create yank: %s", errOut)
 	}
+	t.Setenv("CONDO_PASSWORD", "a password of yank's editor")
+	if code, _, errOut := run(t, "", "users", "create", "yank", "ed@example.com", "--role", "editor", "--catalog", catURL, "--data", dataB); code != 0 {
+		t.Fatalf("users create: %s", errOut)
+	}
 	code, out, _ = run(t, "", "tenants", "list", "--json", "--data", dataA) // A's file is the control plane
 	if code != 0 || !strings.Contains(out, `"yank"`) {
 		t.Fatalf("yank not in A's catalog: %s", out)
@@ -116,6 +120,17 @@ func TestServe_OneControlPlane(t *testing.T) {
 				t.Fatalf("yank with the control plane down: %d %s %s\n%s", res.StatusCode, res.Header.Get(api.NodeHeader), body, s.logs.String())
 			}
 			t.Logf("yank at %s with the control plane down: %v", res.Header.Get(api.NodeHeader), time.Since(start))
+		}
+		// Sign-in and an authenticated read of the known tenant work
+		// too, at home (B) and forwarded (from C).
+		res, body := s.call(t, "POST", "yank.localhost", "/auth/login", strings.NewReader(`{"email": "ed@example.com", "password": "a password of yank's editor"}`),
+			"Content-Type", "application/json")
+		var login struct{ Token string }
+		if json.Unmarshal(body, &login); res.StatusCode != 200 || login.Token == "" {
+			t.Fatalf("login to yank with the control plane down: %d %s", res.StatusCode, body)
+		}
+		if res, body := s.call(t, "GET", "yank.localhost", "/auth/me", nil, "Authorization", "Bearer "+login.Token); res.StatusCode != 200 {
+			t.Errorf("me at yank with the control plane down: %d %s", res.StatusCode, body)
 		}
 		// euro's home (A) is gone: its region has no node left.
 		if res, body := s.call(t, "GET", "euro.localhost", "/api/tenant", nil); res.StatusCode != 503 {

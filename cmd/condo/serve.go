@@ -173,6 +173,18 @@ func (m *Main) serve(ctx context.Context) error {
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
 	work.Loop(streams.Run)
 	work.Loop(heartbeat(cat, node, log))
+	if secret == "" {
+		// Read (or generate) the catalog's signing secret now, not at the
+		// first login: a node that later loses its control plane still
+		// verifies and issues tokens for the tenants it keeps serving.
+		key, err := auth.NewKeys(cat, nil).Key(ctx)
+		if err != nil {
+			ln.Close()
+			store.Close(context.Background())
+			return err
+		}
+		secret = string(key)
+	}
 	var catalogEP api.CatalogEndpoint
 	if cfg.ServeCatalog {
 		// Its own registry: tenants' streams can never use up the
