@@ -31,6 +31,12 @@ const CondoPrefix = "/_condo/"
 // CatalogPath is where the primary node serves its catalog.
 const CatalogPath = "/_condo/catalog"
 
+// CatalogStreams bounds the catalog endpoint's open streams (its
+// registry's MaxStreams and MaxTenantStreams): every node keeps a few,
+// and past sqlitedb's stream connections they wait for one rather than
+// fail.
+const CatalogStreams = 512
+
 // catalogTenant names the catalog's streams: an id no tenant can have (it
 // is not a DNS label), so a tenant's baton never verifies here, nor the
 // catalog's on a tenant's host.

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/sqlitedb"
@@ -65,7 +66,7 @@ func serveCatalogFile(tb testing.TB, dir string) *testServer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg := hrana.New(nil, hrana.Config{})
+	reg := hrana.New(nil, hrana.Config{MaxStreams: api.CatalogStreams, MaxTenantStreams: api.CatalogStreams}) // as serve's
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { reg.Run(ctx); close(done) }()

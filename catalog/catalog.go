@@ -135,7 +135,7 @@ func OpenURL(ctx context.Context, rawURL, token string, cfg Config) (*Catalog, e
 		db.Close()
 		return nil, fmt.Errorf("open catalog %s: %w", db.URL(), libsqldb.ErrRedacted(err, token))
 	}
-	c, err := newCatalog(ctx, db, cfg)
+	c, err := newCatalog(ctx, immediateDB{db}, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +164,24 @@ func applyShared(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	return err
+}
+
+// immediateDB is a remote catalog whose transactions take the write lock
+// at their start, as the file's writer does (BEGIN IMMEDIATE): over
+// libSQL the client's BEGIN is DEFERRED, and a transaction that read
+// before it wrote fails with SQLITE_BUSY when another node wrote in
+// between, where the file's would have waited its turn. A write as the
+// transaction's first statement waits instead (the server's busy
+// timeout), like BEGIN IMMEDIATE; this one changes no row.
+type immediateDB struct{ *libsqldb.DB }
+
+func (d immediateDB) Transact(ctx context.Context, fn func(*sql.Tx) error) error {
+	return d.DB.Transact(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value WHERE 0"); err != nil {
+			return fmt.Errorf("take the catalog's write lock: %w", err)
+		}
+		return fn(tx)
+	})
 }
 
 // isBusy reports a lock conflict as a remote server words it.

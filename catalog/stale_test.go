@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -165,5 +166,43 @@ func BenchmarkResolveHost_Backends(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// Writes from many nodes at once over libSQL all land: a catalog
+// transaction there takes the write lock at its start, as BEGIN
+// IMMEDIATE does on the file, so none fails with SQLITE_BUSY.
+func TestOpenURL_ConcurrentWrites(t *testing.T) {
+	dir := t.TempDir()
+	ts := serveCatalogFile(t, dir)
+	var nodes []*catalog.Catalog
+	for range 3 {
+		c, err := catalog.OpenURL(context.Background(), ts.url, testToken, catalog.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		nodes = append(nodes, c)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 30)
+	for i := range 30 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("t%d", i)
+			_, err := nodes[i%3].CreateTenant(context.Background(), catalog.NewTenant{ID: id, Domains: []string{id + ".example.com"}}, nil)
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if list, n, err := nodes[0].Tenants(context.Background(), catalog.TenantFilter{Limit: 100}); err != nil || n != 30 || len(list) != 30 {
+		t.Fatalf("%d tenants (%v)", n, err)
 	}
 }

@@ -190,7 +190,7 @@ func (m *Main) serve(ctx context.Context) error {
 		// Its own registry: tenants' streams can never use up the
 		// control plane's, and every node may keep a few open.
 		catalogEP = api.CatalogEndpoint{Token: string(cfg.CatalogToken),
-			Streams: hrana.New(nil, hrana.Config{Logger: log, MaxStreams: 512, MaxTenantStreams: 512})}
+			Streams: hrana.New(nil, hrana.Config{Logger: log, MaxStreams: api.CatalogStreams, MaxTenantStreams: api.CatalogStreams})}
 		work.Loop(catalogEP.Streams.Run)
 	}
 	if cat.Remote() != "" {
