@@ -10,6 +10,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
 )
@@ -72,6 +73,17 @@ func TestOpenURL_Refusals(t *testing.T) {
 	}
 	if _, err := catalog.OpenURL(ctx, "ftp://example.com/x", testToken, catalog.Config{}); condo.ErrorCode(err) != condo.EINVALID {
 		t.Fatalf("not a libSQL URL: %v", err)
+	}
+	// The catalog token opens the catalog's file and nothing past it.
+	db, err := libsqldb.Open(ts.url, testToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range []string{"ATTACH DATABASE 'elsewhere.db' AS x", "VACUUM INTO 'copy.db'", "SELECT load_extension('x')"} {
+		if _, err := db.Writer().ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "not authorized") && !strings.Contains(err.Error(), "authorization denied") {
+			t.Errorf("%s over the catalog endpoint: %v", q, err)
+		}
 	}
 }
 
