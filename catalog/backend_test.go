@@ -127,6 +127,7 @@ func TestCatalog_OverLibSQL(t *testing.T) {
 		{"SubdomainBeatsCustomDomain", TestCatalog_SubdomainBeatsCustomDomain},
 		{"DefaultTenant", TestCatalog_DefaultTenant},
 		{"Nodes", TestNodes_RegisterHeartbeatHealth},
+		{"NodesRefuseBadInfo", TestNodes_RegisterRefusesBadInfo},
 		{"Outbox", TestCatalog_Outbox},
 		{"Residency", TestResidency_CreateTenant},
 		{"SchemaStatus", TestCatalog_SchemaStatus},

@@ -168,7 +168,7 @@ func RedactError(err error, secrets ...string) string {
 	}
 	fields := strings.Fields(s)
 	for _, f := range fields {
-		f = strings.Trim(f, `"'(),;`)
+		f = strings.Trim(f, `"'(),;:`) // Go's errors quote a URL and follow it with a colon
 		if IsURL(f) {
 			s = strings.ReplaceAll(s, f, Redact(f))
 		}

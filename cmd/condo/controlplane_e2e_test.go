@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,5 +148,48 @@ func TestServe_OneControlPlane(t *testing.T) {
 		if strings.Contains(s.logs.String(), token) {
 			t.Errorf("a log shows the catalog token")
 		}
+	}
+}
+
+// Bad control-plane settings are refused with one line that shows no
+// secret, and nothing is written.
+func TestServe_BadCatalogSettings(t *testing.T) {
+	const token = "a token that must never be shown"
+	for _, c := range []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"serve-catalog without a token", []string{"CONDO_CATALOG_TOKEN="}, []string{"serve", "--serve-catalog"}, "needs CONDO_CATALOG_TOKEN"},
+		{"serve-catalog with a short token", []string{"CONDO_CATALOG_TOKEN=short"}, []string{"serve", "--serve-catalog"}, "at least 16 bytes"},
+		{"serve-catalog and catalog", []string{"CONDO_CATALOG_TOKEN=" + token}, []string{"serve", "--serve-catalog", "--catalog", "http://127.0.0.1:1/_condo/catalog"}, "cannot be combined"},
+		{"not a libSQL URL", nil, []string{"serve", "--catalog", "ftp://example.com/x"}, "is not a libsql://"},
+		{"a password in the URL", nil, []string{"tenants", "list", "--catalog", "https://user:hunter2@example.com/x"}, "must not carry credentials"},
+		{"a token in the URL", nil, []string{"nodes", "list", "--catalog", "libsql://db.example.com?authToken=hunter2"}, "must not carry credentials"},
+		{"nothing listening", []string{"CONDO_CATALOG_TOKEN=" + token}, []string{"serve", "--catalog", "http://127.0.0.1:1/_condo/catalog"}, "catalog"},
+		{"operator command, nothing listening", []string{"CONDO_CATALOG_TOKEN=" + token}, []string{"tenants", "list", "--catalog", "http://127.0.0.1:1/_condo/catalog"}, "catalog"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, e := range c.env {
+				k, v, _ := strings.Cut(e, "=")
+				t.Setenv(k, v)
+			}
+			data := t.TempDir()
+			args := append(c.args, "--data", data)
+			if c.args[0] == "serve" {
+				args = append(args, "--addr", "127.0.0.1:0")
+			}
+			code, _, errOut := run(t, "", args...)
+			if code == 0 || !strings.Contains(errOut, c.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+				t.Errorf("exit %d, stderr %q, want one line with %q", code, errOut, c.want)
+			}
+			if strings.Contains(errOut, token) || strings.Contains(errOut, "hunter2") {
+				t.Errorf("a secret shown: %q", errOut)
+			}
+			if entries, _ := os.ReadDir(data); len(entries) != 0 {
+				t.Errorf("refused, yet %s holds %d entries", data, len(entries))
+			}
+		})
 	}
 }

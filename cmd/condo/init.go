@@ -13,6 +13,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -82,6 +83,9 @@ func requireCatalog(cfg *Config) error {
 // --catalog, else the data directory's own file.
 func openCatalog(ctx context.Context, cfg *Config, ccfg catalog.Config) (*catalog.Catalog, error) {
 	if cfg.Catalog != "" {
+		if err := libsqldb.Validate(string(cfg.Catalog)); err != nil {
+			return nil, usagef("--catalog: %s", condo.ErrorMessage(err))
+		}
 		return catalog.OpenURL(ctx, string(cfg.Catalog), string(cfg.CatalogToken), ccfg)
 	}
 	return catalog.Open(ctx, cfg.Data, ccfg)

@@ -23,7 +23,6 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
-	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -97,10 +96,6 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("--serve-catalog serves this node's own catalog: it cannot be combined with --catalog")
 	case cfg.ServeCatalog && len(token) < 16:
 		return usagef("--serve-catalog needs CONDO_CATALOG_TOKEN, at least 16 bytes long")
-	case cfg.Catalog != "":
-		if err := libsqldb.Validate(string(cfg.Catalog)); err != nil {
-			return usagef("--catalog: %s", condo.ErrorMessage(err))
-		}
 	}
 
 	cat, err := openCatalog(ctx, &cfg, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
