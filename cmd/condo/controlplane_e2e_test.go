@@ -86,6 +86,16 @@ func TestServe_OneControlPlane(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"yank"`) {
 		t.Fatalf("yank not in A's catalog: %s", out)
 	}
+	// On Fly.io a us node answers the eu tenant with fly-replay and no
+	// body, from the shared catalog too.
+	fly := startNode(t, t.TempDir(), "node-fly", "iad", "FLY_REGION=iad", "CONDO_CATALOG="+catURL)
+	eventually(t, func() bool {
+		res, body := fly.call(t, "GET", "euro.localhost", "/api/tenant", nil)
+		return res.StatusCode == 409 && res.Header.Get("Fly-Replay") == "region=ams" && len(body) == 0
+	})
+	fly.cmd.Process.Signal(os.Interrupt) // a clean stop: the others stop sending it requests
+	fly.cmd.Wait()
+
 	want := map[*server]map[string]string{ // host → the node that answers
 		a: {"euro.localhost": "node-a", "yank.localhost": "node-b"},
 		b: {"euro.localhost": "node-a", "yank.localhost": "node-b"},
