@@ -136,6 +136,7 @@ func TestCatalog_OverLibSQL(t *testing.T) {
 		{"RecordSchemas", TestCatalog_RecordSchemas},
 		{"SetTenantSetting", TestCatalog_SetTenantSetting},
 		{"UpdateTenant", TestCatalog_UpdateTenant},
+		{"DueTenantsOfRegion", TestCatalog_DueTenantsOfRegion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
