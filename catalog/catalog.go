@@ -5,9 +5,11 @@
 // resolves a request's host to a tenant, with a bounded cache.
 //
 // The catalog never opens a tenant database; package tenantstore does.
-// Several processes (the server and operator commands) may open one
-// catalog at once: SQLite's locking serialises their writes, and a process
-// sees another's changes to routing within Config.CacheTTL.
+// Several processes (the server and operator commands, and with OpenURL
+// every node of a fleet) may open one catalog at once: SQLite's locking
+// serialises their writes, and a process sees another's changes to
+// routing within Config.CacheTTL. A process that cannot reach its catalog
+// keeps resolving the hosts it knows (stale.go).
 package catalog
 
 import (
