@@ -20,6 +20,8 @@ import (
 func TestServe_OneControlPlane(t *testing.T) {
 	const token = "the control plane token of this test"
 	t.Setenv("CONDO_CATALOG_TOKEN", token) // the nodes' and the operator commands'
+	const adminPass = "the platform admin's password here"
+	t.Setenv("CONDO_ADMIN_PASSWORD", adminPass) // A's first run bootstraps the shared catalog
 	var env []string
 	dataA, dataB, dataC := t.TempDir(), t.TempDir(), t.TempDir()
 	a := startNode(t, dataA, "node-a", "ams", append(env, "CONDO_SERVE_CATALOG=true")...)
@@ -71,6 +73,22 @@ func TestServe_OneControlPlane(t *testing.T) {
 	if seen > 2*time.Second {
 		t.Errorf("served by C only after %v", seen)
 	}
+
+	// One created through B's platform API (a platform admin of the
+	// shared catalog, bootstrapped by A), its database on B's disk, is
+	// served by C too, forwarded to B.
+	code, plogin, _ := b.sendJSON(t, "POST", "localhost", "/platform/auth/login", "", map[string]string{"email": "admin@localhost", "password": adminPass})
+	if code != 200 {
+		t.Fatalf("platform login at B: %d %v", code, plogin)
+	}
+	code, created2, _ := b.sendJSON(t, "POST", "localhost", "/platform/tenants", jsonStr(plogin, "token"), map[string]any{"id": "plat", "region": "iad"})
+	if code != 201 {
+		t.Fatalf("platform create at B: %d %v", code, created2)
+	}
+	eventually(t, func() bool {
+		res, _ := c.call(t, "GET", "plat.localhost", "/api/tenant", nil)
+		return res.StatusCode == 200 && res.Header.Get(api.NodeHeader) == "node-b"
+	})
 
 	// A tenant created with the CLI against the shared catalog, its
 	// database on B's disk: B serves it, an eu request at the us node is
