@@ -191,8 +191,8 @@ func orDefault(list, def []string) []string {
 func (s *Server) cors(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		if strings.HasPrefix(r.URL.Path, "/platform/") {
-			return next(c)
+		if strings.HasPrefix(r.URL.Path, "/platform/") || isCondoPath(r.URL.Path) {
+			return next(c) // not for browsers: no CORS answer
 		}
 		if isHranaPath(r.URL.Path) { // any origin, whatever the tenant's policy
 			if hranaCORS.Handle(c.Response(), r) {

@@ -14,6 +14,7 @@ import (
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/hrana"
 )
 
 // bravo is what tenant B owns that no request of anyone else may reach.
@@ -33,7 +34,10 @@ type bravo struct {
 // answer may carry anything of B, none may be a 5xx, and B's data must be
 // exactly as it was.
 func TestIsolation(t *testing.T) {
-	e := newIdentity(t, api.Config{IPLoginBurst: 1 << 20})
+	// The node serves its catalog too: no credential of a tenant's, nor
+	// a platform admin's, opens it (only the catalog token does).
+	e := newIdentity(t, api.Config{IPLoginBurst: 1 << 20,
+		Catalog: api.CatalogEndpoint{Token: "the catalog token of this test", Streams: hrana.New(nil, hrana.Config{})}})
 	ctx := context.Background()
 	b := seedBravo(t, e)
 	aAdmin := e.AdminToken(t, "tenant-a")

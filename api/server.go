@@ -85,6 +85,9 @@ type Config struct {
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
+	// Catalog serves this node's catalog to the other nodes (see
+	// catalog.go); the zero value does not.
+	Catalog CatalogEndpoint
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -113,6 +116,7 @@ type Server struct {
 	nodeSecret    *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
 	router        *router         // forwarding to home regions; nil: none
 	version       string          // see Config.Version
+	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -153,7 +157,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		defaultCORS:   cfg.CORS,
 		streams:       cfg.Streams,
 		version:       cfg.Version,
-		nodeSecret:    route.NewSecret(cat)}
+		nodeSecret:    route.NewSecret(cat),
+		catalogEP:     cfg.Catalog}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
@@ -175,7 +180,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// libSQL endpoint its registry's.
 		middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: cfg.BodyLimit,
 			Skipper: func(c echo.Context) bool {
-				return isUpload(c) || isImport(c) || isHranaPath(c.Request().URL.Path) || isNodePath(c.Request().URL.Path)
+				return isUpload(c) || isImport(c) || isHranaPath(c.Request().URL.Path) || isCondoPath(c.Request().URL.Path)
 			}}))...))
 	s.routes()
 	s.handler = compress(e)
@@ -223,6 +228,7 @@ func (s *Server) routes() {
 	s.contentRoutes()
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 	s.hranaRoutes()
+	s.catalogRoutes()
 
 	s.platformRoutes(e)
 }

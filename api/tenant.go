@@ -3,10 +3,12 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -47,18 +49,34 @@ func (s *Server) healthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// readyz answers 200 while the catalog answers queries and the pool serves.
+// readyz answers 200 while the catalog answers queries and the pool
+// serves, with the catalog's Availability. A node on a shared control
+// plane (--catalog URL) that cannot reach it, but knows tenants to serve
+// (stale-while-unavailable), stays ready: status "degraded" and a
+// warning, still 200, because taking every node out of the load balancer
+// would turn an outage of the control plane into one of every tenant.
+// Knowing none, or with its own catalog file failing, it answers 503.
 func (s *Server) readyz(c echo.Context) error {
-	if err := s.catalog.Ping(c.Request().Context()); err != nil {
-		logger(c).Error("catalog not ready", "err", err)
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "catalog unavailable"})
-	}
 	if s.store.Closed() {
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 	}
-	out := map[string]any{"status": "ready", "pool": s.store.Stats()}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), catalog.LookupTimeout)
+	defer cancel()
+	perr := s.catalog.Ping(ctx)
+	a := s.catalog.Availability()
+	out := map[string]any{"status": "ready", "pool": s.store.Stats(), "catalog": a}
 	if s.streams != nil {
 		out["streams"] = s.streams.Streams() // open libSQL streams
+	}
+	if perr != nil {
+		if s.catalog.Remote() == "" || a.KnownTenants == 0 {
+			logger(c).Error("catalog not ready", "err", perr)
+			out["status"] = "catalog unavailable"
+			return c.JSON(http.StatusServiceUnavailable, out)
+		}
+		logger(c).Warn("control plane unreachable: serving known tenants", "err", perr, "known_tenants", a.KnownTenants)
+		out["status"] = "degraded"
+		out["warning"] = fmt.Sprintf("the control plane is unreachable: serving the %d known tenants from what this node last knew; new tenants and changes are not seen until it is back", a.KnownTenants)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -71,9 +71,17 @@ func (c *Catalog) BaseDomain(ctx context.Context) string {
 	if time.Now().Before(b.expires) {
 		return b.name
 	}
-	name, err := c.Meta(ctx, MetaBaseDomain)
-	if err != nil {
-		name = b.name
+	name := b.name
+	if c.probe() { // during an outage, not on every request (see stale.go)
+		lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+		n, err := c.Meta(lctx, MetaBaseDomain)
+		cancel()
+		if name = n; err != nil {
+			c.unreachable(ctx, err)
+			name = b.name
+		} else {
+			c.reachable()
+		}
 	}
 	// Store, then purge: a lookup that starts after the purge reads the
 	// new name, and one that started before cannot cache what it finds.

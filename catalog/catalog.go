@@ -1,16 +1,20 @@
-// Package catalog owns the control-plane database (<data>/catalog.db): which
+// Package catalog owns the control-plane database (<data>/catalog.db, or
+// one shared by every node at a libSQL URL: OpenURL): which
 // tenants exist, their plans, status and placement, the domains that reach
 // them, platform admins, and each tenant database's schema state. It also
 // resolves a request's host to a tenant, with a bounded cache.
 //
 // The catalog never opens a tenant database; package tenantstore does.
-// Several processes (the server and operator commands) may open one
-// catalog at once: SQLite's locking serialises their writes, and a process
-// sees another's changes to routing within Config.CacheTTL.
+// Several processes (the server and operator commands, and with OpenURL
+// every node of a fleet) may open one catalog at once: SQLite's locking
+// serialises their writes, and a process sees another's changes to
+// routing within Config.CacheTTL. A process that cannot reach its catalog
+// keeps resolving the hosts it knows (stale.go).
 package catalog
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +23,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
 )
@@ -75,6 +80,10 @@ type Catalog struct {
 	cfg   Config
 	cache *resolveCache
 	base  atomic.Pointer[baseDomain] // the base domain as last read
+
+	local  *sqlitedb.DB // db when it is a local file, else nil
+	remote string       // db's URL (redacted) when it is remote, else ""
+	stale  staleState   // stale-while-unavailable (see stale.go)
 }
 
 // Path returns the catalog's file inside a data directory.
@@ -83,21 +92,8 @@ func Path(dataDir string) string { return filepath.Join(dataDir, "catalog.db") }
 // Open opens (creating if needed) the catalog in dataDir and migrates it to
 // the binary's catalog schema.
 func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
-	if cfg.CacheSize <= 0 {
-		cfg.CacheSize = DefaultCacheSize
-	}
-	if cfg.CacheTTL <= 0 {
-		cfg.CacheTTL = DefaultCacheTTL
-	}
-	if cfg.Region != "" {
-		if err := ValidateRegion(cfg.Region); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.DefaultTenant != "" {
-		if err := condo.ValidateTenantID(cfg.DefaultTenant); err != nil {
-			return nil, err
-		}
+	if err := cfg.fill(); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "data_dir", "cannot create data directory %s: %v", dataDir, errors.Unwrap(err))
@@ -111,7 +107,116 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 		db.Close()
 		return nil, fmt.Errorf("open catalog %s: %w", Path(dataDir), explainOpen(err))
 	}
+	c, err := newCatalog(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.local = db
+	return c, nil
+}
+
+// OpenURL opens the catalog at a libSQL URL (libsql://, http:// or
+// https://: Turso, sqld, or a primary node's /_condo/catalog endpoint),
+// authenticating with token, and migrates it as Open does. Many nodes may
+// start at once against one catalog: see applyShared.
+//
+// Its errors show the URL redacted and never the token.
+func OpenURL(ctx context.Context, rawURL, token string, cfg Config) (*Catalog, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	db, err := libsqldb.Open(rawURL, token)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "catalog_unavailable", "%s", libsqldb.RedactError(err, token))
+	}
+	if err := applyShared(ctx, db.Writer()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open catalog %s: %w", db.URL(), libsqldb.ErrRedacted(err, token))
+	}
+	c, err := newCatalog(ctx, immediateDB{db}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.remote = db.URL()
+	return c, nil
+}
+
+// applyShared migrates a catalog that other nodes may be migrating at the
+// same moment. Over libSQL a transaction begins DEFERRED (the client sends
+// a plain BEGIN), so two nodes may both read the old version and the
+// second to write fails with SQLITE_BUSY instead of waiting, as BEGIN
+// IMMEDIATE would make it. Apply re-reads the version inside its
+// transaction, so running it again after such a failure is safe: the
+// retry finds the winner's work done.
+func applyShared(ctx context.Context, db *sql.DB) error {
+	set := migrations.Catalog()
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		if _, err = set.Apply(ctx, db, set.Latest()); err == nil || !isBusy(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(25*(attempt+1)) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// immediateDB is a remote catalog whose transactions take the write lock
+// at their start, as the file's writer does (BEGIN IMMEDIATE): over
+// libSQL the client's BEGIN is DEFERRED, and a transaction that read
+// before it wrote fails with SQLITE_BUSY when another node wrote in
+// between, where the file's would have waited its turn. A write as the
+// transaction's first statement waits instead (the server's busy
+// timeout), like BEGIN IMMEDIATE; this one changes no row.
+type immediateDB struct{ *libsqldb.DB }
+
+func (d immediateDB) Transact(ctx context.Context, fn func(*sql.Tx) error) error {
+	return d.DB.Transact(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = value WHERE 0"); err != nil {
+			return fmt.Errorf("take the catalog's write lock: %w", err)
+		}
+		return fn(tx)
+	})
+}
+
+// isBusy reports a lock conflict as a remote server words it.
+func isBusy(err error) bool {
+	return containsAny(err.Error(), "SQLITE_BUSY", "database is locked", "database table is locked")
+}
+
+// fill checks cfg and fills in its defaults.
+func (cfg *Config) fill() error {
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = DefaultCacheSize
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = DefaultCacheTTL
+	}
+	if cfg.Region != "" {
+		if err := ValidateRegion(cfg.Region); err != nil {
+			return err
+		}
+	}
+	if cfg.DefaultTenant != "" {
+		if err := condo.ValidateTenantID(cfg.DefaultTenant); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newCatalog is what Open and OpenURL share once db is migrated; it
+// closes db when it fails.
+func newCatalog(ctx context.Context, db condo.DB, cfg Config) (*Catalog, error) {
 	c := &Catalog{db: db, cfg: cfg, cache: newResolveCache(cfg.CacheSize, cfg.CacheTTL)}
+	var err error
 	if c.cfg.BaseDomain, err = c.openBaseDomain(ctx, cfg.BaseDomain); err != nil {
 		db.Close()
 		return nil, err
@@ -119,11 +224,31 @@ func Open(ctx context.Context, dataDir string, cfg Config) (*Catalog, error) {
 	return c, nil
 }
 
+// LocalDB returns the catalog's local database, nil when the catalog is
+// remote: the primary node serves it to the others (its /_condo/catalog
+// endpoint).
+func (c *Catalog) LocalDB() *sqlitedb.DB { return c.local }
+
+// Remote returns the catalog's URL (redacted) when it is remote, else "".
+func (c *Catalog) Remote() string { return c.remote }
+
 // Close closes the catalog database.
 func (c *Catalog) Close() error { return c.db.Close() }
 
-// Ping checks that the catalog answers a query.
-func (c *Catalog) Ping(ctx context.Context) error { return c.db.Reader().PingContext(ctx) }
+// Ping checks that the catalog answers a query, and records the answer
+// in Availability.
+func (c *Catalog) Ping(ctx context.Context) error {
+	var one int // a query, not PingContext: libSQL's connections do not implement driver.Pinger
+	if err := c.db.Reader().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		c.unreachable(ctx, err)
+		if c.remote != "" {
+			return fmt.Errorf("catalog %s: %s", c.remote, libsqldb.RedactError(err))
+		}
+		return err
+	}
+	c.reachable()
+	return nil
+}
 
 // Config returns the catalog's settings.
 func (c *Catalog) Config() Config { return c.cfg }

@@ -14,7 +14,7 @@ import (
 
 func mustOpen(tb testing.TB, dir string, cfg catalog.Config) *catalog.Catalog {
 	tb.Helper()
-	c, err := catalog.Open(context.Background(), dir, cfg)
+	c, err := openBackend(tb, dir, cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 		host = "" // not a host name; never a cache key
 	}
 	base := c.BaseDomain(ctx) // re-read every CacheTTL, even while every host is cached
-	t, err := c.cached(ctx, "h:"+host, func() (*Tenant, error) {
+	t, err := c.cached(ctx, "h:"+host, func(ctx context.Context) (*Tenant, error) {
 		// Read again once the cache has taken its generation, so a
 		// lookup never caches an old base domain's answer as current.
 		return c.lookupHost(ctx, host, c.BaseDomain(ctx))
@@ -40,13 +40,13 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 		if err := condo.ValidateTenantID(headerID); err != nil {
 			return nil, err
 		}
-		t, err = c.cached(ctx, "t:"+headerID, func() (*Tenant, error) { return c.lookupID(ctx, headerID) })
+		t, err = c.cached(ctx, "t:"+headerID, func(ctx context.Context) (*Tenant, error) { return c.lookupID(ctx, headerID) })
 		if err != nil {
 			return nil, err
 		}
 	}
 	if id := c.cfg.DefaultTenant; t == nil && id != "" && !isSubdomainHost(host, base) {
-		t, err = c.cached(ctx, "t:"+id, func() (*Tenant, error) { return c.lookupID(ctx, id) })
+		t, err = c.cached(ctx, "t:"+id, func(ctx context.Context) (*Tenant, error) { return c.lookupID(ctx, id) })
 		if err != nil {
 			return nil, err
 		}
@@ -101,17 +101,39 @@ func (c *Catalog) lookupID(ctx context.Context, id string) (*Tenant, error) {
 // cached returns the cached lookup of key, running load on a miss or after
 // the entry's TTL. A nil tenant (no match) is cached too, so a flood of
 // unknown hosts costs one query each per TTL and no more memory than the
-// cache's bound.
-func (c *Catalog) cached(ctx context.Context, key string, load func() (*Tenant, error)) (*Tenant, error) {
+// cache's bound. When the catalog cannot answer, the last known answer is
+// served instead (see stale.go); with none, EUNAVAILABLE.
+func (c *Catalog) cached(ctx context.Context, key string, load func(ctx context.Context) (*Tenant, error)) (*Tenant, error) {
 	if t, ok := c.cache.Get(key); ok {
 		return t, nil
 	}
 	gen := c.cache.Generation()
-	t, err := load()
-	if err == nil && t != nil {
-		t.Domains, err = c.Domains(ctx, t.ID)
+	var t *Tenant
+	var err error = errUnreachable
+	if c.probe() {
+		lctx, cancel := context.WithTimeout(ctx, LookupTimeout)
+		t, err = load(lctx)
+		if err == nil && t != nil {
+			t.Domains, err = c.Domains(lctx, t.ID)
+		}
+		cancel()
+		if err != nil {
+			c.unreachable(ctx, err)
+		} else {
+			c.reachable()
+		}
 	}
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		if t, ok := c.staleAnswer(key); ok {
+			c.stale.served.Add(1)
+			return t, nil
+		}
+		if condo.ErrorCode(err) == condo.EINTERNAL {
+			err = errUnreachable
+		}
 		return nil, err
 	}
 	c.cache.Add(gen, key, t)
@@ -151,6 +173,16 @@ func (rc *resolveCache) Get(key string) (*Tenant, bool) {
 
 func (rc *resolveCache) Add(gen uint64, key string, t *Tenant) {
 	rc.lru.Add(key, cacheEntry{tenant: t, expires: time.Now().Add(rc.ttl), gen: gen})
+}
+
+// Peek returns key's entry however old: the last answer known, for when
+// the catalog cannot give a fresh one. Purge drops them all.
+func (rc *resolveCache) Peek(key string) (*Tenant, bool) {
+	e, ok := rc.lru.Peek(key)
+	if !ok || e.gen != rc.gen.Load() {
+		return nil, false
+	}
+	return e.tenant, true
 }
 
 // Purge invalidates every entry at once.

@@ -27,10 +27,14 @@ type Due struct {
 }
 
 // DueTenants lists up to limit active tenants whose scheduled content work
-// is due at now, earliest first.
+// is due at now, earliest first: of this node's region (Config.Region)
+// and those without one, since with one control plane for all regions a
+// node's scheduler must leave other regions' tenants to their home nodes
+// (it could not open their databases). A node without a region takes all.
 func (c *Catalog) DueTenants(ctx context.Context, now time.Time, limit int) ([]Due, error) {
 	rows, err := c.db.Reader().QueryContext(ctx, `SELECT s.tenant_id, s.due_at FROM content_schedule s JOIN tenants t ON t.id = s.tenant_id
-		WHERE s.due_at <= ? AND t.status = 'active' ORDER BY s.due_at LIMIT ?`, condo.UnixMS(now), limit)
+		WHERE s.due_at <= ? AND t.status = 'active' AND (? = '' OR t.region IN ('', ?)) ORDER BY s.due_at LIMIT ?`,
+		condo.UnixMS(now), c.cfg.Region, c.cfg.Region, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -37,12 +37,15 @@ func (c *Catalog) SetTenantSetting(ctx context.Context, id, key string, value js
 	if value != nil && (len(value) > 4*MaxTenantSetting || json.Compact(&buf, value) != nil || buf.Len() > MaxTenantSetting) {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_settings", "setting %s must be JSON of at most %d bytes", key, MaxTenantSetting)
 	}
-	query := `UPDATE tenants SET settings = json_set(settings, '$.' || ?1, json(?2)), updated_at = ?3 WHERE id = ?4`
+	now := condo.UnixMS(time.Now())
+	query, args := `UPDATE tenants SET settings = json_set(settings, '$.' || ?, json(?)), updated_at = ? WHERE id = ?`, []any{key, buf.String(), now, id}
 	if value == nil || buf.String() == "null" {
-		query = `UPDATE tenants SET settings = json_remove(settings, '$.' || ?1), updated_at = ?3 WHERE id = ?4`
+		// Each statement gets exactly its parameters: a libSQL server
+		// refuses an argument the statement does not take.
+		query, args = `UPDATE tenants SET settings = json_remove(settings, '$.' || ?), updated_at = ? WHERE id = ?`, []any{key, now, id}
 	}
 	err := c.changeTenant(ctx, id, "tenant.setting", key, func(tx *sql.Tx, _ *Tenant) error {
-		if _, err := tx.ExecContext(ctx, query, key, buf.String(), condo.UnixMS(time.Now()), id); err != nil {
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 			return fmt.Errorf("set %s of tenant %s: %w", key, id, err)
 		}
 		return nil

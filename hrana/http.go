@@ -12,6 +12,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Caps of what one HTTP request may carry.
@@ -38,6 +39,11 @@ const (
 type Caller struct {
 	Tenant *catalog.Tenant
 	Access Access
+	// DB, when set, is the database the streams run on instead of
+	// Tenant's in the store: the catalog's own, served by the primary
+	// node (Tenant then names it, with an id no tenant can have, so that
+	// its batons verify on its endpoint only).
+	DB *sqlitedb.DB
 	// OnWrite is told, before the answer is written, that the request
 	// may have changed the tenant's tables (or committed a transaction
 	// that did): the api drops the tenant's cached CMS reads. Nil: no one.

@@ -22,6 +22,11 @@ const (
 	ReadWrite
 	// Unsafe lifts the protections (condo shell --unsafe only).
 	Unsafe
+	// Catalog is the control plane's own access (the primary node's
+	// /_condo/catalog, for nodes holding the catalog token): every table
+	// read and written, its schema migrated, but nothing outside the
+	// file (ATTACH, DETACH, VACUUM, extensions).
+	Catalog
 )
 
 // Guard is the policy installed on one connection (SQLite's authorizer
@@ -64,6 +69,11 @@ func Protect(ctx context.Context, c *sql.Conn, a Access) (*Guard, error) {
 			return nil, fmt.Errorf("protect connection: %w", err)
 		}
 	case ReadWrite:
+	case Catalog:
+		if err := sqlitedb.SetAuthorizer(ctx, c, g.authorizeCatalog); err != nil {
+			return nil, fmt.Errorf("protect connection: %w", err)
+		}
+		return g, nil
 	default:
 		return nil, fmt.Errorf("protect connection: unknown access %d", a)
 	}
@@ -226,6 +236,21 @@ func (g *Guard) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, tr
 	// triggers (they could fire on Condo's tables, on this connection,
 	// after it went back to the pool) and anything SQLite adds later.
 	return deny
+}
+
+// authorizeCatalog is the authorizer of Catalog access: what a tenant may
+// not touch (Condo's tables, their schema) is the catalog's whole point,
+// so only what reaches past the file, or loads code, is refused.
+func (g *Guard) authorizeCatalog(action sqlite.AuthorizerActionCode, arg1, arg2, db, trigger string) sqlite.AuthorizerReturnCode {
+	switch action {
+	case sqlite.AuthAttach, sqlite.AuthDetach:
+		return deny
+	case sqlite.AuthFunction:
+		return verdict(!strings.EqualFold(arg2, "load_extension"))
+	case sqlite.AuthSelect, sqlite.AuthRead, sqlite.AuthRecursive, sqlite.AuthTransaction, sqlite.AuthSavepoint, sqlite.AuthPragma:
+		return allow
+	}
+	return g.write(db, trigger, true) // every other action changes the file: the reaper must know
 }
 
 // write decides a write the table rules allow (ok) or refuse: always

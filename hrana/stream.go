@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -297,7 +296,7 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 	st := &stream{id: r.nextID, tenantID: id, access: c.Access, busy: true, seq: 1}
 	r.mu.Unlock()
 
-	if err := r.connectOrFree(ctx, st, c.Tenant); err != nil {
+	if err := r.connectOrFree(ctx, st, c); err != nil {
 		return nil, nil, err
 	}
 	r.mu.Lock()
@@ -317,21 +316,27 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 // connectOrFree is connect that frees st when connect fails, or panics:
 // a reservation must never outlive its request, or the tenant's pinned
 // handle would keep the store from closing.
-func (r *Registry) connectOrFree(ctx context.Context, st *stream, t *catalog.Tenant) (err error) {
+func (r *Registry) connectOrFree(ctx context.Context, st *stream, c *Caller) (err error) {
 	ok := false
 	defer func() {
 		if !ok {
 			r.free(st)
 		}
 	}()
-	err = r.connect(ctx, st, t)
+	err = r.connect(ctx, st, c)
 	ok = err == nil
 	return err
 }
 
-// connect gives st its pinned handle, its connection and its guard.
-func (r *Registry) connect(ctx context.Context, st *stream, t *catalog.Tenant) error {
-	h, release, err := r.store.AcquirePinned(ctx, t)
+// connect gives st its pinned handle, its connection and its guard: on
+// the caller's own database (the catalog's), which outlives every stream,
+// else on the tenant's, pinned in the store.
+func (r *Registry) connect(ctx context.Context, st *stream, c *Caller) error {
+	if c.DB != nil {
+		st.db = &tenantstore.Handle{DB: c.DB, TenantID: c.Tenant.ID}
+		return r.attach(ctx, st)
+	}
+	h, release, err := r.store.AcquirePinned(ctx, c.Tenant)
 	if err != nil {
 		return err
 	}

@@ -125,9 +125,12 @@ func (d *DB) IsUnique(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
 
-// Ping checks that the server answers a query.
+// Ping checks that the server answers a query. It runs one: the
+// client's connections do not implement driver.Pinger, so
+// sql.DB.PingContext would answer without asking the server.
 func (d *DB) Ping(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
+	var one int
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return fmt.Errorf("libSQL database %s does not answer: %w", d.url, err)
 	}
 	return nil
@@ -165,7 +168,7 @@ func RedactError(err error, secrets ...string) string {
 	}
 	fields := strings.Fields(s)
 	for _, f := range fields {
-		f = strings.Trim(f, `"'(),;`)
+		f = strings.Trim(f, `"'(),;:`) // Go's errors quote a URL and follow it with a colon
 		if IsURL(f) {
 			s = strings.ReplaceAll(s, f, Redact(f))
 		}

@@ -94,6 +94,14 @@ func (n *Nodes) nodes(ctx context.Context) ([]catalog.Node, error) {
 	}
 	list, err := n.catalog.Nodes(ctx)
 	if err != nil {
+		if n.list != nil {
+			// Stale-while-unavailable, as host resolution does: a
+			// control plane that cannot be reached keeps the last list
+			// (tried again after ttl), so forwarding to healthy homes
+			// goes on.
+			n.fetched = n.now()
+			return n.list, nil
+		}
 		return nil, err
 	}
 	n.list, n.fetched = list, n.now()

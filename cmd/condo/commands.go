@@ -122,6 +122,7 @@ func newGlobalFlags() *globalFlags {
 	g := &globalFlags{fs: flag.NewFlagSet("condo", flag.ContinueOnError)}
 	g.fs.SetOutput(io.Discard)
 	g.fs.String("data", "", "data directory")
+	g.fs.String("catalog", "", "the shared control plane's URL")
 	g.fs.String("base-domain", "", "base domain")
 	g.fs.Bool("json", false, "print one JSON document")
 	g.fs.BoolVar(&g.version, "version", false, "print the version")

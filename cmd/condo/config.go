@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/hrana"
+	"github.com/condohq/condo/libsqldb"
 )
 
 // Config is every setting of `condo serve` and the operator commands.
@@ -21,6 +23,8 @@ import (
 type Config struct {
 	Addr            string
 	Data            string
+	Catalog         remoteURL // a shared control plane's libSQL URL; empty: <data>/catalog.db
+	ServeCatalog    bool      // serve this node's catalog to the others at /_condo/catalog
 	BaseDomain      string
 	Region          string
 	PoolSize        int
@@ -50,6 +54,7 @@ type Config struct {
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
+	CatalogToken     secret // the control plane's token: to open --catalog, and to serve it
 	AdminEmail       string // the first platform admin's (bootstrap)
 	AdminPassword    secret // the first platform admin's (bootstrap), or admins create's
 	Password         secret // users create's
@@ -145,6 +150,31 @@ func (u *redactedURL) Set(v string) error { *u = redactedURL(v); return nil }
 // GoString keeps %#v from printing the password.
 func (u redactedURL) GoString() string { return `"` + u.String() + `"` }
 
+// remote binds a libSQL URL setting, whose text (--help, logs) is
+// redacted the one way Condo redacts URLs.
+func remote(p *remoteURL) func(*flag.FlagSet, string, string, string) error {
+	return func(fs *flag.FlagSet, name, v, help string) error {
+		*p = remoteURL(v)
+		fs.Var(p, name, help)
+		return nil
+	}
+}
+
+// remoteURL is a libSQL URL setting.
+type remoteURL string
+
+func (u remoteURL) String() string {
+	if u == "" {
+		return ""
+	}
+	return libsqldb.Redact(string(u))
+}
+
+func (u *remoteURL) Set(v string) error { *u = remoteURL(v); return nil }
+
+// GoString keeps %#v from printing what Redact hides.
+func (u remoteURL) GoString() string { return `"` + u.String() + `"` }
+
 // fromEnv binds a setting read from the environment only: it registers
 // no flag.
 func fromEnv(p *string) func(*flag.FlagSet, string, string, string) error {
@@ -161,6 +191,8 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"addr", "CONDO_ADDR", ":8080", "address to listen on", str(&c.Addr)},
 		{"data", "CONDO_DATA", "./data", "data directory (catalog.db, tenants/)", str(&c.Data)},
+		{"catalog", "CONDO_CATALOG", "", "the control plane shared by every node: a libsql://, http:// or https:// URL (such as http://primary:8080" + api.CatalogPath + "), token from CONDO_CATALOG_TOKEN; empty: <data>/catalog.db", remote(&c.Catalog)},
+		{"serve-catalog", "CONDO_SERVE_CATALOG", "false", "serve this node's catalog to the other nodes at " + api.CatalogPath + " (needs CONDO_CATALOG_TOKEN)", boolean(&c.ServeCatalog)},
 		{"base-domain", "CONDO_BASE_DOMAIN", "", "tenants answer at <id>.<base-domain>; the catalog keeps it (empty: the catalog's, " +
 			catalog.DefaultBaseDomain + " for a new one); another value than the catalog's is refused: change it with condo base-domain set", str(&c.BaseDomain)},
 		{"region", "CONDO_REGION", "", "this node's region (else FLY_REGION)", str(&c.Region)},
@@ -189,6 +221,7 @@ func (c *Config) settings() []setting {
 		{"max-streams", "CONDO_MAX_STREAMS", strconv.Itoa(hrana.DefaultMaxStreams), "open libSQL streams (each a SQLite connection) across tenants; past it 503", integer(&c.MaxStreams)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
 		{"", "CONDO_JWT_SECRET", "", "signs tokens (at least 32 bytes); empty: generated once and kept in the catalog", secretFromEnv(&c.JWTSecret)},
+		{"", "CONDO_CATALOG_TOKEN", "", "the control plane's token: what --catalog authenticates with, and what --serve-catalog requires (at least 16 bytes)", secretFromEnv(&c.CatalogToken)},
 		{"", "CONDO_ADMIN_EMAIL", "admin@localhost", "the first platform admin's email", fromEnv(&c.AdminEmail)},
 		{"", "CONDO_ADMIN_PASSWORD", "", "the first platform admin's password, and that of condo admins create", secretFromEnv(&c.AdminPassword)},
 		{"", "CONDO_PASSWORD", "", "the password of condo users create", secretFromEnv(&c.Password)},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -25,7 +26,7 @@ func (m *Main) initData(ctx context.Context, args []string) error {
 	// No --json: the generated password is printed once, as text.
 	c := &command{fs: flag.NewFlagSet("init", flag.ContinueOnError), out: m.Stdout}
 	c.fs.SetOutput(io.Discard)
-	if err := c.cfg.register(c.fs, "data", "base-domain"); err != nil {
+	if err := c.cfg.register(c.fs, "data", "catalog", "base-domain"); err != nil {
 		return usagef("%v", err)
 	}
 	if _, err := c.parse(args, 0, 0, "init [--data DIR] [--base-domain D] (admin from CONDO_ADMIN_EMAIL and CONDO_ADMIN_PASSWORD, else a generated password printed once)"); err != nil {
@@ -35,7 +36,7 @@ func (m *Main) initData(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain})
+	cat, err := openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain})
 	if err != nil {
 		return err
 	}
@@ -60,17 +61,34 @@ func (m *Main) initData(ctx context.Context, args []string) error {
 
 // requireCatalog refuses a data directory without a catalog: every
 // operator command but init and serve needs one, and opening a mistyped
-// path would quietly create an empty catalog and report no tenants.
-func requireCatalog(dir string) error {
+// path would quietly create an empty catalog and report no tenants. A
+// shared control plane (--catalog URL) is checked by opening it.
+func requireCatalog(cfg *Config) error {
+	if cfg.Catalog != "" {
+		return nil
+	}
+	dir := cfg.Data
 	_, err := os.Stat(catalog.Path(dir))
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, fs.ErrNotExist):
 		return condo.ReasonErrorf(condo.ENOTFOUND, "no_catalog",
-			"no catalog in %s: check --data or CONDO_DATA, or create one with 'condo init'", describeDir(dir))
+			"no catalog in %s: check --data or CONDO_DATA (or --catalog for a shared one), or create one with 'condo init'", describeDir(dir))
 	}
 	return fmt.Errorf("data directory %s: %w", describeDir(dir), err)
+}
+
+// openCatalog opens the catalog cfg names: the shared control plane at
+// --catalog, else the data directory's own file.
+func openCatalog(ctx context.Context, cfg *Config, ccfg catalog.Config) (*catalog.Catalog, error) {
+	if cfg.Catalog != "" {
+		if err := libsqldb.Validate(string(cfg.Catalog)); err != nil {
+			return nil, usagef("--catalog: %s", condo.ErrorMessage(err))
+		}
+		return catalog.OpenURL(ctx, string(cfg.Catalog), string(cfg.CatalogToken), ccfg)
+	}
+	return catalog.Open(ctx, cfg.Data, ccfg)
 }
 
 // describeDir names a data directory as given, and where it resolves to

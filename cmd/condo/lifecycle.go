@@ -25,10 +25,10 @@ func (c *command) withStore(ctx context.Context, fn func(*catalog.Catalog, *tena
 	if err != nil {
 		return usagef("--residency-sets: %v", err)
 	}
-	if err := requireCatalog(c.cfg.Data); err != nil {
+	if err := requireCatalog(&c.cfg); err != nil {
 		return err
 	}
-	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
+	cat, err := openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
 	if err != nil {
 		return err
 	}

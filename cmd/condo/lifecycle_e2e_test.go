@@ -110,7 +110,9 @@ func TestTenants_DeleteCrashes(t *testing.T) {
 		t.Fatalf("delete again: %d %s %s", code, out, errOut)
 	}
 	srv := startServer(t, data)
-	eventually(t, func() bool { return gone("t2") && strings.Contains(srv.logs.String(), "finished interrupted tenant deletes") })
+	eventually(t, func() bool {
+		return gone("t2") && strings.Contains(srv.logs.String(), "finished interrupted tenant deletes")
+	})
 	for _, id := range []string{"t1", "t2"} {
 		if !gone(id) {
 			t.Errorf("%s's files remain", id)

@@ -34,10 +34,10 @@ func (m *Main) tenantsMove(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("--residency-sets: %v", err)
 	}
-	if err := requireCatalog(c.cfg.Data); err != nil {
+	if err := requireCatalog(&c.cfg); err != nil {
 		return err
 	}
-	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain, ResidencySets: residency})
+	cat, err := openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain, ResidencySets: residency})
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,14 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("CONDO_JWT_SECRET must be at least 32 bytes long")
 	}
 
-	cat, err := catalog.Open(ctx, cfg.Data, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
+	switch token := string(cfg.CatalogToken); {
+	case cfg.ServeCatalog && cfg.Catalog != "":
+		return usagef("--serve-catalog serves this node's own catalog: it cannot be combined with --catalog")
+	case cfg.ServeCatalog && len(token) < 16:
+		return usagef("--serve-catalog needs CONDO_CATALOG_TOKEN, at least 16 bytes long")
+	}
+
+	cat, err := openCatalog(ctx, &cfg, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
 		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency})
 	if err != nil {
 		return err
@@ -170,9 +177,34 @@ func (m *Main) serve(ctx context.Context) error {
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
 	work.Loop(streams.Run)
 	work.Loop(heartbeat(cat, node, log))
+	if secret == "" {
+		// Read (or generate) the catalog's signing secret now, not at the
+		// first login: a node that later loses its control plane still
+		// verifies and issues tokens for the tenants it keeps serving.
+		key, err := auth.NewKeys(cat, nil).Key(ctx)
+		if err != nil {
+			ln.Close()
+			store.Close(context.Background())
+			return err
+		}
+		secret = string(key)
+	}
+	var catalogEP api.CatalogEndpoint
+	if cfg.ServeCatalog {
+		// Its own registry: tenants' streams can never use up the
+		// control plane's, and every node may keep a few open.
+		catalogEP = api.CatalogEndpoint{Token: string(cfg.CatalogToken),
+			Streams: hrana.New(nil, hrana.Config{Logger: log, MaxStreams: api.CatalogStreams, MaxTenantStreams: api.CatalogStreams})}
+		work.Loop(catalogEP.Streams.Run)
+	}
+	if cat.Remote() != "" {
+		// What resolution falls back on while the control plane is
+		// unreachable (stale-while-unavailable).
+		work.Loop(func(ctx context.Context) { cat.RunKnown(ctx, 0) })
+	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version,
+		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
@@ -196,7 +228,8 @@ func (m *Main) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "base_domain", cat.Config().BaseDomain,
+	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "catalog", cmp.Or(cat.Remote(), "local"),
+		"serves_catalog", cfg.ServeCatalog, "base_domain", cat.Config().BaseDomain,
 		"region", cfg.Region, "node", node.ID, "advertise_url", node.AdvertiseURL, "pool_size", store.PoolSize())
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())

@@ -12,10 +12,10 @@ import (
 
 // open opens the command's catalog, which must exist; the caller closes it.
 func (c *command) open(ctx context.Context) (*catalog.Catalog, error) {
-	if err := requireCatalog(c.cfg.Data); err != nil {
+	if err := requireCatalog(&c.cfg); err != nil {
 		return nil, err
 	}
-	return catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain})
+	return openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain})
 }
 
 // withCatalog runs fn with the command's catalog open.
@@ -47,10 +47,10 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("--residency-sets: %v", err)
 	}
-	if err := requireCatalog(c.cfg.Data); err != nil {
+	if err := requireCatalog(&c.cfg); err != nil {
 		return err
 	}
-	cat, err := catalog.Open(ctx, c.cfg.Data, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
+	cat, err := openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
 	if err != nil {
 		return err
 	}
