@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/route"
 )
@@ -26,6 +28,8 @@ func (s *Server) platformLifecycleRoutes(e *echo.Echo, admin echo.MiddlewareFunc
 	e.Match(readMethods, "/platform/tenants/:id/export", with(s.exportTenant, admin))
 	e.POST(importPath, with(s.importTenant, admin))
 	e.DELETE("/platform/tenants/:id", with(s.deleteTenant, admin))
+	e.POST("/platform/tenants/:id/archive", with(s.archiveTenant, admin))
+	e.POST("/platform/tenants/:id/restore", with(s.restoreTenant, admin))
 	e.POST("/platform/tenants/:id/purge", with(s.purgeTenant, admin))
 }
 
@@ -100,7 +104,7 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if rt := s.router; rt != nil && t.Region != "" && t.Region != rt.Region && c.Request().Header.Get(route.MarkerHeader) == "" {
+	if s.elsewhere(c, t.Region) {
 		return s.forward(c, t.Region, t.ID)
 	}
 	reason := c.QueryParam("reason")
@@ -113,6 +117,47 @@ func (s *Server) deleteTenant(c echo.Context) error {
 	}
 	s.content.Invalidate(t.ID) // no cached answer of it outlives it, even if the id returns
 	return c.JSON(http.StatusOK, map[string]any{"data": ts})
+}
+
+// elsewhere reports whether a platform request about a tenant homed in
+// region must go on to a node there: its files are there. A request that
+// was forwarded already never goes on (the operation then refuses
+// wrong_region if the regions still disagree).
+func (s *Server) elsewhere(c echo.Context, region string) bool {
+	rt := s.router
+	return rt != nil && region != "" && region != rt.Region && c.Request().Header.Get(route.MarkerHeader) == ""
+}
+
+// archiveTenant serves POST /platform/tenants/:id/archive (lifecycle.Archive
+// on the tenant's home node): 200 with the archived tenant.
+func (s *Server) archiveTenant(c echo.Context) error {
+	return s.atHome(c, func(ctx context.Context, id string) (*catalog.Tenant, error) {
+		return lifecycle.Archive(ctx, s.catalog, s.store, id, s.version)
+	})
+}
+
+// restoreTenant serves POST /platform/tenants/:id/restore.
+func (s *Server) restoreTenant(c echo.Context) error {
+	return s.atHome(c, func(ctx context.Context, id string) (*catalog.Tenant, error) {
+		return lifecycle.Restore(ctx, s.catalog, s.store, id)
+	})
+}
+
+// atHome runs op on the tenant of :id at a node of its home region.
+func (s *Server) atHome(c echo.Context, op func(ctx context.Context, id string) (*catalog.Tenant, error)) error {
+	ctx := c.Request().Context()
+	t, err := s.catalog.Tenant(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if s.elsewhere(c, t.Region) {
+		return s.forward(c, t.Region, t.ID)
+	}
+	if t, err = op(ctx, t.ID); err != nil {
+		return err
+	}
+	s.content.Invalidate(t.ID)
+	return c.JSON(http.StatusOK, map[string]any{"data": t})
 }
 
 // purgeTenant serves POST /platform/tenants/:id/purge: a deleted tenant's

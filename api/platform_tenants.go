@@ -12,7 +12,6 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
-	"github.com/condohq/condo/route"
 )
 
 // Limits of the platform tenant API.
@@ -92,7 +91,7 @@ func (s *Server) createTenant(c echo.Context) error {
 	// another region is created by a node there: the request goes on once,
 	// like a tenant's own (a request that was forwarded already is served
 	// here, and a region that is still not this node's is then refused).
-	if rt := s.router; rt != nil && in.Region != "" && in.Region != rt.Region && c.Request().Header.Get(route.MarkerHeader) == "" {
+	if s.elsewhere(c, in.Region) {
 		if err := catalog.ValidateRegion(in.Region); err != nil {
 			return err
 		}

@@ -28,8 +28,7 @@ import (
 // wrong_region, before anything changes.
 func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, reason string) (*catalog.Tombstone, error) {
 	if t, err := cat.Lookup(ctx, id); err == nil && !homeHere(cat, t) {
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "wrong_region",
-			"tenant %s lives in region %s: delete it on a node there (DELETE /platform/tenants/%s on any node goes there)", id, t.Region, id)
+		return nil, wrongRegion(t, "delete")
 	}
 	if _, err := cat.BeginDelete(ctx, id, reason); err != nil {
 		return nil, err
@@ -40,7 +39,9 @@ func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 
 // CrashEnv names the step at which a lifecycle operation kills its
 // process (condo.CrashAt) in the crash tests: delete:begun (tombstone
-// written), delete:files (files removed). Only tests set it.
+// written), delete:files (files removed), archive:written (archive
+// verified), archive:marked (tenant marked archived), restore:installed
+// (folder back, not yet marked active). Only tests set it.
 const CrashEnv = "CONDO_TEST_LIFECYCLE_CRASH_AT"
 
 // homeHere reports whether this node holds t's files.

@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,6 +28,9 @@ import (
 type ExportOptions struct {
 	CondoVersion string   // written into the manifest
 	Progress     Progress // nil: none
+	// Action names the export in the audit trail: "tenant.export" when
+	// empty; an archive's says "tenant.archive".
+	Action string
 }
 
 // Export writes tenant id as an archive to w while the tenant keeps
@@ -109,7 +113,7 @@ func Export(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 	for _, f := range m.Files {
 		size += f.Size
 	}
-	return m, cat.RecordAudit(ctx, "tenant.export", id, "", map[string]any{"schema_version": m.SchemaVersion, "files": len(m.Files), "bytes": size})
+	return m, cat.RecordAudit(ctx, cmp.Or(opt.Action, "tenant.export"), id, "", map[string]any{"schema_version": m.SchemaVersion, "files": len(m.Files), "bytes": size})
 }
 
 func record(t *catalog.Tenant) TenantRecord {

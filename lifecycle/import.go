@@ -93,8 +93,9 @@ func invalid(format string, args ...any) error {
 	return condo.ReasonErrorf(condo.EINVALID, "invalid_import", format, args...)
 }
 
-// stage writes the archive's entries under dir, returning its manifest
-// and what each file really was.
+// stage writes the archive's entries under dir (with dir "", it only
+// reads and hashes them), returning its manifest and what each file
+// really was.
 func stage(ctx context.Context, r io.Reader, dir string, progress Progress) (*Manifest, map[string]File, int64, error) {
 	zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
 	if err != nil {
@@ -139,7 +140,12 @@ func stage(ctx context.Context, r io.Reader, dir string, progress Progress) (*Ma
 		if _, dup := got[name]; dup {
 			return nil, nil, 0, invalid("entry %q appears twice", name)
 		}
-		f, err := writeEntry(tr, filepath.Join(dir, filepath.FromSlash(name)), buf)
+		var f File
+		if dir == "" {
+			f, err = hashEntry(tr, buf)
+		} else {
+			f, err = writeEntry(tr, filepath.Join(dir, filepath.FromSlash(name)), buf)
+		}
 		if err != nil {
 			return nil, nil, 0, err
 		}
@@ -231,6 +237,27 @@ func writeEntry(r io.Reader, path string, buf []byte) (File, error) {
 		return File{}, fmt.Errorf("stage the import: %w", err)
 	}
 	return File{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// hashEntry reads one entry to its end, hashing it.
+func hashEntry(r io.Reader, buf []byte) (File, error) {
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, r, buf)
+	if err != nil {
+		return File{}, invalid("the archive is damaged or truncated: %v", err)
+	}
+	return File{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// Verify reads a whole archive and checks it as Import does (names,
+// types, sizes, checksums, the manifest), writing nothing: what archive
+// runs before it removes a tenant's live files.
+func Verify(ctx context.Context, r io.Reader) (*Manifest, error) {
+	m, got, _, err := stage(ctx, r, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	return m, check(m, got)
 }
 
 // sourceReader keeps the archive's read error apart from the disk's

@@ -136,3 +136,33 @@ func (s *Store) migrateStaged(ctx context.Context, path string) (uint, error) {
 	}
 	return v, db.Close()
 }
+
+// Reinstate puts staged files (as for CreateFrom) in place as the folder
+// of tenant id, which exists in the catalog without live files (a
+// restore): the database is migrated up first, a folder in the way is
+// moved aside to <data>/orphans, and the catalog records the version it
+// ends at. The tenant must be out of service (TakeOut).
+func (s *Store) Reinstate(ctx context.Context, id, dir string) (uint, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return 0, err
+	}
+	v, err := s.migrateStaged(ctx, filepath.Join(dir, "tenant.db"))
+	if err != nil {
+		return 0, err
+	}
+	if _, err := os.Lstat(s.dir(id)); err == nil {
+		if err := s.moveOrphan(id); err != nil {
+			return 0, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(s.dir(id)), 0o750); err != nil {
+		return 0, storageError("the files of tenant "+id, err)
+	}
+	if err := os.Rename(dir, s.dir(id)); err != nil {
+		return 0, storageError("the files of tenant "+id, err)
+	}
+	if err := condo.SyncDir(filepath.Dir(s.dir(id))); err != nil {
+		return 0, storageError("the files of tenant "+id, err)
+	}
+	return v, s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
+}

@@ -53,3 +53,27 @@ func isLeftoverOf(name, id string) bool {
 	}
 	return true
 }
+
+// ArchivePath is where an archived tenant's archive lives.
+func (s *Store) ArchivePath(id string) string {
+	return filepath.Join(s.cfg.DataDir, "archive", id, id+".tar.zst")
+}
+
+// RemoveLive removes tenant id's live folder (database, WAL, SHM, media),
+// as archiving does once the archive is verified. The tenant must be out
+// of service.
+func (s *Store) RemoveLive(id string) error {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(s.dir(id)); err != nil {
+		return storageError("the files of tenant "+id, err)
+	}
+	return condo.SyncDir(filepath.Dir(s.dir(id)))
+}
+
+// HasLive reports whether tenant id has a live folder on this node.
+func (s *Store) HasLive(id string) bool {
+	_, err := os.Lstat(s.dir(id))
+	return err == nil
+}

@@ -41,6 +41,8 @@ func init() {
 		{"tenants show", "show one tenant with its domains and schema", (*Main).tenantsShow},
 		{"tenants export", "write a tenant's database, media and manifest to one archive, while it serves", (*Main).tenantsExport},
 		{"tenants import", "create a tenant from an export archive, checked to the last byte", (*Main).tenantsImport},
+		{"tenants archive", "put a tenant to sleep: one verified archive, live files removed, hosts 410", (*Main).tenantsArchive},
+		{"tenants restore", "wake an archived tenant, migrated up if the fleet moved on", (*Main).tenantsRestore},
 		{"tenants delete", "erase a tenant for good (GDPR): files, catalog records; a tombstone keeps the id", (*Main).tenantsDelete},
 		{"tenants purge", "free a deleted tenant's id by removing its tombstone", (*Main).tenantsPurge},
 		{"audit", "the platform's audit trail: who changed what in the catalog, and every export and import", (*Main).audit},

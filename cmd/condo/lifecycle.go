@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/tenantstore"
@@ -189,5 +190,54 @@ func (m *Main) tenantsPurge(ctx context.Context, args []string) error {
 			return err
 		}
 		return c.print(map[string]string{"id": pos[0], "status": "purged"}, fmt.Sprintf("purged the tombstone of tenant %s: the id is free", pos[0]))
+	})
+}
+
+func (m *Main) tenantsArchive(ctx context.Context, args []string) error {
+	return m.exclusive(ctx, args, "archive", func(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string) (*catalog.Tenant, string, error) {
+		b, _ := readBuildInfo(ctx)
+		t, err := lifecycle.Archive(ctx, cat, store, id, b.Version)
+		return t, fmt.Sprintf("archived tenant %s to %s: its hosts answer 410 until `condo tenants restore %s`", id, store.ArchivePath(id), id), err
+	})
+}
+
+func (m *Main) tenantsRestore(ctx context.Context, args []string) error {
+	return m.exclusive(ctx, args, "restore", func(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string) (*catalog.Tenant, string, error) {
+		t, err := lifecycle.Restore(ctx, cat, store, id)
+		if err != nil {
+			return nil, "", err
+		}
+		return t, fmt.Sprintf("restored tenant %s at schema version %d", id, t.Schema.Version), nil
+	})
+}
+
+// exclusive runs an operation that takes a tenant out of service (archive,
+// restore). Only the process serving a tenant can take it out of service,
+// so with a server up on this catalog the CLI refuses and names the
+// platform API call that does it there.
+func (m *Main) exclusive(ctx context.Context, args []string, op string,
+	run func(context.Context, *catalog.Catalog, *tenantstore.Store, string) (*catalog.Tenant, string, error)) error {
+	c := m.newCommand("tenants " + op)
+	c.cfg.register(c.fs, "residency-sets")
+	pos, err := c.parse(args, 1, 1, "tenants "+op+" ID")
+	if err != nil {
+		return err
+	}
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		nodes, err := cat.Nodes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, n := range nodes {
+			if n.Health == catalog.NodeUp {
+				return condo.ReasonErrorf(condo.ECONFLICT, "server_running",
+					"node %s serves this catalog: %s through it (POST /platform/tenants/%s/%s), which takes the tenant out of service first", n.ID, op, pos[0], op)
+			}
+		}
+		t, msg, err := run(ctx, cat, store, pos[0])
+		if err != nil {
+			return err
+		}
+		return c.print(t, msg)
 	})
 }

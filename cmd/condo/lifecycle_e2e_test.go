@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,5 +130,80 @@ func TestTenants_DeleteCrashes(t *testing.T) {
 	}
 	if code, _, errOut := runCondo(t, nil, "", "tenants", "create", "t1", "--data", data); code != 0 {
 		t.Fatalf("create after purge: %s", errOut)
+	}
+}
+
+// Archive and restore killed (SIGKILL) at each step leave the tenant whole
+// in one place; the rerun finishes. With a server up, the CLI refuses and
+// the platform API does it.
+func TestTenants_ArchiveRestoreCrashes(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCondo(t, nil, "", "init", "--data", data); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	if code, _, errOut := runCondo(t, []string{"CONDO_PASSWORD=a long chosen password"}, "", "tenants", "create", "nap", "--data", data); code != 0 {
+		t.Fatalf("create: %s", errOut)
+	}
+	runCondo(t, []string{"CONDO_PASSWORD=a long chosen password"}, "", "users", "create", "nap", "ed@example.com", "--data", data)
+	users := func() string {
+		_, out, _ := runCondo(t, nil, "", "users", "list", "nap", "--data", data)
+		return out
+	}
+	status := func() string {
+		_, out, _ := runCondo(t, nil, "", "tenants", "show", "nap", "--json", "--data", data)
+		var tn struct{ Status string }
+		json.Unmarshal([]byte(out), &tn)
+		return tn.Status
+	}
+	for _, step := range []string{"archive:written", "archive:marked"} {
+		code, _, _ := runCondo(t, []string{"CONDO_TEST_LIFECYCLE_CRASH_AT=" + step}, "", "tenants", "archive", "nap", "--data", data)
+		if code != -1 {
+			t.Fatalf("archive killed at %s: exit %d", step, code)
+		}
+		if step == "archive:written" && (status() != "active" || !strings.Contains(users(), "ed@example.com")) {
+			t.Fatalf("after a crash at %s: %s, users %q", step, status(), users())
+		}
+	}
+	if code, out, errOut := runCondo(t, nil, "", "tenants", "archive", "nap", "--data", data); code != 0 || !strings.Contains(out, "archived tenant nap") {
+		t.Fatalf("archive after the crashes: %d %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(data, "tenants", "nap")); !os.IsNotExist(err) || status() != "archived" {
+		t.Fatalf("archived: %v %s", err, status())
+	}
+	if code, _, _ := runCondo(t, []string{"CONDO_TEST_LIFECYCLE_CRASH_AT=restore:installed"}, "", "tenants", "restore", "nap", "--data", data); code != -1 {
+		t.Fatalf("restore killed: exit %d", code)
+	}
+	if status() != "archived" {
+		t.Fatalf("after a killed restore: %s", status())
+	}
+	if code, out, errOut := runCondo(t, nil, "", "tenants", "restore", "nap", "--data", data); code != 0 || !strings.Contains(out, "restored tenant nap") {
+		t.Fatalf("restore: %d %s %s", code, out, errOut)
+	}
+	if status() != "active" || !strings.Contains(users(), "ed@example.com") {
+		t.Fatalf("restored: %s, users %q", status(), users())
+	}
+
+	// With a server up: the CLI refuses, the API archives and restores.
+	if code, _, errOut := runCondo(t, []string{"CONDO_ADMIN_PASSWORD=a long chosen password"}, "", "admins", "create", "ops@example.com", "--data", data); code != 0 {
+		t.Fatalf("admins create: %s", errOut)
+	}
+	srv := startServer(t, data)
+	code, _, errOut := runCondo(t, nil, "", "tenants", "archive", "nap", "--data", data)
+	if code == 0 || !strings.Contains(errOut, "POST /platform/tenants/nap/archive") {
+		t.Fatalf("archive beside a server: %d %s", code, errOut)
+	}
+	_, login, _ := srv.sendJSON(t, "POST", "localhost", "/platform/auth/login", "", map[string]string{"email": "ops@example.com", "password": "a long chosen password"})
+	tok, _ := login["token"].(string)
+	if c, body, _ := srv.sendJSON(t, "POST", "localhost", "/platform/tenants/nap/archive", tok, nil); c != 200 {
+		t.Fatalf("API archive: %d %v", c, body)
+	}
+	if c, _ := srv.get(t, "nap.localhost", "/api/tenant"); c != 410 {
+		t.Fatalf("archived host: %d", c)
+	}
+	if c, body, _ := srv.sendJSON(t, "POST", "localhost", "/platform/tenants/nap/restore", tok, nil); c != 200 {
+		t.Fatalf("API restore: %d %v", c, body)
+	}
+	if c, _ := srv.get(t, "nap.localhost", "/api/tenant"); c != 200 {
+		t.Fatalf("restored host: %d", c)
 	}
 }
