@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/libsqldb"
 )
 
 // Tenant statuses.
@@ -36,12 +37,18 @@ type Tenant struct {
 	UserLimit    int64           `json:"user_limit"`
 	Region       string          `json:"region"`
 	Residency    string          `json:"residency"` // a residency set's name; empty for none
-	Location     string          `json:"location"`
-	Schema       SchemaState     `json:"schema"`
-	Domains      []Domain        `json:"domains"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
-	ExpiresAt    *time.Time      `json:"expires_at,omitempty"`
+	// Location is where the tenant's database lives: empty for the home
+	// node's file, else a libSQL URL (libsqldb.Validate: no credentials
+	// in it, so it may be shown).
+	Location string `json:"location"`
+	// LocationToken authenticates to Location. It is never shown: not in
+	// JSON, not in a log line, not in an error.
+	LocationToken string      `json:"-"`
+	Schema        SchemaState `json:"schema"`
+	Domains       []Domain    `json:"domains"`
+	CreatedAt     time.Time   `json:"created_at"`
+	UpdatedAt     time.Time   `json:"updated_at"`
+	ExpiresAt     *time.Time  `json:"expires_at,omitempty"`
 }
 
 // SchemaState is where a tenant database stands in the tenant migration
@@ -66,6 +73,9 @@ type NewTenant struct {
 	Domains   []string // custom domains; the first is primary
 	// SchemaVersion is the version the provisioned database starts at.
 	SchemaVersion uint
+	// Location, when set, is a remote libSQL URL holding the tenant's
+	// database (see Tenant.Location), opened with LocationToken.
+	Location, LocationToken string
 }
 
 // ReservedIDs cannot name a tenant: their <id>.<base-domain> hosts belong
@@ -122,6 +132,13 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 			return nil, err
 		}
 	}
+	if in.Location != "" {
+		if err := libsqldb.Validate(in.Location); err != nil {
+			return nil, err
+		}
+	} else if in.LocationToken != "" {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_location", "a location token needs a location")
+	}
 	now := time.Now()
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
 		base, err := baseDomainTx(ctx, tx)
@@ -133,9 +150,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 				return err
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, schema_version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, location, location_token, schema_version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.Location, in.LocationToken, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
 		if c.db.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
@@ -282,7 +299,7 @@ func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) e
 }
 
 const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
-	region, residency, location, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
+	region, residency, location, location_token, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
 	created_at, updated_at, expires_at FROM tenants`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
@@ -292,7 +309,7 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var migrated, expires *int64
 	var duration sql.NullInt64
 	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
-		&t.Region, &t.Residency, &t.Location, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
+		&t.Region, &t.Residency, &t.Location, &t.LocationToken, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
 	if err != nil {
 		return nil, err

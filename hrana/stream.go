@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -131,8 +132,8 @@ type stream struct {
 	access   Access
 	conn     *Conn
 	guard    *Guard
-	db       *tenantstore.Handle
-	release  func() // the handle's pinned hold
+	db       *sqlitedb.DB // the pinned handle's local file
+	release  func()       // the handle's pinned hold
 
 	seq      uint64    // the sequence number of the one valid baton
 	busy     bool      // a request is running on it
@@ -335,7 +336,14 @@ func (r *Registry) connect(ctx context.Context, st *stream, t *catalog.Tenant) e
 	if err != nil {
 		return err
 	}
-	st.db, st.release = h, release
+	db, ok := h.Local()
+	if !ok {
+		// The API forwards a remote tenant's requests to its location
+		// (api/hrana_remote.go); a stream here needs the file.
+		release()
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_remote", "tenant %s lives at a remote location: its libSQL streams are served there", t.ID)
+	}
+	st.db, st.release = db, release
 	return r.attach(ctx, st)
 }
 
