@@ -87,6 +87,8 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 		}
 		var access hrana.Access
 		switch {
+		case p.Perms.Has(auth.SQLOwner):
+			access = hrana.Owner
 		case p.Perms.Has(auth.SQLWrite):
 			access = hrana.ReadWrite
 		case p.Perms.Has(auth.SQLRead):
