@@ -109,6 +109,7 @@ type Server struct {
 	defaultCORS   *CORS           // see Config.CORS
 	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
 	router        *router         // forwarding to home regions; nil: none
+	remote        *remoteSQL      // libSQL requests of tenants at remote locations
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -147,7 +148,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		bodyTimeout:   positiveOr(cfg.BodyTimeout, DefaultBodyTimeout),
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
-		streams:       cfg.Streams}
+		streams:       cfg.Streams,
+		remote:        newRemoteSQL()}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)

@@ -30,6 +30,9 @@ func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tena
 	if err := condo.ValidateTenantID(in.ID); err != nil {
 		return nil, err
 	}
+	if in.Location != "" {
+		return s.createRemote(ctx, in)
+	}
 	img, err := s.template.image(s)
 	if err != nil {
 		return nil, fmt.Errorf("create tenant %s: %w", in.ID, err)

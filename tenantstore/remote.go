@@ -9,6 +9,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/libsqldb"
+	"github.com/condohq/condo/migrations"
 )
 
 // A tenant whose catalog location is a libSQL URL (Turso, sqld, another
@@ -89,4 +90,44 @@ func newHolder() string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// createRemote records a tenant whose database lives at in.Location: the
+// location must answer, and is brought to the fleet's schema first (a new
+// empty database gets every migration; one at the schema already, such
+// as another Condo node's tenant, is left as it is), so the catalog row
+// never names a database this node cannot serve. Nothing is written on
+// this node's volume: media alone live here (MediaDir), made on the
+// first upload. No lease is needed: until the row commits, no other node
+// knows the tenant.
+func (s *Store) createRemote(ctx context.Context, in catalog.NewTenant) (*catalog.Tenant, error) {
+	if err := libsqldb.Validate(in.Location); err != nil {
+		return nil, err
+	}
+	if _, err := s.catalog.Lookup(ctx, in.ID); err == nil {
+		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
+	}
+	db, err := s.openRemoteOutsidePool(ctx, &catalog.Tenant{ID: in.ID, Location: in.Location, LocationToken: in.LocationToken})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	target, err := s.openTarget(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, dirty, err := migrations.Version(ctx, db.Reader())
+	switch {
+	case err != nil:
+		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database at %s cannot be read: %s", db.URL(), libsqldb.RedactError(err, in.LocationToken))
+	case dirty:
+		return nil, condo.ReasonErrorf(condo.ECONFLICT, "location_dirty", "the database at %s is dirty at schema version %d: fix it first", db.URL(), v)
+	case v < target:
+		if _, err := s.set.Apply(ctx, db.Writer(), target); err != nil {
+			return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_migrating", "migrate the database at %s: %s", db.URL(), libsqldb.RedactError(err, in.LocationToken))
+		}
+		v = target
+	}
+	in.SchemaVersion = v
+	return s.catalog.CreateTenant(ctx, in, nil)
 }
