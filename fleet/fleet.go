@@ -129,6 +129,9 @@ type Report struct {
 	NotStarted int      `json:"not_started"`
 	DryRun     bool     `json:"dry_run,omitempty"`
 	Samples    []Sample `json:"samples,omitempty"`
+	// RemoteUnsampled counts the queued tenants a dry run could not
+	// sample: they live at a remote location, with no file here to copy.
+	RemoteUnsampled int `json:"remote_unsampled,omitempty"`
 	DurationMS int64    `json:"duration_ms"`
 }
 

@@ -125,7 +125,12 @@ func TestServe_RemoteLocation(t *testing.T) {
 		t.Errorf("a sql.read token writing through A: %v, want not authorized", err)
 	}
 
-	// A fleet migration of A's tenants runs on the remote one.
+	// A fleet migration of A's tenants runs on the remote one; a dry run
+	// cannot copy it, and says so.
+	out = runA([]string{"CONDO_TENANT_MIGRATIONS=" + migrationstest.Dir(t, "wordcount")}, "", "migrate", "up", "--dry-run")
+	if !strings.Contains(out, "1 at remote locations not sampled") {
+		t.Errorf("dry run with a remote tenant:\n%s", out)
+	}
 	runA([]string{"CONDO_TENANT_MIGRATIONS=" + migrationstest.Dir(t, "wordcount")}, "", "migrate", "up")
 	var v int
 	if err := onB.QueryRowContext(ctx, "SELECT version FROM schema_migrations").Scan(&v); err != nil || v != migrationstest.Version {
