@@ -131,8 +131,8 @@ type Report struct {
 	Samples    []Sample `json:"samples,omitempty"`
 	// RemoteUnsampled counts the queued tenants a dry run could not
 	// sample: they live at a remote location, with no file here to copy.
-	RemoteUnsampled int `json:"remote_unsampled,omitempty"`
-	DurationMS int64    `json:"duration_ms"`
+	RemoteUnsampled int   `json:"remote_unsampled,omitempty"`
+	DurationMS      int64 `json:"duration_ms"`
 }
 
 // OK reports whether the run reached the target everywhere it had to.
