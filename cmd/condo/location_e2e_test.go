@@ -30,7 +30,7 @@ func TestServe_RemoteLocation(t *testing.T) {
 	locToken := bEnv.sqlToken(t, "t1", "owner")
 	location := "http://" + b.addr + "/_condo/tenants/t1"
 
-	a := startServer(t, dataA)
+	a := startServer(t, dataA, "CONDO_ADMIN_EMAIL=ops@example.com", "CONDO_ADMIN_PASSWORD=a long chosen password")
 	var outputs []string // every CLI and API answer of A, searched for the token
 	runA := func(env []string, stdin string, args ...string) string {
 		t.Helper()
@@ -46,6 +46,9 @@ func TestServe_RemoteLocation(t *testing.T) {
 	json.Unmarshal([]byte(out), &created)
 	if created.Location != location {
 		t.Fatalf("created location %q, want %q", created.Location, location)
+	}
+	if out := runA(nil, "", "tenants", "show", "r1"); !strings.Contains(out, "location:  "+location) {
+		t.Errorf("tenants show names no location:\n%s", out)
 	}
 	runA([]string{"CONDO_PASSWORD=a long chosen password"}, "", "users", "create", "r1", "ed@r1.test", "--role", "admin")
 
@@ -139,6 +142,17 @@ func TestServe_RemoteLocation(t *testing.T) {
 	out = runA(nil, "", "tenants", "show", "r1", "--json")
 	if !strings.Contains(out, `"version":101`) && !strings.Contains(out, `"version": 101`) {
 		t.Errorf("r1's recorded schema after the migration: %s", out)
+	}
+
+	// The platform API's tenant, one and all.
+	_, plogin, _ := a.sendJSON(t, "POST", "localhost", "/platform/auth/login", "", map[string]string{"email": "ops@example.com", "password": "a long chosen password"})
+	for _, path := range []string{"/platform/tenants/r1", "/platform/tenants"} {
+		code, body, _ := a.sendJSON(t, "GET", "localhost", path, jsonStr(plogin, "token"), nil)
+		b, _ := json.Marshal(body)
+		if code != 200 || !strings.Contains(string(b), location) {
+			t.Errorf("GET %s: %d %s", path, code, b)
+		}
+		outputs = append(outputs, string(b))
 	}
 
 	for _, s := range append(outputs, a.logs.String()) {

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -157,6 +158,9 @@ func describeTenant(t *catalog.Tenant, base string) string {
 		residency = "none"
 	}
 	fmt.Fprintf(&b, "residency: %s\n", residency)
+	if t.Location != "" { // its token is never shown
+		fmt.Fprintf(&b, "location:  %s\n", libsqldb.Redact(t.Location))
+	}
 	fmt.Fprintf(&b, "schema:    version %d", t.Schema.Version)
 	if t.Schema.Dirty {
 		b.WriteString(" DIRTY")
