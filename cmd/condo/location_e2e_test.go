@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -75,7 +76,18 @@ func TestServe_RemoteLocation(t *testing.T) {
 	if code != 200 || jsonStr(got, "data", "title") != "Hello from A" {
 		t.Fatalf("read item through A: %d %v", code, got)
 	}
+	// Media stay on the home node's volume; their rows go to B.
+	if code, media := a.upload(t, host, jwt, "notes.txt", "kept at home"); code != 201 {
+		t.Fatalf("upload through A: %d %v", code, media)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dataA, "tenants", "r1", "media", "*.txt")); len(files) != 1 {
+		t.Errorf("media files on A's volume: %v", files)
+	}
 	onB := bEnv.openGo(t, "t1", bEnv.sqlToken(t, "t1", "write"))
+	var media int
+	if err := onB.QueryRowContext(ctx, "SELECT count(*) FROM media").Scan(&media); err != nil || media != 1 {
+		t.Errorf("media rows on B: %d %v", media, err)
+	}
 	var title string
 	if err := onB.QueryRowContext(ctx, "SELECT title FROM content WHERE id = ?", id).Scan(&title); err != nil || title != "Hello from A" {
 		t.Fatalf("the item on B: %q %v", title, err)
