@@ -4,7 +4,10 @@
 // Files live at <data>/tenants/<id>/tenant.db (with -wal and -shm beside
 // it); the id has passed condo.ValidateTenantID before it names anything.
 // Create is the only way a database comes to exist: Acquire opens existing
-// files and never creates one, so a typo cannot conjure a tenant.
+// files and never creates one, so a typo cannot conjure a tenant. A tenant
+// whose catalog location is a libSQL URL has no file here: its database
+// is opened at that location (remote.go), and everything else works the
+// same through condo.DB.
 //
 // The pool holds open handles bounded by Config.PoolSize, replaced by ARC
 // (arc.go), which keeps tenants that come back over ones seen once. A
