@@ -42,7 +42,7 @@ func BenchmarkBigHTTP(b *testing.B) {
 	// The floor of a search: FTS5's own ranked query, every match scored,
 	// rowids and ranks as JSON, on the same connections.
 	raw := func(word string) error {
-		_, err := bigfixture.RawSearch(ctx, h.DB.Read, word)
+		_, err := bigfixture.RawSearch(ctx, h.Reader(), word)
 		return err
 	}
 	serve := func(srv http.Handler, path, auth string) error {

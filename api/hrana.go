@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ var hranaCORS = &CORS{AllowedOrigins: []string{"*"},
 // isHranaPath reports the paths of the endpoint, for the server-wide
 // middleware that treats them apart (CORS, the body limit).
 func isHranaPath(p string) bool {
+	p = hranaSuffix(p)
 	switch p {
 	case "/v2", "/v3", "/v2/pipeline", "/v3/pipeline", "/v3/cursor":
 		return true
@@ -42,9 +44,49 @@ func isHranaPath(p string) bool {
 	return strings.HasPrefix(p, "/v2-protobuf") || strings.HasPrefix(p, "/v3-protobuf")
 }
 
+// TenantPathPrefix addresses a tenant without DNS: /_condo/tenants/<id>
+// on any host is tenant <id>'s libSQL endpoint, so that
+// http://node:8080/_condo/tenants/<id> is a URL libSQL clients (and
+// another node's remote location) can use, with the same checks as the
+// tenant's own host.
+const TenantPathPrefix = "/_condo/tenants/"
+
+// hranaSuffix is p without a TenantPathPrefix and id: the endpoint's own
+// path.
+func hranaSuffix(p string) string {
+	rest, ok := strings.CutPrefix(p, TenantPathPrefix)
+	if !ok {
+		return p
+	}
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	return "/"
+}
+
+// resolveTenantPath is resolveTenant for the TenantPathPrefix routes: the
+// tenant is the path's, whatever the host.
+func (s *Server) resolveTenantPath(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		t, err := s.catalog.ResolveID(c.Request().Context(), c.Param("tenant"))
+		if err != nil {
+			return err
+		}
+		c.Set(ctxTenant, t)
+		addLogAttrs(c, slog.String("tenant", t.ID))
+		return next(c)
+	}
+}
+
 func (s *Server) hranaRoutes() {
 	index := func(version int) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if c.Param("tenant") != "" && principalOf(c) == nil {
+				// A host names its tenant for anyone to see; a path
+				// answers only the tenant's own credentials, so it is no
+				// directory of the tenants a node serves.
+				return missingToken(c)
+			}
 			hrana.ServeIndex(c.Response(), version)
 			return nil
 		}
@@ -59,14 +101,20 @@ func (s *Server) hranaRoutes() {
 	})
 	noProtobuf := func(echo.Context) error { return hrana.ErrNoProtobuf }
 
-	mw := []echo.MiddlewareFunc{hranaErrors, s.resolveTenant, s.routeHome, s.authenticate}
-	s.echo.Match(readMethods, "/v2", with(index(2), mw...))
-	s.echo.Match(readMethods, "/v3", with(index(3), mw...))
-	s.echo.POST("/v2/pipeline", with(pipeline(2), mw...))
-	s.echo.POST("/v3/pipeline", with(pipeline(3), mw...))
-	s.echo.POST("/v3/cursor", with(cursor, mw...))
-	for _, p := range []string{"/v2-protobuf", "/v2-protobuf/*", "/v3-protobuf", "/v3-protobuf/*"} {
-		s.echo.Match(append([]string{http.MethodPost}, readMethods...), p, with(noProtobuf, mw...))
+	for _, route := range []struct {
+		prefix  string
+		resolve echo.MiddlewareFunc
+	}{{"", s.resolveTenant}, {TenantPathPrefix + ":tenant", s.resolveTenantPath}} {
+		mw := []echo.MiddlewareFunc{hranaErrors, advertiseCaps, route.resolve, s.routeHome, s.authenticate}
+		p := route.prefix
+		s.echo.Match(readMethods, p+"/v2", with(index(2), mw...))
+		s.echo.Match(readMethods, p+"/v3", with(index(3), mw...))
+		s.echo.POST(p+"/v2/pipeline", with(pipeline(2), mw...))
+		s.echo.POST(p+"/v3/pipeline", with(pipeline(3), mw...))
+		s.echo.POST(p+"/v3/cursor", with(cursor, mw...))
+		for _, pb := range []string{"/v2-protobuf", "/v2-protobuf/*", "/v3-protobuf", "/v3-protobuf/*"} {
+			s.echo.Match(append([]string{http.MethodPost}, readMethods...), p+pb, with(noProtobuf, mw...))
+		}
 	}
 }
 
@@ -81,12 +129,12 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 		}
 		p := principalOf(c)
 		if p == nil {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="condo"`)
-			return condo.ReasonErrorf(condo.EUNAUTHORIZED, "missing_token",
-				"send Authorization: Bearer <token>: an API token or a session token of this tenant with sql.read or sql.write")
+			return missingToken(c)
 		}
 		var access hrana.Access
 		switch {
+		case p.Perms.Has(auth.SQLOwner):
+			access = hrana.Owner
 		case p.Perms.Has(auth.SQLWrite):
 			access = hrana.ReadWrite
 		case p.Perms.Has(auth.SQLRead):
@@ -96,9 +144,13 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 			s.securityEvent(c, "permission_denied", "", detail, detail)
 			return condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "this credential may not run SQL: it needs sql.read or sql.write")
 		}
+		access = capAccess(c.Request(), access) // a node forwarding for its client may ask for less
 		t := tenantOf(c)
 		if s.store.MovedAway(t.ID, t.Epoch) { // resolved just before a move flipped: its body is unread, send it home
 			return s.followMove(c, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_moved", "tenant %s has moved to another region; retry", t.ID))
+		}
+		if t.Location != "" {
+			return s.forwardSQL(c, t, access, hranaSuffix(c.Request().URL.Path))
 		}
 		caller := &hrana.Caller{Tenant: t, Access: access,
 			OnWrite: func() { s.content.Invalidate(t.ID) },
@@ -107,6 +159,14 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 			}}
 		return h(c, s.streams, caller)
 	}
+}
+
+// missingToken refuses a request of the endpoint that carries no
+// credential.
+func missingToken(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="condo"`)
+	return condo.ReasonErrorf(condo.EUNAUTHORIZED, "missing_token",
+		"send Authorization: Bearer <token>: an API token or a session token of this tenant with sql.read or sql.write")
 }
 
 // hranaErrors answers every error of the endpoint's routes (tenant

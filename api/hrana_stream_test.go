@@ -518,7 +518,8 @@ func TestHrana_IdleStreamHoldsNoConnection(t *testing.T) {
 			t.Fatal("tenant-a is not open")
 		}
 		defer release()
-		return h.StreamConnsInUse()
+		db, _ := h.Local()
+		return db.StreamConnsInUse()
 	}
 	e.run(t, "tenant-a", tok, nil, execute("CREATE TABLE t(a INTEGER)"), closeReq)
 	_, b := e.run(t, "tenant-a", tok, nil, map[string]any{"type": "store_sql", "sql_id": 1, "sql": "SELECT count(*) FROM t"})

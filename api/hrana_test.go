@@ -280,7 +280,7 @@ func (e *sqlEnv) count(t *testing.T, tenant, query string) int {
 	}
 	defer release()
 	var n int
-	if err := h.Read.QueryRowContext(context.Background(), query).Scan(&n); err != nil {
+	if err := h.Reader().QueryRowContext(context.Background(), query).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

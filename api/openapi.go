@@ -53,7 +53,8 @@ func (s *Server) openAPIPaths(cols []*cms.Collection) map[string]any {
 	routes := s.echo.Routes()
 	sort.Slice(routes, func(i, j int) bool { return routes[i].Path+routes[i].Method < routes[j].Path+routes[j].Method })
 	for _, r := range routes {
-		if strings.HasPrefix(r.Path, "/platform") || r.Path == HealthPath || r.Path == ReadyPath || !strings.HasPrefix(r.Path, "/") {
+		if strings.HasPrefix(r.Path, "/platform") || r.Path == HealthPath || r.Path == ReadyPath || !strings.HasPrefix(r.Path, "/") ||
+			strings.HasPrefix(r.Path, TenantPathPrefix) { // the same endpoint as on the host, addressed by id
 			continue
 		}
 		if r.Method == http.MethodHead {

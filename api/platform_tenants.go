@@ -71,13 +71,19 @@ type newTenantRequest struct {
 	// Residency names a residency set the home region must be in.
 	Residency string   `json:"residency"`
 	Domains   []string `json:"domains"`
+	// Location, when set, is the libSQL URL holding the tenant's database
+	// (a remote location), opened with LocationToken. The token is
+	// stored in the catalog and never answered.
+	Location      string `json:"location"`
+	LocationToken string `json:"location_token"`
 }
 
 // createTenant serves POST /platform/tenants: it records the tenant and
 // provisions its database, and answers 201 with the tenant. 409
 // tenant_exists or domain_taken; 400 unknown_residency, region_required or
 // residency_violation when the home region (given, else this node's) is
-// not in the residency set.
+// not in the residency set; 400 invalid_location, 503 tenant_unavailable
+// when a location is given that is not a libSQL URL or does not answer.
 func (s *Server) createTenant(c echo.Context) error {
 	var in newTenantRequest
 	b, err := readTenantBody(c)
@@ -100,7 +106,8 @@ func (s *Server) createTenant(c echo.Context) error {
 		return s.forward(c, in.Region, in.ID)
 	}
 	t, err := s.store.Create(c.Request().Context(), catalog.NewTenant{
-		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Residency: in.Residency, Domains: in.Domains})
+		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Residency: in.Residency, Domains: in.Domains,
+		Location: in.Location, LocationToken: in.LocationToken})
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
@@ -301,7 +302,47 @@ func TestPlatformTenant_Create(t *testing.T) {
 		{"TakenDomain", "POST", path, `{"id": "x", "domains": ["ok.example.com", "beta.example.com"]}`, 409, "domain_taken"},
 		{"DomainTwice", "POST", path, `{"id": "x", "domains": ["x.example.com", "x.example.com"]}`, 409, "domain_taken"},
 		{"TooLarge", "POST", path, `{"id": "x", "name": "` + strings.Repeat("n", 70<<10) + `"}`, 413, "body_too_large"},
+		{"LocationNotAURL", "POST", path, `{"id": "x", "location": "/var/db/x.db", "location_token": "t"}`, 400, "invalid_location"},
+		{"LocationWithPassword", "POST", path, `{"id": "x", "location": "https://u:hunter2@db.example.com"}`, 400, "invalid_location"},
+		{"TokenWithoutLocation", "POST", path, `{"id": "x", "location_token": "t"}`, 400, "invalid_location"},
 	})
+}
+
+// A tenant at a remote location (another Condo server's tenant): created
+// with its token, which no answer carries, and served from there.
+func TestPlatformTenant_CreateRemote(t *testing.T) {
+	p := newTenantAPI(t)
+	loc := apitest.New(t, api.Config{})
+	var token string
+	loc.AuthStore(t, "tenant-a", func(st *auth.Store) {
+		var err error
+		if _, token, err = st.CreateAPIToken(context.Background(), auth.NewAPIToken{Name: "location",
+			Permissions: auth.MustPerms(auth.SQLRead, auth.SQLWrite, auth.SQLOwner)}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	location := loc.Srv.URL + api.TenantPathPrefix + "tenant-a"
+	body, _ := json.Marshal(map[string]string{"id": "far", "location": location, "location_token": token})
+	r := p.call(t, "POST", "/platform/tenants", string(body))
+	if r.Status != http.StatusCreated {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	var got catalog.Tenant
+	json.Unmarshal(r.Data, &got)
+	if got.Location != location {
+		t.Errorf("location %q, want %q", got.Location, location)
+	}
+	for _, ans := range []string{string(r.Body), string(p.call(t, "GET", "/platform/tenants/far", "").Body), string(p.call(t, "GET", "/platform/tenants", "").Body)} {
+		if strings.Contains(ans, token) {
+			t.Fatalf("an answer carries the location token: %s", ans)
+		}
+	}
+	if path, _ := p.Store.Path("far"); tenantFileExists(path) {
+		t.Errorf("a remote tenant got a file at %s", path)
+	}
+	if res := apitest.Do(t, p.srv, "GET", "far.localhost", "/api/tenant", nil); res.Status != 200 || res.Data["id"] != "far" {
+		t.Errorf("GET /api/tenant of the remote tenant: %d %+v", res.Status, res.Raw)
+	}
 }
 
 func TestPlatformTenant_List(t *testing.T) {

@@ -90,6 +90,25 @@ func TestSecurityEvents_Verified(t *testing.T) {
 			t.Errorf("a revoked token blamed its tenant: %+v %+v", local, platform)
 		}
 	})
+	t.Run("TokenOfAnotherTenantByPath", func(t *testing.T) {
+		// /_condo/tenants/<id> names tenant-b whatever the host: tenant-a's
+		// token there is refused and recorded like on tenant-b's host.
+		e := newEventsEnv(t)
+		tok := e.readToken(t, "tenant-a")
+		for _, host := range []string{"tenant-a", "localhost"} {
+			res := e.Call(t, host, "POST", api.TenantPathPrefix+"tenant-b/v2/pipeline", tok, `{"requests": []}`)
+			if res.Status != 401 {
+				t.Errorf("tenant-a's token at %stenant-b on %s: %d, want 401", api.TenantPathPrefix, host, res.Status)
+			}
+		}
+		if local, platform := e.bothEvents(t, "tenant-b", "cross_tenant_token"); len(local) != 1 || len(platform) != 1 {
+			t.Errorf("cross-tenant token by path: %d tenant and %d platform rows, want 1 each", len(local), len(platform))
+		}
+		res := e.Call(t, "localhost", "POST", api.TenantPathPrefix+"Not_A_Tenant/v2/pipeline", tok, `{"requests": []}`)
+		if res.Status != 400 {
+			t.Errorf("an invalid tenant id in the path: %d, want 400", res.Status)
+		}
+	})
 	t.Run("JWTOfAnotherTenant", func(t *testing.T) {
 		e := newEventsEnv(t)
 		tok := e.AdminToken(t, "tenant-a")

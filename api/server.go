@@ -117,6 +117,7 @@ type Server struct {
 	router        *router         // forwarding to home regions; nil: none
 	version       string          // see Config.Version
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
+	remote        *remoteSQL      // libSQL requests of tenants at remote locations
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -158,7 +159,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		streams:       cfg.Streams,
 		version:       cfg.Version,
 		nodeSecret:    route.NewSecret(cat),
-		catalogEP:     cfg.Catalog}
+		catalogEP:     cfg.Catalog,
+		remote:        newRemoteSQL()}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)

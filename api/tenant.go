@@ -34,7 +34,7 @@ func (s *Server) getTenant(c echo.Context) error {
 		out.PrimaryDomain = t.Domains[0].Domain
 	}
 	err := s.withTenantDB(c, func(ctx context.Context, h tenantHandle) error {
-		v, _, err := migrations.Version(ctx, h.Read)
+		v, _, err := migrations.Version(ctx, h.Reader())
 		out.SchemaVersion = v
 		return err
 	})

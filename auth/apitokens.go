@@ -53,9 +53,9 @@ type NewAPIToken struct {
 
 // OperatorRole is what a token the operator made (condo tokens create)
 // may do: it has no user, so no user's role limits it, and it carries
-// sql.read or sql.write only, for the tenant's libSQL endpoint.
+// sql.read, sql.write or sql.owner only, for the tenant's libSQL endpoint.
 var OperatorRole = Role{Name: "operator", Description: "a token the operator made: SQL on the tenant's database",
-	Permissions: MustPerms(SQLRead, SQLWrite), BuiltIn: true}
+	Permissions: MustPerms(SQLRead, SQLWrite, SQLOwner), BuiltIn: true}
 
 // CreateAPIToken stores a new token and returns it with its secret, which
 // is never shown again. A token without a user is the operator's, and
@@ -71,7 +71,10 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken) (*APIToken, 
 		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "an API token cannot manage tokens")
 	}
 	if in.UserID == "" && in.Permissions&^OperatorRole.Permissions != 0 {
-		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "a token without a user carries sql.read or sql.write only")
+		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "a token without a user carries sql.read, sql.write or sql.owner only")
+	}
+	if in.UserID != "" && in.Permissions.Has(SQLOwner) {
+		return nil, "", condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "sql.owner belongs to an operator's token only")
 	}
 	now := s.now()
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(now) {

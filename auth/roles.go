@@ -37,6 +37,12 @@ const (
 	AuditRead         = "audit.read"
 	SQLRead           = "sql.read"
 	SQLWrite          = "sql.write"
+	// SQLOwner is sql.write over Condo's own tables too (the schema,
+	// sessions, tokens, the audit log): the credential of a tenant's
+	// remote location, which another Condo node uses as its database.
+	// Only an operator's token carries it (condo tokens create --sql
+	// owner); no role has it, so no user's session or token can.
+	SQLOwner = "sql.owner"
 )
 
 // AllPermissions lists every permission, in a stable order.
@@ -45,7 +51,7 @@ var AllPermissions = []string{
 	CollectionsCreate, CollectionsRead, CollectionsUpdate, CollectionsDelete,
 	MediaCreate, MediaRead, MediaUpdate, MediaDelete,
 	UsersCreate, UsersRead, UsersUpdate, UsersDelete,
-	SettingsRead, SettingsUpdate, TokensManage, AuditRead, SQLRead, SQLWrite,
+	SettingsRead, SettingsUpdate, TokensManage, AuditRead, SQLRead, SQLWrite, SQLOwner,
 }
 
 // Perms is a set of permissions as a bit set over AllPermissions, so a
@@ -133,7 +139,7 @@ const (
 
 var builtinRoles = []Role{
 	{Name: RoleAdmin, Description: "everything, including users, settings, tokens and the audit log",
-		Permissions: MustPerms(AllPermissions...), BuiltIn: true},
+		Permissions: MustPerms(AllPermissions...) &^ MustPerms(SQLOwner), BuiltIn: true},
 	{Name: RoleEditor, Description: "all content and media, publishing; reads collections, users and settings",
 		Permissions: MustPerms(ContentCreate, ContentRead, ContentUpdate, ContentDelete, ContentPublish, ContentReadDrafts,
 			CollectionsRead, MediaCreate, MediaRead, MediaUpdate, MediaDelete, UsersRead, SettingsRead, SQLRead), BuiltIn: true},
@@ -206,6 +212,9 @@ func (s *Store) PutRole(ctx context.Context, r Role) (Role, error) {
 	}
 	if len(r.Description) > 500 || !validText(r.Description) {
 		return Role{}, condo.ReasonErrorf(condo.EINVALID, "invalid_description", "a description is at most 500 characters of valid UTF-8")
+	}
+	if r.Permissions.Has(SQLOwner) {
+		return Role{}, condo.ReasonErrorf(condo.EINVALID, "invalid_permissions", "sql.owner belongs to an operator's token, never to a role")
 	}
 	r.BuiltIn = false
 	perms, _ := json.Marshal(struct {

@@ -51,14 +51,37 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 			return nil, err
 		}
 	}
-	switch {
-	case t == nil:
+	if t == nil {
 		if label, ok := strings.CutSuffix(host, "."+base); ok && isSubdomainHost(host, base) {
 			if ts, err := c.Tombstone(ctx, label); err == nil && ts.State == TombstoneDeleted {
 				return nil, deletedError(ts) // 410 rather than 404: it existed
 			}
 		}
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", condo.Clip(host))
+	}
+	return servable(t)
+}
+
+// ResolveID is ResolveHost for a request that names its tenant by id
+// (the /_condo/tenants/<id> routes, which need no DNS): the same cache,
+// the same refusals.
+func (c *Catalog) ResolveID(ctx context.Context, id string) (*Tenant, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return nil, err
+	}
+	t, err := c.cached(ctx, "t:"+id, func(ctx context.Context) (*Tenant, error) { return c.lookupID(ctx, id) })
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant %s", id)
+	}
+	return servable(t)
+}
+
+// servable refuses a resolved tenant that may not serve requests.
+func servable(t *Tenant) (*Tenant, error) {
+	switch {
 	case t.Status == StatusSuspended:
 		return nil, condo.ReasonErrorf(condo.EFORBIDDEN, "tenant_suspended", "tenant %s is suspended", t.ID)
 	case t.Status == StatusArchived:

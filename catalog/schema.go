@@ -115,13 +115,15 @@ type SchemaTenant struct {
 	// Pending is the version a migration started towards and never
 	// recorded (the process died); nil when none.
 	Pending *uint
+	// Remote reports a tenant at a remote location (Tenant.Location).
+	Remote bool
 }
 
 // SchemaTenants lists the tenants fleet runs migrate, active and
 // suspended ones, ordered by id. Archived tenants are left out: they are
 // migrated when restored.
 func (c *Catalog) SchemaTenants(ctx context.Context) ([]SchemaTenant, error) {
-	rows, err := c.db.Reader().QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_pending
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_pending, location != ''
 		FROM tenants WHERE status != 'archived' ORDER BY id`)
 	if err != nil {
 		return nil, err
@@ -131,7 +133,7 @@ func (c *Catalog) SchemaTenants(ctx context.Context) ([]SchemaTenant, error) {
 	for rows.Next() {
 		var t SchemaTenant
 		var pending sql.NullInt64
-		if err := rows.Scan(&t.ID, &t.Status, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &pending); err != nil {
+		if err := rows.Scan(&t.ID, &t.Status, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &pending, &t.Remote); err != nil {
 			return nil, err
 		}
 		if pending.Valid {

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/libsqldb"
 )
 
 // Tenant statuses.
@@ -36,7 +37,13 @@ type Tenant struct {
 	UserLimit    int64           `json:"user_limit"`
 	Region       string          `json:"region"`
 	Residency    string          `json:"residency"` // a residency set's name; empty for none
-	Location     string          `json:"location"`
+	// Location is where the tenant's database lives: empty for the home
+	// node's file, else a libSQL URL (libsqldb.Validate: no credentials
+	// in it, so it may be shown).
+	Location string `json:"location"`
+	// LocationToken authenticates to Location. It is never shown: not in
+	// JSON, not in a log line, not in an error.
+	LocationToken string `json:"-"`
 	// Epoch counts the moves that flipped the tenant's home (see
 	// moves.go): a node that served it at an older epoch serves it no more.
 	Epoch     int64       `json:"epoch"`
@@ -74,6 +81,9 @@ type NewTenant struct {
 	// the exported tenant had. Each is checked as UpdateTenant checks it.
 	StorageQuota, UserLimit *int64
 	Branding                json.RawMessage
+	// Location, when set, is a remote libSQL URL holding the tenant's
+	// database (see Tenant.Location), opened with LocationToken.
+	Location, LocationToken string
 }
 
 // ReservedIDs cannot name a tenant: their <id>.<base-domain> hosts belong
@@ -130,6 +140,13 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 			return nil, err
 		}
 	}
+	if in.Location != "" {
+		if err := libsqldb.Validate(in.Location); err != nil {
+			return nil, err
+		}
+	} else if in.LocationToken != "" {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_location", "a location token needs a location")
+	}
 	now := time.Now()
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
 		base, err := baseDomainTx(ctx, tx)
@@ -147,9 +164,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 			}
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_deleted", "tenant %q was deleted; `condo tenants purge %s` frees its id", in.ID, in.ID)
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, schema_version, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
+		_, err = tx.ExecContext(ctx, `INSERT INTO tenants (id, name, subdomain, plan, storage_quota, user_limit, region, residency, location, location_token, schema_version, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			in.ID, in.Name, in.ID, in.Plan, limits.StorageQuota, limits.UserLimit, in.Region, in.Residency, in.Location, in.LocationToken, in.SchemaVersion, condo.UnixMS(now), condo.UnixMS(now))
 		if c.db.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "tenant_exists", "tenant %q already exists", in.ID)
 		}
@@ -312,7 +329,7 @@ func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) e
 }
 
 const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
-	region, residency, location, epoch, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
+	region, residency, location, location_token, epoch, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
 	created_at, updated_at, expires_at FROM tenants`
 
 func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
@@ -322,7 +339,7 @@ func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var migrated, expires *int64
 	var duration sql.NullInt64
 	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
-		&t.Region, &t.Residency, &t.Location, &t.Epoch, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
+		&t.Region, &t.Residency, &t.Location, &t.LocationToken, &t.Epoch, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
 	if err != nil {
 		return nil, err

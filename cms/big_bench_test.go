@@ -36,7 +36,7 @@ func openBig(b *testing.B) (*cms.Store, func(ctx context.Context, word string) e
 	_, store, h := bigfixture.Open(b)
 	st := cms.NewCache(10_000, time.Hour, nil).Store("big", h.DB, store.MediaDir("big"))
 	raw := func(ctx context.Context, word string) error {
-		_, err := bigfixture.RawSearch(ctx, h.DB.Read, word)
+		_, err := bigfixture.RawSearch(ctx, h.Reader(), word)
 		return err
 	}
 	return st, raw

@@ -30,7 +30,7 @@ func BenchmarkBigSearchParts(b *testing.B) {
 	_, store, h := bigfixture.Open(b)
 	ctx := context.Background()
 	st := New("big", h.DB, store.MediaDir("big"))
-	db := h.DB.Read
+	db := h.Reader()
 
 	vocab := bigfixture.Vocabulary
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -235,7 +235,7 @@ func BenchmarkBigListParts(b *testing.B) {
 	opt := ListOptions{CollectionID: col.ID}
 	s0, _ := qs[0].statements(opt)
 	for _, q := range []string{s0.count, s0.page} {
-		rows, err := h.DB.Read.Query("EXPLAIN QUERY PLAN "+q, append([]any{}, s0.pageArgs...)[:strings.Count(q, "?")]...)
+		rows, err := h.Reader().Query("EXPLAIN QUERY PLAN "+q, append([]any{}, s0.pageArgs...)[:strings.Count(q, "?")]...)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -262,11 +262,11 @@ func BenchmarkBigListParts(b *testing.B) {
 		{"count alone", func(q *ListQuery) {
 			s, _ := q.statements(opt)
 			var n int
-			h.DB.Read.QueryRow(s.count, s.countArgs...).Scan(&n)
+			h.Reader().QueryRow(s.count, s.countArgs...).Scan(&n)
 		}},
 		{"page alone", func(q *ListQuery) {
 			s, _ := q.statements(opt)
-			rows, _ := h.DB.Read.Query(s.page, s.pageArgs...)
+			rows, _ := h.Reader().Query(s.page, s.pageArgs...)
 			for rows.Next() {
 			}
 			rows.Close()

@@ -66,7 +66,7 @@ func TestList_EveryIndexedFieldUsesItsIndex(t *testing.T) {
 	// indexes were made reads them. (A connection that was open when
 	// CreateCollection made the index can still plan with content_list:
 	// see docs/PERFORMANCE.md.)
-	db, err := sqlitedb.Open(h.DB.Path, sqlitedb.Options{Readers: 1})
+	db, err := sqlitedb.Open(mustLocal(t, h).Path, sqlitedb.Options{Readers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,4 +106,14 @@ func TestList_EveryIndexedFieldUsesItsIndex(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mustLocal returns the local file of h, a tenant on this node's volume.
+func mustLocal(tb testing.TB, h *tenantstore.Handle) *sqlitedb.DB {
+	tb.Helper()
+	db, ok := h.Local()
+	if !ok {
+		tb.Fatalf("tenant %s is remote", h.TenantID)
+	}
+	return db
 }

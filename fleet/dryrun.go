@@ -31,7 +31,15 @@ func (r *Runner) dryRun(ctx context.Context, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
 	todo, skipped, blocked := queue(ts, opt.Direction, opt.Target)
-	sample, _ := spread(todo, opt.Sample)
+	// Samples are copies (VACUUM INTO), so only local tenants can be
+	// sampled; the remote ones are counted apart.
+	var local []catalog.SchemaTenant
+	for _, t := range todo {
+		if !t.Remote {
+			local = append(local, t)
+		}
+	}
+	sample, _ := spread(local, opt.Sample)
 	dir, err := os.MkdirTemp("", "condo-dry-run-")
 	if err != nil {
 		return nil, fmt.Errorf("dry run: %w", err)
@@ -83,6 +91,7 @@ feed:
 			StartedAt: start, Total: len(ts), Skipped: skipped, Failed: failed, Failures: blocked,
 			Concurrency: opt.Concurrency, Canary: opt.Canary, MaxFailures: opt.MaxFailures, Owner: self},
 		Latest: r.store.Migrations().Latest(), Queued: len(todo), DryRun: true, Samples: samples,
+		RemoteUnsampled: len(todo) - len(local),
 	}
 	if rep.Failures == nil {
 		rep.Failures = []catalog.RunFailure{}

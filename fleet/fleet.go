@@ -129,7 +129,10 @@ type Report struct {
 	NotStarted int      `json:"not_started"`
 	DryRun     bool     `json:"dry_run,omitempty"`
 	Samples    []Sample `json:"samples,omitempty"`
-	DurationMS int64    `json:"duration_ms"`
+	// RemoteUnsampled counts the queued tenants a dry run could not
+	// sample: they live at a remote location, with no file here to copy.
+	RemoteUnsampled int   `json:"remote_unsampled,omitempty"`
+	DurationMS      int64 `json:"duration_ms"`
 }
 
 // OK reports whether the run reached the target everywhere it had to.

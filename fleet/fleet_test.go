@@ -129,8 +129,8 @@ func TestRunner_UpDown(t *testing.T) {
 			if err != nil {
 				t.Fatalf("acquire %s: %v", id, err)
 			}
-			v, dirty, err := migrations.Version(ctx, h.Read)
-			_, colErr := h.Read.Exec("SELECT word_count FROM content LIMIT 1")
+			v, dirty, err := migrations.Version(ctx, h.Reader())
+			_, colErr := h.Reader().Exec("SELECT word_count FROM content LIMIT 1")
 			release()
 			if err != nil || v != want || dirty {
 				t.Fatalf("%s on disk: version %d dirty %v (%v), want %d", id, v, dirty, err, want)

@@ -20,6 +20,12 @@ const (
 	ReadOnly Access = iota + 1
 	// ReadWrite runs everything the tenant's own data needs (sql.write).
 	ReadWrite
+	// Owner is ReadWrite over Condo's tables too (sql.owner): what another
+	// Condo node needs whose tenant lives here (a remote location), since
+	// that node migrates the schema, writes sessions, audit rows and
+	// tokens, and checks password and token hashes. The protections of
+	// the file itself stay: no ATTACH, VACUUM, extension or unsafe pragma.
+	Owner
 	// Unsafe lifts the protections (condo shell --unsafe only).
 	Unsafe
 	// Catalog is the control plane's own access (the primary node's
@@ -68,7 +74,7 @@ func Protect(ctx context.Context, c *sql.Conn, a Access) (*Guard, error) {
 		if _, err := c.ExecContext(ctx, "PRAGMA query_only = 1"); err != nil {
 			return nil, fmt.Errorf("protect connection: %w", err)
 		}
-	case ReadWrite:
+	case ReadWrite, Owner:
 	case Catalog:
 		if err := sqlitedb.SetAuthorizer(ctx, c, g.authorizeCatalog); err != nil {
 			return nil, fmt.Errorf("protect connection: %w", err)
@@ -188,11 +194,13 @@ const (
 // innermost trigger or view the action comes from ("" for the client's
 // own statement). Unknown actions are refused.
 func (g *Guard) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, trigger string) sqlite.AuthorizerReturnCode {
+	owner := g.access == Owner // the table rules (tables.go) do not apply
 	switch action {
 	case sqlite.AuthSelect, sqlite.AuthRecursive, sqlite.AuthTransaction, sqlite.AuthSavepoint:
 		return allow
 	case sqlite.AuthRead:
 		switch {
+		case owner:
 		case kindOf(arg1) == secretTable, g.access == ReadOnly && writerTables[strings.ToLower(arg1)]:
 			return deny
 		case secretColumn(arg1, arg2):
@@ -213,17 +221,17 @@ func (g *Guard) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, db, tr
 		}
 		return allow
 	case sqlite.AuthInsert, sqlite.AuthUpdate, sqlite.AuthDelete:
-		return g.write(db, trigger, writable(arg1, db, trigger))
+		return g.write(db, trigger, owner || writable(arg1, db, trigger))
 	case sqlite.AuthReindex:
 		return g.write(db, trigger, true)
 	case sqlite.AuthCreateTable, sqlite.AuthCreateView, sqlite.AuthDropTable, sqlite.AuthDropView, sqlite.AuthDropVTable:
-		return g.write(db, trigger, !condoOwned(arg1))
+		return g.write(db, trigger, owner || !condoOwned(arg1))
 	case sqlite.AuthCreateVTable:
-		return g.write(db, trigger, !condoOwned(arg1) && vtableModules[strings.ToLower(arg2)])
+		return g.write(db, trigger, (owner || !condoOwned(arg1)) && vtableModules[strings.ToLower(arg2)])
 	case sqlite.AuthCreateIndex, sqlite.AuthCreateTrigger, sqlite.AuthDropIndex, sqlite.AuthDropTrigger:
-		return g.write(db, trigger, !condoOwned(arg2)) // arg2 is the table
+		return g.write(db, trigger, owner || !condoOwned(arg2)) // arg2 is the table
 	case sqlite.AuthAlterTable:
-		return g.write(db, trigger, !condoOwned(arg2)) // arg1 is the schema
+		return g.write(db, trigger, owner || !condoOwned(arg2)) // arg1 is the schema
 	case sqlite.AuthCreateTempTable, sqlite.AuthCreateTempView:
 		return g.temporary(!condoOwned(arg1))
 	case sqlite.AuthCreateTempIndex:

@@ -536,3 +536,41 @@ func TestProtectReader(t *testing.T) {
 		t.Errorf("query_only %d after Release, want 1: the pool's connections stay read-only", n)
 	}
 }
+
+// Owner (sql.owner, a remote location's token) is ReadWrite over Condo's
+// tables too: what a home node does with its tenant's database. The
+// file's own protections stay.
+func TestProtect_Owner(t *testing.T) {
+	d := mustTenantDB(t)
+	outside := t.TempDir()
+	c, _ := d.conn(t, hrana.Owner)
+	if got := queryInt(t, c, "SELECT count(*) FROM sessions"); got != 1 {
+		t.Errorf("sessions = %d, want 1", got)
+	}
+	if got := queryInt(t, c, "SELECT count(*) FROM users WHERE password_hash <> ''"); got != 1 {
+		t.Errorf("hashes = %d, want 1", got)
+	}
+	for _, q := range []string{
+		"UPDATE schema_migrations SET dirty = 0",
+		"INSERT INTO audit_log (category, action, created_at) VALUES ('audit', 'by the home node', 0)",
+		"UPDATE users SET role = 'admin'",
+		"ALTER TABLE content ADD COLUMN word_count INTEGER",
+		"CREATE INDEX content_words ON content (word_count)",
+		"DELETE FROM sessions",
+	} {
+		if err := exec(c, q); err != nil {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	for _, q := range []string{
+		"ATTACH '" + filepath.Join(outside, "x.db") + "' AS x",
+		"VACUUM INTO '" + filepath.Join(outside, "copy.db") + "'",
+		"SELECT load_extension('/tmp/x.so')",
+		"PRAGMA writable_schema = ON",
+		"PRAGMA synchronous = OFF",
+	} {
+		if err := exec(c, q); !isAuthError(err) {
+			t.Errorf("%s: got %v, want not authorized", q, err)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -130,8 +131,8 @@ type stream struct {
 	access   Access
 	conn     *Conn
 	guard    *Guard
-	db       *tenantstore.Handle
-	release  func() // the handle's pinned hold
+	db       *sqlitedb.DB // the pinned handle's local file
+	release  func()       // the handle's pinned hold
 
 	seq      uint64    // the sequence number of the one valid baton
 	busy     bool      // a request is running on it
@@ -333,14 +334,21 @@ func (r *Registry) connectOrFree(ctx context.Context, st *stream, c *Caller) (er
 // else on the tenant's, pinned in the store.
 func (r *Registry) connect(ctx context.Context, st *stream, c *Caller) error {
 	if c.DB != nil {
-		st.db = &tenantstore.Handle{DB: c.DB, TenantID: c.Tenant.ID}
+		st.db = c.DB
 		return r.attach(ctx, st)
 	}
 	h, release, err := r.store.AcquirePinned(ctx, c.Tenant)
 	if err != nil {
 		return err
 	}
-	st.db, st.release = h, release
+	db, ok := h.Local()
+	if !ok {
+		// The API forwards a remote tenant's requests to its location
+		// (api/hrana_remote.go); a stream here needs the file.
+		release()
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_remote", "tenant %s lives at a remote location: its libSQL streams are served there", c.Tenant.ID)
+	}
+	st.db, st.release = db, release
 	return r.attach(ctx, st)
 }
 

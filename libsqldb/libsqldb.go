@@ -68,7 +68,10 @@ func Open(rawURL, token string) (*DB, error) {
 	if err != nil {
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_location", "location %s: %s", Redact(rawURL), RedactError(err, token))
 	}
-	return &DB{db: sql.OpenDB(c), url: Redact(rawURL)}, nil
+	db := sql.OpenDB(keepStream{c})
+	db.SetMaxIdleConns(maxIdle)
+	db.SetConnMaxIdleTime(idleClose)
+	return &DB{db: db, url: Redact(rawURL)}, nil
 }
 
 // URL returns the database's URL, redacted.

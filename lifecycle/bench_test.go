@@ -26,11 +26,11 @@ func bigTenant(b *testing.B, env *tenantstoretest.Env, id string, dbMiB, mediaMi
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := h.Write.Exec("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, body TEXT)"); err != nil {
+	if _, err := h.Writer().Exec("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, body TEXT)"); err != nil {
 		b.Fatal(err)
 	}
 	row := strings.Repeat("a tenant's content, words and more words; ", 24) // ~1 KiB
-	tx, _ := h.Write.Begin()
+	tx, _ := h.Writer().Begin()
 	for i := range dbMiB << 10 {
 		tx.Exec("INSERT INTO bench_rows (body) VALUES (?)", fmt.Sprint(i, row))
 	}

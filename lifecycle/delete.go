@@ -27,8 +27,14 @@ import (
 // region (or one without a region) deletes it: elsewhere ECONFLICT
 // wrong_region, before anything changes.
 func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, reason string) (*catalog.Tombstone, error) {
-	if t, err := cat.Lookup(ctx, id); err == nil && !homeHere(cat, t) {
-		return nil, wrongRegion(t, "delete")
+	if t, err := cat.Lookup(ctx, id); err == nil {
+		if !homeHere(cat, t) {
+			return nil, wrongRegion(t, "delete")
+		}
+		if t.Location != "" { // a libSQL server's database is not this node's to erase
+			return nil, condo.ReasonErrorf(condo.ECONFLICT, "remote_location",
+				"tenant %s's database lives at %s: erase it there, then delete the tenant once its location is cleared", id, t.Location)
+		}
 	}
 	if _, err := cat.BeginDelete(ctx, id, reason); err != nil {
 		return nil, err

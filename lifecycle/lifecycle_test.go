@@ -402,7 +402,7 @@ func TestImport_MigratesOlderArchives(t *testing.T) {
 	}
 	defer release()
 	var items int
-	if err := h.Read.QueryRow("SELECT count(*) FROM content").Scan(&items); err != nil || items != 30 {
+	if err := h.Reader().QueryRow("SELECT count(*) FROM content").Scan(&items); err != nil || items != 30 {
 		t.Fatalf("items after the migrated import: %d %v", items, err)
 	}
 }

@@ -13,6 +13,12 @@
 // together with the new version: a failure or a crash leaves the database
 // exactly at its old version, and a second process finds the work done.
 //
+// Over libSQL (a tenant at a remote location, through libsql-client-go)
+// the transaction is a plain BEGIN on one stream of the server, which
+// orders its own writers; the nodes sharing that database take the
+// catalog's migration lease first (tenantstore), since no SQLite lock of
+// theirs reaches it.
+//
 // A step whose SQL cannot run in a transaction starts with the line
 // "-- condo:no-transaction"; it runs alone, and the database is marked
 // dirty if it fails. A step may also park the indexes the application

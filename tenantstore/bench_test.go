@@ -72,7 +72,7 @@ func BenchmarkStore_AcquireCold(b *testing.B) {
 			b.Fatal(err)
 		}
 		var n int
-		if err := h.Read.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
+		if err := h.Reader().QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
 			b.Fatal(err)
 		}
 		release()

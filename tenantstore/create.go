@@ -30,6 +30,9 @@ func (s *Store) Create(ctx context.Context, in catalog.NewTenant) (*catalog.Tena
 	if err := condo.ValidateTenantID(in.ID); err != nil {
 		return nil, err
 	}
+	if in.Location != "" {
+		return s.createRemote(ctx, in)
+	}
 	if err := s.homeHere(in); err != nil {
 		return nil, err
 	}

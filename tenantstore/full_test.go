@@ -61,7 +61,7 @@ func TestStore_CloseOnFullDisk(t *testing.T) {
 	}
 	// New pages in the WAL, past the end of the database file.
 	for range 20 {
-		if _, err := h.Write.ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (hex(randomblob(16)), json_quote(hex(randomblob(8000))), 0)"); err != nil {
+		if _, err := h.Writer().ExecContext(ctx, "INSERT INTO settings (key, value, updated_at) VALUES (hex(randomblob(16)), json_quote(hex(randomblob(8000))), 0)"); err != nil {
 			release()
 			t.Fatal(err)
 		}

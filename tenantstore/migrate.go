@@ -11,6 +11,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
 )
@@ -149,12 +150,12 @@ func (s *Store) migrateTenant(ctx context.Context, o *outcome) (uint, catalog.Ru
 	if err != nil {
 		return s.fail(ctx, o, 0, err)
 	}
-	unlock, err := s.migrating.lock(ctx, id)
+	unlock, err := s.lockTenant(ctx, t)
 	if err != nil {
 		return s.fail(ctx, o, t.Schema.Version, err)
 	}
 	defer unlock()
-	db, done, err := s.writer(ctx, id)
+	db, done, err := s.writer(ctx, t)
 	if err != nil {
 		return s.fail(ctx, o, t.Schema.Version, err)
 	}
@@ -162,9 +163,9 @@ func (s *Store) migrateTenant(ctx context.Context, o *outcome) (uint, catalog.Ru
 
 	// Verify on disk before taking the write lock: a tenant that is done
 	// (migrated on open, or by another process) costs one read.
-	v, dirty, err := migrations.Version(ctx, db.Write)
+	v, dirty, err := migrations.Version(ctx, db.Writer())
 	if err != nil {
-		return s.fail(ctx, o, t.Schema.Version, s.unreadable(id, err))
+		return s.fail(ctx, o, t.Schema.Version, s.unreadable(id, libsqldb.ErrRedacted(err, t.LocationToken)))
 	}
 	if dirty {
 		derr := &migrations.DirtyError{Version: v}
@@ -211,7 +212,8 @@ func (s *Store) migrateTenant(ctx context.Context, o *outcome) (uint, catalog.Ru
 		}
 	}
 	start := time.Now()
-	from, err := s.set.Apply(ctx, db.Write, target)
+	from, err := s.set.Apply(ctx, db.Writer(), target)
+	err = libsqldb.ErrRedacted(err, t.LocationToken) // a remote database's errors may name its URL
 	d := time.Since(start)
 	if err == nil {
 		// Committed: record it even if ctx ended meanwhile, or the run
@@ -234,10 +236,10 @@ func SchemaAheadError(id string, v, latest uint) error {
 
 // migrationFailed records where a failed migration left the database and
 // returns the error to report.
-func (s *Store) migrationFailed(ctx context.Context, o *outcome, db *sqlitedb.DB, t *catalog.Tenant, err error, d time.Duration) (catalog.RunCount, error) {
+func (s *Store) migrationFailed(ctx context.Context, o *outcome, db condo.DB, t *catalog.Tenant, err error, d time.Duration) (catalog.RunCount, error) {
 	rctx := context.WithoutCancel(ctx) // record even when ctx ended the migration
 	state := catalog.SchemaState{Error: err.Error()}
-	if v, dirty, verr := migrations.Version(rctx, db.Write); verr == nil {
+	if v, dirty, verr := migrations.Version(rctx, db.Writer()); verr == nil {
 		state.Version, state.Dirty = v, dirty
 	} else {
 		state.Version = t.Schema.Version
@@ -287,21 +289,22 @@ func (s *Store) Force(ctx context.Context, id string, v uint) error {
 	if !s.set.Has(v) {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_version", "no tenant migration has version %d (latest is %d)", v, s.set.Latest())
 	}
-	if _, err := s.migratable(ctx, id); err != nil {
+	t, err := s.migratable(ctx, id)
+	if err != nil {
 		return err
 	}
-	unlock, err := s.migrating.lock(ctx, id)
+	unlock, err := s.lockTenant(ctx, t)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	db, done, err := s.writer(ctx, id)
+	db, done, err := s.writer(ctx, t)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if err := s.set.Force(ctx, db.Write, v); err != nil {
-		return fmt.Errorf("force tenant %s to version %d: %w", id, v, err)
+	if err := s.set.Force(ctx, db.Writer(), v); err != nil {
+		return fmt.Errorf("force tenant %s to version %d: %w", id, v, libsqldb.ErrRedacted(err, t.LocationToken))
 	}
 	s.cfg.Logger.Info("tenant schema version forced", "tenant", id, "version", v)
 	return s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
@@ -316,8 +319,12 @@ func (s *Store) CopyDatabase(ctx context.Context, id, path string) error {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return err
 	}
-	if _, err := s.migratable(ctx, id); err != nil {
+	t, err := s.migratable(ctx, id)
+	if err != nil {
 		return err
+	}
+	if t.Location != "" {
+		return condo.ReasonErrorf(condo.EINVALID, "remote_tenant", "tenant %s lives at a remote location: it has no file on this node to copy", id)
 	}
 	db, err := s.openOutsidePool(id)
 	if err != nil {
@@ -339,17 +346,33 @@ func (s *Store) migratable(ctx context.Context, id string) (*catalog.Tenant, err
 		return nil, err
 	case t.Status == catalog.StatusArchived:
 		return nil, condo.ReasonErrorf(condo.EGONE, "tenant_archived", "tenant %s is archived: it is migrated when restored", id)
-	case t.Location != "":
-		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "tenant %s lives at a remote location, which this node cannot migrate", id)
 	}
 	return t, nil
+}
+
+// lockTenant takes the locks a migration of t holds: the process's lock
+// of the tenant and, for a remote tenant, its migration lease in the
+// catalog (a local file's SQLite write lock orders the processes of this
+// node; nothing else orders the nodes sharing a remote database).
+func (s *Store) lockTenant(ctx context.Context, t *catalog.Tenant) (func(), error) {
+	unlock, err := s.migrating.lock(ctx, t.ID)
+	if err != nil || t.Location == "" {
+		return unlock, err
+	}
+	unlease, err := s.lease(ctx, t.ID)
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() { unlease(); unlock() }, nil
 }
 
 // writer returns a database to migrate tenant id through: the pool's open
 // handle if there is one (its single writer connection makes requests'
 // writes queue behind the migration), else a handle opened outside the
 // pool. Call done when finished with it.
-func (s *Store) writer(ctx context.Context, id string) (db *sqlitedb.DB, done func(), err error) {
+func (s *Store) writer(ctx context.Context, t *catalog.Tenant) (db condo.DB, done func(), err error) {
+	id := t.ID
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -361,7 +384,11 @@ func (s *Store) writer(ctx context.Context, id string) (db *sqlitedb.DB, done fu
 		return h.DB, s.releaser(h), nil
 	}
 	s.mu.Unlock()
-	db, err = s.openOutsidePool(id)
+	if t.Location != "" {
+		db, err = s.openRemoteOutsidePool(ctx, t)
+	} else {
+		db, err = s.openOutsidePool(id)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -442,7 +469,7 @@ func (s *Store) syncSchema(ctx context.Context, h *Handle) {
 		return
 	}
 	defer unlock()
-	v, dirty, err := migrations.Version(ctx, h.Read)
+	v, dirty, err := migrations.Version(ctx, h.Reader())
 	if err != nil || dirty {
 		return
 	}

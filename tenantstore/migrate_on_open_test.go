@@ -43,7 +43,7 @@ func TestStore_Acquire_MigratesOnOpen(t *testing.T) {
 			}
 			defer release()
 			var n int
-			if err := h.Read.QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
+			if err := h.Reader().QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
 				t.Errorf("handed out before its migration finished: %v", err)
 			}
 		}()

@@ -32,7 +32,7 @@ func version(t *testing.T, st *tenantstore.Store, id string) uint {
 		t.Fatalf("acquire %s: %v", id, err)
 	}
 	defer release()
-	v, _, err := migrations.Version(context.Background(), h.Read)
+	v, _, err := migrations.Version(context.Background(), h.Reader())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestStore_Migrate(t *testing.T) {
 			t.Fatalf("Migrate = %d, %v; want from %d", from, err, base)
 		}
 		// The handle held across the migration sees the new schema.
-		if _, err := h.Read.Exec("SELECT word_count FROM content"); err != nil {
+		if _, err := h.Reader().Exec("SELECT word_count FROM content"); err != nil {
 			t.Errorf("held handle after migration: %v", err)
 		}
 	})
@@ -162,7 +162,7 @@ func TestStore_MigrateBesideAcquire(t *testing.T) {
 						continue
 					}
 					var n int
-					if err := h.Read.QueryRow("SELECT count(*) FROM content").Scan(&n); err != nil {
+					if err := h.Reader().QueryRow("SELECT count(*) FROM content").Scan(&n); err != nil {
 						errs <- fmt.Errorf("read %s: %w", id, err)
 					}
 					release()

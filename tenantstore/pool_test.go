@@ -35,7 +35,7 @@ func TestStore_ScanKeepsHotSet(t *testing.T) {
 				}
 				defer release()
 				var n int
-				if err := h.Read.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
+				if err := h.Reader().QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -123,7 +123,7 @@ func TestStore_CloserUnderChurn(t *testing.T) {
 					t.Errorf("stats %+v exceed the bound", st)
 				}
 				var n int
-				if err := h.Read.QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
+				if err := h.Reader().QueryRowContext(ctx, "SELECT count(*) FROM users").Scan(&n); err != nil {
 					t.Error(err)
 				}
 				release()
@@ -140,7 +140,7 @@ func TestStore_CloserUnderChurn(t *testing.T) {
 		t.Errorf("after Close: %+v", st)
 	}
 	handles.Range(func(k, _ any) bool {
-		if err := k.(*tenantstore.Handle).Read.Ping(); err == nil {
+		if err := k.(*tenantstore.Handle).Reader().Ping(); err == nil {
 			t.Errorf("handle of %s still open after Close", k.(*tenantstore.Handle).TenantID)
 		}
 		return true

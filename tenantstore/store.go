@@ -4,7 +4,10 @@
 // Files live at <data>/tenants/<id>/tenant.db (with -wal and -shm beside
 // it); the id has passed condo.ValidateTenantID before it names anything.
 // Create is the only way a database comes to exist: Acquire opens existing
-// files and never creates one, so a typo cannot conjure a tenant.
+// files and never creates one, so a typo cannot conjure a tenant. A tenant
+// whose catalog location is a libSQL URL has no file here: its database
+// is opened at that location (remote.go), and everything else works the
+// same through condo.DB.
 //
 // The pool holds open handles bounded by Config.PoolSize, replaced by ARC
 // (arc.go), which keeps tenants that come back over ones seen once. A
@@ -47,6 +50,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
 )
@@ -82,6 +86,9 @@ type Store struct {
 	template template
 	// migrating serialises the migrations of each tenant (see migrate.go).
 	migrating tenantLocks
+	// holder names this store in the catalog's migration leases of
+	// remote tenants (remote.go).
+	holder string
 
 	// closeq feeds the closer goroutine the idle handles evicted to make
 	// room, so the request that evicted one does not wait for its close
@@ -148,9 +155,16 @@ func (s *Store) Counters() Counters {
 
 // Handle is one open tenant database. It is valid until the release
 // function that came with it is called.
+//
+// The tenant's database is a condo.DB: a local SQLite file (sqlitedb) or,
+// for a tenant whose catalog location is a URL, a remote libSQL database
+// (libsqldb). Code that needs the file itself (raw connections, its size,
+// a checkpoint) asks Local and handles the remote case.
 type Handle struct {
-	*sqlitedb.DB
+	condo.DB
 	TenantID string
+	// local is the SQLite file behind DB; nil for a remote tenant.
+	local *sqlitedb.DB
 
 	// refs counts holders. It only grows under Store.mu while the handle
 	// is in the pool, so once evicted is set it can only fall, and
@@ -185,12 +199,19 @@ func New(cat *catalog.Catalog, cfg Config) *Store {
 	if cfg.BusyWait <= 0 {
 		cfg.BusyWait = DefaultBusyWait
 	}
-	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{},
+	s := &Store{cfg: cfg, catalog: cat, set: cfg.Migrations, opening: map[string]*openCall{}, holder: newHolder(),
 		closeq: make(chan *Handle, closeQueueLen)}
 	s.pool = newARC(cfg.PoolSize, s.onEvict, func(h *Handle) bool { return h.pins > 0 }) // called under s.mu
 	go s.closer()
 	return s
 }
+
+// Local returns the local SQLite database of the handle, and false for a
+// tenant at a remote location, which has no file on this node.
+func (h *Handle) Local() (*sqlitedb.DB, bool) { return h.local, h.local != nil }
+
+// Remote reports whether the tenant lives at a remote location.
+func (h *Handle) Remote() bool { return h.local == nil }
 
 // closer closes the idle handles evicted to make room, until Close has
 // closed every handle (see closeNow).
@@ -565,7 +586,9 @@ func (s *Store) Close(ctx context.Context) error {
 		// is durable in the WAL already, and the next open replays it. On
 		// a full disk it cannot run (it grows the database file), and that
 		// must not fail a shutdown.
-		if err := h.Checkpoint(ctx); err != nil {
+		if db, ok := h.Local(); !ok {
+			// A remote database has no WAL of this node's to fold.
+		} else if err := db.Checkpoint(ctx); err != nil {
 			s.cfg.Logger.Warn("cannot checkpoint tenant database at close; its WAL keeps every commit", "tenant", h.TenantID, "err", err)
 		}
 		if err := h.Close(); err != nil {
@@ -620,11 +643,24 @@ func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle
 		return nil, movedError(id)
 	case t.Status == catalog.StatusArchived:
 		return nil, condo.ReasonErrorf(condo.EGONE, "tenant_archived", "tenant %s is archived", id)
-	case t.Location != "":
-		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "tenant %s lives at a remote location, which this node cannot reach", id)
 	case t.Schema.Dirty:
 		return nil, migratingError(id, t.Schema.Error)
 	}
+	var h *Handle
+	var err error
+	if t.Location != "" {
+		h, err = s.openRemote(ctx, t)
+	} else {
+		h, err = s.openLocal(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return h, s.prepare(ctx, h, t)
+}
+
+// openLocal opens the tenant's file on this node's volume.
+func (s *Store) openLocal(id string) (*Handle, error) {
 	path, _ := s.Path(id)
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -637,30 +673,37 @@ func (s *Store) open(ctx context.Context, id string, t *catalog.Tenant) (*Handle
 	if err != nil {
 		return nil, err
 	}
-	h := &Handle{DB: db, TenantID: id}
-	v, dirty, err := migrations.Version(ctx, db.Read)
+	return &Handle{DB: db, local: db, TenantID: id}, nil
+}
+
+// prepare checks an open database's schema and migrates it when it is
+// behind the target. The handle is returned with an error too: the
+// caller closes it.
+func (s *Store) prepare(ctx context.Context, h *Handle, t *catalog.Tenant) error {
+	id := h.TenantID
+	v, dirty, err := migrations.Version(ctx, h.Reader())
 	if err != nil {
-		s.cfg.Logger.Error("tenant database unreadable", "tenant", id, "err", err)
-		return h, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s cannot be read", id)
+		s.cfg.Logger.Error("tenant database unreadable", "tenant", id, "err", libsqldb.ErrRedacted(err, t.LocationToken))
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_unavailable", "the database of tenant %s cannot be read", id)
 	}
 	if dirty {
 		err := fmt.Sprintf("the database is dirty at version %d", v)
 		s.record(ctx, id, catalog.SchemaState{Version: v, Dirty: true, Error: err}, 0)
-		return h, migratingError(id, err)
+		return migratingError(id, err)
 	}
 	if v < s.set.Latest() { // else no target can move it: skip reading the catalog
 		target, err := s.openTarget(ctx) // the set's latest, unless the fleet was rolled back
 		if err != nil {
-			return h, err
+			return err
 		}
 		if v < target {
-			return h, s.migrate(ctx, h, target)
+			return s.migrate(ctx, h, target)
 		}
 	}
 	if v != t.Schema.Version {
 		s.syncSchema(ctx, h) // someone else migrated it; keep the catalog true
 	}
-	return h, nil
+	return nil
 }
 
 // migrate moves an open database to target and records the outcome.
@@ -670,14 +713,22 @@ func (s *Store) migrate(ctx context.Context, h *Handle, target uint) error {
 		return err
 	}
 	defer unlock()
+	if h.Remote() { // a local file has SQLite's write lock to order processes
+		unlease, err := s.lease(ctx, h.TenantID)
+		if err != nil {
+			return err
+		}
+		defer unlease()
+	}
 	start := time.Now()
-	from, err := s.set.Apply(ctx, h.Write, target)
+	from, err := s.set.Apply(ctx, h.Writer(), target)
 	if err != nil {
+		err = libsqldb.ErrRedacted(err) // a remote database's errors may name its URL
 		state := catalog.SchemaState{Version: from, Error: err.Error()}
 		var de *migrations.DirtyError
 		if errors.As(err, &de) {
 			state.Version, state.Dirty = de.Version, true
-		} else if v, dirty, verr := migrations.Version(ctx, h.Write); verr == nil {
+		} else if v, dirty, verr := migrations.Version(ctx, h.Writer()); verr == nil {
 			state.Version, state.Dirty = v, dirty // a failed no-transaction step left it dirty
 		}
 		s.record(ctx, h.TenantID, state, time.Since(start))

@@ -36,19 +36,19 @@ func TestStore_Create(t *testing.T) {
 	}
 	defer release()
 	var mode string
-	if err := h.Read.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+	if err := h.Reader().QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
 	}
 	for _, q := range []struct{ pragma, want string }{{"synchronous", "1"}, {"foreign_keys", "1"}, {"busy_timeout", "5000"}} {
 		var got string
-		if err := h.Write.QueryRow("PRAGMA " + q.pragma).Scan(&got); err != nil || got != q.want {
+		if err := h.Writer().QueryRow("PRAGMA " + q.pragma).Scan(&got); err != nil || got != q.want {
 			t.Errorf("PRAGMA %s = %q, %v; want %s", q.pragma, got, err, q.want)
 		}
 	}
-	if _, err := h.Write.Exec("INSERT INTO settings (key, value, updated_at) VALUES ('k', '1', 0)"); err != nil {
+	if _, err := h.Writer().Exec("INSERT INTO settings (key, value, updated_at) VALUES ('k', '1', 0)"); err != nil {
 		t.Errorf("write through writer: %v", err)
 	}
-	if _, err := h.Read.Exec("INSERT INTO settings (key, value, updated_at) VALUES ('r', '1', 0)"); err == nil {
+	if _, err := h.Reader().Exec("INSERT INTO settings (key, value, updated_at) VALUES ('r', '1', 0)"); err == nil {
 		t.Errorf("reader accepted a write")
 	}
 
@@ -59,7 +59,7 @@ func TestStore_Create(t *testing.T) {
 		}
 		// The existing tenant's data is untouched.
 		var n int
-		if err := h.Read.QueryRow("SELECT count(*) FROM settings").Scan(&n); err != nil || n != 1 {
+		if err := h.Reader().QueryRow("SELECT count(*) FROM settings").Scan(&n); err != nil || n != 1 {
 			t.Errorf("settings rows = %d, %v; want 1", n, err)
 		}
 	})
@@ -138,7 +138,7 @@ func TestStore_Acquire(t *testing.T) {
 				}
 				handles[i] = h
 				var n int
-				h.Read.QueryRow("SELECT count(*) FROM users").Scan(&n)
+				h.Reader().QueryRow("SELECT count(*) FROM users").Scan(&n)
 				release()
 			}()
 		}
@@ -158,7 +158,7 @@ func TestStore_Acquire(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Start a query on a's reader and keep its rows open across the eviction.
-		rows, err := ha.Read.Query("SELECT name FROM sqlite_schema")
+		rows, err := ha.Reader().Query("SELECT name FROM sqlite_schema")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestStore_Acquire(t *testing.T) {
 			t.Fatalf("query on evicted handle: %d rows, %v", n, err)
 		}
 		rows.Close()
-		if _, err := ha.Write.Exec("INSERT INTO settings (key, value, updated_at) VALUES ('x', '1', 0)"); err != nil {
+		if _, err := ha.Writer().Exec("INSERT INTO settings (key, value, updated_at) VALUES ('x', '1', 0)"); err != nil {
 			t.Fatalf("write on evicted handle: %v", err)
 		}
 		releaseA()
@@ -188,7 +188,7 @@ func TestStore_Acquire(t *testing.T) {
 		if got := env.Store.Stats().Draining; got != 0 {
 			t.Errorf("draining after release = %d, want 0", got)
 		}
-		if err := ha.Read.Ping(); err == nil || !errors.Is(err, sql.ErrConnDone) && err.Error() != "sql: database is closed" {
+		if err := ha.Reader().Ping(); err == nil || !errors.Is(err, sql.ErrConnDone) && err.Error() != "sql: database is closed" {
 			t.Errorf("evicted handle not closed after its last release: ping = %v", err)
 		}
 		// a's write survived and a reopens.
@@ -198,7 +198,7 @@ func TestStore_Acquire(t *testing.T) {
 		}
 		defer release()
 		var v string
-		if err := h.Read.QueryRow("SELECT value FROM settings WHERE key = 'x'").Scan(&v); err != nil {
+		if err := h.Reader().QueryRow("SELECT value FROM settings WHERE key = 'x'").Scan(&v); err != nil {
 			t.Errorf("write lost across eviction: %v", err)
 		}
 	})
@@ -234,7 +234,7 @@ func TestStore_Acquire(t *testing.T) {
 						t.Errorf("stats %+v exceed the bound", st)
 					}
 					var n int
-					if err := h.Read.QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
+					if err := h.Reader().QueryRow("SELECT count(*) FROM users").Scan(&n); err != nil {
 						t.Error(err)
 					}
 					release()
@@ -296,7 +296,7 @@ func TestStore_Acquire(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer release()
-		if err := h.Ping(ctx); err != nil {
+		if err := h.Reader().PingContext(ctx); err != nil {
 			t.Error(err)
 		}
 	})
@@ -314,7 +314,7 @@ func TestStore_Close(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hb.Write.Exec("INSERT INTO settings (key, value, updated_at) VALUES ('k', '1', 0)"); err != nil {
+	if _, err := hb.Writer().Exec("INSERT INTO settings (key, value, updated_at) VALUES ('k', '1', 0)"); err != nil {
 		t.Fatal(err)
 	}
 	releaseB()
@@ -332,7 +332,7 @@ func TestStore_Close(t *testing.T) {
 		}
 	}
 	// a is still in use: Close waits for it.
-	if err := ha.Ping(ctx); err != nil {
+	if err := ha.Reader().PingContext(ctx); err != nil {
 		t.Fatalf("in-use handle closed under its holder: %v", err)
 	}
 	releaseA()

@@ -46,7 +46,7 @@ func TestStore_OnOpenAndAcquireIfOpen(t *testing.T) {
 	if !ok {
 		t.Fatal("AcquireIfOpen refused an open tenant")
 	}
-	if err := h.Ping(ctx); err != nil {
+	if err := h.Reader().PingContext(ctx); err != nil {
 		t.Fatal(err)
 	}
 	release()

@@ -66,7 +66,7 @@ func init() {
 		{"admins create", "create a platform admin (password from CONDO_ADMIN_PASSWORD or stdin)", (*Main).adminsCreate},
 		{"users create", "create a user in a tenant (password from CONDO_PASSWORD or stdin)", (*Main).usersCreate},
 		{"users list", "list a tenant's users", (*Main).usersList},
-		{"tokens create", "make a libSQL token of a tenant (sql.read or sql.write), shown once", (*Main).tokensCreate},
+		{"tokens create", "make a libSQL token of a tenant (sql.read, sql.write or sql.owner), shown once", (*Main).tokensCreate},
 		{"tokens list", "list a tenant's API tokens (never their secrets)", (*Main).tokensList},
 		{"tokens revoke", "revoke an API token", (*Main).tokensRevoke},
 		{"shell", "run SQL on a tenant's database, as its libSQL endpoint allows (or --unsafe)", (*Main).shell},

@@ -58,6 +58,7 @@ type Config struct {
 	AdminEmail       string // the first platform admin's (bootstrap)
 	AdminPassword    secret // the first platform admin's (bootstrap), or admins create's
 	Password         secret // users create's
+	LocationToken    secret // tenants create --location's token
 	TenantMigrations string // a migration directory replacing the embedded tenant set
 }
 
@@ -225,6 +226,7 @@ func (c *Config) settings() []setting {
 		{"", "CONDO_ADMIN_EMAIL", "admin@localhost", "the first platform admin's email", fromEnv(&c.AdminEmail)},
 		{"", "CONDO_ADMIN_PASSWORD", "", "the first platform admin's password, and that of condo admins create", secretFromEnv(&c.AdminPassword)},
 		{"", "CONDO_PASSWORD", "", "the password of condo users create", secretFromEnv(&c.Password)},
+		{"", "CONDO_LOCATION_TOKEN", "", "the auth token of condo tenants create --location (else read from standard input when it is not a terminal)", secretFromEnv(&c.LocationToken)},
 		{"", EnvTenantMigrations, "", "a directory of migration files replacing the embedded tenant set", fromEnv(&c.TenantMigrations)},
 	}
 }

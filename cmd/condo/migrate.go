@@ -316,6 +316,9 @@ func describeReport(r *fleet.Report) string {
 		fmt.Fprintf(&b, "dry run of migrate %s to %d: %s in %s\n", r.Direction, r.Target, r.Status, took)
 		fmt.Fprintf(&b, "  %d of %d tenants would be migrated; %d sampled, copies migrated, originals untouched\n",
 			r.Queued, r.Total, len(r.Samples))
+		if r.RemoteUnsampled > 0 {
+			fmt.Fprintf(&b, "  %d at remote locations not sampled: a dry run copies files, and they have none here\n", r.RemoteUnsampled)
+		}
 	} else {
 		fmt.Fprintf(&b, "migrate %s to %d: %s in %s (run %s)\n", r.Direction, r.Target, r.Status, took, r.ID)
 		fmt.Fprintf(&b, "  %d tenants: %d migrated, %d skipped (already there), %d failed", r.Total, r.Migrated, r.Skipped, r.Failed)

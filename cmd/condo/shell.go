@@ -91,7 +91,11 @@ func (c *command) withTenantFile(ctx context.Context, id string, fn func(path st
 			return err
 		}
 		defer release()
-		return fn(h.Path)
+		db, ok := h.Local()
+		if !ok {
+			return fmt.Errorf("tenant %s lives at a remote location (%s): open a shell there", id, t.Location)
+		}
+		return fn(db.Path)
 	})
 }
 

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -38,11 +41,17 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 	c.fs.StringVar(&in.Residency, "residency", "", "residency set the home region must be in (see --residency-sets)")
 	c.cfg.register(c.fs, "residency-sets")
 	c.fs.Var(&domains, "domain", "custom domain (repeatable; the first is primary)")
-	pos, err := c.parse(args, 1, 1, "tenants create ID [--name N] [--domain D]... [--plan P] [--region R] [--residency SET]")
+	c.fs.StringVar(&in.Location, "location", "", "a libsql://, https:// (or loopback http://) URL holding the tenant's database instead of this node's volume; its token from CONDO_LOCATION_TOKEN or standard input")
+	pos, err := c.parse(args, 1, 1, "tenants create ID [--name N] [--domain D]... [--plan P] [--region R] [--residency SET] [--location URL]")
 	if err != nil {
 		return err
 	}
 	in.ID, in.Domains = pos[0], domains
+	if in.Location != "" {
+		if in.LocationToken, err = m.locationToken(c.cfg.LocationToken); err != nil {
+			return err
+		}
+	}
 	residency, err := catalog.ParseResidencySets(c.cfg.ResidencySets)
 	if err != nil {
 		return usagef("--residency-sets: %v", err)
@@ -66,6 +75,20 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+}
+
+// locationToken is the token of a remote location: CONDO_LOCATION_TOKEN,
+// else the first line of standard input when it is not a terminal (a
+// pipe, so the token is never in a command line), else none.
+func (m *Main) locationToken(fromEnv secret) (string, error) {
+	if fromEnv != "" || isTerminal(m.Stdin) {
+		return string(fromEnv), nil
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return "", fmt.Errorf("read the location token from standard input: %w", err)
+	}
+	return strings.TrimSpace(line), nil
 }
 
 func (m *Main) tenantsList(ctx context.Context, args []string) error {
@@ -135,6 +158,9 @@ func describeTenant(t *catalog.Tenant, base string) string {
 		residency = "none"
 	}
 	fmt.Fprintf(&b, "residency: %s\n", residency)
+	if t.Location != "" { // its token is never shown
+		fmt.Fprintf(&b, "location:  %s\n", libsqldb.Redact(t.Location))
+	}
 	fmt.Fprintf(&b, "schema:    version %d", t.Schema.Version)
 	if t.Schema.Dirty {
 		b.WriteString(" DIRTY")

@@ -13,16 +13,16 @@ import (
 )
 
 // The operator's tokens are the tenant's libSQL credentials: API tokens
-// that no user owns (auth.OperatorRole), carrying sql.read or sql.write.
+// that no user owns (auth.OperatorRole), carrying sql.read, sql.write or sql.owner.
 // They open the tenant's database like the other commands, so they work
 // while serve runs.
 
 func (m *Main) tokensCreate(ctx context.Context, args []string) error {
 	c := m.newCommand("tokens create")
-	access := c.fs.String("sql", "", "what the token may run: read (sql.read) or write (sql.write, which reads too)")
+	access := c.fs.String("sql", "", "what the token may run: read (sql.read), write (sql.write, which reads too) or owner (sql.owner: Condo's own tables too, for a node whose tenant lives here)")
 	expires := c.fs.String("expires", "", "lifetime, as 24h, 90m or 30d (default: no expiry)")
 	name := c.fs.String("name", "operator", "a name to recognise the token by")
-	pos, err := c.parse(args, 1, 1, "tokens create ID --sql read|write [--expires 24h] [--name N]")
+	pos, err := c.parse(args, 1, 1, "tokens create ID --sql read|write|owner [--expires 24h] [--name N]")
 	if err != nil {
 		return err
 	}
@@ -32,8 +32,10 @@ func (m *Main) tokensCreate(ctx context.Context, args []string) error {
 		perms = auth.MustPerms(auth.SQLRead)
 	case "write":
 		perms = auth.MustPerms(auth.SQLRead, auth.SQLWrite)
+	case "owner":
+		perms = auth.MustPerms(auth.SQLRead, auth.SQLWrite, auth.SQLOwner)
 	default:
-		return usagef("--sql is read or write, not %q", *access)
+		return usagef("--sql is read, write or owner, not %q", *access)
 	}
 	var exp *time.Time
 	if *expires != "" {

@@ -88,8 +88,8 @@ func TestTokens(t *testing.T) {
 		want     string
 	}{
 		{"UnknownTenant", []string{"tokens", "create", "nobody", "--sql", "read"}, 1, `tenant "nobody" not found`},
-		{"BadSQL", []string{"tokens", "create", "acme", "--sql", "admin"}, 2, "--sql is read or write"},
-		{"NoSQL", []string{"tokens", "create", "acme"}, 2, "--sql is read or write"},
+		{"BadSQL", []string{"tokens", "create", "acme", "--sql", "admin"}, 2, "--sql is read, write or owner"},
+		{"NoSQL", []string{"tokens", "create", "acme"}, 2, "--sql is read, write or owner"},
 		{"BadExpiry", []string{"tokens", "create", "acme", "--sql", "read", "--expires", "soon"}, 2, "not a duration"},
 		{"NegativeExpiry", []string{"tokens", "create", "acme", "--sql", "read", "--expires", "-1h"}, 2, "not a positive duration"},
 		{"RevokeUnknown", []string{"tokens", "revoke", "acme", "nope"}, 1, "not found"},

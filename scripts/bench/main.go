@@ -374,7 +374,7 @@ func (b *bench) acquireEach(ctx context.Context, ids []string) (cold, raw []time
 			return nil, nil, err
 		}
 		var v, dirty int
-		err = h.Read.QueryRowContext(ctx, pointQuery).Scan(&v, &dirty)
+		err = h.Reader().QueryRowContext(ctx, pointQuery).Scan(&v, &dirty)
 		release()
 		cold = append(cold, time.Since(t0))
 		if err != nil {

@@ -362,7 +362,7 @@ func runBig(ctx context.Context, dir string, cat *catalog.Catalog, store *tenant
 	// on the same file and connections, answering rowids and ranks.
 	raw := echo.New()
 	raw.GET("/api/search", func(c echo.Context) error {
-		body, err := bigfixture.RawSearch(c.Request().Context(), h.DB.Read, c.QueryParam("q"))
+		body, err := bigfixture.RawSearch(c.Request().Context(), h.Reader(), c.QueryParam("q"))
 		if err != nil {
 			return err
 		}
