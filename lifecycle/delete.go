@@ -33,7 +33,7 @@ func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 		}
 		if t.Location != "" { // a libSQL server's database is not this node's to erase
 			return nil, condo.ReasonErrorf(condo.ECONFLICT, "remote_location",
-				"tenant %s's database lives at %s: erase it there, then delete the tenant once its location is cleared", id, t.Location)
+				"tenant %s's database lives at %s, which Condo does not erase: erase it there (deleting remote tenants is not built yet)", id, t.Location)
 		}
 	}
 	if _, err := cat.BeginDelete(ctx, id, reason); err != nil {
