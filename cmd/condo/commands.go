@@ -41,6 +41,7 @@ func init() {
 		{"tenants show", "show one tenant with its domains and schema", (*Main).tenantsShow},
 		{"tenants export", "write a tenant's database, media and manifest to one archive, while it serves", (*Main).tenantsExport},
 		{"tenants import", "create a tenant from an export archive, checked to the last byte", (*Main).tenantsImport},
+		{"import sonicjs", "create a tenant from a SonicJS site's database (its SQLite file or `wrangler d1 export` SQL), with a report", (*Main).importSonicJS},
 		{"tenants suspend", "suspend a tenant: its hosts answer 403", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "suspend", "suspended")
 		}},

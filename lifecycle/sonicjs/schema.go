@@ -85,10 +85,6 @@ type schemaMap struct {
 // mapSchema maps a SonicJS collection schema to one Condo accepts.
 func mapSchema(raw string) *schemaMap {
 	m := &schemaMap{renames: map[string]string{}}
-	if s, err := cms.ParseSchema(json.RawMessage(raw)); err == nil {
-		m.schema = s
-		return m
-	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(raw), &top); err != nil {
 		m.changes = append(m.changes, "the schema is not a JSON object: imported with no fields (every data field becomes a json field)")
@@ -118,10 +114,16 @@ func mapSchema(raw string) *schemaMap {
 		b, _ := json.Marshal(r)
 		req = append(req, string(b))
 	}
-	candidate := `{"type":"object","properties":{` + strings.Join(fields, ",") + `},"required":[` + strings.Join(req, ",") + `]}`
+	hints := ""
+	for _, k := range []string{"$schema", "title", "description"} {
+		if v, ok := top[k]; ok {
+			hints += fmt.Sprintf("%q:%s,", k, v)
+		}
+	}
+	candidate := `{` + hints + `"type":"object","properties":{` + strings.Join(fields, ",") + `},"required":[` + strings.Join(req, ",") + `]}`
 	s, err := cms.ParseSchema(json.RawMessage(candidate))
 	if err != nil {
-		candidate = `{"type":"object","properties":{` + strings.Join(fields, ",") + `}}`
+		candidate = `{` + hints + `"type":"object","properties":{` + strings.Join(fields, ",") + `}}`
 		m.changes = append(m.changes, "the schema's required list was dropped: "+err.Error())
 		if s, err = cms.ParseSchema(json.RawMessage(candidate)); err != nil {
 			m.changes = append(m.changes, "the schema could not be mapped ("+err.Error()+"): imported with no fields")
