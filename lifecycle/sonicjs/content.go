@@ -134,7 +134,7 @@ func (im *importer) importContent(ctx context.Context) error {
 		}
 	}
 	if im.rep.Mapped.Collections > 0 {
-		im.rep.Notes = append(im.rep.Notes, "collections are private, as Condo's are by default (SonicJS's public API read every collection): make one public with PATCH /api/collections/NAME {\"public\": true}")
+		im.rep.Notes = append(im.rep.Notes, "collections are private, as Condo's are by default (SonicJS's public API read every collection): make one public with PUT /api/collections/NAME {\"public\": true}")
 	}
 	return nil
 }

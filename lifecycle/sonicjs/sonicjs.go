@@ -155,7 +155,7 @@ func Import(ctx context.Context, store *tenantstore.Store, path string, opt Opti
 	}
 	im.rep.Tenant = t
 	if n := int64(im.rep.Mapped.Users); n > t.UserLimit {
-		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d users were imported; the %s plan allows %d: no user can be added until the limit is raised (condo tenants update or PATCH /platform/tenants/%s)",
+		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d users were imported; the %s plan allows %d: no user can be added until the limit is raised (PATCH /platform/tenants/%s)",
 			n, t.Plan, t.UserLimit, t.ID))
 	}
 	return im.rep, nil
@@ -263,7 +263,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 			im.rep.Changed = append(im.rep.Changed, fmt.Sprintf("%d users had a role Condo does not have built in: they are viewers", otherRole))
 		}
 		if n := len(im.rep.ResetRequired); n > 0 {
-			im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d users have no usable password: SonicJS stores SHA-256(password + a fixed salt), which Condo does not verify; each must reset it (POST /api/auth/forgot-password) before signing in", n))
+			im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d users have no usable password: SonicJS stores SHA-256(password + a fixed salt), which Condo does not verify; each must reset it (POST /auth/password/forgot) before signing in", n))
 		}
 		return err
 	})
