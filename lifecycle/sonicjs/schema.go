@@ -157,15 +157,16 @@ func (m *schemaMap) field(name string, raw json.RawMessage) json.RawMessage {
 		delete(def, "format")
 		m.changes = append(m.changes, fmt.Sprintf("field %s: string with format %q is now type %s", name, format, t))
 	}
-	ok := func(d map[string]json.RawMessage) bool {
+	// problems counts what ParseSchema refuses in the field; 0: it parses.
+	problems := func(d map[string]json.RawMessage) int {
 		b, _ := json.Marshal(map[string]any{"type": "object", "properties": map[string]any{name: d}})
 		_, err := cms.ParseSchema(b)
-		return err == nil
+		if err == nil {
+			return 0
+		}
+		return strings.Count(err.Error(), ";") + 1
 	}
-	if ok(def) {
-		b, _ := json.Marshal(def)
-		return b
-	}
+	n := problems(def)
 	keys := make([]string, 0, len(def))
 	for k := range def {
 		if k != "type" {
@@ -173,15 +174,26 @@ func (m *schemaMap) field(name string, raw json.RawMessage) json.RawMessage {
 		}
 	}
 	sort.Strings(keys)
+	// Drop keywords one by one while that leaves fewer problems.
+	var gone []string
 	for _, k := range keys {
+		if n == 0 {
+			break
+		}
 		v := def[k]
 		delete(def, k)
-		if ok(def) {
-			m.changes = append(m.changes, fmt.Sprintf("field %s: keyword %q dropped (Condo does not implement it here)", name, k))
-			b, _ := json.Marshal(def)
-			return b
+		if p := problems(def); p < n {
+			n, gone = p, append(gone, k)
+			continue
 		}
 		def[k] = v
+	}
+	if n == 0 {
+		for _, k := range gone {
+			m.changes = append(m.changes, fmt.Sprintf("field %s: keyword %q dropped (Condo does not implement it here)", name, k))
+		}
+		b, _ := json.Marshal(def)
+		return b
 	}
 	loose := map[string]json.RawMessage{"type": json.RawMessage(`"json"`)}
 	if t, ok := def["title"]; ok {
@@ -204,6 +216,7 @@ func (m *schemaMap) fit(ctx context.Context, datas []map[string]any, res cms.Res
 		bad := map[string]bool{}
 		unknown := map[string]bool{}
 		nonString := map[string]bool{}
+		why := map[string]string{}
 		for _, d := range datas {
 			_, errs, err := m.schema.Validate(ctx, d, res)
 			if err != nil {
@@ -219,6 +232,9 @@ func (m *schemaMap) fit(ctx context.Context, datas []map[string]any, res cms.Res
 					continue
 				}
 				bad[top] = true
+				if _, seen := why[top]; !seen {
+					why[top] = path + " " + msg
+				}
 				if _, ok := d[top].(string); !ok {
 					nonString[top] = true
 				}
@@ -237,7 +253,8 @@ func (m *schemaMap) fit(ctx context.Context, datas []map[string]any, res cms.Res
 				typ = cms.TypeJSON
 			}
 			fields[i] = &cms.Field{Name: f.Name, Type: typ, Title: f.Title, Help: f.Help, Hints: f.Hints}
-			m.changes = append(m.changes, fmt.Sprintf("field %s: some items' values do not fit type %s: loosened to %s", f.Name, f.Type, typ))
+			m.changes = append(m.changes, fmt.Sprintf("field %s: some items' values do not fit its definition (type %s; for one, %s): loosened to %s without constraints",
+				f.Name, f.Type, why[f.Name], typ))
 		}
 		for _, name := range sortedKeys(unknown) {
 			fields = append(fields, &cms.Field{Name: name, Type: cms.TypeJSON})
