@@ -265,9 +265,14 @@ func (im *importer) importCollection(ctx context.Context, name, display, descrip
 			datas = append(datas, v.data)
 		}
 	}
-	for k, v := range m.renames {
+	renamed := make([]string, 0, len(m.renames))
+	for k := range m.renames {
+		renamed = append(renamed, k)
+	}
+	sort.Strings(renamed)
+	for _, k := range renamed {
 		if !strings.Contains(strings.Join(m.changes, "\n"), fmt.Sprintf("%q", k)) {
-			m.changes = append(m.changes, fmt.Sprintf("data field %q renamed %q (Condo field names are identifiers)", k, v))
+			m.changes = append(m.changes, fmt.Sprintf("data field %q renamed %q (Condo field names are identifiers)", k, m.renames[k]))
 		}
 	}
 	res := resolver{im}
@@ -425,7 +430,7 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 		n++
 		rows = append(rows, row{n, cur, it.author, it.updated})
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id, created_at,
+	if _, err := im.db.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id, created_at,
 		updated_at, publish_at, unpublish_at, deleted_at, version, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		it.id, col.ID, slug, title, string(raw), status, publishedAt, nullStr(author), it.created, it.updated, publishAt, unpublishAt,
 		deletedAt, n, cms.SearchText(raw)); err != nil {
@@ -433,7 +438,7 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 	}
 	im.rep.Mapped.Content++
 	for _, r := range rows {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO content_versions (content_id, version, data, author_id, created_at) VALUES (?, ?, ?, ?, ?)",
+		if _, err := im.db.ExecTx(ctx, tx, "INSERT INTO content_versions (content_id, version, data, author_id, created_at) VALUES (?, ?, ?, ?, ?)",
 			it.id, r.n, r.snap, nullStr(r.author), r.created); err != nil {
 			return ch, err
 		}
@@ -445,9 +450,9 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 			id = condo.NewID()
 		}
 		q := `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
-		_, err := tx.ExecContext(ctx, q, id, it.id, h.action, h.from, h.to, nullStr(h.user), h.comment, h.created)
+		_, err := im.db.ExecTx(ctx, tx, q, id, it.id, h.action, h.from, h.to, nullStr(h.user), h.comment, h.created)
 		if im.db.IsUnique(err) {
-			_, err = tx.ExecContext(ctx, q, condo.NewID(), it.id, h.action, h.from, h.to, nullStr(h.user), h.comment, h.created)
+			_, err = im.db.ExecTx(ctx, tx, q, condo.NewID(), it.id, h.action, h.from, h.to, nullStr(h.user), h.comment, h.created)
 		}
 		if err != nil {
 			return ch, err

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,7 +55,7 @@ func openSource(ctx context.Context, path, dir string) (*source, error) {
 				return nil, err
 			}
 		}
-		if s.db, err = sql.Open("sqlite", "file:"+scratch+"?_pragma=foreign_keys(0)"); err != nil {
+		if s.db, err = sql.Open("sqlite", fileURI(scratch, "_pragma=foreign_keys(0)")); err != nil {
 			return nil, err
 		}
 		var check string
@@ -64,7 +65,9 @@ func openSource(ctx context.Context, path, dir string) (*source, error) {
 		}
 	case looksLikeSQL(head, br):
 		s.kind = "sql"
-		if s.db, err = sql.Open("sqlite", "file:"+scratch+"?mode=rwc&_pragma=foreign_keys(0)&_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)"); err != nil {
+		// A scratch file: no journal, no sync; a crash leaves it to the
+		// staging directory's cleanup.
+		if s.db, err = sql.Open("sqlite", fileURI(scratch, "mode=rwc&_pragma=foreign_keys(0)&_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")); err != nil {
 			return nil, err
 		}
 		s.db.SetMaxOpenConns(1)
@@ -97,6 +100,12 @@ func looksLikeSQL(_ []byte, br *bufio.Reader) bool {
 		}
 	}
 	return false
+}
+
+// fileURI names a file for the driver, escaped as sqlitedb names its own.
+func fileURI(path, query string) string {
+	abs, _ := filepath.Abs(path)
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + query
 }
 
 func copyFile(to string, r io.Reader) error {
