@@ -16,7 +16,8 @@ func (m *Main) importSonicJS(ctx context.Context, args []string) error {
 	var opt sonicjs.Options
 	c.fs.StringVar(&opt.ID, "id", "", "the new tenant's id (required)")
 	c.fs.StringVar(&opt.Name, "name", "", "the new tenant's name (default: the site's siteName setting, else the id)")
-	pos, err := c.parse(args, 1, 1, "import sonicjs --id ID FILE")
+	c.fs.StringVar(&opt.MediaDir, "media-dir", "", "a copy of the site's R2 bucket (rclone copy, say): each media file is read from DIR/<r2_key>")
+	pos, err := c.parse(args, 1, 1, "import sonicjs --id ID [--media-dir DIR] FILE")
 	if err != nil {
 		return err
 	}
@@ -42,8 +43,8 @@ func sonicReport(r *sonicjs.Report) string {
 	from := map[string]string{"sqlite": "its SQLite database", "sql": "its SQL export"}[r.Source]
 	fmt.Fprintf(&b, "imported the SonicJS site %q from %s as tenant %s (schema version %d)\n", r.Tenant.Name, from, r.Tenant.ID, r.Tenant.Schema.Version)
 	n := r.Mapped
-	fmt.Fprintf(&b, "mapped: %d collections, %d items, %d versions, %d workflow records, %d media records, %d users, %d API tokens (revoked), %d settings\n",
-		n.Collections, n.Content, n.Versions, n.Workflow, n.Media, n.Users, n.APITokens, n.Settings)
+	fmt.Fprintf(&b, "mapped: %d collections, %d items, %d versions, %d workflow records, %d media records (%d with their files), %d users, %d API tokens (revoked), %d settings\n",
+		n.Collections, n.Content, n.Versions, n.Workflow, n.Media, n.MediaFiles, n.Users, n.APITokens, n.Settings)
 	if len(r.Dropped) > 0 {
 		b.WriteString("dropped:\n")
 		for _, d := range r.Dropped {

@@ -74,7 +74,7 @@ func TestImportSonicJS(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("--json = %q: %v", out, err)
 	}
-	want := map[string]int{"collections": 1, "content": 3, "versions": 4, "workflow_history": 1, "media": 1, "users": 2, "api_tokens": 1, "settings": 1}
+	want := map[string]int{"collections": 1, "content": 3, "versions": 4, "workflow_history": 1, "media": 1, "media_files": 0, "users": 2, "api_tokens": 1, "settings": 1}
 	if rep.Tenant.ID != "site" || rep.Tenant.Name != "Site" || rep.Source != "sql" || fmt.Sprint(rep.Mapped) != fmt.Sprint(want) ||
 		strings.Join(rep.Reset, ",") != "ed@site.example" {
 		t.Fatalf("report: %+v", rep)

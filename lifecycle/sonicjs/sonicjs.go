@@ -31,6 +31,9 @@ import (
 type Options struct {
 	ID   string // the new tenant's id (required)
 	Name string // its name; default: SonicJS's siteName setting, else the id
+	// MediaDir, when set, is a copy of the site's R2 bucket: each media
+	// record's file is read from MediaDir/<r2_key>.
+	MediaDir string
 }
 
 // Report says what an import did.
@@ -62,6 +65,7 @@ type Counts struct {
 	Versions    int `json:"versions"`
 	Workflow    int `json:"workflow_history"`
 	Media       int `json:"media"`
+	MediaFiles  int `json:"media_files"` // records whose bytes came from --media-dir
 	Users       int `json:"users"`
 	APITokens   int `json:"api_tokens"`
 	Settings    int `json:"settings"`
@@ -80,6 +84,7 @@ type MediaFile struct {
 	Filename  string `json:"filename"`
 	R2Key     string `json:"r2_key,omitempty"`
 	PublicURL string `json:"public_url,omitempty"`
+	Copied    bool   `json:"copied"` // its bytes came from --media-dir
 }
 
 func invalid(format string, args ...any) error {
@@ -132,7 +137,7 @@ func Import(ctx context.Context, store *tenantstore.Store, path string, opt Opti
 	im := &importer{src: src, db: db, cms: cms.New(opt.ID, db, filepath.Join(staging, "media")), auth: auth.New(opt.ID, db),
 		rep: &Report{Source: src.kind, Dropped: []Dropped{}, Changed: []string{}, ResetRequired: []string{}, RevokedTokens: []string{},
 			Media: []MediaFile{}, Notes: []string{}},
-		now: condo.UnixMS(time.Now()), users: map[string]bool{}, media: map[string]bool{}, items: map[string]string{}}
+		mediaDir: opt.MediaDir, now: condo.UnixMS(time.Now()), users: map[string]bool{}, media: map[string]bool{}, items: map[string]string{}}
 	if err := im.run(ctx); err != nil {
 		return nil, err
 	}
@@ -173,6 +178,7 @@ type importer struct {
 	media    map[string]bool   // ids of the media imported
 	items    map[string]string // content id -> its Condo collection name
 	siteName string
+	mediaDir string
 }
 
 func (im *importer) drop(what string, n int, why string) {
@@ -272,64 +278,93 @@ func (im *importer) importUsers(ctx context.Context) error {
 func (im *importer) importMedia(ctx context.Context) error {
 	cols := []string{"id", "filename", "original_name", "mime_type", "size", "width", "height", "folder", "r2_key", "public_url",
 		"alt", "caption", "tags", "uploaded_by", "uploaded_at", "created_at", "updated_at", "deleted_at"}
-	var deleted, badID int
-	err := im.db.Transact(ctx, func(tx *sql.Tx) error {
-		return im.src.each(ctx, "media", cols, "id", func(r row) error {
-			id := r.str("id")
-			if r.ms("deleted_at") != nil {
-				deleted++
-				return nil
-			}
-			if !mediaID(id) {
-				badID++
-				return nil
-			}
-			var tags []string
-			if json.Unmarshal([]byte(r.str("tags")), &tags) != nil || tags == nil {
-				tags = []string{}
-			}
-			by := r.str("uploaded_by")
-			if !im.users[by] {
-				by = ""
-			}
-			created := r.msOr("uploaded_at", r.msOr("created_at", im.now))
-			filename := r.str("filename")
-			if filename == "" {
-				filename = filepath.Base(r.str("r2_key"))
-			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO media (id, filename, original_name, mime_type, size, width, height, folder, alt, caption,
-				tags, uploaded_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				id, filename, orDefault(r.str("original_name"), filename), orDefault(r.str("mime_type"), "application/octet-stream"),
-				r.num("size", 0), nullNum(r.num("width", 0)), nullNum(r.num("height", 0)), strings.Trim(r.str("folder"), "/"),
-				r.str("alt"), r.str("caption"), mustJSON(tags), nullStr(by), created, r.msOr("updated_at", created))
-			if err != nil {
-				return err
-			}
-			im.media[id] = true
-			im.rep.Mapped.Media++
-			im.rep.Media = append(im.rep.Media, MediaFile{ID: id, Filename: filename, R2Key: r.str("r2_key"), PublicURL: r.str("public_url")})
+	var deleted, badID, missing int
+	refused := map[string]int{}
+	quota := catalog.Plans["free"].StorageQuota // the new tenant's plan
+	err := im.src.each(ctx, "media", cols, "id", func(r row) error {
+		id := r.str("id")
+		if r.ms("deleted_at") != nil {
+			deleted++
 			return nil
-		})
+		}
+		if !cms.ValidMediaID(id) {
+			badID++
+			return nil
+		}
+		var tags []string
+		if json.Unmarshal([]byte(r.str("tags")), &tags) != nil || tags == nil {
+			tags = []string{}
+		}
+		by := r.str("uploaded_by")
+		if !im.users[by] {
+			by = ""
+		}
+		created := r.msOr("uploaded_at", r.msOr("created_at", im.now))
+		filename := r.str("filename")
+		if filename == "" {
+			filename = filepath.Base(r.str("r2_key"))
+		}
+		folder := strings.Trim(r.str("folder"), "/")
+		file := MediaFile{ID: id, Filename: filename, R2Key: r.str("r2_key"), PublicURL: r.str("public_url")}
+		if im.mediaDir != "" {
+			// The bytes, from a copy of the R2 bucket: checked and stored
+			// as any upload is (type from the bytes, dimensions, SHA-256).
+			key := filepath.FromSlash(r.str("r2_key"))
+			f, err := os.Open(filepath.Join(im.mediaDir, key))
+			if err == nil && !filepath.IsLocal(key) { // a key must not reach out of the copy
+				f.Close()
+				err = os.ErrNotExist
+			}
+			if err == nil {
+				_, err = im.cms.Upload(ctx, cms.Upload{ID: id, CreatedAt: condo.FromUnixMS(created), Name: orDefault(r.str("original_name"), filename),
+					Body: f, Folder: folder, Alt: r.str("alt"), Caption: r.str("caption"), Tags: tags, UploadedBy: by, Quota: quota})
+				f.Close()
+				if err == nil {
+					file.Copied = true
+					im.media[id] = true
+					im.rep.Mapped.Media++
+					im.rep.Mapped.MediaFiles++
+					im.rep.Media = append(im.rep.Media, file)
+					return nil
+				}
+				if condo.ErrorCode(err) == "" {
+					return err
+				}
+				refused[condo.ErrorMessage(err)]++
+			} else {
+				missing++
+			}
+		}
+		_, err := im.db.Writer().ExecContext(ctx, `INSERT INTO media (id, filename, original_name, mime_type, size, width, height, folder, alt, caption,
+			tags, uploaded_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, filename, orDefault(r.str("original_name"), filename), orDefault(r.str("mime_type"), "application/octet-stream"),
+			r.num("size", 0), nullNum(r.num("width", 0)), nullNum(r.num("height", 0)), folder,
+			r.str("alt"), r.str("caption"), mustJSON(tags), nullStr(by), created, r.msOr("updated_at", created))
+		if err != nil {
+			return err
+		}
+		im.media[id] = true
+		im.rep.Mapped.Media++
+		im.rep.Media = append(im.rep.Media, file)
+		return nil
 	})
 	im.drop("media", deleted, "deleted in SonicJS (deleted_at set)")
 	im.drop("media", badID, "an id Condo cannot name a file by (letters, digits, - and _, at most 64)")
-	if im.rep.Mapped.Media > 0 {
-		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d media records were imported without their bytes, which SonicJS keeps in R2, not in its database: each record's r2_key and public_url are listed (--json); until a file is copied in, its record lists but its file answers 404", im.rep.Mapped.Media))
+	whys := make([]string, 0, len(refused))
+	for why := range refused {
+		whys = append(whys, why)
+	}
+	sort.Strings(whys)
+	for _, why := range whys {
+		im.rep.Changed = append(im.rep.Changed, fmt.Sprintf("%d media files in --media-dir were refused (%s): their records are kept without them", refused[why], why))
+	}
+	if missing > 0 {
+		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d media files were not found in --media-dir at their r2_key", missing))
+	}
+	if n := im.rep.Mapped.Media - im.rep.Mapped.MediaFiles; n > 0 {
+		im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d media records were imported without their bytes, which SonicJS keeps in R2, not in its database: each record's r2_key and public_url are listed (--json); copy the bucket (rclone, say) and import with --media-dir DIR, else a record lists but its file answers 404", n))
 	}
 	return err
-}
-
-// mediaID is what cms accepts as the name of a media file.
-func mediaID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (im *importer) importTokens(ctx context.Context) error {

@@ -1,8 +1,14 @@
 package sonicjs_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"image"
+	"image/png"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -318,4 +324,53 @@ func TestImportBadInput(t *testing.T) {
 	if tn, err := env.Catalog.Tenant(ctx, "taken"); err != nil || tn.Name != "taken" {
 		t.Fatalf("taken: %+v %v", tn, err)
 	}
+}
+
+// TestImportMediaDir: with a copy of the R2 bucket, media records get
+// their bytes, checked as uploads are; a file that is not an allowed type
+// is refused and its record kept without it, and a missing one is named.
+func TestImportMediaDir(t *testing.T) {
+	dbFile, _ := fixturePaths(t)
+	r2 := t.TempDir()
+	os.MkdirAll(filepath.Join(r2, "uploads"), 0o750)
+	var png bytes.Buffer
+	if err := pngEncode(&png, 40, 30); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(r2, "uploads", "photo-0.jpg"), png.Bytes(), 0o600)
+	os.WriteFile(filepath.Join(r2, "uploads", "photo-1.jpg"), []byte("<html><script>alert(1)</script></html>"), 0o600)
+	env := newEnv(t)
+	ctx := context.Background()
+	rep, err := sonicjs.Import(ctx, env.Store, dbFile, sonicjs.Options{ID: "acme", MediaDir: r2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mapped.Media != 4 || rep.Mapped.MediaFiles != 1 || !rep.Media[0].Copied || rep.Media[1].Copied {
+		t.Fatalf("media: %+v %+v", rep.Mapped, rep.Media)
+	}
+	h, release, err := env.Store.Acquire(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	st := cms.New("acme", h.DB, env.Store.MediaDir("acme"))
+	path, m, err := st.MediaFile(ctx, "m-0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	sum := sha256.Sum256(png.Bytes())
+	if err != nil || !bytes.Equal(got, png.Bytes()) || m.MimeType != "image/png" || m.Width != 40 || m.SHA256 != hex.EncodeToString(sum[:]) ||
+		m.CreatedAt != condo.FromUnixMS(base/1000*1000) || m.Alt != "a photo" {
+		t.Fatalf("m-0: %+v %v", m, err)
+	}
+	joined := strings.Join(append(rep.Changed, rep.Notes...), "\n")
+	if !strings.Contains(joined, "1 media files in --media-dir were refused") || !strings.Contains(joined, "2 media files were not found") {
+		t.Fatalf("report: %s", joined)
+	}
+}
+
+func pngEncode(w io.Writer, width, height int) error {
+	img := image.NewRGBA(image.Rect(0, 0, width, height))
+	return png.Encode(w, img)
 }
