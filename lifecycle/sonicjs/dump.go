@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/condohq/condo"
 )
 
 // maxStatement bounds one statement of a dump: a row of SonicJS content
@@ -48,7 +50,8 @@ func loadDump(ctx context.Context, db *sql.DB, r *bufio.Reader) error {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return invalid("line %d: %v", line, err)
+			// One line, whatever the statement held.
+			return invalid("line %d: %s", line, strings.Join(strings.Fields(condo.ClipTo(err.Error(), 300)), " "))
 		}
 		n++
 		if n%1000 == 0 {

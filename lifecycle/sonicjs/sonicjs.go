@@ -19,6 +19,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
@@ -204,8 +206,11 @@ func (im *importer) run(ctx context.Context) error {
 
 // The password hashes Condo verifies (auth.CheckPassword).
 func verifiable(hash string) bool {
-	return strings.HasPrefix(hash, "$2a$") || strings.HasPrefix(hash, "$2b$") || strings.HasPrefix(hash, "$2y$") ||
-		strings.HasPrefix(hash, "$argon2id$")
+	if strings.HasPrefix(hash, "$2") {
+		_, err := bcrypt.Cost([]byte(hash)) // a well-formed bcrypt hash
+		return err == nil
+	}
+	return strings.HasPrefix(hash, "$argon2id$")
 }
 
 var roles = map[string]string{auth.RoleAdmin: auth.RoleAdmin, auth.RoleEditor: auth.RoleEditor, auth.RoleAuthor: auth.RoleAuthor,
@@ -215,6 +220,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 	cols := []string{"id", "email", "username", "first_name", "last_name", "password_hash", "role", "avatar", "is_active",
 		"last_login_at", "created_at", "updated_at"}
 	var badEmail, dupEmail, otherRole int
+	hasAdmin := false
 	return im.db.Transact(ctx, func(tx *sql.Tx) error {
 		err := im.src.each(ctx, "users", cols, "created_at, id", func(r row) error {
 			email, err := catalog.NormalizeEmail(r.str("email"))
@@ -261,12 +267,16 @@ func (im *importer) importUsers(ctx context.Context) error {
 			}
 			im.users[r.str("id")] = true
 			im.rep.Mapped.Users++
+			hasAdmin = hasAdmin || role == auth.RoleAdmin
 			return nil
 		})
 		im.drop("users", badEmail, "no valid email address (Condo users sign in by email)")
 		im.drop("users", dupEmail, "the same email (ignoring case) as an earlier user, or the same id")
 		if otherRole > 0 {
 			im.rep.Changed = append(im.rep.Changed, fmt.Sprintf("%d users had a role Condo does not have built in: they are viewers", otherRole))
+		}
+		if im.rep.Mapped.Users > 0 && !hasAdmin {
+			im.rep.Notes = append(im.rep.Notes, "no imported user is an admin: a platform admin can create one (condo users create ID EMAIL --role admin)")
 		}
 		if n := len(im.rep.ResetRequired); n > 0 {
 			im.rep.Notes = append(im.rep.Notes, fmt.Sprintf("%d users have no usable password: SonicJS stores SHA-256(password + a fixed salt), which Condo does not verify; each must reset it (POST /auth/password/forgot) before signing in", n))
