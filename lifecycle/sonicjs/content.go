@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -14,8 +13,6 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/cms"
 )
-
-var collectionName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // item is one SonicJS content row on its way in.
 type item struct {
@@ -38,17 +35,6 @@ type version struct {
 type history struct {
 	id, action, from, to, user, comment string
 	created                             int64
-}
-
-// snapshot is a Condo version's JSON (cms/versions.go): what an editor
-// changes.
-type snapshot struct {
-	Title       string          `json:"title"`
-	Slug        string          `json:"slug"`
-	Status      string          `json:"status"`
-	Data        json.RawMessage `json:"data"`
-	PublishAt   *time.Time      `json:"publish_at,omitempty"`
-	UnpublishAt *time.Time      `json:"unpublish_at,omitempty"`
 }
 
 // statuses maps SonicJS's content statuses to Condo's workflow; "deleted"
@@ -85,7 +71,7 @@ func (im *importer) importContent(ctx context.Context) error {
 			c.created = r.msOr("created_at", im.now)
 			c.updated = r.msOr("updated_at", c.created)
 			name := strings.ToLower(r.str("name"))
-			if !collectionName.MatchString(name) {
+			if !cms.ValidCollectionName(name) {
 				name = strings.ToLower(cleanName(name))
 				if name[0] < 'a' || name[0] > 'z' {
 					name = "c_" + name
@@ -230,7 +216,7 @@ func renameKeys(data map[string]any, renames map[string]string) map[string]any {
 	for k, v := range data {
 		if n, ok := renames[k]; ok {
 			k = n
-		} else if !fieldName.MatchString(k) {
+		} else if !cms.ValidFieldName(k) {
 			n = cleanName(k)
 			renames[k] = n
 			k = n
@@ -421,11 +407,11 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 		if t, ok := vdata["title"].(string); ok && t != "" {
 			vtitle = clip(t, 500)
 		}
-		snap := mustJSON(snapshot{Title: vtitle, Slug: slug, Status: statusAt(it, v.created, status), Data: json.RawMessage(mustJSON(vdata))})
+		snap := cms.VersionData(&cms.Item{Title: vtitle, Slug: slug, Status: statusAt(it, v.created, status), Data: json.RawMessage(mustJSON(vdata))})
 		rows = append(rows, row{v.n, snap, v.author, v.created})
 		last, n = snap, v.n
 	}
-	cur := mustJSON(snapshot{Title: title, Slug: slug, Status: status, Data: raw, PublishAt: msTime(publishAt), UnpublishAt: msTime(unpublishAt)})
+	cur := cms.VersionData(&cms.Item{Title: title, Slug: slug, Status: status, Data: raw, PublishAt: msTime(publishAt), UnpublishAt: msTime(unpublishAt)})
 	if cur != last {
 		n++
 		rows = append(rows, row{n, cur, it.author, it.updated})

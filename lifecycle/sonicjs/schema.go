@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -16,8 +15,6 @@ import (
 // (cms.ParseSchema). What it refuses (keywords it does not implement,
 // field names it cannot index) is mapped here, field by field, with
 // ParseSchema as the judge, and every change is reported.
-
-var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
 // cleanName makes a SonicJS field or collection name a Condo identifier.
 func cleanName(s string) string {
@@ -97,7 +94,7 @@ func mapSchema(raw string) *schemaMap {
 	_ = json.Unmarshal(top["required"], &required)
 	for _, p := range props {
 		name := p.name
-		if !fieldName.MatchString(name) {
+		if !cms.ValidFieldName(name) {
 			name = cleanName(name)
 			m.renames[p.name] = name
 			m.changes = append(m.changes, fmt.Sprintf("field %q renamed %q (Condo field names are identifiers)", p.name, name))
