@@ -283,13 +283,19 @@ func (im *importer) importCollection(ctx context.Context, name, display, descrip
 			return err
 		}
 		used := map[string]bool{}
-		var slugs, trashed, otherStatus, pastSchedule int
+		var slugs, trashed, otherStatus, pastSchedule, versions int
+		dropped := map[string]int{}
 		for _, it := range items {
 			n, err := im.insertItem(ctx, tx, col, it, used, res)
 			if err != nil {
 				return fmt.Errorf("item %s: %w", it.id, err)
 			}
+			if n.dropped != "" {
+				dropped[n.dropped]++
+				continue
+			}
 			slugs += n.slug
+			versions += n.versions
 			trashed += n.trashed
 			otherStatus += n.status
 			pastSchedule += n.past
@@ -307,11 +313,24 @@ func (im *importer) importCollection(ctx context.Context, name, display, descrip
 				im.rep.Changed = append(im.rep.Changed, fmt.Sprintf("collection %s: %d %s", name, c.n, c.what))
 			}
 		}
+		im.drop("content_versions", versions, "their data does not fit even a json field (nested deeper than Condo stores)")
+		whys := make([]string, 0, len(dropped))
+		for why := range dropped {
+			whys = append(whys, why)
+		}
+		sort.Strings(whys)
+		for _, why := range whys {
+			im.drop("content", dropped[why], "in collection "+name+", data Condo cannot store: "+why)
+		}
 		return nil
 	})
 }
 
-type itemChanges struct{ slug, trashed, status, past int }
+// itemChanges is what insertItem changed or left out of one item.
+type itemChanges struct {
+	slug, trashed, status, past, versions int
+	dropped                               string // why the item was left out; "" when it was imported
+}
 
 func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collection, it *item, used map[string]bool, res resolver) (itemChanges, error) {
 	var ch itemChanges
@@ -351,7 +370,9 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 		return ch, err
 	}
 	if len(bad) > 0 {
-		return ch, fmt.Errorf("its data does not fit the mapped schema: %v", bad)
+		// What even a json field refuses (data nested past SQLite's limit).
+		ch.dropped = firstProblem(bad)
+		return ch, nil
 	}
 	raw := json.RawMessage(mustJSON(data))
 	var publishAt, unpublishAt *int64
@@ -401,7 +422,8 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 			return ch, err
 		}
 		if len(bad) > 0 {
-			return ch, fmt.Errorf("version %d does not fit the mapped schema: %v", v.n, bad)
+			ch.versions++
+			continue
 		}
 		vtitle := title
 		if t, ok := vdata["title"].(string); ok && t != "" {
@@ -469,4 +491,15 @@ func msTime(v *int64) *time.Time {
 	}
 	t := condo.FromUnixMS(*v)
 	return &t
+}
+
+// firstProblem names one of an item's validation problems, the same one
+// for the same data.
+func firstProblem(bad cms.FieldErrors) string {
+	paths := make([]string, 0, len(bad))
+	for p := range bad {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	return clip(paths[0]+" "+bad[paths[0]], 200)
 }

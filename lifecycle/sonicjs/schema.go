@@ -266,7 +266,9 @@ func (m *schemaMap) fit(ctx context.Context, datas []map[string]any, res cms.Res
 			return fmt.Errorf("remap the schema: %w", err)
 		}
 	}
-	return fmt.Errorf("the schema could not be fitted to the items")
+	// What still does not fit, even as json, is left to insertItem, which
+	// leaves out the item (or version) and says why.
+	return nil
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -374,3 +374,54 @@ func pngEncode(w io.Writer, width, height int) error {
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
 	return png.Encode(w, img)
 }
+
+// An item whose data Condo cannot store even as json (nested past
+// SQLite's limit) is left out, named in the report; the rest imports.
+func TestImportLeavesOutWhatCannotBeStored(t *testing.T) {
+	dir := t.TempDir()
+	db := buildFixture(t, filepath.Join(dir, "site.sqlite"))
+	deep := strings.Repeat(`{"a":`, 1200) + "1" + strings.Repeat("}", 1200)
+	if _, err := db.Exec(`INSERT INTO content (id, collection_id, slug, title, data, status, author_id, created_at, updated_at)
+		VALUES ('deep', 'pages-collection', 'deep', 'Deep', ?, 'draft', 'u-admin', ?, ?)`, `{"title":"Deep","nest":`+deep+`}`, base, base); err != nil {
+		t.Fatal(err)
+	}
+	env := newEnv(t)
+	rep, err := sonicjs.Import(context.Background(), env.Store, filepath.Join(dir, "site.sqlite"), sonicjs.Options{ID: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, d := range rep.Dropped {
+		found = found || d.What == "content" && d.Count == 1 && strings.Contains(d.Why, "nest")
+	}
+	if rep.Mapped.Content != fixtureItems || !found {
+		t.Fatalf("mapped %+v, dropped %+v", rep.Mapped, rep.Dropped)
+	}
+}
+
+// An import stopped part way (its context canceled) leaves no tenant, no
+// files and no staging behind.
+func TestImportCanceled(t *testing.T) {
+	_, sqlFile := fixturePaths(t)
+	env := newEnv(t)
+	for _, after := range []time.Duration{0, 20 * time.Millisecond, 60 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(context.Background(), after)
+		_, err := sonicjs.Import(ctx, env.Store, sqlFile, sonicjs.Options{ID: "acme"})
+		cancel()
+		if err == nil {
+			if _, err := env.Catalog.Tenant(context.Background(), "acme"); err != nil {
+				t.Fatalf("import succeeded but no tenant: %v", err)
+			}
+			return // finished before the deadline: whole
+		}
+		if _, err := env.Catalog.Tenant(context.Background(), "acme"); condo.ErrorCode(err) != condo.ENOTFOUND {
+			t.Fatalf("canceled after %v: tenant %v", after, err)
+		}
+		if _, err := os.Stat(filepath.Join(env.DataDir, "tenants", "acme")); !os.IsNotExist(err) {
+			t.Fatalf("canceled after %v: files %v", after, err)
+		}
+		if left, _ := os.ReadDir(filepath.Join(env.DataDir, "staging")); len(left) != 0 {
+			t.Fatalf("canceled after %v: staging %v", after, left)
+		}
+	}
+}
