@@ -116,9 +116,13 @@ const (
 
 // buildFixture writes a SonicJS database with realistic rows to path and
 // returns it, open.
-func buildFixture(t *testing.T, path string) *sql.DB {
+func buildFixture(t *testing.T, path string) *sql.DB { return buildFixtureMode(t, path, "delete") }
+
+// buildFixtureMode is buildFixture with a journal mode: "wal" leaves the
+// rows in the -wal file while db is open, as a running wrangler dev does.
+func buildFixtureMode(t *testing.T, path, journal string) *sql.DB {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=rwc")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=rwc&_pragma=journal_mode("+journal+")&_pragma=wal_autocheckpoint(0)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,12 @@ func newEnv(t *testing.T) *tenantstoretest.Env {
 // makes: the same counts, exact values, and that it serves.
 func TestImport(t *testing.T) {
 	dbFile, sqlFile := fixturePaths(t)
-	for _, tc := range []struct{ name, file, kind string }{{"sqlite", dbFile, "sqlite"}, {"sql", sqlFile, "sql"}} {
+	walFile := filepath.Join(t.TempDir(), "wal.sqlite")
+	buildFixtureMode(t, walFile, "wal") // open until the test ends: its rows are in wal.sqlite-wal
+	if fi, err := os.Stat(walFile + "-wal"); err != nil || fi.Size() == 0 {
+		t.Fatalf("no WAL: %v", err)
+	}
+	for _, tc := range []struct{ name, file, kind string }{{"sqlite", dbFile, "sqlite"}, {"sqlite-wal", walFile, "sqlite"}, {"sql", sqlFile, "sql"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t)
 			ctx := context.Background()
