@@ -53,9 +53,13 @@ func TestImport(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t)
 			ctx := context.Background()
+			before, _ := os.ReadFile(tc.file)
 			rep, err := sonicjs.Import(ctx, env.Store, tc.file, sonicjs.Options{ID: "acme"})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if after, _ := os.ReadFile(tc.file); !bytes.Equal(before, after) {
+				t.Fatal("the import changed the SonicJS file")
 			}
 			if rep.Source != tc.kind || rep.Tenant.ID != "acme" || rep.Tenant.Name != "Acme Docs" {
 				t.Fatalf("source %q tenant %+v", rep.Source, rep.Tenant)
