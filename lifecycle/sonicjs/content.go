@@ -76,10 +76,10 @@ func (im *importer) importContent(ctx context.Context) error {
 				if name[0] < 'a' || name[0] > 'z' {
 					name = "c_" + name
 				}
-				name = clip(name, 63)
+				name = cut(name, 63)
 			}
 			for base, i := name, 2; taken[name]; i++ {
-				name = fmt.Sprintf("%s_%d", clip(base, 60), i)
+				name = fmt.Sprintf("%s_%d", cut(base, 58), i)
 			}
 			if name != r.str("name") {
 				im.rep.Changed = append(im.rep.Changed, fmt.Sprintf("collection %q is named %q (lower-case letters, digits and _, starting with a letter)", r.str("name"), name))
@@ -272,8 +272,8 @@ func (im *importer) importCollection(ctx context.Context, name, display, descrip
 	if err != nil {
 		return err
 	}
-	col, err := im.cms.CreateCollection(ctx, cms.NewCollection{Name: name, DisplayName: clip(orDefault(display, name), 200),
-		Description: clip(description, 2000), Schema: raw})
+	col, err := im.cms.CreateCollection(ctx, cms.NewCollection{Name: name, DisplayName: label(orDefault(display, name), 200),
+		Description: label(description, 2000), Schema: raw})
 	if err != nil {
 		return err
 	}
@@ -359,12 +359,7 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 	if slug != it.slug {
 		ch.slug = 1
 	}
-	title := clip(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, it.title), 500)
+	title := plain(it.title, 500)
 	data, bad, err := col.Schema.Validate(ctx, it.data, res)
 	if err != nil {
 		return ch, err
@@ -502,4 +497,22 @@ func firstProblem(bad cms.FieldErrors) string {
 	}
 	sort.Strings(paths)
 	return clip(paths[0]+" "+bad[paths[0]], 200)
+}
+
+// label makes text what a collection's display name or description may
+// be: valid UTF-8 without NUL or CR, at most n bytes.
+func label(s string, n int) string {
+	s = strings.NewReplacer("\x00", "", "\r", "").Replace(strings.ToValidUTF8(s, "?"))
+	return clip(s, n)
+}
+
+// plain makes text a title or a name: valid UTF-8, control characters
+// made spaces, at most n bytes.
+func plain(s string, n int) string {
+	return clip(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?")), n)
 }

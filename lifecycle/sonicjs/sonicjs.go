@@ -253,7 +253,7 @@ func (im *importer) importUsers(ctx context.Context) error {
 			created := r.msOr("created_at", im.now)
 			_, err = tx.ExecContext(ctx, `INSERT INTO users (id, email, username, first_name, last_name, password_hash, role, avatar, is_active,
 				last_login_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				r.str("id"), email, username, clip(r.str("first_name"), 100), clip(r.str("last_name"), 100), hash, role, nullStr(r.str("avatar")),
+				r.str("id"), email, username, plain(r.str("first_name"), 100), plain(r.str("last_name"), 100), hash, role, nullStr(r.str("avatar")),
 				r.num("is_active", 1) != 0, r.ms("last_login_at"), created, r.msOr("updated_at", created))
 			if im.db.IsUnique(err) {
 				dupEmail++
@@ -516,11 +516,20 @@ func (im *importer) dropRest(ctx context.Context) error {
 	return nil
 }
 
+// clip shortens text to at most n bytes, marking the cut with "...".
 func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return condo.ClipTo(s, n)
+	return condo.ClipTo(s, n-3)
+}
+
+// cut shortens an identifier to at most n bytes (ASCII: no rune to split).
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
 
 func orDefault(s, def string) string {
