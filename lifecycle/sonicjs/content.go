@@ -422,7 +422,7 @@ func (im *importer) insertItem(ctx context.Context, tx *sql.Tx, col *cms.Collect
 		}
 		vtitle := title
 		if t, ok := vdata["title"].(string); ok && t != "" {
-			vtitle = clip(t, 500)
+			vtitle = plain(t, 500)
 		}
 		snap := cms.VersionData(&cms.Item{Title: vtitle, Slug: slug, Status: statusAt(it, v.created, status), Data: json.RawMessage(mustJSON(vdata))})
 		rows = append(rows, row{v.n, snap, v.author, v.created})

@@ -385,7 +385,7 @@ func (im *importer) importTokens(ctx context.Context) error {
 				orphan++
 				return nil
 			}
-			name := clip(orDefault(r.str("name"), "token"), 70) + " (SonicJS, revoked)"
+			name := plain(orDefault(r.str("name"), "token"), 70) + " (SonicJS, revoked)"
 			// Revoked: expired at the import, and its hash is of a secret
 			// nobody holds. A SonicJS token is not a Condo one (condo_<tenant>_...),
 			// and a credential read from a file is not one to keep alive.
