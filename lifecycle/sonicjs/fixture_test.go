@@ -111,7 +111,10 @@ const base = int64(1_700_000_000_000)
 const (
 	pagesSchema = `{"type":"object","properties":{"title":{"type":"string","title":"Title","required":true},"content":{"type":"string","title":"Content","format":"richtext"},"slug":{"type":"slug","title":"Slug"},"meta_description":{"type":"string","title":"Meta Description","maxLength":160},"featured_image":{"type":"string","title":"Featured Image","format":"media"}},"required":["title"]}`
 	newsSchema  = `{"type":"object","properties":{"title":{"type":"string","title":"Title","required":true},"content":{"type":"string","title":"Content","format":"richtext"},"publish_date":{"type":"string","title":"Publish Date","format":"date"},"author":{"type":"string","title":"Author"},"category":{"type":"string","title":"Category","enum":["technology","business","general"]}},"required":["title"]}`
-	blogSchema  = `{"type":"object","properties":{"title":{"type":"string","title":"Title","required":true},"content":{"type":"string","format":"richtext"},"excerpt":{"type":"string","maxLength":300},"tags":{"type":"array","items":{"type":"string"}},"gallery":{"type":"media","multiple":true,"accept":"image/*"},"read-time":{"type":"number","title":"Minutes"},"views":{"type":"integer"}},"required":["title"]}`
+	// A code-managed collection as SonicJS's collection sync stores it
+	// (the blog-posts.collection.ts of its starter app).
+	articlesSchema = `{"type":"object","properties":{"title":{"type":"string","title":"Title","required":true,"maxLength":200},"slug":{"type":"slug","title":"URL Slug","required":true,"maxLength":200},"excerpt":{"type":"textarea","title":"Excerpt","maxLength":500,"helpText":"A short summary of the post"},"content":{"type":"quill","title":"Content","required":true},"featuredImage":{"type":"media","title":"Featured Image"},"publishedAt":{"type":"datetime","title":"Published Date"},"difficulty":{"type":"select","title":"Difficulty","enum":["beginner","intermediate","advanced"],"enumLabels":["Beginner","Intermediate","Advanced"],"required":true,"default":"beginner"}},"required":["title","slug","content","difficulty"]}`
+	blogSchema     = `{"type":"object","properties":{"title":{"type":"string","title":"Title","required":true},"content":{"type":"string","format":"richtext"},"excerpt":{"type":"string","maxLength":300},"tags":{"type":"array","items":{"type":"string"}},"gallery":{"type":"media","multiple":true,"accept":"image/*"},"read-time":{"type":"number","title":"Minutes"},"views":{"type":"integer"}},"required":["title"]}`
 )
 
 // buildFixture writes a SonicJS database with realistic rows to path and
@@ -164,6 +167,8 @@ func buildFixtureMode(t *testing.T, path, journal string) *sql.DB {
 		exec(`INSERT INTO collections (id, name, display_name, description, schema, is_active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`,
 			c.id, c.name, c.display, c.display+" content collection", c.schema, base, base)
 	}
+	exec(`INSERT INTO collections (id, name, display_name, schema, is_active, managed, created_at, updated_at) VALUES ('articles', 'articles', 'Articles', ?, 1, 1, ?, ?)`,
+		articlesSchema, base, base)
 	exec(`INSERT INTO content_fields (id, collection_id, field_name, field_type, field_label, field_order, created_at, updated_at)
 		VALUES ('f1', 'pages-collection', 'title', 'text', 'Title', 1, ?, ?), ('f2', 'news-collection', 'title', 'text', 'Title', 1, ?, ?)`, base, base, base, base)
 	// 60 items: 20 per collection, in every status SonicJS uses.
@@ -251,7 +256,7 @@ const (
 	fixtureWorkflow    = 60 + 48 // created for all, a move for each not draft
 	fixtureUsers       = 6       // u-dup shares editor's email
 	fixtureMedia       = 4       // one deleted
-	fixtureCollections = 3
+	fixtureCollections = 4
 )
 
 // exportSQL writes db as `wrangler d1 export` does: PRAGMA

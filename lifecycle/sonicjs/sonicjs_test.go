@@ -109,6 +109,16 @@ func checkTenant(t *testing.T, env *tenantstoretest.Env, rep *sonicjs.Report) {
 			t.Errorf("blog_posts has no field %s: %s", name, mustJSON(t, blog.Schema))
 		}
 	}
+	art, err := st.Collection(ctx, "articles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, typ := range map[string]string{"content": cms.TypeRichtext, "featuredImage": cms.TypeMedia, "publishedAt": cms.TypeDatetime,
+		"difficulty": cms.TypeSelect, "excerpt": cms.TypeTextarea, "slug": cms.TypeSlug} {
+		if f, ok := art.Schema.Lookup(name); !ok || f.Type != typ {
+			t.Errorf("articles.%s: %+v, want type %s", name, f, typ)
+		}
+	}
 	news, err := st.Collection(ctx, "news")
 	if err != nil {
 		t.Fatal(err)
