@@ -17,6 +17,9 @@ import (
 // index names, so it is strict.
 var collectionName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
+// ValidCollectionName reports whether name can name a collection.
+func ValidCollectionName(name string) bool { return collectionName.MatchString(name) }
+
 // NewCollection describes a collection to create.
 type NewCollection struct {
 	Name        string          `json:"name"`

@@ -155,6 +155,10 @@ type Upload struct {
 	// Quota caps the bytes of all the tenant's media, this file included
 	// (the catalog's storage quota): 0 allows nothing.
 	Quota int64
+	// ID and CreatedAt, for an import, keep the original's; empty: a new
+	// id, and now.
+	ID        string
+	CreatedAt time.Time
 }
 
 // Upload stores a file and records it.
@@ -207,7 +211,12 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 		detected += "; charset=utf-8"
 	}
 
-	id := condo.NewID()
+	id := in.ID
+	if id == "" {
+		id = condo.NewID()
+	} else if !ValidMediaID(id) {
+		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_id", "a media id is 1-64 letters, digits, dashes and underscores")
+	}
 	m := &Media{ID: id, Filename: safeFileName(in.Name, typ.ext), OriginalName: originalName(in.Name), MimeType: detected,
 		Folder: *meta.Folder, Alt: *meta.Alt, Caption: *meta.Caption, Tags: meta.Tags, UploadedBy: in.UploadedBy}
 	if m.Tags == nil {
@@ -225,6 +234,9 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	}
 
 	now := s.now()
+	if !in.CreatedAt.IsZero() {
+		now = in.CreatedAt
+	}
 	m.CreatedAt, m.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now)), condo.FromUnixMS(condo.UnixMS(now))
 	m.URL = mediaURL(m)
 	err = s.transact(ctx, func(tx *sql.Tx) error {
@@ -441,15 +453,21 @@ func mediaURL(m *Media) string { return "/media/" + m.ID + "/" + m.Filename }
 // server's own, but a row might come from an import, so one that could
 // name anything but a file in the folder is refused.
 func (s *Store) mediaPath(m *Media) (string, error) {
-	for _, r := range m.ID {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return "", mediaNotFound(m.ID)
-		}
-	}
-	if m.ID == "" || len(m.ID) > 64 {
+	if !ValidMediaID(m.ID) {
 		return "", mediaNotFound(m.ID)
 	}
 	return filepath.Join(s.MediaDir, m.ID+mediaTypes[baseType(m.MimeType)].ext), nil
+}
+
+// ValidMediaID reports whether id can name a media file: 1-64 letters,
+// digits, dashes and underscores.
+func ValidMediaID(id string) bool {
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return id != "" && len(id) <= 64
 }
 
 func mediaNotFound(id string) error {

@@ -104,6 +104,9 @@ const (
 // them from ever being SQL or a JSON path of their own, so do not relax it.
 var fieldNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 
+// ValidFieldName reports whether name can name a field.
+func ValidFieldName(name string) bool { return fieldNamePattern.MatchString(name) }
+
 // Schema is a collection's field schema: the fields of its items' data, in
 // the order they were defined.
 type Schema struct {

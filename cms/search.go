@@ -315,3 +315,7 @@ func quoted(words []string) []string {
 	}
 	return out
 }
+
+// SearchText is the text of an item's data that search indexes (tags
+// stripped), for writers that store items themselves (an import).
+func SearchText(data json.RawMessage) string { return searchText(data) }

@@ -32,10 +32,15 @@ type Version struct {
 }
 
 func (s *Store) writeVersion(ctx context.Context, tx *sql.Tx, it *Item, actor string, now time.Time) error {
-	snap := snapshot{Title: it.Title, Slug: it.Slug, Status: it.Status, Data: it.Data, PublishAt: it.PublishAt, UnpublishAt: it.UnpublishAt}
 	_, err := s.DB.ExecTx(ctx, tx, "INSERT INTO content_versions (content_id, version, data, author_id, created_at) VALUES (?, ?, ?, ?, ?)",
-		it.ID, it.Version, rawJSON(snap), nullable(actor), condo.UnixMS(now))
+		it.ID, it.Version, VersionData(it), nullable(actor), condo.UnixMS(now))
 	return err
+}
+
+// VersionData is what content_versions.data holds for an item's state,
+// for writers that store versions themselves (an import).
+func VersionData(it *Item) string {
+	return rawJSON(snapshot{Title: it.Title, Slug: it.Slug, Status: it.Status, Data: it.Data, PublishAt: it.PublishAt, UnpublishAt: it.UnpublishAt})
 }
 
 // Versions lists an item's versions, newest first.

@@ -166,3 +166,18 @@ func (s *Store) Reinstate(ctx context.Context, id, dir string) (uint, error) {
 	}
 	return v, s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
 }
+
+// WriteTemplate writes an empty tenant database at the template's schema
+// (as Create provisions one) to path, a new file, synced, and returns its
+// schema version: for an import that fills a database in a staging
+// directory (NewStaging) before CreateFrom moves it in.
+func (s *Store) WriteTemplate(path string) (uint, error) {
+	img, err := s.template.image(s)
+	if err != nil {
+		return 0, err
+	}
+	if err := writeFileSync(path, img.bytes); err != nil {
+		return 0, storageError("a staged tenant database", err)
+	}
+	return img.version, nil
+}

@@ -47,6 +47,7 @@ func init() {
 		{"tenants purge", "free a deleted tenant's id by removing its tombstone", (*Main).tenantsPurge},
 		{"audit", "the platform's audit trail: who changed what in the catalog, and every export and import", (*Main).audit},
 		{"tenants move", "move a tenant, live, to a node of another region (its home node runs it)", (*Main).tenantsMove},
+		{"import sonicjs", "create a tenant from a SonicJS site's database (its SQLite file or `wrangler d1 export` SQL), with a report", (*Main).importSonicJS},
 		{"tenants suspend", "suspend a tenant: its hosts answer 403", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "suspend", "suspended")
 		}},
