@@ -119,12 +119,15 @@ type SchemaTenant struct {
 	Remote bool
 }
 
-// SchemaTenants lists the tenants fleet runs migrate, active and
-// suspended ones, ordered by id. Archived tenants are left out: they are
-// migrated when restored.
+// SchemaTenants lists the tenants fleet runs of this node migrate, active
+// and suspended ones, ordered by id. Archived tenants are left out: they
+// are migrated when restored. With a shared catalog, a node of a region
+// lists the tenants homed there and those at remote locations (which any
+// node reaches, under a migration lease): another region's files are on
+// its own nodes, which migrate them.
 func (c *Catalog) SchemaTenants(ctx context.Context) ([]SchemaTenant, error) {
 	rows, err := c.db.Reader().QueryContext(ctx, `SELECT id, status, schema_version, schema_dirty, schema_error, schema_pending, location != ''
-		FROM tenants WHERE status != 'archived' ORDER BY id`)
+		FROM tenants WHERE status != 'archived' AND (?1 = '' OR region = '' OR region = ?1 OR location != '') ORDER BY id`, c.cfg.Region)
 	if err != nil {
 		return nil, err
 	}

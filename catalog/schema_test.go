@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -221,5 +222,31 @@ func TestCatalog_RecordSchema(t *testing.T) {
 	}
 	if ten, _ := c.Lookup(ctx, "a"); ten.Schema.Version != 2 {
 		t.Errorf("tenant schema after a refused record = %d, want 2", ten.Schema.Version)
+	}
+}
+
+// With a region, a node's fleet runs list the tenants homed in it (and
+// those without a region), not another region's, whose files it lacks.
+func TestSchemaTenants_OwnRegion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c := mustOpen(t, dir, catalog.Config{})
+	for id, region := range map[string]string{"here": "ams", "there": "iad", "nowhere": ""} {
+		if _, err := c.CreateTenant(ctx, catalog.NewTenant{ID: id, Region: region}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	ams := mustOpen(t, dir, catalog.Config{Region: "ams"})
+	ts, err := ams.SchemaTenants(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, st := range ts {
+		ids = append(ids, st.ID)
+	}
+	if strings.Join(ids, " ") != "here nowhere" {
+		t.Fatalf("an ams node's fleet: %v", ids)
 	}
 }

@@ -18,7 +18,7 @@ func (c *command) open(ctx context.Context) (*catalog.Catalog, error) {
 	if err := requireCatalog(&c.cfg); err != nil {
 		return nil, err
 	}
-	return openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain})
+	return openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion()})
 }
 
 // withCatalog runs fn with the command's catalog open.
