@@ -36,10 +36,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -271,6 +273,10 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
 		return err
 	}
+	hashes, err := hashPages(snap1, seed) // compared with the live pages in the pause
+	if err != nil {
+		return err
+	}
 	crashAt("copied")
 
 	// 2. Pause writes for the catch-up only.
@@ -290,29 +296,22 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 			lock.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	crashAt("paused")
 	var laps []any // how the pause was spent, for the log
 	lap := func(name string) { laps = append(laps, name, time.Since(paused).Round(time.Millisecond)) }
-	snap2 := filepath.Join(work, "snap2.db")
-	if err := snapshot(ctx, src, snap2); err != nil {
-		return err
-	}
-	lap("snapshot")
-	sum, pages, err := mv.putPages(ctx, target, m.ID, snap1, snap2)
+	lap("locked")
+	crashAt("paused")
+	// Only the pages that changed since the first copy cross; the target
+	// answers with the SHA-256 of its copy, which must be the live file's.
+	sum, pages, err := mv.putPages(ctx, target, m.ID, src, hashes)
 	if err != nil {
-		return err
-	}
-	if err := mv.putMedia(ctx, target, m.ID, mediaDir, mediaSince); err != nil {
 		return err
 	}
 	lap("pages")
-	counts, err := Checksums(ctx, snap2, false)
-	if err != nil {
+	if err := mv.putMedia(ctx, target, m.ID, mediaDir, mediaSince); err != nil {
 		return err
 	}
-	counts.File = sum
-	if err := mv.verify(ctx, target, m.ID, counts, false); err != nil {
-		return err
+	if sum.local != sum.remote {
+		return condo.ReasonErrorf(condo.ECONFLICT, "verify_failed", "the target's copy differs from the source's (file checksum)")
 	}
 	lap("verify")
 	if err := mv.post(ctx, target, m.ID, "install", nil, nil); err != nil {
@@ -521,24 +520,72 @@ func (mv *Mover) verify(ctx context.Context, target, id string, local Sums, full
 	return nil
 }
 
-// putPages sends the pages of snap2 that differ from snap1 (which the
-// target holds) and returns snap2's SHA-256 and the number of pages sent.
-// The body is: snap2's size (8 bytes, big-endian), its page size (4),
-// then per page its number (4) and its bytes.
-func (mv *Mover) putPages(ctx context.Context, target, id, snap1, snap2 string) (string, int, error) {
-	a, err := os.Open(snap1)
+// seed keys the page hashes a move compares (within this process only).
+var seed = maphash.MakeSeed()
+
+// hashPages returns the hash of every page of the database file at path,
+// page 1 first.
+func hashPages(path string, seed maphash.Seed) (*pageHashes, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	defer a.Close()
-	b, err := os.Open(snap2)
-	if err != nil {
-		return "", 0, err
+	defer f.Close()
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("read snapshot header: %w", err)
 	}
-	defer b.Close()
-	fi, err := b.Stat()
+	size := int(head[16])<<8 | int(head[17])
+	if size == 1 {
+		size = 65536
+	}
+	if size < 512 {
+		return nil, errors.New("snapshot has no valid page size")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	ph := &pageHashes{size: size}
+	page := make([]byte, size)
+	for {
+		if _, err := io.ReadFull(f, page); err == io.EOF {
+			return ph, nil
+		} else if err != nil {
+			return nil, err
+		}
+		ph.sums = append(ph.sums, maphash.Bytes(seed, page))
+	}
+}
+
+// pageHashes are the page size and page hashes of the first copy.
+type pageHashes struct {
+	size int
+	sums []uint64
+}
+
+// sums are the SHA-256 of the live file, as read here and as the target
+// has it after the pages were applied.
+type sums struct{ local, remote string }
+
+// putPages sends the target the pages of the live database (read through
+// SQLite's sqlite_dbpage, under the write lock the caller holds: a
+// consistent image, WAL included) whose hash differs from the first
+// copy's, and returns the SHA-256 of the whole image on both sides and
+// the number of pages sent. The body is: the image's size (8 bytes,
+// big-endian), its page size (4), then per page its number from 0 (4)
+// and its bytes.
+func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.DB, ph *pageHashes) (sums, int, error) {
+	conn, err := src.Read.Conn(ctx)
 	if err != nil {
-		return "", 0, err
+		return sums{}, 0, err
+	}
+	defer conn.Close()
+	var pageSize, pageCount int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return sums{}, 0, err
+	}
+	if pageSize != int64(ph.size) {
+		return sums{}, 0, condo.ReasonErrorf(condo.ECONFLICT, "page_size_changed", "the tenant's page size changed during the move")
 	}
 	pr, pw := io.Pipe()
 	type result struct {
@@ -546,61 +593,64 @@ func (mv *Mover) putPages(ctx context.Context, target, id, snap1, snap2 string) 
 		pages int
 	}
 	done := make(chan result, 1)
-	go func() { // ends when the diff is written or the request gave up reading it
-		sum, pages, err := diffPages(a, b, fi.Size(), pw)
+	go func() { // ends when the pages are written or the request stopped reading them
+		var r result
+		err := func() error {
+			tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one read transaction for the count and the pages
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if err := tx.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pageCount); err != nil {
+				return err
+			}
+			var hdr [12]byte
+			putUint64(hdr[:8], uint64(pageCount*pageSize))
+			putUint32(hdr[8:], uint32(pageSize))
+			if _, err := pw.Write(hdr[:]); err != nil {
+				return err
+			}
+			rows, err := tx.QueryContext(ctx, "SELECT pgno, data FROM sqlite_dbpage")
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			h := sha256.New()
+			var num [4]byte
+			for rows.Next() {
+				var pgno int64
+				var data []byte
+				if err := rows.Scan(&pgno, &data); err != nil {
+					return err
+				}
+				if len(data) != int(pageSize) {
+					return fmt.Errorf("page %d has %d bytes", pgno, len(data))
+				}
+				h.Write(data)
+				n := pgno - 1
+				if n < int64(len(ph.sums)) && ph.sums[n] == maphash.Bytes(seed, data) {
+					continue
+				}
+				putUint32(num[:], uint32(n))
+				if _, err := pw.Write(num[:]); err != nil {
+					return err
+				}
+				if _, err := pw.Write(data); err != nil {
+					return err
+				}
+				r.pages++
+			}
+			r.sum = hex.EncodeToString(h.Sum(nil))
+			return rows.Err()
+		}()
 		pw.CloseWithError(err)
-		done <- result{sum, pages}
+		done <- r
 	}()
-	err = mv.call(ctx, http.MethodPut, target, NodePath+id+"/pages", pr, nil)
+	var answer struct{ File string }
+	err = mv.call(ctx, http.MethodPut, target, NodePath+id+"/pages", pr, &answer)
 	pr.CloseWithError(errors.New("request ended"))
 	r := <-done
-	return r.sum, r.pages, err
-}
-
-// diffPages writes the pages body of putPages to w.
-func diffPages(a, b io.Reader, size int64, w io.Writer) (string, int, error) {
-	const header = 100
-	head := make([]byte, header)
-	if _, err := io.ReadFull(b, head); err != nil {
-		return "", 0, fmt.Errorf("read snapshot header: %w", err)
-	}
-	pageSize := int(head[16])<<8 | int(head[17])
-	if pageSize == 1 {
-		pageSize = 65536
-	}
-	if pageSize < 512 {
-		return "", 0, errors.New("snapshot has no valid page size")
-	}
-	var hdr [12]byte
-	putUint64(hdr[:8], uint64(size))
-	putUint32(hdr[8:], uint32(pageSize))
-	w.Write(hdr[:])
-	h := sha256.New()
-	pa, pb := make([]byte, pageSize), make([]byte, pageSize)
-	copy(pb, head)
-	if _, err := io.ReadFull(b, pb[header:]); err != nil {
-		return "", 0, err
-	}
-	sent := 0
-	for n := uint32(0); ; n++ {
-		if n > 0 {
-			if _, err := io.ReadFull(b, pb); err == io.EOF {
-				break
-			} else if err != nil {
-				return "", 0, err
-			}
-		}
-		h.Write(pb)
-		_, aerr := io.ReadFull(a, pa)
-		if aerr != nil || !bytes.Equal(pa, pb) {
-			var num [4]byte
-			putUint32(num[:], n)
-			w.Write(num[:])
-			w.Write(pb)
-			sent++
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), sent, nil
+	return sums{local: r.sum, remote: answer.File}, r.pages, err
 }
 
 func putUint64(b []byte, v uint64) {

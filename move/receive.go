@@ -64,25 +64,30 @@ func (mv *Mover) receiving(ctx context.Context, id string) (*catalog.Move, error
 // Receive takes one part of move id from its source: "db" (the first
 // snapshot), "pages" (the pages changed since, see putPages) or "media"
 // (a tar of media files).
-func (mv *Mover) Receive(ctx context.Context, id, part string, body io.Reader) error {
+//
+// After "pages" it returns the SHA-256 of the copy, else "".
+func (mv *Mover) Receive(ctx context.Context, id, part string, body io.Reader) (string, error) {
 	if _, err := mv.receiving(ctx, id); err != nil {
-		return err
+		return "", err
 	}
 	dir := mv.incoming(id)
 	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o750); err != nil {
-		return err
+		return "", err
 	}
 	db := filepath.Join(dir, "tenant.db")
 	switch part {
 	case "db":
 		crashAt("receive")
-		return writeFile(db, body)
+		return "", writeFile(db, body)
 	case "pages":
-		return applyPages(db, body)
+		if err := applyPages(db, body); err != nil {
+			return "", err
+		}
+		return fileSum(db)
 	case "media":
-		return untar(filepath.Join(dir, "media"), body)
+		return "", untar(filepath.Join(dir, "media"), body)
 	}
-	return condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such part %q", condo.Clip(part))
+	return "", condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such part %q", condo.Clip(part))
 }
 
 // VerifyCopy sums the received copy of move id (see Checksums).
