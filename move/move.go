@@ -37,6 +37,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -253,6 +255,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
 	mediaSince := time.Now()
 	snap1 := filepath.Join(work, "snap1.db")
+	salt := walSalt(src.Path) // before the snapshot: see changedPages
 	if err := snapshot(ctx, src, snap1); err != nil {
 		return err
 	}
@@ -268,6 +271,9 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("verify")})
 	local, err := Checksums(ctx, snap1, true)
 	if err != nil {
+		return err
+	}
+	if local.File, err = fileSum(snap1); err != nil {
 		return err
 	}
 	if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
@@ -302,7 +308,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	crashAt("paused")
 	// Only the pages that changed since the first copy cross; the target
 	// answers with the SHA-256 of its copy, which must be the live file's.
-	sum, pages, err := mv.putPages(ctx, target, m.ID, src, hashes)
+	sum, pages, err := mv.putPages(ctx, target, m.ID, src, hashes, salt)
 	if err != nil {
 		return err
 	}
@@ -311,7 +317,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 		return err
 	}
 	if sum.local != sum.remote {
-		return condo.ReasonErrorf(condo.ECONFLICT, "verify_failed", "the target's copy differs from the source's (file checksum)")
+		return condo.ReasonErrorf(condo.ECONFLICT, "verify_failed", "the target did not apply the pages the source sent")
 	}
 	lap("verify")
 	if err := mv.post(ctx, target, m.ID, "install", nil, nil); err != nil {
@@ -563,30 +569,77 @@ type pageHashes struct {
 	sums []uint64
 }
 
-// sums are the SHA-256 of the live file, as read here and as the target
-// has it after the pages were applied.
+// sums are the SHA-256 of the catch-up's pages as sent and as the
+// target applied them.
 type sums struct{ local, remote string }
 
-// putPages sends the target the pages of the live database (read through
-// SQLite's sqlite_dbpage, under the write lock the caller holds: a
-// consistent image, WAL included) whose hash differs from the first
-// copy's, and returns the SHA-256 of the whole image on both sides and
+// walSalt returns the salt of the WAL beside the database at path: it
+// changes whenever SQLite starts the WAL over (after a checkpoint has
+// copied every frame into the database), "" when there is no WAL.
+func walSalt(path string) string {
+	f, err := os.Open(path + "-wal")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var hdr [32]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return ""
+	}
+	return string(hdr[16:24])
+}
+
+// changedPages returns the numbers of the pages written since the WAL
+// had salt, read from the frame headers of the WAL (the caller holds the
+// write lock, so no frame is being appended), or ok false when the WAL
+// started over since (its salt differs: pages may have been checkpointed
+// into the database and left the WAL), and every page must be compared.
+// Frames after the last one of this generation carry an older salt.
+func changedPages(path, salt string, pageSize int) (pages map[uint32]bool, ok bool) {
+	if salt == "" || walSalt(path) != salt {
+		return nil, false
+	}
+	f, err := os.Open(path + "-wal")
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	pages = map[uint32]bool{}
+	var fh [24]byte
+	for off := int64(32); ; off += 24 + int64(pageSize) {
+		if _, err := f.ReadAt(fh[:], off); err != nil {
+			return pages, true // the end of the file
+		}
+		if string(fh[8:16]) != salt {
+			return pages, true // a frame of an earlier generation: the end of this one
+		}
+		pages[binary.BigEndian.Uint32(fh[:4])] = true
+	}
+}
+
+// putPages sends the target the pages of the live database that differ
+// from the first copy: the pages the WAL names (changedPages), or every
+// page when it cannot tell, each read through SQLite's sqlite_dbpage in
+// one read transaction while the caller holds the write lock (so a
+// consistent image, WAL included) and sent when its hash differs from
+// the first copy's. It returns the SHA-256 of the body on both sides and
 // the number of pages sent. The body is: the image's size (8 bytes,
 // big-endian), its page size (4), then per page its number from 0 (4)
 // and its bytes.
-func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.DB, ph *pageHashes) (sums, int, error) {
+func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.DB, ph *pageHashes, salt string) (sums, int, error) {
 	conn, err := src.Read.Conn(ctx)
 	if err != nil {
 		return sums{}, 0, err
 	}
 	defer conn.Close()
-	var pageSize, pageCount int64
+	var pageSize int64
 	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
 		return sums{}, 0, err
 	}
 	if pageSize != int64(ph.size) {
 		return sums{}, 0, condo.ReasonErrorf(condo.ECONFLICT, "page_size_changed", "the tenant's page size changed during the move")
 	}
+	changed, known := changedPages(src.Path, salt, ph.size)
 	pr, pw := io.Pipe()
 	type result struct {
 		sum   string
@@ -595,54 +648,86 @@ func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.
 	done := make(chan result, 1)
 	go func() { // ends when the pages are written or the request stopped reading them
 		var r result
+		h := sha256.New()
+		w := io.MultiWriter(pw, h)
 		err := func() error {
 			tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one read transaction for the count and the pages
 			if err != nil {
 				return err
 			}
 			defer tx.Rollback()
+			var pageCount int64
 			if err := tx.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pageCount); err != nil {
 				return err
 			}
 			var hdr [12]byte
 			putUint64(hdr[:8], uint64(pageCount*pageSize))
 			putUint32(hdr[8:], uint32(pageSize))
-			if _, err := pw.Write(hdr[:]); err != nil {
+			if _, err := w.Write(hdr[:]); err != nil {
 				return err
 			}
-			rows, err := tx.QueryContext(ctx, "SELECT pgno, data FROM sqlite_dbpage")
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			h := sha256.New()
 			var num [4]byte
-			for rows.Next() {
-				var pgno int64
-				var data []byte
-				if err := rows.Scan(&pgno, &data); err != nil {
-					return err
-				}
+			send := func(pgno int64, data []byte) error {
 				if len(data) != int(pageSize) {
 					return fmt.Errorf("page %d has %d bytes", pgno, len(data))
 				}
-				h.Write(data)
 				n := pgno - 1
 				if n < int64(len(ph.sums)) && ph.sums[n] == maphash.Bytes(seed, data) {
-					continue
+					return nil
 				}
 				putUint32(num[:], uint32(n))
-				if _, err := pw.Write(num[:]); err != nil {
+				if _, err := w.Write(num[:]); err != nil {
 					return err
 				}
-				if _, err := pw.Write(data); err != nil {
-					return err
-				}
+				_, err := w.Write(data)
 				r.pages++
+				return err
 			}
-			r.sum = hex.EncodeToString(h.Sum(nil))
-			return rows.Err()
+			if !known {
+				rows, err := tx.QueryContext(ctx, "SELECT pgno, data FROM sqlite_dbpage")
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var pgno int64
+					var data []byte
+					if err := rows.Scan(&pgno, &data); err != nil {
+						return err
+					}
+					if err := send(pgno, data); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			}
+			for n := int64(len(ph.sums)) + 1; n <= pageCount; n++ {
+				changed[uint32(n)] = true // pages the database grew by
+			}
+			nums := make([]int64, 0, len(changed))
+			for n := range changed {
+				if int64(n) <= pageCount {
+					nums = append(nums, int64(n))
+				}
+			}
+			slices.Sort(nums)
+			stmt, err := tx.PrepareContext(ctx, "SELECT data FROM sqlite_dbpage WHERE pgno = ?")
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, n := range nums {
+				var data []byte
+				if err := stmt.QueryRowContext(ctx, n).Scan(&data); err != nil {
+					return fmt.Errorf("read page %d: %w", n, err)
+				}
+				if err := send(n, data); err != nil {
+					return err
+				}
+			}
+			return nil
 		}()
+		r.sum = hex.EncodeToString(h.Sum(nil))
 		pw.CloseWithError(err)
 		done <- r
 	}()
@@ -650,6 +735,9 @@ func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.
 	err = mv.call(ctx, http.MethodPut, target, NodePath+id+"/pages", pr, &answer)
 	pr.CloseWithError(errors.New("request ended"))
 	r := <-done
+	if err == nil && !known {
+		mv.cfg.Logger.Info("the WAL started over during the move: the catch-up compared every page", "move", id)
+	}
 	return sums{local: r.sum, remote: answer.File}, r.pages, err
 }
 
