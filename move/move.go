@@ -64,6 +64,10 @@ import (
 // DefaultRetention is how long the source keeps a moved tenant's old copy.
 const DefaultRetention = 24 * time.Hour
 
+// retireGrace is how long a moved tenant's fenced handle keeps serving
+// the reads that were already on their way to it.
+const retireGrace = 250 * time.Millisecond
+
 // CrashEnv names the step at which a node kills itself (SIGKILL) in the
 // crash tests: copied, paused, installed, flipped on the source,
 // receive and install on the target. Only tests set it.
@@ -251,37 +255,53 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	}
 	defer src.Close()
 
-	// 1. Copy while the tenant serves.
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
-	mediaSince := time.Now()
-	snap1 := filepath.Join(work, "snap1.db")
-	salt := walSalt(src.Path) // before the snapshot: see changedPages
-	if err := snapshot(ctx, src, snap1); err != nil {
-		return err
-	}
-	size, err := mv.putFile(ctx, target, m.ID, "db", snap1)
-	if err != nil {
-		return err
-	}
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("media"), Bytes: &size})
+	// 1. Copy while the tenant serves. The catch-up finds what changed
+	// since in the WAL, which it can read only while the WAL has not
+	// started over: a checkpoint first leaves it nearly empty (a start
+	// over then needs --wal_autocheckpoint's 4000 pages of writes), and a
+	// copy overtaken by one is taken again (twice at most; after that the
+	// catch-up compares every page).
 	mediaDir := mv.cfg.Store.MediaDir(m.TenantID)
-	if err := mv.putMedia(ctx, target, m.ID, mediaDir, time.Time{}); err != nil {
-		return err
-	}
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("verify")})
-	local, err := Checksums(ctx, snap1, true)
-	if err != nil {
-		return err
-	}
-	if local.File, err = fileSum(snap1); err != nil {
-		return err
-	}
-	if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
-		return err
-	}
-	hashes, err := hashPages(snap1, seed) // compared with the live pages in the pause
-	if err != nil {
-		return err
+	snap1 := filepath.Join(work, "snap1.db")
+	var mediaSince time.Time
+	var salt string
+	var hashes *pageHashes
+	for attempt := 0; ; attempt++ {
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
+		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)") // copies the WAL without blocking writers
+		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		mediaSince = time.Now()
+		salt = walSalt(src.Path) // before the snapshot: see changedPages
+		os.Remove(snap1)
+		if err := snapshot(ctx, src, snap1); err != nil {
+			return err
+		}
+		size, err := mv.putFile(ctx, target, m.ID, "db", snap1)
+		if err != nil {
+			return err
+		}
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("media"), Bytes: &size})
+		if err := mv.putMedia(ctx, target, m.ID, mediaDir, time.Time{}); err != nil {
+			return err
+		}
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("verify")})
+		local, err := Checksums(ctx, snap1, true)
+		if err != nil {
+			return err
+		}
+		if local.File, err = fileSum(snap1); err != nil {
+			return err
+		}
+		if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
+			return err
+		}
+		if hashes, err = hashPages(snap1, seed); err != nil { // compared with the live pages in the pause
+			return err
+		}
+		if salt != "" && walSalt(src.Path) == salt || attempt == 2 {
+			break
+		}
+		log.Info("the WAL started over during the copy: copying again", "attempt", attempt+1)
 	}
 	crashAt("copied")
 
@@ -348,6 +368,14 @@ func (mv *Mover) retire(ctx context.Context, m *catalog.Move, log *slog.Logger) 
 	path, _ := mv.cfg.Store.Path(m.TenantID)
 	sqlitedb.Fence(path) // after a restart: nothing here may write it again
 	mv.cfg.Store.Retired(m.TenantID, m.Epoch)
+	// Requests resolved before the flip that are on their way to the
+	// store still find the open (fenced) handle and read from it, at the
+	// state of the flip; those that check later are sent to the new home
+	// (tenantstore.MovedAway). Only then does the handle leave the pool.
+	select {
+	case <-ctx.Done():
+	case <-time.After(retireGrace):
+	}
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	handBack, holders, err := mv.cfg.Store.TakeOut(tctx, m.TenantID)
 	cancel()
