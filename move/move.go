@@ -270,6 +270,11 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
 		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)") // copies the WAL without blocking writers
 		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		// The emptied WAL gets its salt from the next write: wait a moment
+		// for one (an idle tenant has none, and its WAL stays empty).
+		for i := 0; i < 50 && walSalt(src.Path) == ""; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
 		mediaSince = time.Now()
 		salt = walSalt(src.Path) // before the snapshot: see changedPages
 		os.Remove(snap1)
@@ -298,7 +303,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 		if hashes, err = hashPages(snap1, seed); err != nil { // compared with the live pages in the pause
 			return err
 		}
-		if salt != "" && walSalt(src.Path) == salt || attempt == 2 {
+		if walSalt(src.Path) == salt || attempt == 2 {
 			break
 		}
 		log.Info("the WAL started over during the copy: copying again", "attempt", attempt+1)
@@ -623,9 +628,14 @@ func walSalt(path string) string {
 // started over since (its salt differs: pages may have been checkpointed
 // into the database and left the WAL), and every page must be compared.
 // Frames after the last one of this generation carry an older salt.
+//
+// An empty salt is an empty WAL: it still is when nothing was written.
 func changedPages(path, salt string, pageSize int) (pages map[uint32]bool, ok bool) {
-	if salt == "" || walSalt(path) != salt {
+	if walSalt(path) != salt {
 		return nil, false
+	}
+	if salt == "" {
+		return map[uint32]bool{}, true
 	}
 	f, err := os.Open(path + "-wal")
 	if err != nil {
