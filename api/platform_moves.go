@@ -98,10 +98,11 @@ func (s *Server) receiveMove(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := mv.Receive(c.Request().Context(), c.Param("id"), c.Param("part"), c.Request().Body); err != nil {
+	sum, err := mv.Receive(c.Request().Context(), c.Param("id"), c.Param("part"), c.Request().Body)
+	if err != nil {
 		return err
 	}
-	return c.NoContent(http.StatusNoContent)
+	return c.JSON(http.StatusOK, map[string]string{"file": sum})
 }
 
 // moveOp serves POST /_condo/nodes/moves/:id/verify, .../install and

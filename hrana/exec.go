@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/sqlitedb"
@@ -233,6 +234,10 @@ func sqlError(err error) error {
 		return e
 	}
 	var re *sqlitedb.RawError
+	if (errors.As(err, &re) && re.Code == int(sqlite3.SQLITE_CONSTRAINT_COMMITHOOK)) || sqlitedb.IsFenced(err) {
+		// The only commit hook is the fence of a moved tenant (sqlitedb.Fence).
+		return &Error{Message: "the tenant moved to another node: this stream's writes are refused; open a new stream", Code: "TENANT_MOVED"}
+	}
 	if errors.As(err, &re) {
 		return &Error{Message: re.Message, Code: baseCodeName(re.Code)}
 	}

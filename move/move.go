@@ -36,15 +36,19 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -59,6 +63,10 @@ import (
 
 // DefaultRetention is how long the source keeps a moved tenant's old copy.
 const DefaultRetention = 24 * time.Hour
+
+// retireGrace is how long a moved tenant's fenced handle keeps serving
+// the reads that were already on their way to it.
+const retireGrace = 250 * time.Millisecond
 
 // CrashEnv names the step at which a node kills itself (SIGKILL) in the
 // crash tests: copied, paused, installed, flipped on the source,
@@ -247,29 +255,58 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 	}
 	defer src.Close()
 
-	// 1. Copy while the tenant serves.
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
-	mediaSince := time.Now()
-	snap1 := filepath.Join(work, "snap1.db")
-	if err := snapshot(ctx, src, snap1); err != nil {
-		return err
-	}
-	size, err := mv.putFile(ctx, target, m.ID, "db", snap1)
-	if err != nil {
-		return err
-	}
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("media"), Bytes: &size})
+	// 1. Copy while the tenant serves. The catch-up finds what changed
+	// since in the WAL, which it can read only while the WAL has not
+	// started over: a checkpoint first leaves it nearly empty (a start
+	// over then needs --wal_autocheckpoint's 4000 pages of writes), and a
+	// copy overtaken by one is taken again (twice at most; after that the
+	// catch-up compares every page).
 	mediaDir := mv.cfg.Store.MediaDir(m.TenantID)
-	if err := mv.putMedia(ctx, target, m.ID, mediaDir, time.Time{}); err != nil {
-		return err
-	}
-	mv.record(m.ID, catalog.MoveUpdate{Step: ptr("verify")})
-	local, err := Checksums(ctx, snap1, true)
-	if err != nil {
-		return err
-	}
-	if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
-		return err
+	snap1 := filepath.Join(work, "snap1.db")
+	var mediaSince time.Time
+	var salt string
+	var hashes *pageHashes
+	for attempt := 0; ; attempt++ {
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("snapshot")})
+		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)") // copies the WAL without blocking writers
+		src.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+		// The emptied WAL gets its salt from the next write: wait a moment
+		// for one (an idle tenant has none, and its WAL stays empty).
+		for i := 0; i < 50 && walSalt(src.Path) == ""; i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+		mediaSince = time.Now()
+		salt = walSalt(src.Path) // before the snapshot: see changedPages
+		os.Remove(snap1)
+		if err := snapshot(ctx, src, snap1); err != nil {
+			return err
+		}
+		size, err := mv.putFile(ctx, target, m.ID, "db", snap1)
+		if err != nil {
+			return err
+		}
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("media"), Bytes: &size})
+		if err := mv.putMedia(ctx, target, m.ID, mediaDir, time.Time{}); err != nil {
+			return err
+		}
+		mv.record(m.ID, catalog.MoveUpdate{Step: ptr("verify")})
+		local, err := Checksums(ctx, snap1, true)
+		if err != nil {
+			return err
+		}
+		if local.File, err = fileSum(snap1); err != nil {
+			return err
+		}
+		if err := mv.verify(ctx, target, m.ID, local, true); err != nil {
+			return err
+		}
+		if hashes, err = hashPages(snap1, seed); err != nil { // compared with the live pages in the pause
+			return err
+		}
+		if walSalt(src.Path) == salt || attempt == 2 {
+			break
+		}
+		log.Info("the WAL started over during the copy: copying again", "attempt", attempt+1)
 	}
 	crashAt("copied")
 
@@ -290,29 +327,22 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 			lock.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
-	crashAt("paused")
 	var laps []any // how the pause was spent, for the log
 	lap := func(name string) { laps = append(laps, name, time.Since(paused).Round(time.Millisecond)) }
-	snap2 := filepath.Join(work, "snap2.db")
-	if err := snapshot(ctx, src, snap2); err != nil {
-		return err
-	}
-	lap("snapshot")
-	sum, pages, err := mv.putPages(ctx, target, m.ID, snap1, snap2)
+	lap("locked")
+	crashAt("paused")
+	// Only the pages that changed since the first copy cross; the target
+	// answers with the SHA-256 of its copy, which must be the live file's.
+	sum, pages, err := mv.putPages(ctx, target, m.ID, src, hashes, salt)
 	if err != nil {
-		return err
-	}
-	if err := mv.putMedia(ctx, target, m.ID, mediaDir, mediaSince); err != nil {
 		return err
 	}
 	lap("pages")
-	counts, err := Checksums(ctx, snap2, false)
-	if err != nil {
+	if err := mv.putMedia(ctx, target, m.ID, mediaDir, mediaSince); err != nil {
 		return err
 	}
-	counts.File = sum
-	if err := mv.verify(ctx, target, m.ID, counts, false); err != nil {
-		return err
+	if sum.local != sum.remote {
+		return condo.ReasonErrorf(condo.ECONFLICT, "verify_failed", "the target did not apply the pages the source sent")
 	}
 	lap("verify")
 	if err := mv.post(ctx, target, m.ID, "install", nil, nil); err != nil {
@@ -343,6 +373,14 @@ func (mv *Mover) retire(ctx context.Context, m *catalog.Move, log *slog.Logger) 
 	path, _ := mv.cfg.Store.Path(m.TenantID)
 	sqlitedb.Fence(path) // after a restart: nothing here may write it again
 	mv.cfg.Store.Retired(m.TenantID, m.Epoch)
+	// Requests resolved before the flip that are on their way to the
+	// store still find the open (fenced) handle and read from it, at the
+	// state of the flip; those that check later are sent to the new home
+	// (tenantstore.MovedAway). Only then does the handle leave the pool.
+	select {
+	case <-ctx.Done():
+	case <-time.After(retireGrace):
+	}
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	handBack, holders, err := mv.cfg.Store.TakeOut(tctx, m.TenantID)
 	cancel()
@@ -521,86 +559,224 @@ func (mv *Mover) verify(ctx context.Context, target, id string, local Sums, full
 	return nil
 }
 
-// putPages sends the pages of snap2 that differ from snap1 (which the
-// target holds) and returns snap2's SHA-256 and the number of pages sent.
-// The body is: snap2's size (8 bytes, big-endian), its page size (4),
-// then per page its number (4) and its bytes.
-func (mv *Mover) putPages(ctx context.Context, target, id, snap1, snap2 string) (string, int, error) {
-	a, err := os.Open(snap1)
+// seed keys the page hashes a move compares (within this process only).
+var seed = maphash.MakeSeed()
+
+// hashPages returns the hash of every page of the database file at path,
+// page 1 first.
+func hashPages(path string, seed maphash.Seed) (*pageHashes, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return "", 0, err
+		return nil, err
 	}
-	defer a.Close()
-	b, err := os.Open(snap2)
+	defer f.Close()
+	head := make([]byte, 100)
+	if _, err := io.ReadFull(f, head); err != nil {
+		return nil, fmt.Errorf("read snapshot header: %w", err)
+	}
+	size := int(head[16])<<8 | int(head[17])
+	if size == 1 {
+		size = 65536
+	}
+	if size < 512 {
+		return nil, errors.New("snapshot has no valid page size")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	ph := &pageHashes{size: size}
+	page := make([]byte, size)
+	for {
+		if _, err := io.ReadFull(f, page); err == io.EOF {
+			return ph, nil
+		} else if err != nil {
+			return nil, err
+		}
+		ph.sums = append(ph.sums, maphash.Bytes(seed, page))
+	}
+}
+
+// pageHashes are the page size and page hashes of the first copy.
+type pageHashes struct {
+	size int
+	sums []uint64
+}
+
+// sums are the SHA-256 of the catch-up's pages as sent and as the
+// target applied them.
+type sums struct{ local, remote string }
+
+// walSalt returns the salt of the WAL beside the database at path: it
+// changes whenever SQLite starts the WAL over (after a checkpoint has
+// copied every frame into the database), "" when there is no WAL.
+func walSalt(path string) string {
+	f, err := os.Open(path + "-wal")
 	if err != nil {
-		return "", 0, err
+		return ""
 	}
-	defer b.Close()
-	fi, err := b.Stat()
+	defer f.Close()
+	var hdr [32]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return ""
+	}
+	return string(hdr[16:24])
+}
+
+// changedPages returns the numbers of the pages written since the WAL
+// had salt, read from the frame headers of the WAL (the caller holds the
+// write lock, so no frame is being appended), or ok false when the WAL
+// started over since (its salt differs: pages may have been checkpointed
+// into the database and left the WAL), and every page must be compared.
+// Frames after the last one of this generation carry an older salt.
+//
+// An empty salt is an empty WAL: it still is when nothing was written.
+func changedPages(path, salt string, pageSize int) (pages map[uint32]bool, ok bool) {
+	if walSalt(path) != salt {
+		return nil, false
+	}
+	if salt == "" {
+		return map[uint32]bool{}, true
+	}
+	f, err := os.Open(path + "-wal")
 	if err != nil {
-		return "", 0, err
+		return nil, false
 	}
+	defer f.Close()
+	pages = map[uint32]bool{}
+	var fh [24]byte
+	for off := int64(32); ; off += 24 + int64(pageSize) {
+		if _, err := f.ReadAt(fh[:], off); err != nil {
+			return pages, true // the end of the file
+		}
+		if string(fh[8:16]) != salt {
+			return pages, true // a frame of an earlier generation: the end of this one
+		}
+		pages[binary.BigEndian.Uint32(fh[:4])] = true
+	}
+}
+
+// putPages sends the target the pages of the live database that differ
+// from the first copy: the pages the WAL names (changedPages), or every
+// page when it cannot tell, each read through SQLite's sqlite_dbpage in
+// one read transaction while the caller holds the write lock (so a
+// consistent image, WAL included) and sent when its hash differs from
+// the first copy's. It returns the SHA-256 of the body on both sides and
+// the number of pages sent. The body is: the image's size (8 bytes,
+// big-endian), its page size (4), then per page its number from 0 (4)
+// and its bytes.
+func (mv *Mover) putPages(ctx context.Context, target, id string, src *sqlitedb.DB, ph *pageHashes, salt string) (sums, int, error) {
+	conn, err := src.Read.Conn(ctx)
+	if err != nil {
+		return sums{}, 0, err
+	}
+	defer conn.Close()
+	var pageSize int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize); err != nil {
+		return sums{}, 0, err
+	}
+	if pageSize != int64(ph.size) {
+		return sums{}, 0, condo.ReasonErrorf(condo.ECONFLICT, "page_size_changed", "the tenant's page size changed during the move")
+	}
+	changed, known := changedPages(src.Path, salt, ph.size)
 	pr, pw := io.Pipe()
 	type result struct {
 		sum   string
 		pages int
 	}
 	done := make(chan result, 1)
-	go func() { // ends when the diff is written or the request gave up reading it
-		sum, pages, err := diffPages(a, b, fi.Size(), pw)
+	go func() { // ends when the pages are written or the request stopped reading them
+		var r result
+		h := sha256.New()
+		w := io.MultiWriter(pw, h)
+		err := func() error {
+			tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}) // one read transaction for the count and the pages
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			var pageCount int64
+			if err := tx.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pageCount); err != nil {
+				return err
+			}
+			var hdr [12]byte
+			putUint64(hdr[:8], uint64(pageCount*pageSize))
+			putUint32(hdr[8:], uint32(pageSize))
+			if _, err := w.Write(hdr[:]); err != nil {
+				return err
+			}
+			var num [4]byte
+			send := func(pgno int64, data []byte) error {
+				if len(data) != int(pageSize) {
+					return fmt.Errorf("page %d has %d bytes", pgno, len(data))
+				}
+				n := pgno - 1
+				if n < int64(len(ph.sums)) && ph.sums[n] == maphash.Bytes(seed, data) {
+					return nil
+				}
+				putUint32(num[:], uint32(n))
+				if _, err := w.Write(num[:]); err != nil {
+					return err
+				}
+				_, err := w.Write(data)
+				r.pages++
+				return err
+			}
+			if !known {
+				rows, err := tx.QueryContext(ctx, "SELECT pgno, data FROM sqlite_dbpage")
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var pgno int64
+					var data []byte
+					if err := rows.Scan(&pgno, &data); err != nil {
+						return err
+					}
+					if err := send(pgno, data); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			}
+			for n := int64(len(ph.sums)) + 1; n <= pageCount; n++ {
+				changed[uint32(n)] = true // pages the database grew by
+			}
+			nums := make([]int64, 0, len(changed))
+			for n := range changed {
+				if int64(n) <= pageCount {
+					nums = append(nums, int64(n))
+				}
+			}
+			slices.Sort(nums)
+			stmt, err := tx.PrepareContext(ctx, "SELECT data FROM sqlite_dbpage WHERE pgno = ?")
+			if err != nil {
+				return err
+			}
+			defer stmt.Close()
+			for _, n := range nums {
+				var data []byte
+				if err := stmt.QueryRowContext(ctx, n).Scan(&data); err != nil {
+					return fmt.Errorf("read page %d: %w", n, err)
+				}
+				if err := send(n, data); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		r.sum = hex.EncodeToString(h.Sum(nil))
 		pw.CloseWithError(err)
-		done <- result{sum, pages}
+		done <- r
 	}()
-	err = mv.call(ctx, http.MethodPut, target, NodePath+id+"/pages", pr, nil)
+	var answer struct{ File string }
+	err = mv.call(ctx, http.MethodPut, target, NodePath+id+"/pages", pr, &answer)
 	pr.CloseWithError(errors.New("request ended"))
 	r := <-done
-	return r.sum, r.pages, err
-}
-
-// diffPages writes the pages body of putPages to w.
-func diffPages(a, b io.Reader, size int64, w io.Writer) (string, int, error) {
-	const header = 100
-	head := make([]byte, header)
-	if _, err := io.ReadFull(b, head); err != nil {
-		return "", 0, fmt.Errorf("read snapshot header: %w", err)
+	if err == nil && !known {
+		mv.cfg.Logger.Info("the WAL started over during the move: the catch-up compared every page", "move", id)
 	}
-	pageSize := int(head[16])<<8 | int(head[17])
-	if pageSize == 1 {
-		pageSize = 65536
-	}
-	if pageSize < 512 {
-		return "", 0, errors.New("snapshot has no valid page size")
-	}
-	var hdr [12]byte
-	putUint64(hdr[:8], uint64(size))
-	putUint32(hdr[8:], uint32(pageSize))
-	w.Write(hdr[:])
-	h := sha256.New()
-	pa, pb := make([]byte, pageSize), make([]byte, pageSize)
-	copy(pb, head)
-	if _, err := io.ReadFull(b, pb[header:]); err != nil {
-		return "", 0, err
-	}
-	sent := 0
-	for n := uint32(0); ; n++ {
-		if n > 0 {
-			if _, err := io.ReadFull(b, pb); err == io.EOF {
-				break
-			} else if err != nil {
-				return "", 0, err
-			}
-		}
-		h.Write(pb)
-		_, aerr := io.ReadFull(a, pa)
-		if aerr != nil || !bytes.Equal(pa, pb) {
-			var num [4]byte
-			putUint32(num[:], n)
-			w.Write(num[:])
-			w.Write(pb)
-			sent++
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), sent, nil
+	return sums{local: r.sum, remote: answer.File}, r.pages, err
 }
 
 func putUint64(b []byte, v uint64) {

@@ -3,7 +3,9 @@ package move
 import (
 	"archive/tar"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -64,25 +66,31 @@ func (mv *Mover) receiving(ctx context.Context, id string) (*catalog.Move, error
 // Receive takes one part of move id from its source: "db" (the first
 // snapshot), "pages" (the pages changed since, see putPages) or "media"
 // (a tar of media files).
-func (mv *Mover) Receive(ctx context.Context, id, part string, body io.Reader) error {
+//
+// After "pages" it returns the SHA-256 of the copy, else "".
+func (mv *Mover) Receive(ctx context.Context, id, part string, body io.Reader) (string, error) {
 	if _, err := mv.receiving(ctx, id); err != nil {
-		return err
+		return "", err
 	}
 	dir := mv.incoming(id)
 	if err := os.MkdirAll(filepath.Join(dir, "media"), 0o750); err != nil {
-		return err
+		return "", err
 	}
 	db := filepath.Join(dir, "tenant.db")
 	switch part {
 	case "db":
 		crashAt("receive")
-		return writeFile(db, body)
+		return "", writeFile(db, body)
 	case "pages":
-		return applyPages(db, body)
+		h := sha256.New() // of the body as applied: the source sums what it sent
+		if err := applyPages(db, io.TeeReader(body, h)); err != nil {
+			return "", err
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
 	case "media":
-		return untar(filepath.Join(dir, "media"), body)
+		return "", untar(filepath.Join(dir, "media"), body)
 	}
-	return condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such part %q", condo.Clip(part))
+	return "", condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such part %q", condo.Clip(part))
 }
 
 // VerifyCopy sums the received copy of move id (see Checksums).
@@ -92,10 +100,10 @@ func (mv *Mover) VerifyCopy(ctx context.Context, id string, full bool) (Sums, er
 	}
 	db := filepath.Join(mv.incoming(id), "tenant.db")
 	s, err := Checksums(ctx, db, full)
-	if err != nil || full {
+	if err != nil {
 		return s, err
 	}
-	s.File, err = fileSum(db)
+	s.File, err = fileSum(db) // the catch-up patches this very file: it must be the source's byte for byte
 	return s, err
 }
 

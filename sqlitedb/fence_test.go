@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/sqlitedb"
 )
 
@@ -31,7 +32,7 @@ func TestFence(t *testing.T) {
 		t.Fatalf("fenced insert: %v", err)
 	}
 	err = db.Transact(ctx, func(tx *sql.Tx) error { _, err := tx.ExecContext(ctx, "INSERT INTO t VALUES (2)"); return err })
-	if !sqlitedb.IsFenced(err) {
+	if condo.ErrorReason(err) != "tenant_moved" { // Transact classifies it
 		t.Fatalf("fenced transaction: %v", err)
 	}
 	var n int

@@ -275,6 +275,16 @@ func TestMove_Live(t *testing.T) {
 	}
 	eventually(t, func() bool { return e.moveRecord(t, started.Data.ID).State == catalog.MoveDone })
 	e.servedOnce(t, "ams", want)
+	res, body = e.b.call(t, "GET", "localhost", "/platform/moves/"+started.Data.ID, nil, "Authorization", "Bearer "+platformToken(t, e.a))
+	if res.StatusCode != 200 || !strings.Contains(string(body), `"state":"done"`) || !strings.Contains(string(body), `"write_pause"`) {
+		t.Errorf("GET move: %d %s", res.StatusCode, body)
+	}
+
+	// The node endpoint takes only signed requests.
+	res, body = e.b.call(t, "PUT", "localhost", move.NodePath+started.Data.ID+"/db", strings.NewReader("not a database"))
+	if res.StatusCode != 401 || errorCode(body) != "node_auth" {
+		t.Errorf("unsigned node request: %d %s", res.StatusCode, body)
+	}
 }
 
 // try is call that returns a transport error instead of failing the test.
