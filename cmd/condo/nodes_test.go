@@ -81,7 +81,15 @@ func TestCLI_TenantsCreateResidency(t *testing.T) {
 		t.Errorf("refused creations left tenants:\n%s", out)
 	}
 
-	code, out, errOut := run(t, "", "--json", "tenants", "create", "acme-eu", "--residency", "eu", "--region", "fra", "--data", data)
+	// This node is in iad: a tenant homed in fra is written by a node
+	// there, never here.
+	code, out, errOut := run(t, "", "tenants", "create", "acme-eu", "--residency", "eu", "--region", "fra", "--data", data)
+	if code == 0 || !strings.Contains(errOut, "home region is fra, and this node is in iad") {
+		t.Fatalf("create a fra tenant on an iad node: %d %q", code, errOut)
+	}
+	t.Setenv("CONDO_REGION", "fra")
+	code, out, errOut = run(t, "", "--json", "tenants", "create", "acme-eu", "--residency", "eu", "--region", "fra", "--data", data)
+	t.Setenv("CONDO_REGION", "iad")
 	var got catalog.Tenant
 	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || got.Region != "fra" || got.Residency != "eu" {
 		t.Fatalf("create acme-eu: %d %q %q", code, out, errOut)
