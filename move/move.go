@@ -51,7 +51,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/condohq/condo"
@@ -135,12 +134,7 @@ func Request(ctx context.Context, cat *catalog.Catalog, id, region, location str
 }
 
 // crashAt kills the process at step when the crash tests ask for it.
-func crashAt(step string) {
-	if os.Getenv(CrashEnv) == step {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-		time.Sleep(time.Hour)
-	}
-}
+func crashAt(step string) { condo.CrashAt(CrashEnv, step) }
 
 func (mv *Mover) workDir(id string) string { return filepath.Join(mv.cfg.DataDir, "moving", id) }
 
