@@ -18,6 +18,7 @@ func (s *Server) platformMoveRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.POST("/platform/tenants/:id/move", with(s.startMove, admin))
 	e.Match(readMethods, "/platform/tenants/:id/moves", with(s.listMoves, admin))
 	e.Match(readMethods, "/platform/moves/:id", with(s.getMove, admin))
+	e.Match(readMethods, "/platform/jobs", with(s.listJobs, admin))
 	e.PUT(move.NodePath+":id/:part", with(s.receiveMove, s.requireNode))
 	e.POST(move.NodePath+":id/:op", with(s.moveOp, s.requireNode))
 }
@@ -134,4 +135,18 @@ func (s *Server) moveOp(c echo.Context) error {
 		return c.NoContent(http.StatusNoContent)
 	}
 	return condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such operation")
+}
+
+// listJobs serves GET /platform/jobs?limit=: fleet migration runs and
+// tenant moves, newest first, each with its state and progress.
+func (s *Server) listJobs(c echo.Context) error {
+	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
+	if err != nil {
+		return err
+	}
+	jobs, err := s.catalog.Jobs(c.Request().Context(), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": jobs})
 }

@@ -186,6 +186,7 @@ var platformTenantRoutes = []struct{ method, route, path string }{
 	{"DELETE", "/platform/tenants/:id", "/platform/tenants/acme"},
 	{"POST", "/platform/tenants/:id/purge", "/platform/tenants/acme/purge"},
 	{"GET", "/platform/audit", "/platform/audit"},
+	{"GET", "/platform/jobs", "/platform/jobs"},
 }
 
 func TestPlatformTenant_Routes(t *testing.T) {

@@ -406,20 +406,20 @@ func (p *parser) object(raw json.RawMessage) (map[string]json.RawMessage, bool) 
 	return kw, true
 }
 
-// member is one member of a JSON object, for decoding in order.
-type member struct {
-	name string
-	raw  json.RawMessage
+// Member is one member of a JSON object, for decoding in order.
+type Member struct {
+	Name string
+	Raw  json.RawMessage
 }
 
-// orderedMembers decodes a JSON object keeping its members' order, which
+// OrderedMembers decodes a JSON object keeping its members' order, which
 // a map would lose: the order of properties is the order of the form.
-func orderedMembers(raw json.RawMessage) ([]member, bool) {
+func OrderedMembers(raw json.RawMessage) ([]Member, bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return nil, false
 	}
-	var out []member
+	var out []Member
 	for dec.More() {
 		t, err := dec.Token()
 		if err != nil {
@@ -430,7 +430,7 @@ func orderedMembers(raw json.RawMessage) ([]member, bool) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, false
 		}
-		out = append(out, member{name, v})
+		out = append(out, Member{name, v})
 	}
 	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
 		return nil, false
@@ -442,23 +442,23 @@ func orderedMembers(raw json.RawMessage) ([]member, bool) {
 // at path; its fields are at depth. It records every name declared in
 // declared, including those of fields it refused.
 func (p *parser) properties(path string, raw json.RawMessage, depth int, declared map[string]bool) []*Field {
-	members, ok := orderedMembers(raw)
+	members, ok := OrderedMembers(raw)
 	if !ok {
 		p.addf(path, "properties must be an object of field definitions")
 		return nil
 	}
 	var fields []*Field
 	for _, m := range members {
-		fpath := joinPath(path, m.name)
-		if !fieldNamePattern.MatchString(m.name) {
-			p.addf(path, "field name %s must be a letter or underscore followed by at most 63 letters, digits or underscores", quote(m.name))
+		fpath := joinPath(path, m.Name)
+		if !fieldNamePattern.MatchString(m.Name) {
+			p.addf(path, "field name %s must be a letter or underscore followed by at most 63 letters, digits or underscores", quote(m.Name))
 			continue
 		}
-		if declared[m.name] {
+		if declared[m.Name] {
 			p.addf(fpath, "defined twice")
 			continue
 		}
-		declared[m.name] = true
+		declared[m.Name] = true
 		p.fields++
 		if p.fields == MaxFields+1 {
 			p.addf("", "more than %d fields (nested ones included)", MaxFields)
@@ -467,7 +467,7 @@ func (p *parser) properties(path string, raw json.RawMessage, depth int, declare
 			p.addf(fpath, "nested more than %d levels deep", MaxDepth)
 			continue
 		}
-		if f := p.field(fpath, m.name, m.raw, depth, false); f != nil {
+		if f := p.field(fpath, m.Name, m.Raw, depth, false); f != nil {
 			fields = append(fields, f)
 		}
 	}

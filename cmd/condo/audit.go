@@ -42,3 +42,32 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 		return c.print(map[string]any{"entries": entries}, b.String())
 	})
 }
+
+// jobsList serves `condo jobs list`: fleet migration runs and tenant
+// moves, newest first.
+func (m *Main) jobsList(ctx context.Context, args []string) error {
+	c := m.newCommand("jobs list")
+	var limit int
+	c.fs.IntVar(&limit, "limit", 50, "at most this many (up to 1000)")
+	if _, err := c.parse(args, 0, 0, "jobs list [--limit N]"); err != nil {
+		return err
+	}
+	if limit < 1 || limit > 1000 {
+		return usagef("--limit must be 1 to 1000")
+	}
+	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
+		jobs, err := cat.Jobs(ctx, limit)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "STARTED\tKIND\tTENANT\tSTATE\tPROGRESS\tID")
+		for _, j := range jobs {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", j.StartedAt.UTC().Format("2006-01-02 15:04:05"), j.Kind, dash(j.TenantID), j.State, j.Progress, j.ID)
+		}
+		w.Flush()
+		fmt.Fprintf(&b, "%d jobs", len(jobs))
+		return c.print(map[string]any{"jobs": jobs}, b.String())
+	})
+}

@@ -184,6 +184,12 @@ func TestMigrate_CLI(t *testing.T) {
 		}
 		readFleet(t, data).allAt(t, v2)
 	})
+	t.Run("JobsList", func(t *testing.T) {
+		code, out, _ := run(t, "", "jobs", "list", "--data", data)
+		if code != 0 || !strings.Contains(out, "migration") || !strings.Contains(out, "12 of 12 tenants (12 migrated") || !strings.Contains(out, "1 jobs") {
+			t.Errorf("jobs list: %d %q", code, out)
+		}
+	})
 	t.Run("StatusHuman", func(t *testing.T) {
 		code, out, _ := run(t, "", "migrate", "status", "--data", data)
 		if code != 0 || !strings.Contains(out, "latest version 101") || !strings.Contains(out, "succeeded") {

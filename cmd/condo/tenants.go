@@ -52,29 +52,14 @@ func (m *Main) tenantsCreate(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	residency, err := catalog.ParseResidencySets(c.cfg.ResidencySets)
-	if err != nil {
-		return usagef("--residency-sets: %v", err)
-	}
-	if err := requireCatalog(&c.cfg); err != nil {
-		return err
-	}
-	cat, err := openCatalog(ctx, &c.cfg, catalog.Config{BaseDomain: c.cfg.BaseDomain, Region: envRegion(), ResidencySets: residency})
-	if err != nil {
-		return err
-	}
-	defer cat.Close()
-	set, err := tenantMigrations(c.cfg.TenantMigrations) // a new tenant starts at this set's latest version
-	if err != nil {
-		return err
-	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
-	defer store.Close(context.Background())
-	t, err := store.Create(ctx, in)
-	if err != nil {
-		return err
-	}
-	return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+	// A new tenant starts at the store's migration set's latest version.
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		t, err := store.Create(ctx, in)
+		if err != nil {
+			return err
+		}
+		return c.print(t, fmt.Sprintf("created tenant %s: http://%s.%s/", t.ID, t.Subdomain, cat.Config().BaseDomain))
+	})
 }
 
 // locationToken is the token of a remote location: CONDO_LOCATION_TOKEN,

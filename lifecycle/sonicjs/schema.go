@@ -1,7 +1,6 @@
 package sonicjs
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -44,33 +43,6 @@ var formats = map[string]string{
 	"email": cms.TypeEmail, "uri": cms.TypeURL, "url": cms.TypeURL, "textarea": cms.TypeTextarea,
 }
 
-// member is one property of a JSON object, in order.
-type member struct {
-	name string
-	raw  json.RawMessage
-}
-
-// members decodes a JSON object's members in their order.
-func members(raw json.RawMessage) ([]member, bool) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, false
-	}
-	var out []member
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, false
-		}
-		out = append(out, member{t.(string), v})
-	}
-	return out, true
-}
-
 // schemaMap is a collection's mapped schema and the renames its items'
 // data follow.
 type schemaMap struct {
@@ -88,18 +60,18 @@ func mapSchema(raw string) *schemaMap {
 		m.schema = &cms.Schema{}
 		return m
 	}
-	props, _ := members(top["properties"])
+	props, _ := cms.OrderedMembers(top["properties"])
 	var fields []string
 	var required []string
 	_ = json.Unmarshal(top["required"], &required)
 	for _, p := range props {
-		name := p.name
+		name := p.Name
 		if !cms.ValidFieldName(name) {
 			name = cleanName(name)
-			m.renames[p.name] = name
-			m.changes = append(m.changes, fmt.Sprintf("field %q renamed %q (Condo field names are identifiers)", p.name, name))
+			m.renames[p.Name] = name
+			m.changes = append(m.changes, fmt.Sprintf("field %q renamed %q (Condo field names are identifiers)", p.Name, name))
 		}
-		def := m.field(name, p.raw)
+		def := m.field(name, p.Raw)
 		b, _ := json.Marshal(name)
 		fields = append(fields, string(b)+":"+string(def))
 	}
