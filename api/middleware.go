@@ -199,5 +199,5 @@ func (s *Server) followMove(c echo.Context, err error) error {
 		return err
 	}
 	c.Set(ctxTenant, t)
-	return s.forward(c, t.Region, t.ID)
+	return s.forward(c, t.Region, t.ID, "")
 }

@@ -105,7 +105,7 @@ func (s *Server) deleteTenant(c echo.Context) error {
 		return err
 	}
 	if s.elsewhere(c, t.Region) {
-		return s.forward(c, t.Region, t.ID)
+		return s.forward(c, t.Region, t.ID, "")
 	}
 	reason := c.QueryParam("reason")
 	if len(reason) > condo.MaxStoredText {
@@ -151,7 +151,7 @@ func (s *Server) atHome(c echo.Context, op func(ctx context.Context, id string) 
 		return err
 	}
 	if s.elsewhere(c, t.Region) {
-		return s.forward(c, t.Region, t.ID)
+		return s.forward(c, t.Region, t.ID, "")
 	}
 	if t, err = op(ctx, t.ID); err != nil {
 		return err

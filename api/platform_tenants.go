@@ -103,7 +103,7 @@ func (s *Server) createTenant(c echo.Context) error {
 		}
 		c.Request().Body = io.NopCloser(bytes.NewReader(b))
 		c.Request().ContentLength = int64(len(b))
-		return s.forward(c, in.Region, in.ID)
+		return s.forward(c, in.Region, in.ID, "")
 	}
 	t, err := s.store.Create(c.Request().Context(), catalog.NewTenant{
 		ID: in.ID, Name: in.Name, Plan: in.Plan, Region: in.Region, Residency: in.Residency, Domains: in.Domains,

@@ -1,18 +1,24 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"regexp"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/route"
 )
 
@@ -54,14 +60,15 @@ type router struct {
 	secret    *route.Secret
 	transport *http.Transport
 	clientIP  string // the configured client IP header, set on forwarded requests
+	self      string // this node's id: the batons of its own streams name it
 }
 
-func newRouter(r Routing, secret *route.Secret, clientIPHeader string) *router {
+func newRouter(r Routing, secret *route.Secret, clientIPHeader, self string) *router {
 	if r.Timeout <= 0 {
 		r.Timeout = DefaultForwardTimeout
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &router{Routing: r, secret: secret, clientIP: clientIPHeader, transport: &http.Transport{
+	return &router{Routing: r, secret: secret, clientIP: clientIPHeader, self: self, transport: &http.Transport{
 		DialContext:           dialer.DialContext,
 		ResponseHeaderTimeout: r.Timeout,
 		MaxIdleConnsPerHost:   32,
@@ -101,8 +108,19 @@ func (s *Server) routeHome(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		home := tenantOf(c).Region
+		stream := streamNode(r) // a libSQL request continuing a stream: the node holding it
+		if stream == rt.self {
+			stream = ""
+		}
 		if home == "" || home == rt.Region {
-			return next(c)
+			if stream == "" || !rt.up(r.Context(), rt.Region, stream) {
+				return next(c) // served here (a stream of a node gone is expired)
+			}
+			home = rt.Region // the stream is on another node of this region
+		}
+		if rt.FlyReplay && replayable(r) && stream != "" {
+			c.Response().Header().Set("Fly-Replay", "instance="+stream) // node ids on Fly are machine ids
+			return c.NoContent(replayStatus)
 		}
 		if rt.FlyReplay && replayable(r) {
 			up, err := rt.Nodes.Up(r.Context(), home)
@@ -115,8 +133,42 @@ func (s *Server) routeHome(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set("Fly-Replay", "region="+home)
 			return c.NoContent(replayStatus)
 		}
-		return s.forward(c, home, tenantOf(c).ID)
+		return s.forward(c, home, tenantOf(c).ID, stream)
 	}
+}
+
+// up reports whether node is a healthy node of region.
+func (rt *router) up(ctx context.Context, region, node string) bool {
+	up, err := rt.Nodes.Up(ctx, region)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(up, func(n catalog.Node) bool { return n.ID == node && n.AdvertiseURL != "" })
+}
+
+// batonField finds a libSQL request's baton near the start of its body,
+// where the clients put it.
+var batonField = regexp.MustCompile(`"baton"\s*:\s*"([A-Za-z0-9_.-]{1,256})"`)
+
+// streamNode is the node a libSQL request's baton names ("" for none, or
+// for a request that is not one): the first KiB of the body is read and
+// put back.
+func streamNode(r *http.Request) string {
+	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody || !isHranaPath(r.URL.Path) {
+		return ""
+	}
+	head := make([]byte, 1<<10)
+	n, _ := io.ReadFull(r.Body, head)
+	head = head[:n]
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	m := batonField.FindSubmatch(head)
+	if m == nil {
+		return ""
+	}
+	return hrana.BatonNode(string(m[1]))
 }
 
 // replayable: Fly's proxy replays bodies of at most MaxReplayBody, and
@@ -129,11 +181,12 @@ func replayable(r *http.Request) bool {
 }
 
 // forward proxies the request to a healthy node of region (the one
-// tenantID's requests go to) and streams its answer back.
-func (s *Server) forward(c echo.Context, region, tenantID string) error {
+// tenantID's requests go to, or prefer when it is one of them) and
+// streams its answer back.
+func (s *Server) forward(c echo.Context, region, tenantID, prefer string) error {
 	rt := s.router
 	r := c.Request()
-	node, err := rt.Nodes.Pick(r.Context(), region, tenantID)
+	node, err := rt.Nodes.Pick(r.Context(), region, tenantID, prefer)
 	if err != nil {
 		return err
 	}

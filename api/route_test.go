@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +90,71 @@ func TestForward_SlowAndUnreachableHome(t *testing.T) {
 	apitest.WantStatus(t, res, http.StatusServiceUnavailable, "region_unavailable")
 	if res.Header.Get("Retry-After") == "" {
 		t.Errorf("no Retry-After: %q", res.Header)
+	}
+}
+
+// A libSQL request continuing a stream goes to the node its baton names,
+// in the tenant's home region or in this node's own; one whose node is
+// gone is served by the tenant's usual node.
+func TestForward_FollowsTheBaton(t *testing.T) {
+	hits := map[string]*atomic.Int32{"iad-1": {}, "iad-2": {}, "ams-2": {}}
+	servers := map[string]*httptest.Server{}
+	for id := range hits {
+		servers[id] = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits[id].Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(`{"baton":null,"results":[]}`))
+		}))
+		defer servers[id].Close()
+	}
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{PoolSize: 4})
+	ctx := context.Background()
+	for id, region := range map[string]string{"west": "iad", "here": "ams"} {
+		if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: id, Region: region}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for id, srv := range servers {
+		if err := env.Catalog.RegisterNode(ctx, catalog.NodeInfo{ID: id, Region: id[:3], AdvertiseURL: srv.URL, Heartbeat: time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, _ := apitest.Serve(t, env.Catalog, env.Store, api.Config{Secret: apitest.Secret, NodeID: "ams-1",
+		Routing: api.Routing{Region: "ams", Nodes: route.NewNodes(env.Catalog, "ams-1", 0), Timeout: time.Second}})
+	send := func(host, baton string) {
+		body := `{"baton":"` + baton + `","requests":[]}`
+		if baton == "" {
+			body = `{"baton":null,"requests":[]}`
+		}
+		res := apitest.Do(t, srv, "POST", host, "/v2/pipeline", strings.NewReader(body), "Content-Type", "application/json")
+		if res.Status != 200 {
+			t.Fatalf("%s %q: %d %v", host, baton, res.Status, res.Raw)
+		}
+	}
+	count := func() map[string]int32 {
+		out := map[string]int32{}
+		for id, n := range hits {
+			out[id] = n.Swap(0)
+		}
+		return out
+	}
+	send("west.localhost", "")
+	first := count()
+	if first["iad-1"]+first["iad-2"] != 1 || first["ams-2"] != 0 {
+		t.Fatalf("a new stream: %v", first)
+	}
+	for _, node := range []string{"iad-1", "iad-2"} {
+		send("west.localhost", node+".AAAA")
+		if got := count(); got[node] != 1 {
+			t.Errorf("baton of %s went to %v", node, got)
+		}
+	}
+	send("west.localhost", "iad-9.AAAA") // gone: the tenant's usual node
+	if got := count(); got["iad-1"]+got["iad-2"] != 1 {
+		t.Errorf("baton of a gone node: %v", got)
+	}
+	send("here.localhost", "ams-2.AAAA") // this region, another node
+	if got := count(); got["ams-2"] != 1 {
+		t.Errorf("baton of ams-2: %v", got)
 	}
 }

@@ -163,7 +163,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		remote:        newRemoteSQL()}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
-		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader)
+		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)
 	}
 	e.HTTPErrorHandler = s.handleError
 	global := []echo.MiddlewareFunc{requestID, s.accessLog, securityHeaders}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"strings"
 )
 
 // Batons are base64url (unpadded) of the stream id, the sequence number
@@ -13,11 +14,37 @@ import (
 // bumps the sequence.
 const batonLen = 8 + 8 + sha256.Size
 
+//
+// With Config.NodeID set, a baton starts with the node that holds its
+// stream and a dot ("node-7.<base64url>"), in the clear: it is only a
+// routing hint (the HMAC, with this process's key, is what is trusted),
+// so that a forwarding node sends the stream's next request to that node
+// (BatonNode), and a node that is not it says so instead of taking the
+// baton for a forgery.
 func (r *Registry) baton(tenant string, id, seq uint64) string {
 	b := make([]byte, 16, batonLen)
 	binary.BigEndian.PutUint64(b, id)
 	binary.BigEndian.PutUint64(b[8:], seq)
-	return base64.RawURLEncoding.EncodeToString(r.mac(b, tenant, id, seq))
+	s := base64.RawURLEncoding.EncodeToString(r.mac(b, tenant, id, seq))
+	if r.cfg.NodeID != "" {
+		return r.cfg.NodeID + "." + s
+	}
+	return s
+}
+
+// BatonNode is the node a baton names, "" when it names none.
+func BatonNode(baton string) string {
+	node, _ := splitBaton(baton)
+	return node
+}
+
+// splitBaton separates a baton's node (base64url has no dot) from the
+// rest.
+func splitBaton(baton string) (node, rest string) {
+	if i := strings.LastIndexByte(baton, '.'); i >= 0 {
+		return baton[:i], baton[i+1:]
+	}
+	return "", baton
 }
 
 func (r *Registry) mac(dst []byte, tenant string, id, seq uint64) []byte {

@@ -66,6 +66,8 @@ type Config struct {
 	// tests move it instead of sleeping.
 	Now    func() time.Time
 	Logger *slog.Logger // nil discards
+	// NodeID, when set, names this node in every baton (see baton.go).
+	NodeID string
 }
 
 func (c *Config) fill() {
@@ -384,6 +386,14 @@ func (r *Registry) attach(ctx context.Context, st *stream) error {
 // another) BATON_REUSED, and it ends the stream, as any HTTP error does;
 // a closed stream's baton answers why it closed.
 func (r *Registry) take(ctx context.Context, baton string, c *Caller) (*stream, context.Context, error) {
+	node, baton := splitBaton(baton)
+	if node != r.cfg.NodeID {
+		// Another node's stream (a node joined or left the region, and
+		// this request was routed here): gone for this client, which
+		// opens a new one.
+		return nil, nil, &HTTPError{http.StatusBadRequest, CodeStreamExpired,
+			"the stream lives on another node, which this request did not reach: open a new stream", 0}
+	}
 	id, seq, ok := r.parseBaton(baton)
 	if !ok {
 		return nil, nil, errBatonInvalid

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -302,5 +303,26 @@ func TestRegistry_RecoverStream(t *testing.T) {
 	}
 	if next, fail := r.finish(st, nil, true, false); next != nil || fail != nil {
 		t.Error("a second finish did something")
+	}
+}
+
+// A node's batons name it; another node's baton (its request routed
+// here after the region's nodes changed) is STREAM_EXPIRED, so the
+// client opens a new stream, not BATON_INVALID as if forged.
+func TestBaton_NamesItsNode(t *testing.T) {
+	r := New(nil, Config{NodeID: "node-a"})
+	b := idleStream(t, r, "tenant-a", ReadWrite)
+	if !strings.HasPrefix(b, "node-a.") || BatonNode(b) != "node-a" {
+		t.Fatalf("baton %q names node %q", b, BatonNode(b))
+	}
+	next := use(t, r, b, caller("tenant-a", ReadWrite)) // its own node takes it
+	if BatonNode(next) != "node-a" {
+		t.Fatalf("next baton %q", next)
+	}
+	other := New(nil, Config{NodeID: "node-b"})
+	_, _, err := other.take(context.Background(), next, caller("tenant-a", ReadWrite))
+	wantCode(t, err, 400, CodeStreamExpired)
+	if BatonNode("plainbaton") != "" {
+		t.Error("a baton without a node names one")
 	}
 }

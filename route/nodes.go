@@ -51,7 +51,10 @@ func (n *Nodes) Up(ctx context.Context, region string) ([]catalog.Node, error) {
 // one node (its libSQL streams live there, and its caches), and a node
 // joining or leaving moves only the tenants it gains or loses.
 // EUNAVAILABLE (region_unavailable) when there is none.
-func (n *Nodes) Pick(ctx context.Context, region, key string) (catalog.Node, error) {
+//
+// prefer, when it names one of those nodes, wins: the node a libSQL
+// baton names holds the stream its request continues.
+func (n *Nodes) Pick(ctx context.Context, region, key, prefer string) (catalog.Node, error) {
 	up, err := n.Up(ctx, region)
 	if err != nil {
 		return catalog.Node{}, err
@@ -61,6 +64,9 @@ func (n *Nodes) Pick(ctx context.Context, region, key string) (catalog.Node, err
 	for _, node := range up {
 		if node.AdvertiseURL == "" {
 			continue
+		}
+		if node.ID == prefer {
+			return node, nil
 		}
 		if score := rendezvous(key, node.ID); best.ID == "" || score > bestScore {
 			best, bestScore = node, score

@@ -89,14 +89,14 @@ func TestNodes_Pick(t *testing.T) {
 	chosen := map[string]int{}
 	for i := range 40 {
 		tenant := fmt.Sprintf("tenant-%d", i)
-		n, err := nodes.Pick(ctx, "iad", tenant)
+		n, err := nodes.Pick(ctx, "iad", tenant, "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n.ID != "iad-1" && n.ID != "iad-2" {
 			t.Fatalf("%s went to %s", tenant, n.ID)
 		}
-		if again, _ := nodes.Pick(ctx, "iad", tenant); again.ID != n.ID {
+		if again, _ := nodes.Pick(ctx, "iad", tenant, ""); again.ID != n.ID {
 			t.Errorf("%s: %s then %s", tenant, n.ID, again.ID)
 		}
 		chosen[n.ID]++
@@ -104,10 +104,22 @@ func TestNodes_Pick(t *testing.T) {
 	if chosen["iad-1"] < 5 || chosen["iad-2"] < 5 {
 		t.Errorf("spread: %v", chosen)
 	}
+	// A preferred node (the one a libSQL baton names) wins when it is up
+	// in the region; otherwise the tenant's own node.
+	for _, tenant := range []string{"tenant-1", "tenant-2", "tenant-3"} {
+		own, _ := nodes.Pick(ctx, "iad", tenant, "")
+		other := map[string]string{"iad-1": "iad-2", "iad-2": "iad-1"}[own.ID]
+		if n, _ := nodes.Pick(ctx, "iad", tenant, other); n.ID != other {
+			t.Errorf("%s preferring %s: %s", tenant, other, n.ID)
+		}
+		if n, _ := nodes.Pick(ctx, "iad", tenant, "ams-9"); n.ID != own.ID {
+			t.Errorf("%s preferring a node elsewhere: %s", tenant, n.ID)
+		}
+	}
 	if up, _ := nodes.Up(ctx, "iad"); len(up) != 3 { // iad-1, iad-2, iad-mute
 		t.Errorf("up: %+v", up)
 	}
-	if _, err := nodes.Pick(ctx, "fra", "acme"); condo.ErrorReason(err) != "region_unavailable" || condo.ErrorCode(err) != condo.EUNAVAILABLE {
+	if _, err := nodes.Pick(ctx, "fra", "acme", ""); condo.ErrorReason(err) != "region_unavailable" || condo.ErrorCode(err) != condo.EUNAVAILABLE {
 		t.Errorf("empty region: %v", err)
 	}
 
@@ -115,10 +127,10 @@ func TestNodes_Pick(t *testing.T) {
 	// TTL passes (a fresh Nodes sees it at once).
 	cat.StopNode(ctx, "iad-1")
 	cat.StopNode(ctx, "iad-2")
-	if _, err := nodes.Pick(ctx, "iad", "acme"); err != nil {
+	if _, err := nodes.Pick(ctx, "iad", "acme", ""); err != nil {
 		t.Errorf("cached: %v", err)
 	}
-	if _, err := route.NewNodes(cat, "self", time.Minute).Pick(ctx, "iad", "acme"); condo.ErrorReason(err) != "region_unavailable" {
+	if _, err := route.NewNodes(cat, "self", time.Minute).Pick(ctx, "iad", "acme", ""); condo.ErrorReason(err) != "region_unavailable" {
 		t.Errorf("fresh list: %v", err)
 	}
 }

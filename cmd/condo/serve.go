@@ -174,7 +174,7 @@ func (m *Main) serve(ctx context.Context) error {
 	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)
 	// The libSQL endpoint's streams: reaped by one of the jobs, and all
 	// closed (rolled back) when the jobs stop, before the pool closes.
-	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams})
+	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams, NodeID: node.ID})
 	work.Loop(streams.Run)
 	work.Loop(heartbeat(cat, node, log))
 	if secret == "" {
