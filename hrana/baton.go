@@ -14,8 +14,7 @@ import (
 // bumps the sequence.
 const batonLen = 8 + 8 + sha256.Size
 
-//
-// With Config.NodeID set, a baton starts with the node that holds its
+// baton returns the baton of stream id at seq. With Config.NodeID set, a baton starts with the node that holds its
 // stream and a dot ("node-7.<base64url>"), in the clear: it is only a
 // routing hint (the HMAC, with this process's key, is what is trusted),
 // so that a forwarding node sends the stream's next request to that node
