@@ -44,15 +44,19 @@ func (s *Server) exportTenant(c echo.Context) error {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return err
 	}
-	if _, err := s.catalog.Tenant(ctx, id); err != nil {
+	t, err := s.catalog.Tenant(ctx, id)
+	if err != nil {
 		return err
+	}
+	if s.elsewhere(c, t.Region) { // the files are on its home's nodes
+		return s.forward(c, t.Region, t.ID, "")
 	}
 	if c.Request().Method == http.MethodHead {
 		setExportHeaders(c, id)
 		return c.NoContent(http.StatusOK)
 	}
 	w := &lazyStart{c: c, start: func() { setExportHeaders(c, id) }}
-	_, err := lifecycle.Export(ctx, s.catalog, s.store, id, w, lifecycle.ExportOptions{CondoVersion: s.version})
+	_, err = lifecycle.Export(ctx, s.catalog, s.store, id, w, lifecycle.ExportOptions{CondoVersion: s.version})
 	if err != nil && w.started {
 		logger(c).Error("export cut short", "tenant", id, "err", err)
 		panic(http.ErrAbortHandler)
