@@ -91,7 +91,11 @@ func (l *lazyStart) Write(b []byte) (int, error) {
 // importTenant serves POST /platform/tenants/import[?id=NEW] with an
 // export archive as the body: 201 with the tenant and the import's report.
 func (s *Server) importTenant(c echo.Context) error {
-	rep, err := lifecycle.Import(c.Request().Context(), s.catalog, s.store, c.Request().Body, lifecycle.ImportOptions{ID: c.QueryParam("id")})
+	replace := c.QueryParam("replace")
+	if replace != "" && replace != "true" && replace != "false" {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_replace", "replace is true or false")
+	}
+	rep, err := lifecycle.Import(c.Request().Context(), s.catalog, s.store, c.Request().Body, lifecycle.ImportOptions{ID: c.QueryParam("id"), Replace: replace == "true"})
 	if err != nil {
 		return err
 	}

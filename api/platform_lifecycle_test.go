@@ -56,6 +56,7 @@ func TestPlatform_ExportImport(t *testing.T) {
 		code   string
 	}{
 		{"", archive, 409, "tenant_exists"},
+		{"?replace=maybe", archive, 400, "invalid_replace"},
 		{"?id=Bad_Id", archive, 400, "invalid_tenant_id"},
 		{"?id=other", []byte("not an archive"), 400, "invalid_import"},
 		{"?id=other", archive[:len(archive)/2], 400, "invalid_import"},
@@ -64,6 +65,9 @@ func TestPlatform_ExportImport(t *testing.T) {
 		if code != c.status || !strings.Contains(body, `"code":"`+c.code+`"`) {
 			t.Errorf("import%s: %d %s, want %d %s", c.query, code, body, c.status, c.code)
 		}
+	}
+	if code, body := post("?replace=true", archive); code != 201 || !strings.Contains(body, `"replaced":"`) {
+		t.Errorf("import over acme with replace: %d %s", code, body)
 	}
 	if r := p.call(t, "GET", "/platform/tenants/other", ""); r.Status != 404 {
 		t.Fatalf("a refused import created a tenant: %d", r.Status)

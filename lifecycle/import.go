@@ -25,7 +25,13 @@ type ImportOptions struct {
 	// ID names the new tenant; empty: the exported tenant's id. Under
 	// another id the exported domains are left out (they would still
 	// point at the original), and Report says so.
-	ID       string
+	ID string
+	// Replace imports over an existing tenant of that id: its folder is
+	// swapped for the archive's (the old one kept under <data>/replaced),
+	// its catalog record takes the archive's name, plan, limits and
+	// branding, and keeps its domains. Without it an existing id is
+	// ECONFLICT tenant_exists.
+	Replace  bool
 	Progress Progress // nil: none
 }
 
@@ -36,6 +42,7 @@ type Report struct {
 	Files         int             `json:"files"`
 	Bytes         int64           `json:"bytes"`
 	DroppedDomain []string        `json:"dropped_domains,omitempty"`
+	Replaced      string          `json:"replaced,omitempty"` // where the replaced tenant's folder is kept
 }
 
 // Import creates a tenant from an archive read from r. Every entry is
@@ -79,6 +86,14 @@ func Import(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 			in.Name = opt.ID
 		}
 	}
+	if existing, err := cat.Tenant(ctx, in.ID); err == nil && opt.Replace {
+		if rep.Tenant, rep.Replaced, err = replace(ctx, cat, store, existing, in, staging); err != nil {
+			return nil, err
+		}
+		rep.DroppedDomain = nil // the tenant keeps its own
+		cat.RecordAudit(ctx, "tenant.replace", in.ID, m.Tenant.ID, map[string]any{"from_schema_version": m.SchemaVersion, "kept": rep.Replaced})
+		return rep, nil
+	}
 	if rep.Tenant, err = store.CreateFrom(ctx, in, staging); err != nil {
 		return nil, err
 	}
@@ -87,6 +102,40 @@ func Import(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 	cat.RecordAudit(ctx, "tenant.import", in.ID, m.Tenant.ID, map[string]any{"from_schema_version": m.SchemaVersion,
 		"condo_version": m.CondoVersion, "exported_at": m.CreatedAt, "files": rep.Files, "bytes": rep.Bytes, "dropped_domains": rep.DroppedDomain})
 	return rep, nil
+}
+
+// replace swaps the staged tenant in over existing, out of service for
+// the swap, and gives its catalog record the archive's.
+func replace(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, existing *catalog.Tenant, in catalog.NewTenant, staging string) (*catalog.Tenant, string, error) {
+	switch {
+	case !homeHere(cat, existing):
+		return nil, "", wrongRegion(existing, "replace")
+	case existing.Location != "":
+		return nil, "", condo.ReasonErrorf(condo.ECONFLICT, "remote_location", "tenant %s lives at a remote location: an import cannot replace it", existing.ID)
+	case existing.Status == catalog.StatusArchived:
+		return nil, "", condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %s is archived: restore it first", existing.ID)
+	}
+	handBack, busy, err := store.TakeOut(ctx, existing.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer handBack()
+	if busy > 0 {
+		return nil, "", condo.ReasonErrorf(condo.ECONFLICT, "tenant_busy", "tenant %s has %d open libSQL streams: replace it once they end", existing.ID, busy)
+	}
+	_, kept, err := store.Replace(ctx, existing.ID, staging)
+	if err != nil {
+		return nil, "", err
+	}
+	u := catalog.TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}
+	if in.Name != "" {
+		u.Name = &in.Name
+	}
+	if in.Plan != "" {
+		u.Plan = &in.Plan
+	}
+	t, err := cat.UpdateTenant(ctx, existing.ID, u)
+	return t, kept, err
 }
 
 func invalid(format string, args ...any) error {

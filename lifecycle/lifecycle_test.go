@@ -444,3 +444,62 @@ func TestExport_FlatMemory(t *testing.T) {
 		t.Fatalf("allocations grow with the tenant: %d bytes for 8 MiB, %d for 64 MiB", small, big)
 	}
 }
+
+// Import with Replace puts an archive back over the live tenant of its
+// id (a rollback to the export): the rows are the archive's again, the
+// tenant keeps its domains, and the replaced folder is kept.
+func TestImport_Replace(t *testing.T) {
+	ctx := context.Background()
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, storeConfig())
+	if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: "acme", Domains: []string{"acme.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	fill(t, env, "acme")
+	want := dump(t, env, "acme")
+	archive := export(t, env, "acme")
+	h, release, err := env.Store.Acquire(ctx, "acme") // more content after the export
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := cms.New("acme", h.DB, env.Store.MediaDir("acme"))
+	col, _ := st.Collection(ctx, "posts")
+	if _, err := st.CreateItem(ctx, col, cms.ItemInput{Title: "after the export"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	release()
+	if got := dump(t, env, "acme"); equalDumpsQuiet(got, want) {
+		t.Fatal("the second fill changed nothing")
+	}
+	if _, err := lifecycle.Import(ctx, env.Catalog, env.Store, bytes.NewReader(archive), lifecycle.ImportOptions{}); condo.ErrorReason(err) != "tenant_exists" {
+		t.Fatalf("import over an id without Replace: %v", err)
+	}
+	rep, err := lifecycle.Import(ctx, env.Catalog, env.Store, bytes.NewReader(archive), lifecycle.ImportOptions{Replace: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Replaced == "" || len(rep.Tenant.Domains) != 1 {
+		t.Fatalf("report: %+v", rep)
+	}
+	if _, err := os.Stat(filepath.Join(rep.Replaced, "tenant.db")); err != nil {
+		t.Fatalf("the replaced folder is not kept: %v", err)
+	}
+	if got := dump(t, env, "acme"); !equalDumps(t, got, want) {
+		t.Fatal("the replaced tenant is not the archive's")
+	}
+	if _, release, err = env.Store.Acquire(ctx, "acme"); err != nil { // it serves again
+		t.Fatal(err)
+	}
+	release()
+}
+
+func equalDumpsQuiet(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/migrations"
 	"github.com/condohq/condo/sqlitedb"
+	"golang.org/x/sys/unix"
 )
 
 // stagingMaxAge is how old a staging directory must be before a new one's
@@ -180,4 +181,34 @@ func (s *Store) WriteTemplate(path string) (uint, error) {
 		return 0, storageError("a staged tenant database", err)
 	}
 	return img.version, nil
+}
+
+// Replace swaps the staged files (as for CreateFrom) in as the folder of
+// tenant id, which exists and is out of service (TakeOut): the database
+// is migrated up first, then the two folders trade places in one atomic
+// rename (RENAME_EXCHANGE), so a crash leaves either the old folder or the
+// new one live, never neither. The old folder is kept under
+// <data>/replaced/<id>-<unix nanoseconds>, whose path Replace returns,
+// and the catalog records the new version.
+func (s *Store) Replace(ctx context.Context, id, dir string) (uint, string, error) {
+	if err := condo.ValidateTenantID(id); err != nil {
+		return 0, "", err
+	}
+	v, err := s.migrateStaged(ctx, filepath.Join(dir, "tenant.db"))
+	if err != nil {
+		return 0, "", err
+	}
+	if err := unix.Renameat2(unix.AT_FDCWD, dir, unix.AT_FDCWD, s.dir(id), unix.RENAME_EXCHANGE); err != nil {
+		return 0, "", storageError("the files of tenant "+id, err)
+	}
+	if err := condo.SyncDir(filepath.Dir(s.dir(id))); err != nil {
+		return 0, "", storageError("the files of tenant "+id, err)
+	}
+	kept := filepath.Join(s.cfg.DataDir, "replaced", fmt.Sprintf("%s-%d", id, time.Now().UnixNano()))
+	if err := os.MkdirAll(filepath.Dir(kept), 0o750); err == nil {
+		if err := os.Rename(dir, kept); err != nil { // else the staging sweep removes it
+			kept = ""
+		}
+	}
+	return v, kept, s.setState(ctx, id, catalog.SchemaState{Version: v}, 0)
 }

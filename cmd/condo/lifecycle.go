@@ -84,8 +84,9 @@ func (m *Main) tenantsImport(ctx context.Context, args []string) error {
 	c := m.newCommand("tenants import")
 	var opt lifecycle.ImportOptions
 	c.fs.StringVar(&opt.ID, "id", "", "create the tenant under this id (default: the exported one's; its domains are then left out)")
+	c.fs.BoolVar(&opt.Replace, "replace", false, "import over the existing tenant of that id (its folder is kept under <data>/replaced)")
 	c.cfg.register(c.fs, "residency-sets")
-	pos, err := c.parse(args, 1, 1, "tenants import FILE [--id NEW]")
+	pos, err := c.parse(args, 1, 1, "tenants import FILE [--id NEW] [--replace]")
 	if err != nil {
 		return err
 	}
@@ -100,12 +101,20 @@ func (m *Main) tenantsImport(ctx context.Context, args []string) error {
 	}
 	opt.Progress = m.byteProgress("import")
 	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		if opt.Replace {
+			if err := refuseBesideServer(ctx, cat, "import --replace", "POST /platform/tenants/import?replace=true"); err != nil {
+				return err
+			}
+		}
 		rep, err := lifecycle.Import(ctx, cat, store, r, opt)
 		if err != nil {
 			return err
 		}
 		msg := fmt.Sprintf("imported tenant %s: %d files, %d bytes, schema version %d (archive at %d)",
 			rep.Tenant.ID, rep.Files, rep.Bytes, rep.Tenant.Schema.Version, rep.FromVersion)
+		if rep.Replaced != "" {
+			msg += "\nreplaced the tenant that was there; its folder is kept at " + rep.Replaced
+		}
 		if len(rep.DroppedDomain) > 0 {
 			msg += "\nleft out its domains, which still point at the original: " + strings.Join(rep.DroppedDomain, ", ")
 		}
@@ -224,15 +233,8 @@ func (m *Main) exclusive(ctx context.Context, args []string, op string,
 		return err
 	}
 	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
-		nodes, err := cat.Nodes(ctx)
-		if err != nil {
+		if err := refuseBesideServer(ctx, cat, op, fmt.Sprintf("POST /platform/tenants/%s/%s", pos[0], op)); err != nil {
 			return err
-		}
-		for _, n := range nodes {
-			if n.Health == catalog.NodeUp {
-				return condo.ReasonErrorf(condo.ECONFLICT, "server_running",
-					"node %s serves this catalog: %s through it (POST /platform/tenants/%s/%s), which takes the tenant out of service first", n.ID, op, pos[0], op)
-			}
 		}
 		t, msg, err := run(ctx, cat, store, pos[0])
 		if err != nil {
@@ -240,4 +242,21 @@ func (m *Main) exclusive(ctx context.Context, args []string, op string,
 		}
 		return c.print(t, msg)
 	})
+}
+
+// refuseBesideServer refuses an operation that takes a tenant out of
+// service while a server is up on the catalog: only the serving process
+// can, so the message names the platform API call that does it there.
+func refuseBesideServer(ctx context.Context, cat *catalog.Catalog, op, call string) error {
+	nodes, err := cat.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range nodes {
+		if n.Health == catalog.NodeUp {
+			return condo.ReasonErrorf(condo.ECONFLICT, "server_running",
+				"node %s serves this catalog: %s through it (%s), which takes the tenant out of service first", n.ID, op, call)
+		}
+	}
+	return nil
 }
