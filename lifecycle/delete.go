@@ -47,7 +47,9 @@ func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 // process (condo.CrashAt) in the crash tests: delete:begun (tombstone
 // written), delete:files (files removed), archive:written (archive
 // verified), archive:marked (tenant marked archived), restore:installed
-// (folder back, not yet marked active). Only tests set it.
+// (folder back, not yet marked active), replace:staged (the archive
+// verified and staged), replace:swapped (the folders traded places).
+// Only tests set it.
 const CrashEnv = "CONDO_TEST_LIFECYCLE_CRASH_AT"
 
 // homeHere reports whether this node holds t's files.

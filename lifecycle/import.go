@@ -123,10 +123,12 @@ func replace(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store
 	if busy > 0 {
 		return nil, "", condo.ReasonErrorf(condo.ECONFLICT, "tenant_busy", "tenant %s has %d open libSQL streams: replace it once they end", existing.ID, busy)
 	}
+	condo.CrashAt(CrashEnv, "replace:staged")
 	_, kept, err := store.Replace(ctx, existing.ID, staging)
 	if err != nil {
 		return nil, "", err
 	}
+	condo.CrashAt(CrashEnv, "replace:swapped")
 	u := catalog.TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}
 	if in.Name != "" {
 		u.Name = &in.Name

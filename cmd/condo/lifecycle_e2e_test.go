@@ -207,3 +207,37 @@ func TestTenants_ArchiveRestoreCrashes(t *testing.T) {
 		t.Fatalf("restored host: %d", c)
 	}
 }
+
+// An import over a tenant (--replace) killed before or after the swap
+// leaves the tenant whole: the old state before, the archive's after.
+func TestTenants_ImportReplaceCrashes(t *testing.T) {
+	data := t.TempDir()
+	if code, _, errOut := runCondo(t, nil, "", "init", "--data", data); code != 0 {
+		t.Fatalf("init: %s", errOut)
+	}
+	pw := []string{"CONDO_PASSWORD=a long chosen password"}
+	runCondo(t, nil, "", "tenants", "create", "shop", "--data", data)
+	runCondo(t, pw, "", "users", "create", "shop", "ed@example.com", "--data", data)
+	archive := filepath.Join(t.TempDir(), "shop.tar.zst")
+	if code, _, errOut := runCondo(t, nil, "", "tenants", "export", "shop", "-o", archive, "--data", data); code != 0 {
+		t.Fatalf("export: %s", errOut)
+	}
+	runCondo(t, pw, "", "users", "create", "shop", "al@example.com", "--data", data) // after the export
+	users := func() string {
+		_, out, _ := runCondo(t, nil, "", "users", "list", "shop", "--data", data)
+		return out
+	}
+	code, _, _ := runCondo(t, []string{"CONDO_TEST_LIFECYCLE_CRASH_AT=replace:staged"}, "", "tenants", "import", archive, "--replace", "--data", data)
+	if u := users(); code != -1 || !strings.Contains(u, "al@example.com") || !strings.Contains(u, "ed@example.com") {
+		t.Fatalf("killed before the swap: exit %d, users %q", code, u)
+	}
+	code, _, _ = runCondo(t, []string{"CONDO_TEST_LIFECYCLE_CRASH_AT=replace:swapped"}, "", "tenants", "import", archive, "--replace", "--data", data)
+	if u := users(); code != -1 || strings.Contains(u, "al@example.com") || !strings.Contains(u, "ed@example.com") {
+		t.Fatalf("killed after the swap: exit %d, users %q", code, u)
+	}
+	runCondo(t, pw, "", "users", "create", "shop", "al@example.com", "--data", data)
+	code, out, errOut := runCondo(t, nil, "", "tenants", "import", archive, "--replace", "--data", data)
+	if u := users(); code != 0 || !strings.Contains(out, "kept at") || strings.Contains(u, "al@example.com") {
+		t.Fatalf("replace: %d %s %s, users %q", code, out, errOut, u)
+	}
+}
