@@ -3,7 +3,10 @@ package api
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -11,22 +14,28 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/lifecycle"
+	"github.com/condohq/condo/lifecycle/sonicjs"
 	"github.com/condohq/condo/route"
 )
 
-// importPath is the platform route that takes a tenant archive as its
-// body: like a media upload, it has no body limit of its own (the disk's
-// space bounds it) and the upload's body timeout.
-const importPath = "/platform/tenants/import"
+// importPath and sonicImportPath are the platform routes that take a
+// tenant archive, or a SonicJS database, as their body: like a media
+// upload, they have no body limit of their own (the disk's space bounds
+// them) and the upload's body timeout.
+const (
+	importPath      = "/platform/tenants/import"
+	sonicImportPath = "/platform/tenants/import/sonicjs"
+)
 
 func isImport(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == importPath
+	return c.Request().Method == http.MethodPost && (c.Path() == importPath || c.Path() == sonicImportPath)
 }
 
 // platformLifecycleRoutes registers export and import.
 func (s *Server) platformLifecycleRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.Match(readMethods, "/platform/tenants/:id/export", with(s.exportTenant, admin))
 	e.POST(importPath, with(s.importTenant, admin))
+	e.POST(sonicImportPath, with(s.importSonicJS, admin))
 	e.DELETE("/platform/tenants/:id", with(s.deleteTenant, admin))
 	e.POST("/platform/tenants/:id/archive", with(s.archiveTenant, admin))
 	e.POST("/platform/tenants/:id/restore", with(s.restoreTenant, admin))
@@ -175,4 +184,40 @@ func (s *Server) purgeTenant(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// importSonicJS serves POST /platform/tenants/import/sonicjs?id=ID[&name=N]
+// with a SonicJS site's database as the body (its D1 SQLite file, or the
+// SQL text of `wrangler d1 export`): 201 with the new tenant and the
+// import's report (what was mapped, dropped and changed, and why).
+func (s *Server) importSonicJS(c echo.Context) error {
+	ctx := c.Request().Context()
+	opt := sonicjs.Options{ID: c.QueryParam("id"), Name: c.QueryParam("name")}
+	if err := condo.ValidateTenantID(opt.ID); err != nil {
+		return err
+	}
+	dir, err := s.store.NewStaging()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "sonicjs-upload")
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, c.Request().Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	rep, err := sonicjs.Import(ctx, s.store, path, opt)
+	if err != nil {
+		return err
+	}
+	s.catalog.RecordAudit(ctx, "tenant.import_sonicjs", rep.Tenant.ID, "", rep.Mapped)
+	c.Response().Header().Set(echo.HeaderLocation, "/platform/tenants/"+rep.Tenant.ID)
+	return c.JSON(http.StatusCreated, map[string]any{"data": rep.Tenant, "meta": rep})
 }

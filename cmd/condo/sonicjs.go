@@ -33,6 +33,7 @@ func (m *Main) importSonicJS(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		cat.RecordAudit(ctx, "tenant.import_sonicjs", rep.Tenant.ID, "", rep.Mapped)
 		return c.print(rep, sonicReport(rep))
 	})
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,7 +114,29 @@ func TestImportSonicJS(t *testing.T) {
 	}
 
 	// The imported tenant serves.
+	runCondo(t, []string{"CONDO_ADMIN_PASSWORD=a long chosen password"}, "", "admins", "create", "ops@example.com", "--data", data)
 	srv := startServer(t, data)
+	// The platform API imports too: the file as the body.
+	_, plogin, _ := srv.sendJSON(t, "POST", "localhost", "/platform/auth/login", "", map[string]string{"email": "ops@example.com", "password": "a long chosen password"})
+	body, _ := os.ReadFile(file)
+	for _, c := range []struct {
+		query string
+		want  int
+	}{{"?id=site3", 201}, {"?id=site3", 409}, {"?id=Bad_Id", 400}} {
+		query, want := c.query, c.want
+		req, _ := http.NewRequest("POST", "http://"+srv.addr+"/platform/tenants/import/sonicjs"+query, strings.NewReader(string(body)))
+		req.Host = "localhost"
+		req.Header.Set("Authorization", "Bearer "+jsonStr(plogin, "token"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != want || (want == 201 && !strings.Contains(string(b), `"mapped"`)) {
+			t.Errorf("POST /platform/tenants/import/sonicjs%s: %d %s", query, res.StatusCode, b)
+		}
+	}
 	const host = "site.localhost"
 	code, login, _ := srv.sendJSON(t, "POST", host, "/auth/login", "", map[string]string{"email": "admin@site.example", "password": "admin password 1"})
 	if code != 200 {
