@@ -221,9 +221,7 @@ func (m *Main) tenantsRestore(ctx context.Context, args []string) error {
 }
 
 // exclusive runs an operation that takes a tenant out of service (archive,
-// restore). Only the process serving a tenant can take it out of service,
-// so with a server up on this catalog the CLI refuses and names the
-// platform API call that does it there.
+// restore), refused beside a live server (refuseBesideServer).
 func (m *Main) exclusive(ctx context.Context, args []string, op string,
 	run func(context.Context, *catalog.Catalog, *tenantstore.Store, string) (*catalog.Tenant, string, error)) error {
 	c := m.newCommand("tenants " + op)
