@@ -50,7 +50,9 @@ type Report struct {
 // the manifest; nothing missing, nothing extra) before anything is
 // created, and the database is migrated up if the fleet moved on since
 // (refused if it is newer than this binary). Any failure leaves no
-// tenant, no row and no file behind.
+// tenant, no row and no file behind; with Replace, the tenant that was
+// there as it was, unless the swap of folders has happened (then the
+// archive's is live).
 //
 // Errors: EINVALID (invalid_import) for an archive that is not a sound
 // Condo export, naming what is wrong; ECONFLICT (tenant_exists,
