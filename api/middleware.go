@@ -11,6 +11,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/route"
 )
 
@@ -154,6 +155,9 @@ func (s *Server) resolveTenant(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		t, err := s.catalog.ResolveHost(r.Context(), r.Host, r.Header.Get("X-Tenant-ID"))
+		if err != nil && s.wakeArchived && condo.ErrorReason(err) == "tenant_archived" {
+			t, err = s.wake(c, err)
+		}
 		if err != nil {
 			return err
 		}
@@ -161,6 +165,38 @@ func (s *Server) resolveTenant(next echo.HandlerFunc) echo.HandlerFunc {
 		addLogAttrs(c, slog.String("tenant", t.ID))
 		return next(c)
 	}
+}
+
+// wake restores the request's tenant, archived by the idle archiver, so
+// that this first request is served once it is back (Config.WakeArchived);
+// one an operator archived answers archived (err). Wakes run one at a
+// time: the requests of a tenant being woken wait for it. A tenant homed
+// elsewhere is woken by its home, which routeHome sends the request to.
+func (s *Server) wake(c echo.Context, archived error) (*catalog.Tenant, error) {
+	ctx := c.Request().Context()
+	r := c.Request()
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	t, err := s.catalog.ResolveAny(ctx, r.Host, r.Header.Get("X-Tenant-ID"))
+	if err != nil {
+		return nil, err
+	}
+	if t.Status != catalog.StatusArchived {
+		return t, nil // woken by the request before this one
+	}
+	if s.elsewhere(c, t.Region) {
+		return t, nil
+	}
+	woke, err := lifecycle.Wake(ctx, s.catalog, s.store, t.ID)
+	if err != nil {
+		logger(c).Error("wake an archived tenant", "tenant", t.ID, "err", err)
+		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "tenant_waking", "tenant %s is archived and could not be woken: retry later", t.ID)
+	}
+	if !woke {
+		return nil, archived
+	}
+	logger(c).Info("woke an archived tenant", "tenant", t.ID)
+	return s.catalog.ResolveHost(ctx, r.Host, r.Header.Get("X-Tenant-ID"))
 }
 
 // tenantOf returns the tenant a request resolved to.

@@ -2,12 +2,21 @@ package api_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/lifecycle"
+	"github.com/condohq/condo/tenantstore"
+	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
 
 // The platform API exports a tenant as a streamed archive and imports it
@@ -125,5 +134,39 @@ func TestPlatform_DeleteTenant(t *testing.T) {
 	}
 	if r := p.call(t, "POST", "/platform/tenants", `{"id": "acme"}`); r.Status != 201 {
 		t.Fatalf("create after purge: %d %s", r.Status, r.Body)
+	}
+}
+
+// With WakeArchived, the first request to a tenant the idle archiver
+// archived waits for its restore and is served; one an operator archived
+// stays 410.
+func TestWakeArchived(t *testing.T) {
+	ctx := context.Background()
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{PoolSize: 4})
+	env.MustCreate(t, "sleepy", "manual")
+	srv, _ := apitest.Serve(t, env.Catalog, env.Store, api.Config{Secret: apitest.Secret, WakeArchived: true})
+	past := time.Now().Add(-2 * time.Hour)
+	path, _ := env.Store.Path("sleepy")
+	os.Chtimes(path, past, past)
+	os.Chtimes(path+"-wal", past, past)
+	if n, err := lifecycle.ArchiveIdle(ctx, env.Catalog, env.Store, time.Hour, "test", func(string, error) {}); err != nil || n != 1 {
+		t.Fatalf("archive idle: %d %v", n, err)
+	}
+	if _, err := lifecycle.Archive(ctx, env.Catalog, env.Store, "manual", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 { // requests arriving together: one wakes it, all are served
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if res := apitest.Do(t, srv, "GET", "sleepy.localhost", "/api/tenant", nil); res.Status != 200 {
+				t.Errorf("a request to an idle-archived tenant: %d %v", res.Status, res.Raw)
+			}
+		}()
+	}
+	wg.Wait()
+	if res := apitest.Do(t, srv, "GET", "manual.localhost", "/api/tenant", nil); res.Status != 410 {
+		t.Errorf("a request to an operator's archive: %d", res.Status)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"cmp"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -82,6 +83,9 @@ type Config struct {
 	NodeID string
 	// Version is the binary's version, written into export manifests.
 	Version string
+	// WakeArchived restores a tenant the idle archiver archived on its
+	// first request, which waits for it (else it answers 410).
+	WakeArchived bool
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
@@ -116,6 +120,8 @@ type Server struct {
 	nodeSecret    *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
 	router        *router         // forwarding to home regions; nil: none
 	version       string          // see Config.Version
+	wakeArchived  bool            // see Config.WakeArchived
+	wakeMu        sync.Mutex      // one wake at a time
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 	remote        *remoteSQL      // libSQL requests of tenants at remote locations
 }
@@ -158,6 +164,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		defaultCORS:   cfg.CORS,
 		streams:       cfg.Streams,
 		version:       cfg.Version,
+		wakeArchived:  cfg.WakeArchived,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
 		remote:        newRemoteSQL()}

@@ -23,6 +23,17 @@ import (
 // (tenant_suspended), EGONE (tenant_archived), EINVALID for a header value
 // that is not a tenant id.
 func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tenant, error) {
+	t, err := c.ResolveAny(ctx, host, headerID)
+	if err != nil {
+		return nil, err
+	}
+	return servable(t)
+}
+
+// ResolveAny is ResolveHost without the refusals of a tenant's status:
+// the tenant a host reaches, suspended or archived too (to wake an
+// archived tenant on its first request).
+func (c *Catalog) ResolveAny(ctx context.Context, host, headerID string) (*Tenant, error) {
 	host = condo.NormalizeHost(host)
 	if len(host) > 253 {
 		host = "" // not a host name; never a cache key
@@ -59,7 +70,7 @@ func (c *Catalog) ResolveHost(ctx context.Context, host, headerID string) (*Tena
 		}
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", condo.Clip(host))
 	}
-	return servable(t)
+	return t, nil
 }
 
 // ResolveID is ResolveHost for a request that names its tenant by id

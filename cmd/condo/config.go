@@ -51,6 +51,8 @@ type Config struct {
 	Forward         bool   // proxy to home regions even on Fly.io (else fly-replay there)
 	ForwardTimeout  time.Duration
 	MoveRetention   time.Duration // how long a moved tenant's old copy is kept
+	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
+	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -203,6 +205,8 @@ func (c *Config) settings() []setting {
 		{"residency-sets", "CONDO_RESIDENCY_SETS", "", "named sets of regions a tenant's data may be kept in, such as eu=ams,fra,cdg;us=iad,ord", str(&c.ResidencySets)},
 		{"forward", "CONDO_FORWARD", "false", "proxy requests for tenants homed elsewhere to a node of their region even on Fly.io (there the default is a fly-replay answer)", boolean(&c.Forward)},
 		{"forward-timeout", "CONDO_FORWARD_TIMEOUT", "30s", "how long a forwarded request waits for the home node's answer to begin", duration(&c.ForwardTimeout)},
+		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
+		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},

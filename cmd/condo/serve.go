@@ -205,12 +205,20 @@ func (m *Main) serve(ctx context.Context) error {
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
+		WakeArchived: cfg.WakeArchived,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
 	work.Loop(sched.Run)
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
-	work.Loop(func(ctx context.Context) {                            // deletes a crash interrupted: finished, once
+	if cfg.ArchiveIdle < 0 {
+		return usagef("--archive-idle must not be negative")
+	}
+	if cfg.ArchiveIdle > 0 {
+		work.Loop(archiveIdle(cat, store, cfg.ArchiveIdle, node.Version, log))
+	}
+	// Deletes a crash interrupted: finished, once.
+	work.Loop(func(ctx context.Context) {
 		if n, err := lifecycle.ResumeDeletes(ctx, cat, store); err != nil {
 			log.Error("finish interrupted tenant deletes", "err", err)
 		} else if n > 0 {
@@ -348,4 +356,29 @@ func serverCORS(origins string) (*api.CORS, error) {
 		return nil, nil
 	}
 	return &p, p.Validate()
+}
+
+// archiveIdle is the loop that archives tenants idle for idle, checking
+// every tenth of it (between a minute and an hour).
+func archiveIdle(cat *catalog.Catalog, store *tenantstore.Store, idle time.Duration, version string, log *slog.Logger) func(context.Context) {
+	every := min(max(idle/10, time.Minute), time.Hour)
+	return func(ctx context.Context) {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			n, err := lifecycle.ArchiveIdle(ctx, cat, store, idle, version, func(id string, err error) {
+				log.Warn("archive an idle tenant", "tenant", id, "err", err)
+			})
+			if err != nil && ctx.Err() == nil {
+				log.Error("archive idle tenants", "err", err)
+			} else if n > 0 {
+				log.Info("archived idle tenants", "tenants", n)
+			}
+		}
+	}
 }
