@@ -148,7 +148,7 @@ func (c *Catalog) Purge(ctx context.Context, id string) error {
 	if err := condo.ValidateTenantID(id); err != nil {
 		return err
 	}
-	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
 		ts, err := tombstoneTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -161,6 +161,10 @@ func (c *Catalog) Purge(ctx context.Context, id string) error {
 		}
 		return audit(ctx, tx, "tenant.purge", id, "", nil, nil)
 	})
+	if err == nil {
+		c.cache.Purge() // its host no longer answers tenant_deleted
+	}
+	return err
 }
 
 const selectTombstone = "SELECT id, state, deleted_by, reason, started_at, deleted_at FROM tenant_tombstones WHERE id = ?"

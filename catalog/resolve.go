@@ -42,10 +42,18 @@ func (c *Catalog) ResolveAny(ctx context.Context, host, headerID string) (*Tenan
 	t, err := c.cached(ctx, "h:"+host, func(ctx context.Context) (*Tenant, error) {
 		// Read again once the cache has taken its generation, so a
 		// lookup never caches an old base domain's answer as current.
-		return c.lookupHost(ctx, host, c.BaseDomain(ctx))
+		base := c.BaseDomain(ctx)
+		t, err := c.lookupHost(ctx, host, base)
+		if t == nil && err == nil {
+			t = c.deletedAt(ctx, host, base) // cached like any miss: a flood of made-up hosts reads nothing
+		}
+		return t, err
 	})
 	if err != nil {
 		return nil, err
+	}
+	if t != nil && t.Status == statusDeleted {
+		return nil, deletedError(&Tombstone{ID: t.ID, DeletedAt: &t.UpdatedAt})
 	}
 	if t == nil && c.cfg.HeaderFallback && headerID != "" {
 		if err := condo.ValidateTenantID(headerID); err != nil {
@@ -63,14 +71,28 @@ func (c *Catalog) ResolveAny(ctx context.Context, host, headerID string) (*Tenan
 		}
 	}
 	if t == nil {
-		if label, ok := strings.CutSuffix(host, "."+base); ok && isSubdomainHost(host, base) {
-			if ts, err := c.Tombstone(ctx, label); err == nil && ts.State == TombstoneDeleted {
-				return nil, deletedError(ts) // 410 rather than 404: it existed
-			}
-		}
 		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "no tenant is served at %s", condo.Clip(host))
 	}
 	return t, nil
+}
+
+// statusDeleted marks the cached answer of a deleted tenant's subdomain:
+// never a tenant's status, so nothing serves it (ResolveAny answers 410).
+const statusDeleted = "deleted"
+
+// deletedAt is what a subdomain host no tenant has resolves to when a
+// deleted tenant had it: a marker with the time of the delete; nil when
+// none did.
+func (c *Catalog) deletedAt(ctx context.Context, host, base string) *Tenant {
+	label, ok := strings.CutSuffix(host, "."+base)
+	if !ok || !isSubdomainHost(host, base) {
+		return nil
+	}
+	ts, err := c.Tombstone(ctx, label)
+	if err != nil || ts.State != TombstoneDeleted {
+		return nil
+	}
+	return &Tenant{ID: label, Status: statusDeleted, UpdatedAt: *ts.DeletedAt}
 }
 
 // ResolveID is ResolveHost for a request that names its tenant by id

@@ -118,8 +118,14 @@ func TestDelete_TombstoneAndPurge(t *testing.T) {
 	if err := env.Catalog.Purge(ctx, "kept"); condo.ErrorCode(err) != condo.ENOTFOUND {
 		t.Fatalf("purge of a live tenant: %v", err)
 	}
+	if _, err := env.Catalog.ResolveHost(ctx, "gone.localhost", ""); condo.ErrorReason(err) != "tenant_deleted" {
+		t.Fatalf("host of a deleted tenant, cached: %v", err)
+	}
 	if err := env.Catalog.Purge(ctx, "gone"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := env.Catalog.ResolveHost(ctx, "gone.localhost", ""); condo.ErrorReason(err) != "tenant_not_found" {
+		t.Fatalf("host of a purged tenant: %v", err)
 	}
 	if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: "gone"}); err != nil {
 		t.Fatalf("reuse after purge: %v", err)
