@@ -113,6 +113,12 @@ func (s *Store) migrateStaged(ctx context.Context, path string) (uint, error) {
 	if err := db.Write.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil || check != "ok" {
 		return 0, invalid("the tenant database is not a sound SQLite database (%v%s)", err, check)
 	}
+	// A snapshot (VACUUM INTO, an export) is in rollback-journal mode;
+	// every tenant database runs in WAL, where readers never wait on the
+	// writer. The mode is kept in the file.
+	if _, err := db.Write.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return 0, err
+	}
 	v, dirty, err := migrations.Version(ctx, db.Write)
 	switch {
 	case err != nil:
