@@ -50,9 +50,9 @@ type Runner struct {
 	reg     *Registry
 	cfg     Config
 	logger  *slog.Logger
-	gens    sync.Map                         // tenant id → *atomic.Uint64, bumped by every change made here
-	sets    *lru.Cache[string, *enabledSet]  // tenant id → its enabled plugins
-	running sync.WaitGroup                   // hook goroutines
+	gens    sync.Map                        // tenant id → *atomic.Uint64, bumped by every change made here
+	sets    *lru.Cache[string, *enabledSet] // tenant id → its enabled plugins
+	running sync.WaitGroup                  // hook goroutines
 }
 
 var _ cms.Hooks = (*Runner)(nil)
