@@ -11,9 +11,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
-	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/plugins"
 )
 
 // sessionRoutes registers the tenant's /auth routes: sign-up, login,
