@@ -9,6 +9,7 @@ package readingtime
 import (
 	"context"
 	"strings"
+	"unicode"
 
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/plugins"
@@ -35,15 +36,11 @@ func New() *plugins.Plugin {
 func Words(text string) int {
 	n := 0
 	for _, w := range strings.Fields(plugins.PlainText(text)) {
-		if strings.IndexFunc(w, isWordRune) >= 0 { // "—" or "#" alone is no word
+		if strings.IndexFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 { // "—" or "#" alone is no word
 			n++
 		}
 	}
 	return n
-}
-
-func isWordRune(r rune) bool {
-	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 0x7f
 }
 
 func beforeSave(_ context.Context, s plugins.Settings, ev *cms.SaveEvent) error {

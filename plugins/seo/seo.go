@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/condohq/condo/cms"
@@ -104,10 +105,7 @@ func slug(ctx context.Context, s plugins.Settings, ev *cms.SaveEvent, bad cms.Fi
 	if !ev.Create { // an edit keeps its slug
 		return nil
 	}
-	base := plugins.Clip(cms.Slugify(ev.Title), max)
-	for len(base) > 0 && base[len(base)-1] == '-' {
-		base = base[:len(base)-1]
-	}
+	base := clipSlug(cms.Slugify(ev.Title), max)
 	if base == "" {
 		return nil // cms makes one of the id
 	}
@@ -115,7 +113,7 @@ func slug(ctx context.Context, s plugins.Settings, ev *cms.SaveEvent, bad cms.Fi
 		cand := base
 		if i > 1 {
 			suffix := fmt.Sprintf("-%d", i)
-			cand = plugins.Clip(base, max-len(suffix)) + suffix
+			cand = clipSlug(base, max-len(suffix)) + suffix
 		}
 		t, err := taken(ctx, ev, cand)
 		if err != nil {
@@ -127,6 +125,18 @@ func slug(ctx context.Context, s plugins.Settings, ev *cms.SaveEvent, bad cms.Fi
 		}
 	}
 	return nil // cms numbers it further
+}
+
+// clipSlug cuts a slug (ASCII) to at most max bytes, at a dash when one
+// is in its second half, never ending with a dash.
+func clipSlug(s string, max int) string {
+	if len(s) > max {
+		s = s[:max]
+		if i := strings.LastIndexByte(s, '-'); i > max/2 {
+			s = s[:i]
+		}
+	}
+	return strings.Trim(s, "-")
 }
 
 // taken reports whether another item of the collection (the trash
