@@ -12,9 +12,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/metrics"
 	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/plugins/shipped"
 )
@@ -303,6 +306,9 @@ func TestRunner_PanickingHookIsIsolated(t *testing.T) {
 	e.must(t, e.call(t, "tenant-a", "GET", "/api/collections/notes", ""), 200)
 	e.must(t, e.call(t, "tenant-a", "PUT", "/api/plugins/boom", `{"enabled": false}`), 200)
 	e.must(t, e.call(t, "tenant-a", "POST", "/api/collections/notes/content", `{"title": "after"}`), 201)
+	if n := testutil.ToFloat64(metrics.PluginFailures.WithLabelValues("boom", plugins.HookBeforeSave, "panic")); n < 4 {
+		t.Errorf("condo_plugin_failures_total for boom's panics = %v, want at least 4", n)
+	}
 	if log := e.hooks.String(); !strings.Contains(log, "boom's bug") || !strings.Contains(log, "after the commit") {
 		t.Error("the panic is not in the server log")
 	}

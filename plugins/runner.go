@@ -15,6 +15,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/metrics"
 )
 
 // DefaultCacheSize is how many tenants' enabled sets a Runner keeps.
@@ -202,7 +203,7 @@ func (r *Runner) call(ctx context.Context, tenant string, p *Plugin, hook string
 			if v := recover(); v != nil {
 				r.logger.Error("plugin panicked", "tenant", tenant, "plugin", p.Name, "hook", hook,
 					"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				done <- &Failure{Plugin: p.Name, Hook: hook, Panicked: true}
+				done <- failed(&Failure{Plugin: p.Name, Hook: hook, Panicked: true})
 			}
 		}()
 		done <- fn(hctx)
@@ -216,18 +217,31 @@ func (r *Runner) call(ctx context.Context, tenant string, p *Plugin, hook string
 		case ctx.Err() != nil:
 			return ctx.Err() // the request's own end (the client left)
 		case errors.Is(err, context.DeadlineExceeded) && hctx.Err() != nil:
-			return &Failure{Plugin: p.Name, Hook: hook, Timeout: timeout, Cause: err}
+			return failed(&Failure{Plugin: p.Name, Hook: hook, Timeout: timeout, Cause: err})
 		case condo.ErrorCode(err) != condo.EINTERNAL:
 			return err // the plugin's answer to the caller: field errors, a conflict, ...
 		}
-		return &Failure{Plugin: p.Name, Hook: hook, Cause: err}
+		return failed(&Failure{Plugin: p.Name, Hook: hook, Cause: err})
 	case <-hctx.Done():
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		r.logger.Error("plugin hook past its timeout, left running", "tenant", tenant, "plugin", p.Name, "hook", hook, "timeout", timeout)
-		return &Failure{Plugin: p.Name, Hook: hook, Timeout: timeout}
+		return failed(&Failure{Plugin: p.Name, Hook: hook, Timeout: timeout})
 	}
+}
+
+// failed counts f (metrics.PluginFailures) and returns it.
+func failed(f *Failure) *Failure {
+	kind := "error"
+	switch {
+	case f.Panicked:
+		kind = "panic"
+	case f.Timeout > 0:
+		kind = "timeout"
+	}
+	metrics.PluginFailures.WithLabelValues(f.Plugin, f.Hook, kind).Inc()
+	return f
 }
 
 // after runs an after-hook: on a context the request's end does not
@@ -348,7 +362,7 @@ func (r *Runner) Serve(p *Plugin, h Handler, req *Request) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			r.logger.Error("plugin route panicked", "tenant", req.Tenant, "plugin", p.Name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			err = &Failure{Plugin: p.Name, Hook: HookRequest, Panicked: true}
+			err = failed(&Failure{Plugin: p.Name, Hook: HookRequest, Panicked: true})
 		}
 	}()
 	err = h(req)
@@ -357,7 +371,7 @@ func (r *Runner) Serve(p *Plugin, h Handler, req *Request) (err error) {
 	case err == nil || errors.As(err, &f) || condo.ErrorCode(err) != condo.EINTERNAL:
 		return err
 	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && req.R.Context().Err() != nil:
-		return &Failure{Plugin: p.Name, Hook: HookRequest, Timeout: p.timeout(), Cause: err}
+		return failed(&Failure{Plugin: p.Name, Hook: HookRequest, Timeout: p.timeout(), Cause: err})
 	}
-	return &Failure{Plugin: p.Name, Hook: HookRequest, Cause: err}
+	return failed(&Failure{Plugin: p.Name, Hook: HookRequest, Cause: err})
 }
