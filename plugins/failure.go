@@ -38,5 +38,5 @@ func (f *Failure) Public() string {
 	case f.Timeout > 0:
 		how = fmt.Sprintf("did not finish within %s", f.Timeout)
 	}
-	return fmt.Sprintf("plugin %s failed in %s (it %s): nothing was saved by this request's failed step; the plugin's author has the details in the server log", f.Plugin, f.Hook, how)
+	return fmt.Sprintf("plugin %s failed in %s (it %s); the details are in the server log", f.Plugin, f.Hook, how)
 }
