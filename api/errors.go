@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/sqlitedb"
 )
 
@@ -60,6 +61,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status, code, msg := http.StatusInternalServerError, condo.EINTERNAL, "internal error"
 	var fields map[string]string
 	var he *echo.HTTPError
+	var failed *plugins.Failure
 	switch {
 	case errors.As(err, &he):
 		status = he.Code
@@ -74,6 +76,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if he.Internal != nil && status >= 500 {
 			logger(c).Error("request failed", "err", he.Internal)
 		}
+	case errors.As(err, &failed):
+		// A plugin's fault: the client learns which plugin, the log why.
+		code, msg = "plugin_failed", failed.Public()
+		logger(c).Error("plugin failed", "plugin", failed.Plugin, "hook", failed.Hook, "err", err)
 	case condo.ErrorCode(err) != condo.EINTERNAL:
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)

@@ -228,17 +228,24 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 		`{"title": "bravo-published-marker", "slug": "shared-slug", "status": "published"}`), 201)
 	e.Call(t, "tenant-b", "DELETE", "/api/content/"+must(e.Call(t, "tenant-b", "POST", "/api/collections/posts/content", admin,
 		`{"title": "bravo-trashed-marker"}`), 201)["id"].(string), admin, "")
+	// Plugins: B runs the forms plugin with a form of its own, and took
+	// one submission; A runs none, so B's form name on A is a 404.
+	must(e.Call(t, "tenant-b", "PUT", "/api/plugins/forms", admin,
+		`{"enabled": true, "settings": {"forms": [{"name": "bravo-contact", "collection": "bravo_private"}]}}`), 200)
+	if res := e.Call(t, "tenant-b", "POST", "/api/plugins/forms/bravo-contact", "", `{"secret": "bravo-form-marker"}`); res.Status != http.StatusAccepted {
+		t.Fatalf("B's form: %d %v", res.Status, res.Raw)
+	}
 	// A has a public collection of the same name, so "posts" reaches A's.
 	must(e.Call(t, "tenant-a", "POST", "/api/collections", e.AdminToken(t, "tenant-a"), `{"name": "posts", "public": true}`), 201)
 	return &bravo{
 		adminID: adminID,
 		ids: []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com",
-			media["id"].(string), "bravo-media.png", draft["id"].(string), pub["id"].(string), "bravo-draft", "shared-slug", "bravo_private", "1"},
+			media["id"].(string), "bravo-media.png", draft["id"].(string), pub["id"].(string), "bravo-draft", "shared-slug", "bravo_private", "1", "bravo-contact"},
 		secrets: []string{"Secret Bravo", "bravo-branding-marker", "bravo.example.com", "bravo-editor@bravo.example", editorID, adminID,
 			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker",
 			media["id"].(string), "bravo-media-alt", "bravo-media.png", media["sha256"].(string),
 			draft["id"].(string), pub["id"].(string), "bravo-collection-marker", "bravo-draft-marker", "bravo-data-marker",
-			"bravo-published-marker", "bravo-trashed-marker", "bravo_private"},
+			"bravo-published-marker", "bravo-trashed-marker", "bravo_private", "bravo-contact", "bravo-form-marker"},
 	}
 }
 
@@ -256,6 +263,7 @@ func snapshotBravo(t *testing.T, e *idEnv) string {
 			"SELECT group_concat(id || status || version || coalesce(deleted_at, '') || data, ',') FROM (SELECT * FROM content ORDER BY id)",
 			"SELECT group_concat(name || schema || is_public, ',') FROM (SELECT * FROM collections ORDER BY name)",
 			"SELECT count(*) FROM content_versions",
+			"SELECT group_concat(name || enabled || settings, ',') FROM (SELECT * FROM plugins ORDER BY name)",
 		} {
 			var v any
 			if err := st.DB.Reader().QueryRowContext(ctx, q).Scan(&v); err != nil {

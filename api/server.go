@@ -22,6 +22,8 @@ import (
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/plugins"
+	"github.com/condohq/condo/plugins/shipped"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -92,6 +94,11 @@ type Config struct {
 	// Catalog serves this node's catalog to the other nodes (see
 	// catalog.go); the zero value does not.
 	Catalog CatalogEndpoint
+	// Plugins runs the tenants' plugins: New makes it the hooks of
+	// Content and serves its registry's routes. Nil: a runner of the
+	// shipped plugins (plugins/shipped), whose hook goroutines nobody
+	// waits for at shutdown; serve passes its own and closes it.
+	Plugins *plugins.Runner
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -124,6 +131,7 @@ type Server struct {
 	wakeMu        sync.Mutex      // one wake at a time
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 	remote        *remoteSQL      // libSQL requests of tenants at remote locations
+	plugins       *plugins.Runner // the tenants' plugins (see Config.Plugins)
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -150,6 +158,11 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		// item answer reads its collection (for its Cache-Control).
 		cfg.Content = cms.NewCache(DefaultContentCache, cat.Config().CacheTTL, cfg.Now)
 	}
+	if cfg.Plugins == nil {
+		cfg.Plugins = plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: cfg.Logger, TTL: cat.Config().CacheTTL, Now: cfg.Now})
+	}
+	// Before anything shares the cache (serve starts the scheduler later).
+	cfg.Content.WithHooks(cfg.Plugins)
 	s := &Server{echo: e, catalog: cat, store: store, logger: cfg.Logger,
 		keys:          auth.NewKeys(cat, cfg.Secret),
 		mailer:        cfg.Mailer,
@@ -167,7 +180,8 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		wakeArchived:  cfg.WakeArchived,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
-		remote:        newRemoteSQL()}
+		remote:        newRemoteSQL(),
+		plugins:       cfg.Plugins}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)
@@ -235,6 +249,7 @@ func (s *Server) routes() {
 	s.settingsRoutes()
 	s.mediaRoutes()
 	s.contentRoutes()
+	s.pluginRoutes()
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 	s.hranaRoutes()
 	s.catalogRoutes()

@@ -13,6 +13,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/plugins"
 )
 
 // sessionRoutes registers the tenant's /auth routes: sign-up, login,
@@ -134,8 +135,12 @@ func (s *Server) login(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out, err = s.startSession(c, ctx, st, u)
-		return err
+		if out, err = s.startSession(c, ctx, st, u); err != nil {
+			return err
+		}
+		// After the session committed: a plugin cannot fail a sign-in.
+		s.plugins.AfterLogin(ctx, &plugins.LoginEvent{Tenant: st.TenantID, DB: st.DB, UserID: u.ID, Email: u.Email})
+		return nil
 	})
 	if condo.ErrorCode(err) == condo.EUNAUTHORIZED {
 		s.loginFailed(c, keys, in.Email)

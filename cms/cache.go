@@ -43,6 +43,7 @@ type Cache struct {
 	totals      *lru.Cache[string, timed[int]]
 	ttl         time.Duration    // how long an entry is trusted
 	now         func() time.Time // the clock of expiry
+	hooks       Hooks            // run around every write of the cache's stores; set before sharing (WithHooks)
 }
 
 // timed is a cached value with its expiry.
@@ -71,6 +72,9 @@ func NewCache(size int, ttl time.Duration, now func() time.Time) *Cache {
 func (c *Cache) Store(tenantID string, db condo.DB, mediaDir string) *Store {
 	s := New(tenantID, db, mediaDir)
 	s.cache = c
+	if c != nil {
+		s.hooks = c.hooks
+	}
 	return s
 }
 

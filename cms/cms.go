@@ -20,6 +20,7 @@ type Store struct {
 	MediaDir string
 	now      func() time.Time
 	cache    *Cache // nil: nothing cached (see Cache.Store)
+	hooks    Hooks  // nil: none (see Cache.WithHooks)
 }
 
 // New returns the content store of one tenant, caching nothing; a

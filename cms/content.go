@@ -49,11 +49,12 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 	if in.Status == StatusPublished {
 		it.PublishedAt = &it.CreatedAt
 	}
-	err := s.transact(ctx, func(tx *sql.Tx) error {
-		if err := s.prepare(ctx, tx, col, it, in, ""); err != nil {
+	var ev *SaveEvent
+	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
+		if ev, err = s.prepare(ctx, tx, col, it, in, ""); err != nil {
 			return err
 		}
-		_, err := s.DB.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id,
+		_, err = s.DB.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id,
 			created_at, updated_at, publish_at, unpublish_at, version, updated_by, search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
 			it.ID, col.ID, it.Slug, it.Title, string(it.Data), it.Status, condo.NullUnixMS(it.PublishedAt), nullable(actor),
 			condo.UnixMS(now), condo.UnixMS(now), condo.NullUnixMS(it.PublishAt), condo.NullUnixMS(it.UnpublishAt), nullable(actor), searchText(it.Data))
@@ -65,6 +66,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 	if err != nil {
 		return nil, err
 	}
+	s.afterSave(ctx, ev, it)
 	return it, nil
 }
 
@@ -94,6 +96,7 @@ type Edit func(cur *Item, col *Collection) (ItemInput, error)
 // one item apply one after the other and none is lost.
 func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Item, error) {
 	var it *Item
+	var ev *SaveEvent
 	err := s.transact(ctx, func(tx *sql.Tx) error {
 		cur, err := s.liveItem(ctx, tx, id)
 		if err != nil {
@@ -113,7 +116,7 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		}
 		it = cur
 		it.PublishAt, it.UnpublishAt = in.PublishAt, in.UnpublishAt
-		if err := s.prepare(ctx, tx, col, it, in, id); err != nil {
+		if ev, err = s.prepare(ctx, tx, col, it, in, id); err != nil {
 			return err
 		}
 		now := s.now()
@@ -126,14 +129,20 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		}
 		return s.writeVersion(ctx, tx, it, actor, now)
 	})
-	return it, err
+	if err != nil {
+		return it, err
+	}
+	s.afterSave(ctx, ev, it)
+	return it, nil
 }
 
 // prepare fills it's title, slug and data from in: data validated against
 // the schema (with the title as its "title" field where the schema has
 // one), unique fields and the slug checked against the collection's other
-// items. self is the item's own id on update.
-func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, in ItemInput, self string) error {
+// items. self is the item's own id on update. The tenant's before-save
+// hooks run first, on the input with its title settled; what they return
+// is validated like the caller's input.
+func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, in ItemInput, self string) (*SaveEvent, error) {
 	if in.Data == nil {
 		in.Data = map[string]any{}
 	}
@@ -145,6 +154,12 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 			in.Data["title"] = title
 		}
 	}
+	in.Title = title
+	ev, err := s.beforeSave(ctx, tx, col, it, &in, self == "")
+	if err != nil {
+		return nil, err
+	}
+	title = in.Title
 	bad := FieldErrors{}
 	if len(title) > 500 || !utf8.ValidString(title) || strings.ContainsFunc(title, unicode.IsControl) {
 		bad["title"] = "at most 500 characters of valid UTF-8, without control characters"
@@ -154,7 +169,7 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 	}
 	data, errs, err := col.Schema.Validate(ctx, in.Data, txResolver{db: s.DB, tx: tx})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for k, v := range errs {
 		bad[k] = v
@@ -162,15 +177,15 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 	if len(bad) == 0 {
 		taken, err := s.taken(ctx, tx, col, data, self)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		bad = taken
 	}
 	if len(bad) > 0 {
-		return validationFailed(bad)
+		return nil, validationFailed(bad)
 	}
 	it.Title, it.Data = title, json.RawMessage(rawJSON(data))
-	return s.pickSlug(ctx, tx, col, it, in.Slug, self)
+	return ev, s.pickSlug(ctx, tx, col, it, in.Slug, self)
 }
 
 // taken names the unique fields of data whose values another live item
@@ -336,6 +351,11 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 		}
 		if check != nil {
 			if err := check(it); err != nil {
+				return err
+			}
+		}
+		if s.hooks != nil {
+			if err := s.hooks.BeforeDelete(ctx, &DeleteEvent{Tenant: s.TenantID, DB: s.DB, Tx: tx, Item: it}); err != nil {
 				return err
 			}
 		}

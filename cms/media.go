@@ -260,6 +260,9 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 		os.Remove(path)
 		return nil, fmt.Errorf("record media: %w", err)
 	}
+	if s.hooks != nil {
+		s.hooks.AfterUpload(ctx, &MediaEvent{Tenant: s.TenantID, DB: s.DB, Media: m})
+	}
 	return m, nil
 }
 

@@ -25,6 +25,8 @@ import (
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/move"
+	"github.com/condohq/condo/plugins"
+	"github.com/condohq/condo/plugins/shipped"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -172,6 +174,9 @@ func (m *Main) serve(ctx context.Context) error {
 	// One content cache for the process: the scheduler's writes drop the
 	// server's cached answers through it, as the server's own writes do.
 	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)
+	// The tenants' plugins: api.New makes them the content cache's hooks;
+	// hooks left running past their timeout are waited for at shutdown.
+	pluginRunner := plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: log, TTL: cat.Config().CacheTTL})
 	// The libSQL endpoint's streams: reaped by one of the jobs, and all
 	// closed (rolled back) when the jobs stop, before the pool closes.
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams, NodeID: node.ID})
@@ -204,7 +209,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
-		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
+		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
 		WakeArchived: cfg.WakeArchived,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
@@ -258,6 +263,9 @@ func (m *Main) serve(ctx context.Context) error {
 	serr := srv.Shutdown(sctx)
 	<-served
 	if err := work.Close(sctx); err != nil { // stops a fleet run (its tenants roll back) and the loops, before the store closes
+		serr = errors.Join(serr, err)
+	}
+	if err := pluginRunner.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
 	}
 	if err := store.Close(sctx); err != nil {
