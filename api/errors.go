@@ -23,6 +23,7 @@ var statuses = map[string]int{
 	condo.EPRECONDITION: http.StatusPreconditionFailed,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	condo.ELIMITED:      http.StatusTooManyRequests,
+	condo.EQUOTA:        http.StatusRequestEntityTooLarge,
 	condo.EFULL:         http.StatusInsufficientStorage,
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
