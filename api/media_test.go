@@ -20,6 +20,7 @@ import (
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/plans"
 )
 
 // formPart is one part of a multipart form: a file when filename is set.
@@ -175,9 +176,9 @@ func TestMedia_Limits(t *testing.T) {
 	ctx := context.Background()
 	admin := e.AdminToken(t, "tenant-a")
 
-	// The free plan's largest file is catalog.Plans["free"].MaxUpload, far
+	// The free plan's largest file is plans.Builtin().For("free").MediaFileSize, far
 	// above the server's 4M body limit, which uploads skip.
-	max := catalog.Plans["free"].MaxUpload
+	max := plans.Builtin().For("free").MediaFileSize
 	res := e.uploadMedia(t, "tenant-a", admin, filePart("big.txt", bytes.Repeat([]byte("a"), int(max))))
 	apitest.WantStatus(t, res, 201, "")
 	res = e.uploadMedia(t, "tenant-a", admin, filePart("bigger.txt", bytes.Repeat([]byte("a"), int(max)+1)))

@@ -22,6 +22,7 @@ import (
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -63,8 +64,9 @@ type Config struct {
 	// SecurityEventEvery is how often one client's repeated security event
 	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
 	SecurityEventEvery time.Duration
-	// Now is the clock the content cache's expiry and the login throttles
-	// read (nil: time.Now); tests inject one. Cached content expires after the catalog's
+	// Now is the clock the content cache's expiry, the login throttles
+	// and the tenants' request rate limits read (nil: time.Now); tests
+	// inject one. Cached content expires after the catalog's
 	// resolution TTL (catalog.Config.CacheTTL).
 	Now func() time.Time
 	// BodyTimeout bounds how long a request body may take to arrive, 408
@@ -124,6 +126,9 @@ type Server struct {
 	wakeMu        sync.Mutex      // one wake at a time
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 	remote        *remoteSQL      // libSQL requests of tenants at remote locations
+	plans         *plans.Set      // the catalog's plans (catalog.Config.Plans)
+	limiters      *plans.Limiters // per-tenant request rate buckets
+	now           func() time.Time
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -167,7 +172,10 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		wakeArchived:  cfg.WakeArchived,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
-		remote:        newRemoteSQL()}
+		remote:        newRemoteSQL(),
+		plans:         cat.Plans(),
+		limiters:      plans.NewLimiters(0),
+		now:           cfg.Now}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)

@@ -206,6 +206,9 @@ func (c *Conn) Cursor(ctx context.Context, b *Batch, emit func(entry any) error)
 		if !ok {
 			e = internalError()
 		}
+		if q, ok := quotaError(ctx, c.c, c.Quota, err); ok {
+			e = q
+		}
 		return emit(&ErrorEntry{Type: "error", Error: e})
 	}
 	return nil

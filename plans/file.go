@@ -24,11 +24,11 @@ func Builtin() *Set { return NewSet(builtin(), nil) }
 func builtin() []*Plan {
 	return []*Plan{
 		{Name: "free", StorageQuota: 1 << 30, UserLimit: 10, ItemsPerCollection: 10_000, MediaFileSize: 10 << 20,
-			RequestsPerSecond: 20, Burst: 40, LibSQL: false, CustomDomains: 0, APITokens: 5, Webhooks: 0},
+			RequestsPerSecond: 100, Burst: 300, LibSQL: true, CustomDomains: 3, APITokens: 10, Webhooks: 2},
 		{Name: "pro", StorageQuota: 10 << 30, UserLimit: 100, ItemsPerCollection: 1_000_000, MediaFileSize: 100 << 20,
-			RequestsPerSecond: 200, Burst: 400, LibSQL: true, CustomDomains: 5, APITokens: 50, Webhooks: 20, AllPlugins: true},
+			RequestsPerSecond: 500, Burst: 1000, LibSQL: true, CustomDomains: 10, APITokens: 100, Webhooks: 20, AllPlugins: true},
 		{Name: "enterprise", StorageQuota: 100 << 30, UserLimit: 10_000, ItemsPerCollection: Unlimited, MediaFileSize: 1 << 30,
-			RequestsPerSecond: 2000, Burst: 4000, LibSQL: true, CustomDomains: Unlimited, APITokens: Unlimited, Webhooks: Unlimited, AllPlugins: true},
+			RequestsPerSecond: 5000, Burst: 10000, LibSQL: true, CustomDomains: Unlimited, APITokens: Unlimited, Webhooks: Unlimited, AllPlugins: true},
 	}
 }
 

@@ -15,6 +15,7 @@ func TestParse(t *testing.T) {
 	s, err := plans.Parse([]byte(`plans:
   free:
     storage_quota: 100MB
+    libsql: false
   starter:
     storage_quota: 500MB      # bytes or units; database + media
     user_limit: 10

@@ -25,6 +25,7 @@ import (
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/move"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
@@ -101,8 +102,12 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("--serve-catalog needs CONDO_CATALOG_TOKEN, at least 16 bytes long")
 	}
 
+	ps, err := plans.Load(cfg.Plans, log)
+	if err != nil {
+		return usagef("--plans: %s", err)
+	}
 	cat, err := openCatalog(ctx, &cfg, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
-		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency})
+		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency, Plans: ps})
 	if err != nil {
 		return err
 	}
