@@ -188,6 +188,7 @@ var platformTenantRoutes = []struct{ method, route, path string }{
 	{"POST", "/platform/tenants/:id/purge", "/platform/tenants/acme/purge"},
 	{"GET", "/platform/audit", "/platform/audit"},
 	{"GET", "/platform/jobs", "/platform/jobs"},
+	{"GET", "/platform/plans", "/platform/plans"},
 }
 
 func TestPlatformTenant_Routes(t *testing.T) {

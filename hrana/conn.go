@@ -32,6 +32,9 @@ type Conn struct {
 	// from (capPages; 0: none): SQLITE_FULL at that cap answers
 	// QUOTA_EXCEEDED.
 	Quota int64
+	// Dir is the directory of the database file, whose disk quotaError
+	// checks.
+	Dir string
 
 	sqls       map[int32]string // store_sql's texts by id
 	readOnlyTx bool             // a BEGIN TRANSACTION READONLY is open: guard.ReadOnlyTx(true)
@@ -191,7 +194,7 @@ func (c *Conn) withRaw(ctx context.Context, fn func(r *sqlitedb.Raw) error) *Err
 		return nil
 	}
 	if e, ok := sqlError(err).(*Error); ok {
-		if q, ok := quotaError(ctx, c.c, c.Quota, err); ok {
+		if q, ok := quotaError(c.Quota, c.Dir, e); ok {
 			return q
 		}
 		return e

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"syscall"
 
 	"github.com/condohq/condo/plans"
-	"github.com/condohq/condo/sqlitedb"
 )
 
 // noPageCap is SQLite's largest max_page_count: no cap.
@@ -48,20 +48,24 @@ func capPages(ctx context.Context, c *sql.Conn, quota int64) error {
 // endpoint that would take the database past its plan's storage quota.
 const CodeQuotaExceeded = "QUOTA_EXCEEDED"
 
-// quotaError turns SQLITE_FULL on a capped stream into QUOTA_EXCEEDED
-// when the cap, not the disk, is what is full.
-func quotaError(ctx context.Context, c *sql.Conn, quota int64, err error) (*Error, bool) {
-	if quota <= 0 || !sqlitedb.IsFull(err) {
+// quotaError turns SQLITE_FULL on a capped connection into
+// QUOTA_EXCEEDED, unless the disk holding dir is what is full (then it
+// stays SQLITE_FULL: the operator's problem, not the tenant's plan).
+func quotaError(quota int64, dir string, e *Error) (*Error, bool) {
+	if quota <= 0 || e == nil || e.Code != "SQLITE_FULL" || diskFull(dir) {
 		return nil, false
-	}
-	var count, maxCount int64
-	if c.QueryRowContext(ctx, "SELECT (SELECT page_count FROM pragma_page_count()), (SELECT max_page_count FROM pragma_max_page_count())").Scan(&count, &maxCount) != nil {
-		return nil, false
-	}
-	if count < maxCount-1 {
-		return nil, false // the disk is full, not the quota
 	}
 	return &Error{Code: CodeQuotaExceeded, Message: fmt.Sprintf(
-		"this write does not fit in the tenant's storage quota of %s (%d bytes): nothing was saved; delete data or move to a larger plan",
+		"this write does not fit in the tenant's storage quota of %s (%d bytes, database and media): nothing was saved; delete data or move to a larger plan",
 		plans.FormatSize(quota), quota)}, true
+}
+
+// diskFull reports a file system with less than a MiB free for
+// unprivileged writers.
+func diskFull(dir string) bool {
+	var st syscall.Statfs_t
+	if dir == "" || syscall.Statfs(dir, &st) != nil {
+		return false
+	}
+	return st.Bavail*uint64(st.Bsize) < 1<<20
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -385,7 +386,7 @@ func (r *Registry) attach(ctx context.Context, st *stream) error {
 	} else {
 		st.conn.Attach(sc, g)
 	}
-	st.conn.Quota = 0
+	st.conn.Quota, st.conn.Dir = 0, filepath.Dir(st.db.Path)
 	if st.access != ReadOnly {
 		st.conn.Quota = st.quota
 	}

@@ -150,3 +150,16 @@ func (s *Set) All() []*Plan {
 	}
 	return out
 }
+
+// Unmetered returns s without request rate limits, its other limits
+// kept: for tests and benchmarks that send one tenant more requests
+// than a plan's rate allows.
+func (s *Set) Unmetered() *Set {
+	ps := make([]*Plan, 0, len(s.names))
+	for _, n := range s.names {
+		p := *s.plans[n]
+		p.RequestsPerSecond, p.Burst = 0, 0
+		ps = append(ps, &p)
+	}
+	return NewSet(ps, s.logger)
+}
