@@ -36,7 +36,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 func mustPlans(t testing.TB, file string) *plans.Set {
@@ -84,9 +84,8 @@ func TestPlans_RateLimit(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)}
 	e := apitest.NewWithPlans(t, api.Config{Now: clk.Now}, hrana.Config{}, mustPlans(t, testPlans))
 	get := func(tenant string) apitest.Response { return e.Call(t, tenant, "GET", "/api/tenant", "", "") }
-	for i := range 3 {
+	for range 3 {
 		apitest.WantStatus(t, get("tenant-a"), 200, "")
-		_ = i
 	}
 	res := get("tenant-a")
 	apitest.WantStatus(t, res, 429, "rate_limited")
@@ -118,7 +117,9 @@ func TestPlans_QuotaCMS(t *testing.T) {
 	admin := e.AdminToken(t, "tenant-a")
 	apitest.WantStatus(t, e.Call(t, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`), 201, "")
 	body := `{"title": "Hello", "status": "published"}`
-	post := func() apitest.Response { return e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", admin, body) }
+	post := func() apitest.Response {
+		return e.Call(t, "tenant-a", "POST", "/api/collections/posts/content", admin, body)
+	}
 	items := func() int {
 		return len(e.Call(t, "tenant-a", "GET", "/api/collections/posts/content", admin, "").Raw["data"].([]any))
 	}
@@ -208,7 +209,6 @@ func TestPlans_QuotaLibSQL(t *testing.T) {
 	during := firstInt(t, result(a, 2))
 	pageSize := firstInt(t, result(run("SELECT page_size FROM pragma_page_size()"), 0))
 	need := (during - u.Database/pageSize) * pageSize
-	t.Logf("usage %+v, page size %d, pages during the insert %d: %s", u, pageSize, during, a.text)
 	if need <= 0 {
 		t.Fatalf("the insert needs %d bytes", need)
 	}
