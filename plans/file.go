@@ -69,6 +69,10 @@ type planEntry struct {
 	Plugins            *plugins `yaml:"plugins"`
 }
 
+// goType is the Go type yaml names in an unknown-key error: not the
+// operator's business.
+var goType = regexp.MustCompile(` in type [\w.*\[\]]+`)
+
 var planName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
 
 // Parse reads a plans file:
@@ -93,7 +97,8 @@ func Parse(b []byte) (*Set, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, invalid("the file is empty: it needs a plans: map")
 		}
-		return nil, invalid("%s", strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ""), "yaml: "))
+		msg := strings.TrimPrefix(strings.ReplaceAll(err.Error(), "\n ", ""), "yaml: ")
+		return nil, invalid("%s", goType.ReplaceAllString(msg, ""))
 	}
 	if len(f.Plans) == 0 {
 		return nil, invalid("no plans: the file needs a plans: map of at least the %s plan", Fallback)
