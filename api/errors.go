@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/metrics"
 	"github.com/condohq/condo/sqlitedb"
 )
 
@@ -79,6 +80,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)
 		fields = condo.ErrorFields(err)
+		if code == "user_limit_reached" { // auth refuses it in several flows (signup, create, invitation)
+			metrics.QuotaRejections.WithLabelValues("users").Inc()
+		}
 		if condo.ErrorCode(err) == condo.EFULL { // the operator must free space; the cause says where
 			logger(c).Warn("write refused: no storage space left", "err", err)
 		}
