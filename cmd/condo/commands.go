@@ -49,14 +49,14 @@ func init() {
 		{"audit", "the platform's audit trail: who changed what in the catalog, and every export and import", (*Main).audit},
 		{"tenants move", "move a tenant, live, to a node of another region (its home node runs it)", (*Main).tenantsMove},
 		{"import sonicjs", "create a tenant from a SonicJS site's database (its SQLite file or `wrangler d1 export` SQL), with a report", (*Main).importSonicJS},
-		{"tenants set-plan", "move a tenant to another plan (its limits with it), reporting its usage against them", (*Main).tenantsSetPlan},
-		{"plans list", "list the plans tenants may be on and their limits (--plans FILE, else the built-in ones)", (*Main).plansList},
 		{"tenants suspend", "suspend a tenant: its hosts answer 403", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "suspend", "suspended")
 		}},
 		{"tenants resume", "make a suspended tenant active again", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "resume", "active")
 		}},
+		{"tenants set-plan", "move a tenant to another plan (its limits with it), reporting its usage against them", (*Main).tenantsSetPlan},
+		{"plans list", "list the plans tenants may be on and their limits (--plans FILE, else the built-in ones)", (*Main).plansList},
 		{"nodes list", "list the nodes registered in the catalog, with their health", (*Main).nodesList},
 		{"domains add", "let a custom domain reach a tenant", (*Main).domainsAdd},
 		{"domains remove", "remove a custom domain", (*Main).domainsRemove},
