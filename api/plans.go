@@ -136,10 +136,12 @@ type planReport struct {
 }
 
 // reportPlan measures t's usage against its (new) limits. A tenant whose
-// database cannot be opened here (archived, remote, elsewhere) gets no
-// report rather than a failed change: the change is made already.
+// database is not here (archived, at a remote location, homed in another
+// region) or cannot be opened gets no report rather than a failed
+// change: the change is made already.
 func (s *Server) reportPlan(ctx context.Context, t *catalog.Tenant) planReport {
-	if t.Status != catalog.StatusActive || t.Location != "" {
+	homedElsewhere := s.router != nil && t.Region != "" && t.Region != s.router.Region
+	if t.Status != catalog.StatusActive || t.Location != "" || homedElsewhere {
 		return planReport{}
 	}
 	h, release, err := s.store.AcquireTenant(ctx, t)
