@@ -1,6 +1,7 @@
 package plans_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -145,5 +146,21 @@ func TestLimiters_Bounded(t *testing.T) {
 	}
 	if l.Len() > 10 {
 		t.Fatalf("%d buckets kept, bound 10", l.Len())
+	}
+}
+
+// A tenant on a plan no definition names is held to free, and the
+// operator is told once per plan name, not once per request.
+func TestSet_ForUnknownLogsOnce(t *testing.T) {
+	var buf strings.Builder
+	s := plans.Builtin().WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))
+	for range 3 {
+		if got := s.For("gold").Name; got != "free" {
+			t.Fatalf("held to %s, want free", got)
+		}
+	}
+	s.For("silver")
+	if n := strings.Count(buf.String(), "unknown plan"); n != 2 {
+		t.Fatalf("%d log lines, want 2 (one per name):\n%s", n, buf.String())
 	}
 }
