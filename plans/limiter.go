@@ -51,11 +51,7 @@ func (l *Limiters) Allow(tenant string, p *Plan, now time.Time) (bool, time.Dura
 	if p.RequestsPerSecond <= 0 {
 		return true, 0
 	}
-	v, ok := l.buckets.Load(tenant)
-	b, _ := v.(*bucket)
-	if !ok || b.rps != p.RequestsPerSecond || b.burst != p.Burst {
-		b = l.store(tenant, p)
-	}
+	b := l.bucket(tenant, p)
 	if b.lim.AllowN(now, 1) {
 		return true, 0
 	}
@@ -65,16 +61,39 @@ func (l *Limiters) Allow(tenant string, p *Plan, now time.Time) (bool, time.Dura
 	return false, max(wait, time.Millisecond)
 }
 
-// store puts a new full bucket for tenant on plan p.
-func (l *Limiters) store(tenant string, p *Plan) *bucket {
-	b := &bucket{lim: rate.NewLimiter(rate.Limit(p.RequestsPerSecond), p.Burst), rps: p.RequestsPerSecond, burst: p.Burst}
-	if _, loaded := l.buckets.Swap(tenant, b); !loaded && l.n.Add(1) > l.max {
-		l.buckets.Clear()
-		l.n.Store(0)
-		l.buckets.Store(tenant, b)
-		l.n.Add(1)
+// bucket returns tenant's bucket for plan p: the one it has, or a new
+// full one when it has none or one sized for another plan. Goroutines
+// racing to create or resize it agree on one (LoadOrStore,
+// CompareAndSwap), so no request is handed a second burst.
+func (l *Limiters) bucket(tenant string, p *Plan) *bucket {
+	for {
+		v, ok := l.buckets.Load(tenant)
+		if ok {
+			b := v.(*bucket)
+			if b.rps == p.RequestsPerSecond && b.burst == p.Burst {
+				return b
+			}
+			nb := newBucket(p)
+			if l.buckets.CompareAndSwap(tenant, v, nb) {
+				return nb
+			}
+			continue // another request resized it first
+		}
+		nb := newBucket(p)
+		if _, loaded := l.buckets.LoadOrStore(tenant, nb); loaded {
+			continue // another request created it first
+		}
+		if l.n.Add(1) > l.max {
+			l.buckets.Clear()
+			l.n.Store(1)
+			l.buckets.Store(tenant, nb)
+		}
+		return nb
 	}
-	return b
+}
+
+func newBucket(p *Plan) *bucket {
+	return &bucket{lim: rate.NewLimiter(rate.Limit(p.RequestsPerSecond), p.Burst), rps: p.RequestsPerSecond, burst: p.Burst}
 }
 
 // Len reports how many buckets are kept.

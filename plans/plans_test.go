@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -162,5 +163,36 @@ func TestSet_ForUnknownLogsOnce(t *testing.T) {
 	s.For("silver")
 	if n := strings.Count(buf.String(), "unknown plan"); n != 2 {
 		t.Fatalf("%d log lines, want 2 (one per name):\n%s", n, buf.String())
+	}
+}
+
+// Many goroutines on a few tenants' buckets (run under -race): no
+// tenant is given more than its burst at one instant.
+func TestLimiters_Concurrent(t *testing.T) {
+	l := plans.NewLimiters(0)
+	p := &plans.Plan{RequestsPerSecond: 1, Burst: 50}
+	now := time.Now()
+	var mu sync.Mutex
+	passed := map[string]int{}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 100 {
+				id := string(rune('a' + (g+i)%4))
+				if ok, _ := l.Allow(id, p, now); ok {
+					mu.Lock()
+					passed[id]++
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for id, n := range passed {
+		if n > p.Burst {
+			t.Errorf("tenant %s passed %d requests at one instant, burst %d", id, n, p.Burst)
+		}
 	}
 }
