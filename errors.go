@@ -21,6 +21,7 @@ const (
 	EPRECONDITION = "precondition" // it changed since the caller read it (If-Match)
 	EUNAVAILABLE  = "unavailable"  // temporarily unable to serve; retry later
 	ELIMITED      = "rate_limited" // too many attempts; retry later
+	EQUOTA        = "quota"        // the change would pass a storage quota
 	EINTERNAL     = "internal"     // a bug or an unexpected failure
 )
 

@@ -14,6 +14,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/metrics"
 )
 
 // contentRoutes registers collections, content, versions, workflow, the
@@ -323,7 +324,11 @@ func (s *Server) createContent(c echo.Context) error {
 		if err != nil {
 			return err
 		}
+		in.Plan = s.planOf(c)
 		if it, err = st.CreateItem(ctx, col, in, principalOf(c).UserID); err != nil {
+			if condo.ErrorReason(err) == "plan_limit_reached" {
+				metrics.QuotaRejections.WithLabelValues("items").Inc()
+			}
 			return err
 		}
 		s.changed(c, ctx, st)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/metrics"
 	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/sqlitedb"
 )
@@ -24,6 +25,7 @@ var statuses = map[string]int{
 	condo.EPRECONDITION: http.StatusPreconditionFailed,
 	condo.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	condo.ELIMITED:      http.StatusTooManyRequests,
+	condo.EQUOTA:        http.StatusRequestEntityTooLarge,
 	condo.EFULL:         http.StatusInsufficientStorage,
 	condo.EINTERNAL:     http.StatusInternalServerError,
 }
@@ -84,6 +86,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = statuses[condo.ErrorCode(err)]
 		code, msg = condo.ErrorReason(err), condo.ErrorMessage(err)
 		fields = condo.ErrorFields(err)
+		if code == "user_limit_reached" { // auth refuses it in several flows (signup, create, invitation)
+			metrics.QuotaRejections.WithLabelValues("users").Inc()
+		}
 		if condo.ErrorCode(err) == condo.EFULL { // the operator must free space; the cause says where
 			logger(c).Warn("write refused: no storage space left", "err", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/hrana"
+	"github.com/condohq/condo/plans"
 )
 
 // The libSQL endpoint (package hrana) on every tenant's host: the routes
@@ -105,7 +106,7 @@ func (s *Server) hranaRoutes() {
 		prefix  string
 		resolve echo.MiddlewareFunc
 	}{{"", s.resolveTenant}, {TenantPathPrefix + ":tenant", s.resolveTenantPath}} {
-		mw := []echo.MiddlewareFunc{hranaErrors, advertiseCaps, route.resolve, s.routeHome, s.authenticate}
+		mw := []echo.MiddlewareFunc{hranaErrors, advertiseCaps, route.resolve, s.routeHome, s.limitRate, s.authenticate, s.requireFeature(plans.LibSQL)}
 		p := route.prefix
 		s.echo.Match(readMethods, p+"/v2", with(index(2), mw...))
 		s.echo.Match(readMethods, p+"/v3", with(index(3), mw...))
@@ -152,7 +153,7 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 		if t.Location != "" {
 			return s.forwardSQL(c, t, access, hranaSuffix(c.Request().URL.Path))
 		}
-		caller := &hrana.Caller{Tenant: t, Access: access,
+		caller := &hrana.Caller{Tenant: t, Access: access, Quota: t.StorageQuota, Capped: true,
 			OnWrite: func() { s.content.Invalidate(t.ID) },
 			OnForeignBaton: func(batonTenant string) {
 				s.securityEvent(c, "cross_tenant_baton", "", map[string]any{}, map[string]any{"baton_tenant": batonTenant})

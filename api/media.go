@@ -17,6 +17,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/metrics"
 )
 
 // Media form limits: each text field of an upload, the room the form's
@@ -43,7 +44,7 @@ var mediaStatuses = map[string]int{
 // valid for the tenant (401 otherwise), as on every tenant route.
 //
 // POST /api/media is exempt from the server's body limit (see New): the
-// tenant's plan caps the file instead (catalog.Plans MaxUpload), plus
+// tenant's plan caps the file instead (media_file_size), plus
 // mediaFormRoom for the rest of the form.
 func (s *Server) mediaRoutes() {
 	s.tenantRoute(http.MethodPost, "/api/media", s.uploadMedia, auth.MediaCreate)
@@ -81,12 +82,7 @@ func mediaError(c echo.Context, err error) error {
 }
 
 // maxUpload is the largest file the tenant's plan accepts.
-func maxUpload(t *catalog.Tenant) int64 {
-	if p, ok := catalog.Plans[t.Plan]; ok {
-		return p.MaxUpload
-	}
-	return catalog.Plans["free"].MaxUpload
-}
+func (s *Server) maxUpload(t *catalog.Tenant) int64 { return s.plans.For(t.Plan).MediaFileSize }
 
 // limitedBody is a request body capped at max bytes: reading past it
 // fails with file_too_large.
@@ -156,7 +152,12 @@ func formError(err error) error {
 // is stored; if they are invalid, the upload is undone.
 func (s *Server) uploadMedia(c echo.Context) error {
 	t := tenantOf(c)
-	max := maxUpload(t)
+	max := s.maxUpload(t)
+	// The quota counts the database with the media.
+	usage, err := s.storageUsage(c)
+	if err != nil {
+		return err
+	}
 	r := c.Request()
 	r.Body = limitedBody{http.MaxBytesReader(c.Response(), r.Body, max+mediaFormRoom), max}
 	mr, err := r.MultipartReader()
@@ -189,7 +190,7 @@ func (s *Server) uploadMedia(c echo.Context) error {
 			switch name := p.FormName(); {
 			case name == "file" && m == nil:
 				m, err = st.Upload(ctx, cms.Upload{Name: p.FileName(), Body: p, Folder: deref(before.folder), Alt: deref(before.alt),
-					Caption: deref(before.caption), Tags: before.tags, UploadedBy: uploader, MaxSize: max, Quota: t.StorageQuota})
+					Caption: deref(before.caption), Tags: before.tags, UploadedBy: uploader, MaxSize: max, Quota: t.StorageQuota, Database: usage.Database})
 				if err != nil {
 					return err
 				}
@@ -220,6 +221,12 @@ func (s *Server) uploadMedia(c echo.Context) error {
 		return err
 	})
 	if err != nil {
+		switch condo.ErrorReason(err) {
+		case "quota_exceeded":
+			metrics.QuotaRejections.WithLabelValues("media").Inc()
+		case "file_too_large":
+			metrics.QuotaRejections.WithLabelValues("media_file_size").Inc()
+		}
 		return mediaError(c, err)
 	}
 	s.audit(c, auth.CategoryAudit, "media.uploaded", m.ID, map[string]any{"filename": m.Filename, "mime_type": m.MimeType, "size": m.Size})

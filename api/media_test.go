@@ -20,6 +20,7 @@ import (
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/plans"
 )
 
 // formPart is one part of a multipart form: a file when filename is set.
@@ -175,9 +176,9 @@ func TestMedia_Limits(t *testing.T) {
 	ctx := context.Background()
 	admin := e.AdminToken(t, "tenant-a")
 
-	// The free plan's largest file is catalog.Plans["free"].MaxUpload, far
+	// The free plan's largest file is plans.Builtin().For("free").MediaFileSize, far
 	// above the server's 4M body limit, which uploads skip.
-	max := catalog.Plans["free"].MaxUpload
+	max := plans.Builtin().For("free").MediaFileSize
 	res := e.uploadMedia(t, "tenant-a", admin, filePart("big.txt", bytes.Repeat([]byte("a"), int(max))))
 	apitest.WantStatus(t, res, 201, "")
 	res = e.uploadMedia(t, "tenant-a", admin, filePart("bigger.txt", bytes.Repeat([]byte("a"), int(max)+1)))
@@ -186,12 +187,13 @@ func TestMedia_Limits(t *testing.T) {
 	res = e.Call(t, "tenant-a", "PATCH", "/api/settings", admin, strings.Repeat(" ", 5<<20)+"{}")
 	apitest.WantStatus(t, res, 413, "")
 
-	quota := max + 100
+	// The quota counts the database and the media (see plans_test.go).
+	quota := usage(t, e.Env, "tenant-a").Total() + 100
 	if _, err := e.Catalog.UpdateTenant(ctx, "tenant-a", catalog.TenantUpdate{StorageQuota: &quota}); err != nil {
 		t.Fatal(err)
 	}
 	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("a.txt", bytes.Repeat([]byte("a"), 100))), 201, "")
-	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("b.txt", []byte("b"))), 403, "storage_quota_exceeded")
+	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("b.txt", []byte("b"))), 413, "quota_exceeded")
 	if got := e.mediaFiles(t, "tenant-a"); len(got) != 2 {
 		t.Fatalf("files: %v", got)
 	}

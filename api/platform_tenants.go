@@ -30,6 +30,7 @@ func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.POST("/platform/tenants", with(s.createTenant, admin))
 	e.Match(readMethods, "/platform/tenants/:id", with(s.getPlatformTenant, admin))
 	e.PATCH("/platform/tenants/:id", with(s.updateTenant, admin))
+	e.Match(readMethods, "/platform/plans", with(s.getPlans, admin))
 	e.POST("/platform/tenants/:id/suspend", with(s.suspendTenant, admin))
 	e.POST("/platform/tenants/:id/resume", with(s.resumeTenant, admin))
 	e.Match(readMethods, "/platform/tenants/:id/domains", with(s.listDomains, admin))
@@ -140,7 +141,12 @@ type tenantPatch struct {
 }
 
 // updateTenant serves PATCH /platform/tenants/:id. A new plan brings its
-// limits unless the same request sets them.
+// limits unless the same request sets them; an unknown plan is 400
+// invalid_plan. A change of plan or quota answers the tenant's usage
+// beside it, and a warning when the new quota is passed already (a
+// downgrade is allowed: it blocks growth only). It takes effect on this
+// node's next request (the catalog purges its resolution cache) and on
+// the others' within the catalog's cache TTL (--resolve-ttl).
 func (s *Server) updateTenant(c echo.Context) error {
 	var in tenantPatch
 	if err := decodeTenantBody(c, &in); err != nil {
@@ -156,7 +162,20 @@ func (s *Server) updateTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": t})
+	out := map[string]any{"data": t}
+	if in.Plan != nil {
+		s.plugins.Invalidate(t.ID) // the plan decides which of its plugins run
+	}
+	if in.Plan != nil || in.StorageQuota != nil {
+		r := s.reportPlan(c.Request().Context(), t)
+		if r.Usage != nil {
+			out["usage"] = r.Usage
+		}
+		if r.Warning != "" {
+			out["warning"] = r.Warning
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // refusePlacementChange refuses a PATCH that would change a tenant's home

@@ -17,6 +17,7 @@ import (
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
@@ -187,6 +188,7 @@ var platformTenantRoutes = []struct{ method, route, path string }{
 	{"POST", "/platform/tenants/:id/purge", "/platform/tenants/acme/purge"},
 	{"GET", "/platform/audit", "/platform/audit"},
 	{"GET", "/platform/jobs", "/platform/jobs"},
+	{"GET", "/platform/plans", "/platform/plans"},
 }
 
 func TestPlatformTenant_Routes(t *testing.T) {
@@ -245,10 +247,10 @@ func TestPlatformTenant_Create(t *testing.T) {
 		want       catalog.Tenant
 	}{
 		{"Defaults", `{"id": "acme"}`, catalog.Tenant{ID: "acme", Name: "acme", Plan: "free", Status: "active",
-			StorageQuota: catalog.Plans["free"].StorageQuota, UserLimit: catalog.Plans["free"].UserLimit}},
+			StorageQuota: plans.Builtin().For("free").StorageQuota, UserLimit: plans.Builtin().For("free").UserLimit}},
 		{"Everything", `{"id": "beta", "name": "Beta Ltd ✓", "plan": "pro", "region": "ams", "domains": ["beta.example.com", "www.beta.example.com"]}`,
 			catalog.Tenant{ID: "beta", Name: "Beta Ltd ✓", Plan: "pro", Status: "active", Region: "ams",
-				StorageQuota: catalog.Plans["pro"].StorageQuota, UserLimit: catalog.Plans["pro"].UserLimit,
+				StorageQuota: plans.Builtin().For("pro").StorageQuota, UserLimit: plans.Builtin().For("pro").UserLimit,
 				Domains: []catalog.Domain{{Domain: "beta.example.com", Primary: true}, {Domain: "www.beta.example.com"}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -438,7 +440,7 @@ func TestPlatformTenant_Get(t *testing.T) {
 	}
 	got := mustTenantCall[catalog.Tenant](t, p, 200, "GET", "/platform/tenants/acme", "")
 	checkPlatformTenant(t, got, catalog.Tenant{ID: "acme", Name: "Acme", Plan: "free", Status: "active",
-		StorageQuota: catalog.Plans["free"].StorageQuota, UserLimit: catalog.Plans["free"].UserLimit,
+		StorageQuota: plans.Builtin().For("free").StorageQuota, UserLimit: plans.Builtin().For("free").UserLimit,
 		Domains: []catalog.Domain{{Domain: "acme.example.com", Primary: true}}})
 	runTenantFailures(t, p, []tenantCase{
 		{"Unknown", "GET", "/platform/tenants/nobody", "", 404, "tenant_not_found"},
@@ -454,7 +456,7 @@ func TestPlatformTenant_Update(t *testing.T) {
 	if _, err := p.Store.Create(context.Background(), catalog.NewTenant{ID: "acme", Name: "Acme", Domains: []string{"acme.example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	free, pro, ent := catalog.Plans["free"], catalog.Plans["pro"], catalog.Plans["enterprise"]
+	free, pro, ent := plans.Builtin().For("free"), plans.Builtin().For("pro"), plans.Builtin().For("enterprise")
 	// Each step applies to the tenant as the step before left it.
 	want := catalog.Tenant{ID: "acme", Name: "Acme", Plan: "free", Status: "active",
 		StorageQuota: free.StorageQuota, UserLimit: free.UserLimit, Domains: []catalog.Domain{{Domain: "acme.example.com", Primary: true}}}

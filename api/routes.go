@@ -37,12 +37,17 @@ func (s *Server) require(perm string) echo.MiddlewareFunc {
 }
 
 // tenantRoute registers a route of the tenant scope: resolve the tenant,
-// authenticate, then check perm (anyone, signedIn or a permission). A GET
+// send it home if it lives elsewhere, spend one request of its plan's
+// rate limit, authenticate, then check perm (anyone, signedIn or a
+// permission) and, for a CMS write, the storage quota (see plans.go). A GET
 // route answers HEAD too (see readMethods).
 func (s *Server) tenantRoute(method, path string, h echo.HandlerFunc, perm string) {
-	mw := []echo.MiddlewareFunc{s.resolveTenant, s.routeHome, s.authenticate}
+	mw := []echo.MiddlewareFunc{s.resolveTenant, s.routeHome, s.limitRate, s.authenticate}
 	if perm != anyone {
 		mw = append(mw, s.require(perm))
+	}
+	if quotaRoute(method, path) {
+		mw = append(mw, s.storageQuota)
 	}
 	if method == http.MethodGet {
 		s.echo.Match(readMethods, path, with(h, mw...))

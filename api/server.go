@@ -22,6 +22,7 @@ import (
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/mail"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/plugins/shipped"
 	"github.com/condohq/condo/route"
@@ -65,8 +66,9 @@ type Config struct {
 	// SecurityEventEvery is how often one client's repeated security event
 	// of one kind on one tenant is recorded (0: DefaultSecurityEventEvery).
 	SecurityEventEvery time.Duration
-	// Now is the clock the content cache's expiry and the login throttles
-	// read (nil: time.Now); tests inject one. Cached content expires after the catalog's
+	// Now is the clock the content cache's expiry, the login throttles
+	// and the tenants' request rate limits read (nil: time.Now); tests
+	// inject one. Cached content expires after the catalog's
 	// resolution TTL (catalog.Config.CacheTTL).
 	Now func() time.Time
 	// BodyTimeout bounds how long a request body may take to arrive, 408
@@ -132,6 +134,9 @@ type Server struct {
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 	remote        *remoteSQL      // libSQL requests of tenants at remote locations
 	plugins       *plugins.Runner // the tenants' plugins (see Config.Plugins)
+	plans         *plans.Set      // the catalog's plans (catalog.Config.Plans)
+	limiters      *plans.Limiters // per-tenant request rate buckets
+	now           func() time.Time
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -159,7 +164,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		cfg.Content = cms.NewCache(DefaultContentCache, cat.Config().CacheTTL, cfg.Now)
 	}
 	if cfg.Plugins == nil {
-		cfg.Plugins = plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: cfg.Logger, TTL: cat.Config().CacheTTL, Now: cfg.Now})
+		cfg.Plugins = plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: cfg.Logger, TTL: cat.Config().CacheTTL, Now: cfg.Now, Allowed: PluginGate(cat)})
 	}
 	// Before anything shares the cache (serve starts the scheduler later).
 	cfg.Content.WithHooks(cfg.Plugins)
@@ -181,7 +186,10 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
 		remote:        newRemoteSQL(),
-		plugins:       cfg.Plugins}
+		plugins:       cfg.Plugins,
+		plans:         cat.Plans(),
+		limiters:      plans.NewLimiters(0),
+		now:           cfg.Now}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/plans"
 )
 
 func (s *Server) tokenRoutes() {
@@ -75,6 +76,16 @@ func (s *Server) createToken(c echo.Context) error {
 	var tok *auth.APIToken
 	var secret string
 	err := s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
+		// The plan caps the tenant's tokens (the CLI, an operator's, does not).
+		have, err := st.APITokens(ctx)
+		if err != nil {
+			return err
+		}
+		if p := s.planOf(c); !p.Allows(plans.APITokens) {
+			return plans.NotAllowed(plans.APITokens, p.Name)
+		} else if err := countLimit(p, "tokens", "API tokens", int64(len(have)), p.APITokens); err != nil {
+			return err
+		}
 		tok, secret, err = st.CreateAPIToken(ctx, auth.NewAPIToken{Name: in.Name, UserID: p.UserID, Permissions: perms, ExpiresAt: in.ExpiresAt})
 		return err
 	})

@@ -25,6 +25,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/libsqldb"
 	"github.com/condohq/condo/migrations"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/sqlitedb"
 )
 
@@ -66,6 +67,10 @@ type Config struct {
 	Region string
 	// ResidencySets are the residency sets tenants may name; nil is none.
 	ResidencySets ResidencySets
+	// Plans are the plans tenants may be on (nil: plans.Builtin): a new
+	// tenant, or one moved to another plan, takes its plan's storage
+	// quota and user limit, and a plan none names is refused.
+	Plans *plans.Set
 	// Now is the clock of node heartbeats and health (tests set it); nil
 	// is time.Now.
 	Now func() time.Time
@@ -193,6 +198,9 @@ func isBusy(err error) bool {
 
 // fill checks cfg and fills in its defaults.
 func (cfg *Config) fill() error {
+	if cfg.Plans == nil {
+		cfg.Plans = plans.Builtin()
+	}
 	if cfg.CacheSize <= 0 {
 		cfg.CacheSize = DefaultCacheSize
 	}

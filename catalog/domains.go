@@ -3,10 +3,13 @@ package catalog
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/metrics"
+	"github.com/condohq/condo/plans"
 )
 
 // Domain is a custom host name that reaches a tenant.
@@ -36,15 +39,22 @@ func (c *Catalog) AddDomain(ctx context.Context, tenantID, domain string, primar
 		if err := checkNotSubdomainHost(domain, base); err != nil {
 			return err
 		}
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tenants WHERE id = ?", tenantID).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
+		var plan string
+		err = tx.QueryRowContext(ctx, "SELECT plan FROM tenants WHERE id = ?", tenantID).Scan(&plan)
+		if errors.Is(err, sql.ErrNoRows) {
 			return condo.ReasonErrorf(condo.ENOTFOUND, "tenant_not_found", "tenant %q not found", tenantID)
 		}
+		if err != nil {
+			return err
+		}
+		var n int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM tenant_domains WHERE tenant_id = ?", tenantID).Scan(&n); err != nil {
 			return err
+		}
+		// The plan caps custom domains; a tenant created with more keeps them.
+		if p := c.cfg.Plans.For(plan); !plans.Within(int64(n)+1, p.CustomDomains) {
+			metrics.QuotaRejections.WithLabelValues("domains").Inc()
+			return plans.LimitReached("custom domains", p.CustomDomains, p.Name)
 		}
 		if primary || n == 0 {
 			primary = true

@@ -90,15 +90,6 @@ type NewTenant struct {
 // to the platform.
 var ReservedIDs = []string{"platform", "www"}
 
-// Plans and their limits. A tenant's storage quota and user limit start
-// from its plan's and can be changed one by one; MaxUpload, the largest
-// single media file, is the plan's alone.
-var Plans = map[string]struct{ StorageQuota, UserLimit, MaxUpload int64 }{
-	"free":       {1 << 30, 10, 10 << 20},
-	"pro":        {10 << 30, 100, 100 << 20},
-	"enterprise": {100 << 30, 10000, 1 << 30},
-}
-
 // CreateTenant records a new tenant and its domains. provision runs inside
 // the catalog transaction, after the rows are written and before the
 // commit: it creates the tenant's database, so a failure there leaves no
@@ -120,9 +111,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 	if in.Plan == "" {
 		in.Plan = "free"
 	}
-	limits, ok := Plans[in.Plan]
-	if !ok {
-		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %q: use free, pro or enterprise", in.Plan)
+	limits, err := c.plan(in.Plan)
+	if err != nil {
+		return nil, err
 	}
 	if in.Region == "" {
 		in.Region = c.cfg.Region
@@ -148,7 +139,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_location", "a location token needs a location")
 	}
 	now := time.Now()
-	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
+	err = c.db.Transact(ctx, func(tx *sql.Tx) error {
 		base, err := baseDomainTx(ctx, tx)
 		if err != nil {
 			return err
@@ -178,7 +169,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 				return err
 			}
 		}
-		if _, err := updateTenant(ctx, tx, in.ID, TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}); err != nil {
+		if _, err := updateTenant(ctx, c, tx, in.ID, TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}); err != nil {
 			return err
 		}
 		after, err := tenantTx(ctx, tx, in.ID)
@@ -416,7 +407,7 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 		return nil, err
 	}
 	err := c.changeTenant(ctx, id, "tenant.update", "", func(tx *sql.Tx, _ *Tenant) error {
-		_, err := updateTenant(ctx, tx, id, u)
+		_, err := updateTenant(ctx, c, tx, id, u)
 		return err
 	})
 	if err != nil {
@@ -461,7 +452,7 @@ type execer interface {
 // updateTenant checks every field of u, then applies them to tenant id in
 // one statement. It reports false when there is no such tenant; with
 // nothing to change it changes nothing and reports true.
-func updateTenant(ctx context.Context, ex execer, id string, u TenantUpdate) (bool, error) {
+func updateTenant(ctx context.Context, c *Catalog, ex execer, id string, u TenantUpdate) (bool, error) {
 	if u.Name != nil {
 		if err := validateName(*u.Name); err != nil {
 			return false, err
@@ -469,9 +460,9 @@ func updateTenant(ctx context.Context, ex execer, id string, u TenantUpdate) (bo
 	}
 	var quota, users any // the new plan's limits, when there is one
 	if u.Plan != nil {
-		limits, ok := Plans[*u.Plan]
-		if !ok {
-			return false, condo.ReasonErrorf(condo.EINVALID, "invalid_plan", "unknown plan %.40q: use free, pro or enterprise", *u.Plan)
+		limits, err := c.plan(*u.Plan)
+		if err != nil {
+			return false, err
 		}
 		quota, users = limits.StorageQuota, limits.UserLimit
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/plans"
 )
 
 func TestCatalog_UpdateTenant(t *testing.T) {
@@ -16,7 +17,7 @@ func TestCatalog_UpdateTenant(t *testing.T) {
 	mustCreate(t, c, "acme", "acme.example.com")
 	ptr := func(s string) *string { return &s }
 	n := func(v int64) *int64 { return &v }
-	pro, ent := catalog.Plans["pro"], catalog.Plans["enterprise"]
+	pro, ent := plans.Builtin().For("pro"), plans.Builtin().For("enterprise")
 
 	// Each step applies to the tenant as the step before left it.
 	steps := []struct {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/plans"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -25,6 +26,26 @@ type ItemInput struct {
 	Data        map[string]any `json:"data"`
 	PublishAt   *time.Time     `json:"publish_at"`
 	UnpublishAt *time.Time     `json:"unpublish_at"`
+	// Plan, when set, caps the collection's items (its
+	// items_per_collection, the trash included) for CreateItem.
+	Plan *plans.Plan `json:"-"`
+}
+
+// checkItemLimit refuses one more item in col past p's
+// items_per_collection (EFORBIDDEN plan_limit_reached). It counts inside
+// the write transaction, so concurrent creates cannot pass it together.
+func checkItemLimit(ctx context.Context, tx *sql.Tx, col *Collection, p *plans.Plan) error {
+	if p == nil || p.ItemsPerCollection == plans.Unlimited {
+		return nil
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM content WHERE collection_id = ?", col.ID).Scan(&n); err != nil {
+		return err
+	}
+	if !plans.Within(n+1, p.ItemsPerCollection) {
+		return plans.LimitReached("items in a collection", p.ItemsPerCollection, p.Name)
+	}
+	return nil
 }
 
 // Change is the effect of a write: the item as it now is and, when the
@@ -51,6 +72,9 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 	}
 	var ev *SaveEvent
 	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
+		if err := checkItemLimit(ctx, tx, col, in.Plan); err != nil {
+			return err
+		}
 		if ev, err = s.prepare(ctx, tx, col, it, in, ""); err != nil {
 			return err
 		}

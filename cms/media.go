@@ -48,6 +48,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/plans"
 )
 
 // DefaultMaxUpload caps a file when Upload.MaxSize is not set.
@@ -152,9 +153,11 @@ type Upload struct {
 	UploadedBy string // user id; "" for none
 	// MaxSize caps this file in bytes; 0 means DefaultMaxUpload.
 	MaxSize int64
-	// Quota caps the bytes of all the tenant's media, this file included
-	// (the catalog's storage quota): 0 allows nothing.
-	Quota int64
+	// Quota caps the bytes of all the tenant's media, this file included,
+	// plus Database (the catalog's storage quota counts both): 0 allows
+	// nothing. Database is the bytes the tenant's database takes
+	// (plans.ReadUsage), measured by the caller before the upload.
+	Quota, Database int64
 	// ID and CreatedAt, for an import, keep the original's; empty: a new
 	// id, and now.
 	ID        string
@@ -167,7 +170,7 @@ type Upload struct {
 // unsupported_media_type (a type not on the allow-list, whatever its name
 // says), empty_file, invalid_image (an image whose header cannot be
 // read), upload_incomplete (the body failed before its end) or
-// invalid_<field>; EFORBIDDEN storage_quota_exceeded; a coded error the
+// invalid_<field>; EQUOTA quota_exceeded; a coded error the
 // body's reader returned, as it is.
 func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	meta, err := cleanMediaMeta(MediaUpdate{Folder: &in.Folder, Alt: &in.Alt, Caption: &in.Caption, Tags: in.Tags})
@@ -182,9 +185,9 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 	if err != nil {
 		return nil, err
 	}
-	room := in.Quota - used
+	room := in.Quota - in.Database - used
 	if room <= 0 {
-		return nil, quotaExceeded(in.Quota)
+		return nil, quotaExceeded(in, used, 1)
 	}
 	limit := min(maxSize, room)
 
@@ -228,7 +231,7 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 			return nil, condo.ReasonErrorf(condo.EINVALID, "file_too_large", "the file is larger than %s, this tenant's limit", byteSize(maxSize))
 		}
 		if m.Size > limit {
-			return nil, quotaExceeded(in.Quota)
+			return nil, quotaExceeded(in, used, m.Size)
 		}
 		return nil, err
 	}
@@ -246,8 +249,8 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 		if err := tx.QueryRowContext(ctx, "SELECT coalesce(sum(size), 0) FROM media").Scan(&used); err != nil {
 			return err
 		}
-		if used+m.Size > in.Quota {
-			return quotaExceeded(in.Quota)
+		if in.Database+used+m.Size > in.Quota {
+			return quotaExceeded(in, used, m.Size)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO media (id, filename, original_name, mime_type, size, width, height,
 			folder, alt, caption, tags, uploaded_by, created_at, updated_at, sha256)
@@ -371,9 +374,10 @@ func readError(err error) error {
 	return condo.ReasonErrorf(condo.EINVALID, "upload_incomplete", "the file could not be read to its end: %v", err)
 }
 
-func quotaExceeded(quota int64) error {
-	return condo.ReasonErrorf(condo.EFORBIDDEN, "storage_quota_exceeded",
-		"this file does not fit in the tenant's storage quota of %s: delete media or upgrade the plan", byteSize(quota))
+// quotaExceeded refuses a file of size bytes (at least: the upload
+// stopped reading past the room) with media bytes already stored.
+func quotaExceeded(in Upload, media, size int64) error {
+	return plans.QuotaExceeded(in.Quota, plans.Usage{Database: in.Database, Media: media}, size)
 }
 
 // byteSize writes n in the largest binary unit that divides it, or bytes.

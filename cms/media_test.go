@@ -219,8 +219,8 @@ func TestStore_UploadRefused(t *testing.T) {
 		{"BrokenImage", cms.Upload{Name: "x.png"}, append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 100)...), "invalid_image"},
 		{"TooLarge", cms.Upload{Name: "x.txt", MaxSize: 100}, bytes.Repeat([]byte("a"), 101), "file_too_large"},
 		{"TooLargeHuge", cms.Upload{Name: "x.png", MaxSize: 5000}, append(MustPNG(t, 1, 1), make([]byte, 1<<20)...), "file_too_large"},
-		{"QuotaFull", cms.Upload{Name: "x.txt", Quota: 1}, []byte("ab"), "storage_quota_exceeded"},
-		{"QuotaZero", cms.Upload{Name: "x.txt", Quota: -1}, []byte("ab"), "storage_quota_exceeded"},
+		{"QuotaFull", cms.Upload{Name: "x.txt", Quota: 1}, []byte("ab"), "quota_exceeded"},
+		{"QuotaZero", cms.Upload{Name: "x.txt", Quota: -1}, []byte("ab"), "quota_exceeded"},
 		{"Folder", cms.Upload{Name: "x.txt", Folder: "a/../b"}, []byte("ab"), "invalid_folder"},
 		{"FolderControl", cms.Upload{Name: "x.txt", Folder: "a\x00b"}, []byte("ab"), "invalid_folder"},
 		{"Alt", cms.Upload{Name: "x.txt", Alt: strings.Repeat("a", cms.MaxAltLen+1)}, []byte("ab"), "invalid_alt"},
@@ -296,7 +296,7 @@ func TestStore_MediaQuota(t *testing.T) {
 	mustUpload(t, st, cms.Upload{Name: "a.txt", Body: strings.NewReader("12345"), Quota: 10})
 	mustUpload(t, st, cms.Upload{Name: "b.txt", Body: strings.NewReader("12345"), Quota: 10})
 	_, err := st.Upload(ctx, cms.Upload{Name: "c.txt", Body: strings.NewReader("1"), Quota: 10})
-	if got, want := condo.ErrorReason(err), "storage_quota_exceeded"; got != want {
+	if got, want := condo.ErrorReason(err), "quota_exceeded"; got != want {
 		t.Fatalf("got %v, want %s", err, want)
 	}
 	if n, err := st.MediaUsage(ctx); err != nil || n != 10 {
@@ -317,7 +317,7 @@ func TestStore_MediaQuota(t *testing.T) {
 			defer wg.Done()
 			if _, err := st.Upload(ctx, cms.Upload{Name: "c.txt", Body: strings.NewReader("12345"), Quota: 20}); err == nil {
 				ok.Add(1)
-			} else if condo.ErrorReason(err) != "storage_quota_exceeded" {
+			} else if condo.ErrorReason(err) != "quota_exceeded" {
 				t.Error(err)
 			}
 		}()

@@ -112,6 +112,9 @@ func (c *Conn) batch(r *sqlitedb.Raw, b *Batch) (*BatchResult, error) {
 		case err == nil:
 			res.StepResults[i], o.ok[i] = sr, true
 		case errors.As(err, &e):
+			if q, ok := quotaError(c.Quota, c.Dir, e); ok {
+				e = q
+			}
 			res.StepErrors[i], o.failed[i] = e, true
 		default:
 			return nil, err
@@ -205,6 +208,9 @@ func (c *Conn) Cursor(ctx context.Context, b *Batch, emit func(entry any) error)
 		e, ok := sqlError(err).(*Error)
 		if !ok {
 			e = internalError()
+		}
+		if q, ok := quotaError(c.Quota, c.Dir, e); ok {
+			e = q
 		}
 		return emit(&ErrorEntry{Type: "error", Error: e})
 	}

@@ -28,6 +28,13 @@ type Conn struct {
 
 	// MaxResponse caps the encoded rows of one response (DefaultMaxResponse).
 	MaxResponse int
+	// Quota is the storage quota the connection's max_page_count was set
+	// from (capPages; 0: none): SQLITE_FULL at that cap answers
+	// QUOTA_EXCEEDED.
+	Quota int64
+	// Dir is the directory of the database file, whose disk quotaError
+	// checks.
+	Dir string
 
 	sqls       map[int32]string // store_sql's texts by id
 	readOnlyTx bool             // a BEGIN TRANSACTION READONLY is open: guard.ReadOnlyTx(true)
@@ -187,6 +194,9 @@ func (c *Conn) withRaw(ctx context.Context, fn func(r *sqlitedb.Raw) error) *Err
 		return nil
 	}
 	if e, ok := sqlError(err).(*Error); ok {
+		if q, ok := quotaError(c.Quota, c.Dir, e); ok {
+			return q
+		}
 		return e
 	}
 	return internalError()

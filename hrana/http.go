@@ -44,6 +44,12 @@ type Caller struct {
 	// node (Tenant then names it, with an id no tenant can have, so that
 	// its batons verify on its endpoint only).
 	DB *sqlitedb.DB
+	// Quota, when Capped, is the tenant's storage quota in bytes
+	// (database + media): its streams' connections may not grow the
+	// database past Quota minus its media (SQLite's max_page_count), and
+	// a write that would answers the statement error QUOTA_EXCEEDED.
+	Quota  int64
+	Capped bool
 	// OnWrite is told, before the answer is written, that the request
 	// may have changed the tenant's tables (or committed a transaction
 	// that did): the api drops the tenant's cached CMS reads. Nil: no one.

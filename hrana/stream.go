@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -131,6 +132,7 @@ type stream struct {
 	id       uint64
 	tenantID string
 	access   Access
+	quota    int64 // the storage quota its writes are capped to (Caller.Quota); 0: none
 	conn     *Conn
 	guard    *Guard
 	db       *sqlitedb.DB // the pinned handle's local file
@@ -296,7 +298,7 @@ func (r *Registry) open(ctx context.Context, c *Caller) (*stream, context.Contex
 	r.live++ // a reservation, until the stream is set up or given up
 	r.perTenant[id]++
 	r.nextID++
-	st := &stream{id: r.nextID, tenantID: id, access: c.Access, busy: true, seq: 1}
+	st := &stream{id: r.nextID, tenantID: id, access: c.Access, busy: true, seq: 1, quota: c.quota()}
 	r.mu.Unlock()
 
 	if err := r.connectOrFree(ctx, st, c); err != nil {
@@ -366,6 +368,13 @@ func (r *Registry) attach(ctx context.Context, st *stream) error {
 	if err != nil {
 		return fmt.Errorf("open a stream connection of tenant %s: %w", st.tenantID, err)
 	}
+	if st.access != ReadOnly {
+		// Before the authorizer, which refuses this pragma.
+		if err := capPages(ctx, sc, st.quota); err != nil {
+			sc.Close()
+			return fmt.Errorf("cap a stream connection of tenant %s: %w", st.tenantID, err)
+		}
+	}
 	g, err := protect(ctx, sc)
 	if err != nil {
 		sc.Close()
@@ -376,6 +385,10 @@ func (r *Registry) attach(ctx context.Context, st *stream) error {
 		st.conn = NewConn(sc, g)
 	} else {
 		st.conn.Attach(sc, g)
+	}
+	st.conn.Quota, st.conn.Dir = 0, filepath.Dir(st.db.Path)
+	if st.access != ReadOnly {
+		st.conn.Quota = st.quota
 	}
 	return nil
 }

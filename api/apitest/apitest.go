@@ -23,6 +23,7 @@ import (
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/jobs"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/tenantstore"
 	"github.com/condohq/condo/tenantstore/tenantstoretest"
 )
@@ -224,7 +225,14 @@ func New(t testing.TB, cfg api.Config) *Env {
 // is set.
 func NewWithStreams(t testing.TB, cfg api.Config, sc hrana.Config) *Env {
 	t.Helper()
-	env := tenantstoretest.MustOpen(t, catalog.Config{HeaderFallback: true}, tenantstore.Config{PoolSize: 8})
+	return NewWithPlans(t, cfg, sc, nil)
+}
+
+// NewWithPlans is NewWithStreams whose catalog holds tenants to ps (nil:
+// the built-in plans without their rate limits, as tenantstoretest's).
+func NewWithPlans(t testing.TB, cfg api.Config, sc hrana.Config, ps *plans.Set) *Env {
+	t.Helper()
+	env := tenantstoretest.MustOpen(t, catalog.Config{HeaderFallback: true, Plans: ps}, tenantstore.Config{PoolSize: 8})
 	e := &Env{Env: env, Log: &LogBuffer{}}
 	for _, id := range []string{"tenant-a", "tenant-b"} {
 		if _, err := env.Store.Create(context.Background(), catalog.NewTenant{ID: id, Name: "Name of " + id}); err != nil {

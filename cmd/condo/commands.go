@@ -55,6 +55,8 @@ func init() {
 		{"tenants resume", "make a suspended tenant active again", func(m *Main, ctx context.Context, args []string) error {
 			return m.tenantsSetStatus(ctx, args, "resume", "active")
 		}},
+		{"tenants set-plan", "move a tenant to another plan (its limits with it), reporting its usage against them", (*Main).tenantsSetPlan},
+		{"plans list", "list the plans tenants may be on and their limits (--plans FILE, else the built-in ones)", (*Main).plansList},
 		{"nodes list", "list the nodes registered in the catalog, with their health", (*Main).nodesList},
 		{"domains add", "let a custom domain reach a tenant", (*Main).domainsAdd},
 		{"domains remove", "remove a custom domain", (*Main).domainsRemove},

@@ -53,6 +53,7 @@ type Config struct {
 	MoveRetention   time.Duration // how long a moved tenant's old copy is kept
 	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
 	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
+	Plans           string        // a YAML file of plan definitions; empty: the built-in free, pro, enterprise
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -208,6 +209,7 @@ func (c *Config) settings() []setting {
 		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
 		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},
+		{"plans", "CONDO_PLANS", "", "YAML file defining the plans tenants may be on and their limits (see README, Plans and quotas); empty: the built-in free, pro and enterprise", str(&c.Plans)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
 		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},

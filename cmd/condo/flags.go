@@ -34,7 +34,7 @@ type command struct {
 func (m *Main) newCommand(name string) *command {
 	c := &command{fs: flag.NewFlagSet(name, flag.ContinueOnError), out: m.Stdout}
 	c.fs.SetOutput(io.Discard)
-	c.cfg.register(c.fs, "data", "catalog", "base-domain")
+	c.cfg.register(c.fs, "data", "catalog", "base-domain", "plans")
 	c.fs.BoolVar(&c.json, "json", false, "print one JSON document")
 	return c
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/libsqldb"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/tenantstore"
 )
 
@@ -82,6 +83,13 @@ func requireCatalog(cfg *Config) error {
 // openCatalog opens the catalog cfg names: the shared control plane at
 // --catalog, else the data directory's own file.
 func openCatalog(ctx context.Context, cfg *Config, ccfg catalog.Config) (*catalog.Catalog, error) {
+	if ccfg.Plans == nil {
+		ps, err := plans.Load(cfg.Plans, nil)
+		if err != nil {
+			return nil, usagef("--plans: %s", err)
+		}
+		ccfg.Plans = ps
+	}
 	if cfg.Catalog != "" {
 		if err := libsqldb.Validate(string(cfg.Catalog)); err != nil {
 			return nil, usagef("--catalog: %s", condo.ErrorMessage(err))

@@ -3,6 +3,8 @@ package main
 import (
 	"database/sql"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,7 +44,14 @@ type libsqlEnv struct {
 func startLibSQL(t *testing.T, tenants ...string) *libsqlEnv {
 	t.Helper()
 	data := t.TempDir()
-	e := &libsqlEnv{server: startServer(t, data, "CONDO_DEFAULT_TENANT="+tenants[0]), data: data}
+	// The clients' own suites send more requests a second than a plan's
+	// rate allows: these tenants' plan has none (its other limits are
+	// the built-in free plan's).
+	unmetered := filepath.Join(t.TempDir(), "plans.yaml")
+	if err := os.WriteFile(unmetered, []byte("plans:\n  free:\n    requests_per_second: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &libsqlEnv{server: startServer(t, data, "CONDO_DEFAULT_TENANT="+tenants[0], "CONDO_PLANS="+unmetered), data: data}
 	for _, id := range tenants {
 		if code, _, errOut := runCondo(t, nil, "", "tenants", "create", id, "--data", data); code != 0 {
 			t.Fatalf("tenants create %s: %s", id, errOut)

@@ -25,6 +25,7 @@ import (
 	"github.com/condohq/condo/jobs"
 	"github.com/condohq/condo/lifecycle"
 	"github.com/condohq/condo/move"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/plugins"
 	"github.com/condohq/condo/plugins/shipped"
 	"github.com/condohq/condo/route"
@@ -103,8 +104,12 @@ func (m *Main) serve(ctx context.Context) error {
 		return usagef("--serve-catalog needs CONDO_CATALOG_TOKEN, at least 16 bytes long")
 	}
 
+	ps, err := plans.Load(cfg.Plans, log)
+	if err != nil {
+		return usagef("--plans: %s", err)
+	}
 	cat, err := openCatalog(ctx, &cfg, catalog.Config{BaseDomain: cfg.BaseDomain, HeaderFallback: cfg.HeaderFallback,
-		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency})
+		CacheTTL: cfg.ResolveTTL, DefaultTenant: cfg.DefaultTenant, Region: cfg.Region, ResidencySets: residency, Plans: ps})
 	if err != nil {
 		return err
 	}
@@ -176,7 +181,7 @@ func (m *Main) serve(ctx context.Context) error {
 	content := cms.NewCache(api.DefaultContentCache, cat.Config().CacheTTL, nil)
 	// The tenants' plugins: api.New makes them the content cache's hooks;
 	// hooks left running past their timeout are waited for at shutdown.
-	pluginRunner := plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: log, TTL: cat.Config().CacheTTL})
+	pluginRunner := plugins.NewRunner(shipped.Registry(), plugins.Config{Logger: log, TTL: cat.Config().CacheTTL, Allowed: api.PluginGate(cat)})
 	// The libSQL endpoint's streams: reaped by one of the jobs, and all
 	// closed (rolled back) when the jobs stop, before the pool closes.
 	streams := hrana.New(store, hrana.Config{Logger: log, MaxStreams: cfg.MaxStreams, NodeID: node.ID})

@@ -25,6 +25,7 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 )
@@ -290,7 +291,7 @@ func (im *importer) importMedia(ctx context.Context) error {
 		"alt", "caption", "tags", "uploaded_by", "uploaded_at", "created_at", "updated_at", "deleted_at"}
 	var deleted, badID, missing int
 	refused := map[string]int{}
-	quota := catalog.Plans["free"].StorageQuota // the new tenant's plan
+	quota := plans.Builtin().For(plans.Fallback).StorageQuota // the new tenant is on free, its limits the built-in ones until the catalog row exists
 	err := im.src.each(ctx, "media", cols, "id", func(r row) error {
 		id := r.str("id")
 		if r.ms("deleted_at") != nil {
