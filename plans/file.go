@@ -24,7 +24,7 @@ func Builtin() *Set { return NewSet(builtin(), nil) }
 func builtin() []*Plan {
 	return []*Plan{
 		{Name: "free", StorageQuota: 1 << 30, UserLimit: 10, ItemsPerCollection: 10_000, MediaFileSize: 10 << 20,
-			RequestsPerSecond: 100, Burst: 300, LibSQL: true, CustomDomains: 3, APITokens: 10, Webhooks: 2},
+			RequestsPerSecond: 100, Burst: 300, LibSQL: true, CustomDomains: 3, APITokens: 10, Webhooks: 2, AllPlugins: true},
 		{Name: "pro", StorageQuota: 10 << 30, UserLimit: 100, ItemsPerCollection: 1_000_000, MediaFileSize: 100 << 20,
 			RequestsPerSecond: 500, Burst: 1000, LibSQL: true, CustomDomains: 10, APITokens: 100, Webhooks: 20, AllPlugins: true},
 		{Name: "enterprise", StorageQuota: 100 << 30, UserLimit: 10_000, ItemsPerCollection: Unlimited, MediaFileSize: 1 << 30,

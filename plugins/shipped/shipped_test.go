@@ -8,6 +8,8 @@ import (
 
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/hrana"
+	"github.com/condohq/condo/plans"
 )
 
 // The shipped plugins end to end: the server as serve builds it (the
@@ -176,5 +178,30 @@ func TestForms(t *testing.T) {
 	}
 	if res := e.Call(t, "tenant-a", "GET", "/api/plugins/forms/contact", "", ""); res.Status < 400 {
 		t.Errorf("anonymous GET of a form: %d %v", res.Status, res.Raw)
+	}
+}
+
+// The plan decides which plugins a tenant may enable (api.PluginGate),
+// and a plan change stops a plugin its new plan leaves out at once.
+func TestShipped_PlanGate(t *testing.T) {
+	ps, err := plans.Parse([]byte("plans:\n  free:\n    plugins: [seo]\n  starter:\n    plugins: false\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ae := apitest.NewWithPlans(t, api.Config{}, hrana.Config{}, ps)
+	e := &env{Env: ae, admin: ae.AdminToken(t, "tenant-a")}
+	e.must(t, e.call(t, "POST", "/api/collections", `{"name": "posts", "schema": {"type": "object", "properties": {"title": {"type": "string"}}}}`), 201)
+	apitest.WantStatus(t, e.call(t, "PUT", "/api/plugins/forms", `{"enabled": true}`), 403, "forbidden")
+	e.must(t, e.call(t, "PUT", "/api/plugins/seo", `{"enabled": true}`), 200)
+	if it := e.must(t, e.call(t, "POST", "/api/collections/posts/content", `{"title": "Plans decide"}`), 201); it["slug"] != "plans-decide" {
+		t.Fatalf("slug = %v, want the SEO plugin's", it["slug"])
+	}
+
+	platform := apitest.Do(t, e.Srv, "POST", "localhost", "/platform/auth/login",
+		strings.NewReader(`{"email": "`+apitest.AdminEmail+`", "password": "`+apitest.AdminPassword+`"}`)).Raw["token"].(string)
+	res := e.Call(t, "localhost", "PATCH", "/platform/tenants/tenant-a", platform, `{"plan": "starter"}`)
+	apitest.WantStatus(t, res, 200, "")
+	if it := e.must(t, e.call(t, "POST", "/api/collections/posts/content", `{"title": "No plugins now", "slug": "kept"}`), 201); it["slug"] != "kept" {
+		t.Fatalf("slug = %v after the downgrade, want the caller's (the plugin no longer runs)", it["slug"])
 	}
 }
