@@ -123,3 +123,35 @@ func (c *Catalog) ActiveTenants(ctx context.Context, day string) (int, error) {
 	err := c.db.Reader().QueryRowContext(ctx, "SELECT count(*) FROM usage_daily WHERE day = ? AND requests > 0", day).Scan(&n)
 	return n, err
 }
+
+// FleetDay is the usage of every tenant on one day, summed.
+type FleetDay struct {
+	Day        string `json:"day"`
+	Tenants    int    `json:"tenants"` // with requests that day
+	Requests   int64  `json:"requests"`
+	Errors4xx  int64  `json:"errors_4xx"`
+	Errors5xx  int64  `json:"errors_5xx"`
+	BytesIn    int64  `json:"bytes_in"`
+	BytesOut   int64  `json:"bytes_out"`
+	Statements int64  `json:"statements"`
+}
+
+// FleetUsage sums every tenant's usage per day from from to to (both
+// included), oldest first; days without usage are left out.
+func (c *Catalog) FleetUsage(ctx context.Context, from, to string) ([]FleetDay, error) {
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT day, count(CASE WHEN requests > 0 THEN 1 END), sum(requests), sum(errors_4xx),
+		sum(errors_5xx), sum(bytes_in), sum(bytes_out), sum(statements) FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []FleetDay
+	for rows.Next() {
+		var d FleetDay
+		if err := rows.Scan(&d.Day, &d.Tenants, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut, &d.Statements); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
