@@ -23,7 +23,8 @@ func (s *Server) meter(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := next(c); err != nil {
 			c.Error(err)
 		}
-		took := time.Since(start)
+		end := time.Now()
+		took := end.Sub(start)
 		r := c.Response()
 		route := c.Path()
 		if route == "" {
@@ -34,7 +35,7 @@ func (s *Server) meter(next echo.HandlerFunc) echo.HandlerFunc {
 			return nil
 		}
 		if t := tenantOf(c); t != nil && c.Get(ctxForwarded) == nil {
-			s.usage.Request(t.ID, r.Status, took, c.Request().ContentLength, r.Size)
+			s.usage.Request(t.ID, end, r.Status, took, c.Request().ContentLength, r.Size)
 		}
 		return nil
 	}

@@ -40,7 +40,7 @@ func TestFlusher_ConcurrentRecording(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				m.Request("t"+string(rune('a'+w%2)), 200+(i%4)*100, time.Duration(i)*time.Microsecond, 10, 20)
+				m.Request("t"+string(rune('a'+w%2)), time.Now(), 200+(i%4)*100, time.Duration(i)*time.Microsecond, 10, 20)
 				m.Statements("ta", 1)
 			}
 		}()
@@ -84,7 +84,7 @@ func TestFlusher_KeepsWhatFailed(t *testing.T) {
 	ctx := context.Background()
 	m := usage.New(nil)
 	f := &usage.Flusher{Meter: m, Catalog: env.Catalog}
-	m.Request("ta", 200, time.Millisecond, 1, 2)
+	m.Request("ta", time.Now(), 200, time.Millisecond, 1, 2)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	if err := f.Flush(cctx); err == nil {
