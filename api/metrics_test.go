@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -73,6 +75,16 @@ func TestMetrics_Scrape(t *testing.T) {
 	} {
 		if fams[name] == nil {
 			t.Errorf("no family %s", name)
+		}
+	}
+	// Every family the sample dashboard charts is served.
+	dash, err := os.ReadFile("../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`condo_[a-z_]+`).FindAllString(string(dash), -1) {
+		if name = strings.TrimSuffix(name, "_bucket"); fams[name] == nil {
+			t.Errorf("the dashboard charts %s, which /metrics lacks", name)
 		}
 	}
 	// No label names a tenant or carries a raw path.
