@@ -10,6 +10,7 @@ import (
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/usage"
 )
 
@@ -155,5 +156,27 @@ func TestStats_Platform(t *testing.T) {
 	json.Unmarshal(b, &st)
 	if st.ActiveToday != 2 || st.Unflushed != 0 || st.Pool.Hits+st.Pool.Misses == 0 || st.Resolve.Hits+st.Resolve.Misses == 0 {
 		t.Errorf("after a flush: %s", b)
+	}
+}
+
+// libSQL statements count in the tenant's usage: an execute is one, a
+// batch its steps, a cursor its batch's steps; a close none.
+func TestStats_SQLStatements(t *testing.T) {
+	m := usage.New(nil)
+	e := newSQL(t, api.Config{Usage: m}, hrana.Config{})
+	pipe := `{"requests": [{"type": "execute", "stmt": {"sql": "SELECT 1"}},
+		{"type": "batch", "batch": {"steps": [{"stmt": {"sql": "SELECT 2"}}, {"stmt": {"sql": "SELECT 3"}}]}}, {"type": "close"}]}`
+	if r := e.post(t, "tenant-a", "/v2/pipeline", e.read["tenant-a"], pipe); r.status != http.StatusOK {
+		t.Fatalf("pipeline: %d %v", r.status, r.body)
+	}
+	cursor := `{"batch": {"steps": [{"stmt": {"sql": "SELECT 4"}}, {"stmt": {"sql": "SELECT 5"}}]}}`
+	if r := e.post(t, "tenant-a", "/v3/cursor", e.read["tenant-a"], cursor); r.status != http.StatusOK {
+		t.Fatalf("cursor: %d %s", r.status, r.text)
+	}
+	if d, _ := m.Pending("tenant-a"); d.Statements != 5 {
+		t.Errorf("tenant-a statements: %d, want 5", d.Statements)
+	}
+	if d, _ := m.Pending("tenant-b"); d.Statements != 0 {
+		t.Errorf("tenant-b statements: %d, want 0", d.Statements)
 	}
 }
