@@ -3,11 +3,13 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/metrics"
 )
 
 // audit records an event of the request's tenant, by the request's
@@ -45,6 +47,7 @@ var sampledEvents = map[string]bool{"invalid_token": true, "cross_tenant_token":
 // securityEvent records a security event in the tenant's log (detail) and
 // the platform's (platformDetail).
 func (s *Server) securityEvent(c echo.Context, kind, target string, detail, platformDetail map[string]any) {
+	metrics.SecurityEvent(kind, strings.HasPrefix(kind, "cross_tenant_")) // every one, sampled or not
 	if sampledEvents[kind] {
 		ok, held := s.events.Allow(tenantOf(c).ID + "\x00" + c.RealIP() + "\x00" + kind)
 		if !ok {

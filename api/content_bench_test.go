@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/condohq/condo/api"
+	"github.com/condohq/condo/usage"
 )
 
 // BenchmarkGetContent serves GET /api/content/:id of a published item to
@@ -15,9 +16,10 @@ func BenchmarkGetContent(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		cache int
-	}{{"CacheOff", -1}, {"CacheOn", 0}} {
+		usage *usage.Meter // CacheOnUsage: metered per tenant too (route metrics always are)
+	}{{"CacheOff", -1, nil}, {"CacheOn", 0, nil}, {"CacheOnUsage", 0, usage.New(nil)}} {
 		b.Run(bc.name, func(b *testing.B) {
-			e := newIdentity(b, api.Config{ContentCache: bc.cache})
+			e := newIdentity(b, api.Config{ContentCache: bc.cache, Usage: bc.usage})
 			admin := e.AdminToken(b, "tenant-a")
 			e.Call(b, "tenant-a", "POST", "/api/collections", admin, `{"name": "posts", "public": true}`)
 			id := e.Call(b, "tenant-a", "POST", "/api/collections/posts/content", admin,

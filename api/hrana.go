@@ -158,6 +158,9 @@ func (s *Server) withStreams(h func(c echo.Context, r *hrana.Registry, caller *h
 			OnForeignBaton: func(batonTenant string) {
 				s.securityEvent(c, "cross_tenant_baton", "", map[string]any{}, map[string]any{"baton_tenant": batonTenant})
 			}}
+		if s.usage != nil {
+			caller.OnStatements = func(n int) { s.usage.Statements(t.ID, n) }
+		}
 		return h(c, s.streams, caller)
 	}
 }

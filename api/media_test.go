@@ -188,7 +188,7 @@ func TestMedia_Limits(t *testing.T) {
 	apitest.WantStatus(t, res, 413, "")
 
 	// The quota counts the database and the media (see plans_test.go).
-	quota := usage(t, e.Env, "tenant-a").Total() + 100
+	quota := storageUsage(t, e.Env, "tenant-a").Total() + 100
 	if _, err := e.Catalog.UpdateTenant(ctx, "tenant-a", catalog.TenantUpdate{StorageQuota: &quota}); err != nil {
 		t.Fatal(err)
 	}

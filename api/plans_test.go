@@ -48,8 +48,8 @@ func mustPlans(t testing.TB, file string) *plans.Set {
 	return ps
 }
 
-// usage measures a tenant's storage as the quota counts it.
-func usage(t testing.TB, e *apitest.Env, tenant string) plans.Usage {
+// storageUsage measures a tenant's storage as the quota counts it.
+func storageUsage(t testing.TB, e *apitest.Env, tenant string) plans.Usage {
 	t.Helper()
 	h, release, err := e.Store.Acquire(context.Background(), tenant)
 	if err != nil {
@@ -124,14 +124,14 @@ func TestPlans_QuotaCMS(t *testing.T) {
 		return len(e.Call(t, "tenant-a", "GET", "/api/collections/posts/content", admin, "").Raw["data"].([]any))
 	}
 
-	u := usage(t, e.Env, "tenant-a")
+	u := storageUsage(t, e.Env, "tenant-a")
 	setQuota(t, e.Env, "tenant-a", u.Total()+int64(len(body))-1) // one byte short
 	res := post()
 	apitest.WantStatus(t, res, 413, "quota_exceeded")
 	if want := fmt.Sprint(u.Total()+int64(len(body))-1, " bytes"); !strings.Contains(res.Error.Message, want) || !strings.Contains(res.Error.Message, fmt.Sprint(u.Total(), " bytes")) {
 		t.Errorf("message %q does not name the quota and the usage", res.Error.Message)
 	}
-	if n, after := items(), usage(t, e.Env, "tenant-a"); n != 0 || after != u {
+	if n, after := items(), storageUsage(t, e.Env, "tenant-a"); n != 0 || after != u {
 		t.Fatalf("a refused write changed something: %d items, usage %+v (was %+v)", n, after, u)
 	}
 
@@ -139,7 +139,7 @@ func TestPlans_QuotaCMS(t *testing.T) {
 	created := post()
 	apitest.WantStatus(t, created, 201, "")
 
-	setQuota(t, e.Env, "tenant-a", usage(t, e.Env, "tenant-a").Total()) // at the limit
+	setQuota(t, e.Env, "tenant-a", storageUsage(t, e.Env, "tenant-a").Total()) // at the limit
 	apitest.WantStatus(t, post(), 413, "quota_exceeded")
 	id := created.Data["id"].(string)
 	apitest.WantStatus(t, e.Call(t, "tenant-a", "PATCH", "/api/content/"+id, admin, `{"title": "Changed"}`), 413, "quota_exceeded")
@@ -158,20 +158,20 @@ func TestPlans_QuotaMedia(t *testing.T) {
 	e := newIdentity(t, api.Config{})
 	admin := e.AdminToken(t, "tenant-a")
 	file := []byte(strings.Repeat("m", 1000))
-	u := usage(t, e.Env, "tenant-a")
+	u := storageUsage(t, e.Env, "tenant-a")
 
 	setQuota(t, e.Env, "tenant-a", u.Total()+int64(len(file))-1) // one byte short
 	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("a.txt", file)), 413, "quota_exceeded")
 	if got := e.mediaFiles(t, "tenant-a"); len(got) != 0 {
 		t.Fatalf("a refused upload left files: %v", got)
 	}
-	if after := usage(t, e.Env, "tenant-a"); after != u {
+	if after := storageUsage(t, e.Env, "tenant-a"); after != u {
 		t.Fatalf("usage %+v after a refused upload, was %+v", after, u)
 	}
 	setQuota(t, e.Env, "tenant-a", u.Total()+int64(len(file))) // exactly enough
 	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("a.txt", file)), 201, "")
 
-	setQuota(t, e.Env, "tenant-a", usage(t, e.Env, "tenant-a").Total()) // at the limit
+	setQuota(t, e.Env, "tenant-a", storageUsage(t, e.Env, "tenant-a").Total()) // at the limit
 	apitest.WantStatus(t, e.uploadMedia(t, "tenant-a", admin, filePart("b.txt", []byte("b"))), 413, "quota_exceeded")
 	if got := e.mediaFiles(t, "tenant-a"); len(got) != 1 {
 		t.Fatalf("files: %v", got)
@@ -204,7 +204,7 @@ func TestPlans_QuotaLibSQL(t *testing.T) {
 	}
 	const insert = "INSERT INTO blobs VALUES (zeroblob(400000))"
 	// How many pages the insert needs: run it in a transaction rolled back.
-	u := usage(t, e.Env, "tenant-a")
+	u := storageUsage(t, e.Env, "tenant-a")
 	a := run("BEGIN", insert, "SELECT page_count FROM pragma_page_count()", "ROLLBACK")
 	during := firstInt(t, result(a, 2))
 	pageSize := firstInt(t, result(run("SELECT page_size FROM pragma_page_size()"), 0))
@@ -219,7 +219,7 @@ func TestPlans_QuotaLibSQL(t *testing.T) {
 	if errObj, _ := r["error"].(map[string]any); r["type"] != "error" || errObj["code"] != hrana.CodeQuotaExceeded {
 		t.Fatalf("one byte short: %v, want %s", r, hrana.CodeQuotaExceeded)
 	}
-	if n, after := count(), usage(t, e.Env, "tenant-a"); n != 0 || after != u {
+	if n, after := count(), storageUsage(t, e.Env, "tenant-a"); n != 0 || after != u {
 		t.Fatalf("a refused write changed something: %d rows, usage %+v (was %+v)", n, after, u)
 	}
 	setQuota(t, e.Env, "tenant-a", u.Total()+need) // exactly enough

@@ -118,6 +118,7 @@ func (s *Server) routeHome(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			home = rt.Region // the stream is on another node of this region
 		}
+		c.Set(ctxForwarded, true) // served elsewhere: metered where it is
 		if rt.FlyReplay && replayable(r) && stream != "" {
 			c.Response().Header().Set("Fly-Replay", "instance="+stream) // node ids on Fly are machine ids
 			return c.NoContent(replayStatus)

@@ -27,6 +27,7 @@ import (
 	"github.com/condohq/condo/plugins/shipped"
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/tenantstore"
+	"github.com/condohq/condo/usage"
 )
 
 // DefaultBodyLimit caps request bodies; larger ones get 413.
@@ -101,6 +102,13 @@ type Config struct {
 	// shipped plugins (plugins/shipped), whose hook goroutines nobody
 	// waits for at shutdown; serve passes its own and closes it.
 	Plugins *plugins.Runner
+	// Usage counts each tenant's requests, errors, latency, bytes and
+	// libSQL statements (see usage.go); whoever built it flushes it
+	// (serve runs a usage.Flusher). Nil: nothing is metered per tenant.
+	Usage *usage.Meter
+	// MetricsToken, when set, is the bearer token GET /metrics requires
+	// (on the platform host and on MetricsHandler).
+	MetricsToken string
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -114,29 +122,32 @@ type Server struct {
 	store   *tenantstore.Store
 	logger  *slog.Logger
 
-	keys          *auth.Keys     // signs tenant and platform tokens
-	mailer        mail.Mailer    // invitations and password resets
-	loginThrottle *auth.Throttle // failed logins per account (tenant+email)
-	ipThrottle    *auth.Throttle // login attempts per client IP
-	events        *auth.Sampler  // repeated security events, per tenant, client IP and kind
-	jobs          *jobs.Jobs     // fleet migration runs; nil: none (see Config.Jobs)
-	content       *cms.Cache     // generations, parsed collections, list totals: per tenant
-	cache         *contentCache  // anonymous content answers, per tenant generation
-	bodyTimeout   time.Duration  // see Config.BodyTimeout
-	uploadTimeout time.Duration
-	defaultCORS   *CORS           // see Config.CORS
-	streams       *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
-	nodeSecret    *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
-	router        *router         // forwarding to home regions; nil: none
-	version       string          // see Config.Version
-	wakeArchived  bool            // see Config.WakeArchived
-	wakeMu        sync.Mutex      // one wake at a time
-	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
-	remote        *remoteSQL      // libSQL requests of tenants at remote locations
-	plugins       *plugins.Runner // the tenants' plugins (see Config.Plugins)
-	plans         *plans.Set      // the catalog's plans (catalog.Config.Plans)
-	limiters      *plans.Limiters // per-tenant request rate buckets
-	now           func() time.Time
+	keys           *auth.Keys     // signs tenant and platform tokens
+	mailer         mail.Mailer    // invitations and password resets
+	loginThrottle  *auth.Throttle // failed logins per account (tenant+email)
+	ipThrottle     *auth.Throttle // login attempts per client IP
+	events         *auth.Sampler  // repeated security events, per tenant, client IP and kind
+	jobs           *jobs.Jobs     // fleet migration runs; nil: none (see Config.Jobs)
+	content        *cms.Cache     // generations, parsed collections, list totals: per tenant
+	cache          *contentCache  // anonymous content answers, per tenant generation
+	bodyTimeout    time.Duration  // see Config.BodyTimeout
+	uploadTimeout  time.Duration
+	defaultCORS    *CORS           // see Config.CORS
+	streams        *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
+	nodeSecret     *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
+	router         *router         // forwarding to home regions; nil: none
+	version        string          // see Config.Version
+	wakeArchived   bool            // see Config.WakeArchived
+	wakeMu         sync.Mutex      // one wake at a time
+	catalogEP      CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
+	remote         *remoteSQL      // libSQL requests of tenants at remote locations
+	usage          *usage.Meter    // per-tenant usage; nil: none (see Config.Usage)
+	metricsToken   string          // see Config.MetricsToken
+	metricsHandler http.Handler    // /metrics (metrics.go)
+	plugins        *plugins.Runner // the tenants' plugins (see Config.Plugins)
+	plans          *plans.Set      // the catalog's plans (catalog.Config.Plans)
+	limiters       *plans.Limiters // per-tenant request rate buckets
+	now            func() time.Time
 }
 
 // New builds the server and its routes. It does no I/O and starts no
@@ -189,13 +200,16 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		plugins:       cfg.Plugins,
 		plans:         cat.Plans(),
 		limiters:      plans.NewLimiters(0),
-		now:           cfg.Now}
+		now:           cfg.Now,
+		usage:         cfg.Usage,
+		metricsToken:  cfg.MetricsToken}
+	s.metricsHandler = s.newMetricsHandler()
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)
 	}
 	e.HTTPErrorHandler = s.handleError
-	global := []echo.MiddlewareFunc{requestID, s.accessLog, securityHeaders}
+	global := []echo.MiddlewareFunc{requestID, s.accessLog, s.meter, securityHeaders}
 	if cfg.NodeID != "" {
 		global = append(global, nodeHeader(cfg.NodeID))
 	}
@@ -261,6 +275,7 @@ func (s *Server) routes() {
 	s.tenantRoute(http.MethodGet, "/api", s.openAPI, anyone)
 	s.hranaRoutes()
 	s.catalogRoutes()
+	e.Match(readMethods, MetricsPath, s.getMetrics)
 
 	s.platformRoutes(e)
 }

@@ -204,6 +204,8 @@ type resolveCache struct {
 	ttl time.Duration
 	lru *lru.Cache[string, cacheEntry]
 	gen atomic.Uint64
+	// hits and misses count Get's answers, for /metrics.
+	hits, misses atomic.Int64
 }
 
 type cacheEntry struct {
@@ -222,13 +224,27 @@ func (rc *resolveCache) Generation() uint64 { return rc.gen.Load() }
 func (rc *resolveCache) Get(key string) (*Tenant, bool) {
 	e, ok := rc.lru.Get(key)
 	if !ok || e.gen != rc.gen.Load() || time.Now().After(e.expires) {
+		rc.misses.Add(1)
 		return nil, false
 	}
+	rc.hits.Add(1)
 	return e.tenant, true
 }
 
 func (rc *resolveCache) Add(gen uint64, key string, t *Tenant) {
 	rc.lru.Add(key, cacheEntry{tenant: t, expires: time.Now().Add(rc.ttl), gen: gen})
+}
+
+// ResolveCounts is how many host and id resolutions the cache answered
+// (Hits) and how many it sent to the catalog (Misses) since Open.
+type ResolveCounts struct {
+	Hits   int64 `json:"hits"`
+	Misses int64 `json:"misses"`
+}
+
+// ResolveCounts reports the resolution cache's hits and misses.
+func (c *Catalog) ResolveCounts() ResolveCounts {
+	return ResolveCounts{Hits: c.cache.hits.Load(), Misses: c.cache.misses.Load()}
 }
 
 // Peek returns key's entry however old: the last answer known, for when

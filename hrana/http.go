@@ -58,6 +58,23 @@ type Caller struct {
 	// another tenant's host (the request is refused as if the baton were
 	// forged): the api records a security event. Nil: no one.
 	OnForeignBaton func(batonTenant string)
+	// OnStatements is told how many statements a request ran (the api
+	// meters them per tenant). Nil: no one.
+	OnStatements func(n int)
+}
+
+// statements counts the SQL statements of q: one for an execute or a
+// sequence, a batch's steps.
+func statements(q *StreamRequest) int {
+	switch q.Type {
+	case "execute", "sequence":
+		return 1
+	case "batch":
+		if q.Batch != nil {
+			return len(q.Batch.Steps)
+		}
+	}
+	return 0
 }
 
 // HTTPError refuses a whole HTTP request with Status and the protocol's
@@ -135,7 +152,10 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 	defer r.recoverStream(st)
 	w2 := &writes{st: st, c: c}
 	results := make([]json.RawMessage, 0, len(p.Requests)) // encoded as they come, to cap their sum
-	size, closing := 0, false
+	size, closing, ran := 0, false, 0
+	if c.OnStatements != nil {
+		defer func() { c.OnStatements(ran) }()
+	}
 	for i := range p.Requests {
 		q := &p.Requests[i]
 		res := StreamResult{Type: "ok", Response: &EmptyResponse{Type: "close"}}
@@ -143,6 +163,7 @@ func (r *Registry) ServePipeline(w http.ResponseWriter, req *http.Request, versi
 			closing = true
 		} else {
 			resp, rerr, perr := st.conn.Do(ctx, version, q)
+			ran += statements(q)
 			w2.took()
 			if perr != nil {
 				e := requestError(i, perr)
@@ -234,6 +255,9 @@ func (r *Registry) ServeCursor(w http.ResponseWriter, req *http.Request, c *Call
 		return flush.Flush()
 	}
 	w2 := &writes{st: st, c: c}
+	if c.OnStatements != nil {
+		c.OnStatements(len(p.Batch.Steps))
+	}
 	err = st.conn.Cursor(ctx, &p.Batch, emit)
 	w2.took()
 	var pe *ProtocolError

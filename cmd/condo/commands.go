@@ -46,6 +46,7 @@ func init() {
 		{"tenants delete", "erase a tenant for good (GDPR): files, catalog records; a tombstone keeps the id", (*Main).tenantsDelete},
 		{"tenants purge", "free a deleted tenant's id by removing its tombstone", (*Main).tenantsPurge},
 		{"jobs list", "long operations: fleet migration runs and tenant moves, with their state and progress", (*Main).jobsList},
+		{"stats", "usage per day of one tenant (or of all, summed): requests, errors, latency, bytes, SQL, storage, with a chart", (*Main).stats},
 		{"audit", "the platform's audit trail: who changed what in the catalog, and every export and import", (*Main).audit},
 		{"tenants move", "move a tenant, live, to a node of another region (its home node runs it)", (*Main).tenantsMove},
 		{"import sonicjs", "create a tenant from a SonicJS site's database (its SQLite file or `wrangler d1 export` SQL), with a report", (*Main).importSonicJS},

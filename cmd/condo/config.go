@@ -13,6 +13,7 @@ import (
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/libsqldb"
+	condousage "github.com/condohq/condo/usage"
 )
 
 // Config is every setting of `condo serve` and the operator commands.
@@ -54,6 +55,8 @@ type Config struct {
 	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
 	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
 	Plans           string        // a YAML file of plan definitions; empty: the built-in free, pro, enterprise
+	MetricsAddr     string        // a second listener serving /metrics only (empty: none)
+	UsageFlush      time.Duration // how often usage counted in memory is written to the catalog
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -62,6 +65,7 @@ type Config struct {
 	AdminPassword    secret // the first platform admin's (bootstrap), or admins create's
 	Password         secret // users create's
 	LocationToken    secret // tenants create --location's token
+	MetricsToken     secret // the bearer token /metrics requires (empty: none)
 	TenantMigrations string // a migration directory replacing the embedded tenant set
 }
 
@@ -227,6 +231,9 @@ func (c *Config) settings() []setting {
 		{"cors-origins", "CONDO_CORS_ORIGINS", "", "browser origins allowed to call tenants that set no CORS policy of their own, comma-separated (https://app.example.com, or *); empty: none", str(&c.CORSOrigins)},
 		{"max-streams", "CONDO_MAX_STREAMS", strconv.Itoa(hrana.DefaultMaxStreams), "open libSQL streams (each a SQLite connection) across tenants; past it 503", integer(&c.MaxStreams)},
 		{"client-ip-header", "CONDO_CLIENT_IP_HEADER", "", "header a trusted proxy sets to the client's IP (Fly-Client-IP on Fly.io); empty: the connection's address", str(&c.ClientIPHeader)},
+		{"metrics-addr", "CONDO_METRICS_ADDR", "", "a second address serving GET /metrics only, on any host, for a scraper on a private network (empty: /metrics on the platform host only)", str(&c.MetricsAddr)},
+		{"usage-flush-interval", "CONDO_USAGE_FLUSH_INTERVAL", condousage.DefaultFlushEvery.String(), "how often per-tenant usage counted in memory is added to the catalog's usage_daily (and once at shutdown)", duration(&c.UsageFlush)},
+		{"", "CONDO_METRICS_TOKEN", "", "the bearer token GET /metrics requires, on the platform host and on --metrics-addr (empty: none)", secretFromEnv(&c.MetricsToken)},
 		{"", "CONDO_JWT_SECRET", "", "signs tokens (at least 32 bytes); empty: generated once and kept in the catalog", secretFromEnv(&c.JWTSecret)},
 		{"", "CONDO_CATALOG_TOKEN", "", "the control plane's token: what --catalog authenticates with, and what --serve-catalog requires (at least 16 bytes)", secretFromEnv(&c.CatalogToken)},
 		{"", "CONDO_ADMIN_EMAIL", "admin@localhost", "the first platform admin's email", fromEnv(&c.AdminEmail)},

@@ -31,6 +31,7 @@ import (
 	"github.com/condohq/condo/route"
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
+	condousage "github.com/condohq/condo/usage"
 )
 
 // parseServe fills m.Config from serve's flags and the environment.
@@ -212,7 +213,18 @@ func (m *Main) serve(ctx context.Context) error {
 		// unreachable (stale-while-unavailable).
 		work.Loop(func(ctx context.Context) { cat.RunKnown(ctx, 0) })
 	}
-	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
+	// Per-tenant usage: counted by the server, flushed by a loop of the
+	// jobs (every --usage-flush-interval, and once more when the jobs
+	// stop, after the last request) and once more below before the
+	// catalog closes.
+	if cfg.UsageFlush <= 0 {
+		store.Close(context.Background())
+		return usagef("--usage-flush-interval must be positive")
+	}
+	meter := condousage.New(nil)
+	flusher := &condousage.Flusher{Meter: meter, Catalog: cat, Store: store, Every: cfg.UsageFlush, Logger: log}
+	work.Loop(flusher.Run)
+	handler := api.New(cat, store, api.Config{Usage: meter, MetricsToken: string(cfg.MetricsToken), Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
 		WakeArchived: cfg.WakeArchived,
@@ -240,6 +252,15 @@ func (m *Main) serve(ctx context.Context) error {
 		store.Close(context.Background())
 		return err
 	}
+	var mln net.Listener
+	if cfg.MetricsAddr != "" {
+		if mln, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			work.Close(context.Background())
+			ln.Close()
+			store.Close(context.Background())
+			return fmt.Errorf("listen on --metrics-addr %s: %w", cfg.MetricsAddr, err)
+		}
+	}
 	srv := &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -248,16 +269,25 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	log.Info("condo serving", "addr", ln.Addr().String(), "data", cfg.Data, "catalog", cmp.Or(cat.Remote(), "local"),
 		"serves_catalog", cfg.ServeCatalog, "base_domain", cat.Config().BaseDomain,
-		"region", cfg.Region, "node", node.ID, "advertise_url", node.AdvertiseURL, "pool_size", store.PoolSize())
+		"region", cfg.Region, "node", node.ID, "advertise_url", node.AdvertiseURL, "pool_size", store.PoolSize(),
+		"metrics_addr", cfg.MetricsAddr)
 	if m.Ready != nil {
 		m.Ready(ln.Addr().String())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }() // owned here; ends at Shutdown
+	var metricsSrv *http.Server
+	if mln != nil {
+		metricsSrv = &http.Server{Handler: handler.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go metricsSrv.Serve(mln) // owned here; ends at Shutdown below (or Close on an early return)
+		defer metricsSrv.Close()
+	}
 
 	select {
 	case err := <-served:
 		work.Close(context.Background())
+		flusher.Flush(context.Background())
 		store.Close(context.Background())
 		return err
 	case <-ctx.Done():
@@ -267,11 +297,20 @@ func (m *Main) serve(ctx context.Context) error {
 	defer cancel()
 	serr := srv.Shutdown(sctx)
 	<-served
+	if metricsSrv != nil {
+		metricsSrv.Shutdown(sctx)
+	}
 	if err := work.Close(sctx); err != nil { // stops a fleet run (its tenants roll back) and the loops, before the store closes
 		serr = errors.Join(serr, err)
 	}
 	if err := pluginRunner.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)
+	}
+	// The usage loop flushed as it stopped; this retries a flush that
+	// failed. Still failing (a full disk), the minute's usage is lost:
+	// logged, not a failed shutdown, since every write is safe.
+	if err := flusher.Flush(sctx); err != nil {
+		log.Error("the last usage counts could not be written: they are lost", "err", err)
 	}
 	if err := store.Close(sctx); err != nil {
 		serr = errors.Join(serr, err)

@@ -1,0 +1,2 @@
+DROP INDEX outbox_status;
+DROP TABLE usage_daily;
