@@ -1,0 +1,372 @@
+package webhooks
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/metrics"
+)
+
+// Defaults of a Config.
+const (
+	DefaultConcurrency = 32
+	DefaultTimeout     = 10 * time.Second
+	DefaultRetryFor    = 24 * time.Hour
+	DefaultBatch       = 100
+	// firstRetry is the delay after a first failure; each further failure
+	// doubles it, up to maxRetryDelay, with jitter.
+	firstRetry    = 5 * time.Second
+	maxRetryDelay = time.Hour
+)
+
+// Opener gives the worker one tenant's database (through the server's
+// pool) for the time of a batch.
+type Opener interface {
+	OpenTenant(ctx context.Context, id string) (condo.DB, func(), error)
+}
+
+// Config wires a Worker.
+type Config struct {
+	Tenants Opener
+	// Known lists, at start, the tenants that have endpoints (from the
+	// catalog), so their pending deliveries resume after a restart
+	// without opening every tenant's database.
+	Known func(ctx context.Context) ([]string, error)
+	// Platform is the catalog's database (platform endpoints); nil skips
+	// the platform's outbox.
+	Platform     condo.DB
+	AllowPrivate bool          // --webhooks-allow-private
+	Concurrency  int           // outboxes worked on at once; default DefaultConcurrency
+	Timeout      time.Duration // per request; default DefaultTimeout
+	RetryFor     time.Duration // a delivery fails after retrying this long; default DefaultRetryFor
+	// FirstRetry overrides the first retry delay (tests); 0 is firstRetry.
+	FirstRetry time.Duration
+	UserAgent  string
+	Logger     *slog.Logger
+}
+
+// Worker delivers pending deliveries. `condo serve` runs Run as one of
+// its jobs; Run owns every goroutine the worker starts.
+//
+// It knows which outboxes may have work without scanning the fleet: the
+// Known tenants when it starts, then those Wake names (writers call it
+// after their commit), then each outbox again when its next retry is due.
+type Worker struct {
+	cfg    Config
+	client *http.Client
+	wakeup chan struct{}
+
+	mu    sync.Mutex      // guards dirty and depth
+	dirty map[string]bool // outboxes to look at now
+	depth map[string]int  // pending deliveries of each outbox, last seen
+}
+
+// NewWorker builds a worker; it starts nothing.
+func NewWorker(cfg Config) *Worker {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.RetryFor <= 0 {
+		cfg.RetryFor = DefaultRetryFor
+	}
+	if cfg.FirstRetry <= 0 {
+		cfg.FirstRetry = firstRetry
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "Condo-Webhooks/1"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{cfg: cfg, client: NewClient(cfg.Timeout, cfg.AllowPrivate), wakeup: make(chan struct{}, 1),
+		dirty: map[string]bool{}, depth: map[string]int{}}
+}
+
+func (w *Worker) wake(key string) {
+	w.mu.Lock()
+	w.dirty[key] = true
+	w.mu.Unlock()
+	select {
+	case w.wakeup <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, then waits for the attempts in flight
+// (each bounded by the request timeout).
+func (w *Worker) Run(ctx context.Context) {
+	register(w)
+	defer unregister(w)
+	if w.cfg.Platform != nil {
+		w.wake(PlatformKey)
+	}
+	if w.cfg.Known != nil {
+		ids, err := w.cfg.Known(ctx)
+		if err != nil {
+			w.cfg.Logger.Error("webhooks: list the tenants with endpoints", "err", err)
+		}
+		for _, id := range ids {
+			w.wake(id)
+		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	busy := map[string]bool{}     // outboxes a goroutine works on; only this loop touches it
+	due := map[string]time.Time{} // outboxes' next retry; only this loop touches it
+	type result struct {
+		key  string
+		next time.Time // zero: nothing pending
+		more bool      // the batch was full
+	}
+	done := make(chan result)
+	sem := make(chan struct{}, w.cfg.Concurrency)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		w.mu.Lock()
+		for k, at := range due {
+			if !at.After(now) {
+				w.dirty[k] = true
+				delete(due, k)
+			}
+		}
+		var ready []string
+		for k := range w.dirty {
+			if !busy[k] {
+				ready = append(ready, k)
+				delete(w.dirty, k)
+			}
+		}
+		w.mu.Unlock()
+	start:
+		for i, k := range ready {
+			select {
+			case sem <- struct{}{}:
+			default:
+				// Full: the rest wait for a slot.
+				w.mu.Lock()
+				for _, k := range ready[i:] {
+					w.dirty[k] = true
+				}
+				w.mu.Unlock()
+				break start
+			}
+			busy[k] = true
+			delete(due, k)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				next, more := w.work(ctx, k)
+				select {
+				case done <- result{k, next, more}:
+				case <-ctx.Done():
+				}
+			}()
+		}
+		next := time.Now().Add(time.Hour)
+		for _, at := range due {
+			if at.Before(next) {
+				next = at
+			}
+		}
+		timer.Reset(time.Until(next))
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.wakeup:
+		case <-timer.C:
+		case r := <-done:
+			delete(busy, r.key)
+			if r.more {
+				w.wake(r.key)
+			} else if !r.next.IsZero() {
+				due[r.key] = r.next
+			}
+		}
+	}
+}
+
+// work sends one batch of key's due deliveries and records the attempts.
+// It returns when the next pending one is due (zero: none) and whether
+// the batch was full.
+func (w *Worker) work(ctx context.Context, key string) (next time.Time, more bool) {
+	scope, db, release, err := w.open(ctx, key)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.cfg.Logger.Warn("webhooks: open the outbox", "tenant", key, "err", err)
+		}
+		return time.Now().Add(time.Minute), false
+	}
+	defer release()
+	due, err := dueDeliveries(ctx, db, scope, DefaultBatch)
+	if err != nil {
+		if ctx.Err() == nil && !noTables(err) {
+			w.cfg.Logger.Warn("webhooks: read the outbox", "tenant", key, "err", err)
+			return time.Now().Add(time.Minute), false
+		}
+		return time.Time{}, false
+	}
+	results := make([]Attempt, len(due))
+	var wg sync.WaitGroup
+	lanes := make(chan struct{}, 8) // one slow endpoint does not hold a tenant's others back for long
+	for i, d := range due {
+		lanes <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-lanes }()
+			results[i] = send(ctx, w.client, d.message, w.cfg.UserAgent)
+		})
+	}
+	wg.Wait()
+	if err := w.record(context.WithoutCancel(ctx), db, scope, due, results); err != nil {
+		w.cfg.Logger.Warn("webhooks: record attempts", "tenant", key, "err", err)
+	}
+	pending, nextAt, err := pendingState(ctx, db, scope)
+	if err == nil {
+		w.setDepth(key, pending)
+		if pending > 0 {
+			next = nextAt
+		}
+	}
+	return next, len(due) == DefaultBatch
+}
+
+func (w *Worker) open(ctx context.Context, key string) (Scope, condo.DB, func(), error) {
+	if key == PlatformKey {
+		if w.cfg.Platform == nil {
+			return Scope{}, nil, nil, condo.Errorf(condo.ENOTFOUND, "no platform outbox")
+		}
+		return Platform, w.cfg.Platform, func() {}, nil
+	}
+	db, release, err := w.cfg.Tenants.OpenTenant(ctx, key)
+	return Tenant, db, release, err
+}
+
+func (w *Worker) setDepth(key string, n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n == 0 {
+		delete(w.depth, key)
+	} else {
+		w.depth[key] = n
+	}
+	total := 0
+	for _, v := range w.depth {
+		total += v
+	}
+	metrics.WebhookOutboxDepth.Set(float64(total))
+}
+
+// due is one pending delivery with what its attempt needs.
+type due struct {
+	id       string
+	attempts int
+	queued   time.Time
+	created  time.Time // the event's
+	message
+}
+
+func dueDeliveries(ctx context.Context, db condo.DB, s Scope, limit int) ([]due, error) {
+	rows, err := db.Reader().QueryContext(ctx, "SELECT d.id, d.attempts, d.queued_at, e.id, e.payload, e.created_at, w.url, w.secret FROM "+
+		s.table("webhook_deliveries")+" d JOIN "+s.table("webhook_events")+" e ON e.id = d.event_id JOIN "+s.table("webhooks")+
+		" w ON w.id = d.webhook_id WHERE d.state = 'pending' AND d.next_at <= ? AND w.active = 1 ORDER BY d.next_at LIMIT ?",
+		condo.UnixMS(time.Now()), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []due
+	for rows.Next() {
+		var d due
+		var queued, created int64
+		var body string
+		if err := rows.Scan(&d.id, &d.attempts, &queued, &d.eventID, &body, &created, &d.url, &d.secret); err != nil {
+			return nil, err
+		}
+		d.body, d.queued, d.created = []byte(body), condo.FromUnixMS(queued), condo.FromUnixMS(created)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+func pendingState(ctx context.Context, db condo.DB, s Scope) (n int, next time.Time, err error) {
+	var at sql.NullInt64
+	err = db.QueryRow(ctx, "SELECT count(*), min(d.next_at) FROM "+s.table("webhook_deliveries")+" d JOIN "+s.table("webhooks")+
+		" w ON w.id = d.webhook_id WHERE d.state = 'pending' AND w.active = 1").Scan(&n, &at)
+	return n, condo.FromUnixMS(at.Int64), err
+}
+
+// record stores the attempts in one transaction: delivered, retried after
+// a backoff, or failed past RetryFor. A delivery deleted meanwhile (its
+// endpoint was) is not recreated.
+func (w *Worker) record(ctx context.Context, db condo.DB, s Scope, list []due, results []Attempt) error {
+	if len(list) == 0 {
+		return nil
+	}
+	now := time.Now()
+	return db.Transact(ctx, func(tx *sql.Tx) error {
+		for i, d := range list {
+			a := results[i]
+			state, next := StateDelivered, now
+			if a.Error != "" {
+				state, next = StatePending, now.Add(w.backoff(d.attempts+1))
+				if next.Sub(d.queued) > w.cfg.RetryFor {
+					state = StateFailed
+				}
+			}
+			metrics.WebhookDeliveries.WithLabelValues(resultLabel(state, a)).Inc()
+			if state == StateDelivered {
+				metrics.WebhookLatency.Observe(now.Sub(d.created).Seconds())
+			}
+			entry, _ := json.Marshal(a)
+			_, err := tx.ExecContext(ctx, "UPDATE "+s.table("webhook_deliveries")+` SET state = ?, attempts = attempts + 1, next_at = ?, updated_at = ?,
+				log = json_insert(CASE WHEN json_array_length(log) >= ? THEN json_remove(log, '$[0]') ELSE log END, '$[#]', json(?)) WHERE id = ?`,
+				state, condo.UnixMS(next), condo.UnixMS(now), maxLog, string(entry), d.id)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// backoff is the delay before attempt n+1 after n failures: FirstRetry
+// doubled each time up to an hour, times a jitter of 0.5 to 1.5 so that
+// endpoints failing together do not retry together.
+func (w *Worker) backoff(n int) time.Duration {
+	d := w.cfg.FirstRetry
+	for i := 1; i < n && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	d = min(d, maxRetryDelay)
+	return time.Duration(float64(d) * (0.5 + rand.Float64()))
+}
+
+func resultLabel(state string, a Attempt) string {
+	switch {
+	case state == StateDelivered:
+		return "delivered"
+	case state == StateFailed:
+		return "failed"
+	case a.StatusCode == 0:
+		return "error"
+	default:
+		return "rejected"
+	}
+}
+
+func noTables(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "no such table")
+}
