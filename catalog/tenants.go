@@ -14,6 +14,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/libsqldb"
+	"github.com/condohq/condo/webhooks"
 )
 
 // Tenant statuses.
@@ -191,6 +192,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		if err := audit(ctx, tx, "tenant.create", in.ID, "", nil, after); err != nil {
 			return err
 		}
+		if err := emitPlatform(ctx, tx, webhooks.TenantCreated, after); err != nil {
+			return err
+		}
 		if provision != nil {
 			return provision()
 		}
@@ -199,6 +203,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 	if err != nil {
 		return nil, err
 	}
+	webhooks.Wake(webhooks.PlatformKey)
 	c.cache.Purge()
 	return c.Tenant(ctx, in.ID)
 }
@@ -430,7 +435,7 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 // the audit entry that records it, before and after (ENOTFOUND when
 // there is no such tenant).
 func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, change func(tx *sql.Tx, before *Tenant) error) error {
-	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
 		before, err := tenantTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -442,8 +447,15 @@ func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, c
 		if err != nil {
 			return err
 		}
+		if err := tenantEvents(ctx, tx, before, after); err != nil {
+			return err
+		}
 		return audit(ctx, tx, action, id, target, before, after)
 	})
+	if err == nil {
+		webhooks.Wake(webhooks.PlatformKey)
+	}
+	return err
 }
 
 // tenantTx reads tenant id's row (without its domains) inside tx.

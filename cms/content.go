@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/webhooks"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -60,7 +61,16 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		if err != nil {
 			return err
 		}
-		return s.writeVersion(ctx, tx, it, actor, now)
+		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, webhooks.ContentCreated, it); err != nil {
+			return err
+		}
+		if it.Status == StatusPublished {
+			return s.emit(ctx, tx, webhooks.ContentPublished, it)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -124,7 +134,10 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 			condo.NullUnixMS(it.UnpublishAt), it.Version, nullable(actor), condo.UnixMS(now), searchText(it.Data), id); err != nil {
 			return err
 		}
-		return s.writeVersion(ctx, tx, it, actor, now)
+		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentUpdated, it)
 	})
 	return it, err
 }
@@ -341,8 +354,10 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 		}
 		now := s.now()
 		it.DeletedAt = &now
-		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentDeleted, it)
 	})
 	return it, err
 }
@@ -396,8 +411,10 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 				Message: "a live item has taken a unique value of this one: change that item first"}
 		}
 		it.DeletedAt = nil
-		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentRestored, it)
 	})
 	return it, err
 }

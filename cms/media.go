@@ -48,6 +48,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/webhooks"
 )
 
 // DefaultMaxUpload caps a file when Upload.MaxSize is not set.
@@ -254,7 +255,10 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Filename, m.OriginalName, m.MimeType, m.Size, nullInt(m.Width), nullInt(m.Height),
 			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), condo.UnixMS(now), condo.UnixMS(now), m.SHA256)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.MediaUploaded, m)
 	})
 	if err != nil {
 		os.Remove(path)
@@ -654,7 +658,10 @@ func (s *Store) DeleteMedia(ctx context.Context, id string) error {
 		if errors.Is(err, sql.ErrNoRows) {
 			return mediaNotFound(id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.MediaDeleted, m)
 	})
 	if err != nil {
 		return err

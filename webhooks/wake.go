@@ -12,13 +12,23 @@ var wakers struct {
 	list []*Worker
 }
 
-// Wake tells the process's workers that key's outbox (a tenant id, or
-// PlatformKey) has new events. It never blocks; call it after the commit.
-func Wake(key string) {
+// Wake tells the process's workers that a write committed in key's
+// database (a tenant id, or PlatformKey), which may have added events. It
+// is a map lookup for a tenant the workers know has no endpoints, so
+// writers call it after every write transaction. It never blocks; call
+// it after the commit, so the worker reads what was written.
+func Wake(key string) { each(func(w *Worker) { w.wake(key, false) }) }
+
+// Enable is Wake for a tenant that has just gained an endpoint (or a
+// replay): the workers look at its outbox after each of its writes from
+// now on.
+func Enable(key string) { each(func(w *Worker) { w.wake(key, true) }) }
+
+func each(fn func(*Worker)) {
 	wakers.mu.RLock()
 	defer wakers.mu.RUnlock()
 	for _, w := range wakers.list {
-		w.wake(key)
+		fn(w)
 	}
 }
 

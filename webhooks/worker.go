@@ -64,10 +64,15 @@ type Worker struct {
 	client *http.Client
 	wakeup chan struct{}
 
-	mu    sync.Mutex      // guards dirty and depth
+	mu    sync.Mutex      // guards the maps below
+	known map[string]bool // tenants with endpoints: their writes wake the worker
 	dirty map[string]bool // outboxes to look at now
 	depth map[string]int  // pending deliveries of each outbox, last seen
 }
+
+// refreshKnown is how often the worker rereads Known: a tenant that gains
+// its first endpoint on another node is known here that much later.
+const refreshKnown = 30 * time.Second
 
 // NewWorker builds a worker; it starts nothing.
 func NewWorker(cfg Config) *Worker {
@@ -90,11 +95,17 @@ func NewWorker(cfg Config) *Worker {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{cfg: cfg, client: NewClient(cfg.Timeout, cfg.AllowPrivate), wakeup: make(chan struct{}, 1),
-		dirty: map[string]bool{}, depth: map[string]int{}}
+		known: map[string]bool{}, dirty: map[string]bool{}, depth: map[string]int{}}
 }
 
-func (w *Worker) wake(key string) {
+func (w *Worker) wake(key string, enable bool) {
 	w.mu.Lock()
+	if enable {
+		w.known[key] = true
+	} else if key != PlatformKey && !w.known[key] {
+		w.mu.Unlock()
+		return
+	}
 	w.dirty[key] = true
 	w.mu.Unlock()
 	select {
@@ -109,17 +120,11 @@ func (w *Worker) Run(ctx context.Context) {
 	register(w)
 	defer unregister(w)
 	if w.cfg.Platform != nil {
-		w.wake(PlatformKey)
+		w.wake(PlatformKey, true)
 	}
-	if w.cfg.Known != nil {
-		ids, err := w.cfg.Known(ctx)
-		if err != nil {
-			w.cfg.Logger.Error("webhooks: list the tenants with endpoints", "err", err)
-		}
-		for _, id := range ids {
-			w.wake(id)
-		}
-	}
+	w.loadKnown(ctx)
+	refresh := time.NewTicker(refreshKnown)
+	defer refresh.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	busy := map[string]bool{}     // outboxes a goroutine works on; only this loop touches it
@@ -157,7 +162,7 @@ func (w *Worker) Run(ctx context.Context) {
 			default:
 				// Full: the rest wait for a slot.
 				w.mu.Lock()
-				for _, k := range ready[i:] {
+				for _, k := range ready[i:] { // known already: they were dirty
 					w.dirty[k] = true
 				}
 				w.mu.Unlock()
@@ -188,14 +193,42 @@ func (w *Worker) Run(ctx context.Context) {
 			return
 		case <-w.wakeup:
 		case <-timer.C:
+		case <-refresh.C:
+			w.loadKnown(ctx)
 		case r := <-done:
 			delete(busy, r.key)
 			if r.more {
-				w.wake(r.key)
+				w.wake(r.key, true)
 			} else if !r.next.IsZero() {
 				due[r.key] = r.next
 			}
 		}
+	}
+}
+
+// loadKnown reads the tenants with endpoints and looks at the outbox of
+// each it did not know yet.
+func (w *Worker) loadKnown(ctx context.Context) {
+	if w.cfg.Known == nil {
+		return
+	}
+	ids, err := w.cfg.Known(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.cfg.Logger.Error("webhooks: list the tenants with endpoints", "err", err)
+		}
+		return
+	}
+	w.mu.Lock()
+	var fresh []string
+	for _, id := range ids {
+		if !w.known[id] {
+			fresh = append(fresh, id)
+		}
+	}
+	w.mu.Unlock()
+	for _, id := range fresh {
+		w.wake(id, true)
 	}
 }
 
