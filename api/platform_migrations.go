@@ -23,6 +23,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	s.platformSecurityRoutes(e, admin)
 	s.platformNodeRoutes(e, admin)
 	s.platformMoveRoutes(e, admin)
+	s.platformWebhookRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 

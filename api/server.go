@@ -92,6 +92,8 @@ type Config struct {
 	// Catalog serves this node's catalog to the other nodes (see
 	// catalog.go); the zero value does not.
 	Catalog CatalogEndpoint
+	// Webhooks configures the webhook routes (see webhooks.go).
+	Webhooks WebhooksConfig
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -121,6 +123,7 @@ type Server struct {
 	router        *router         // forwarding to home regions; nil: none
 	version       string          // see Config.Version
 	wakeArchived  bool            // see Config.WakeArchived
+	webhooks      WebhooksConfig
 	wakeMu        sync.Mutex      // one wake at a time
 	catalogEP     CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
 	remote        *remoteSQL      // libSQL requests of tenants at remote locations
@@ -165,6 +168,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		streams:       cfg.Streams,
 		version:       cfg.Version,
 		wakeArchived:  cfg.WakeArchived,
+		webhooks:      cfg.Webhooks,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
 		remote:        newRemoteSQL()}
@@ -231,6 +235,7 @@ func (s *Server) routes() {
 	s.sessionRoutes()
 	s.userRoutes()
 	s.tokenRoutes()
+	s.webhookRoutes()
 	s.invitationRoutes()
 	s.settingsRoutes()
 	s.mediaRoutes()
