@@ -263,6 +263,19 @@ func (w *Worker) work(ctx context.Context, key string) (next time.Time, more boo
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		// Shutting down: an attempt cut short is no failure of the
+		// endpoint's. Only what was delivered is recorded; the rest stays
+		// pending as it was, for the next start.
+		kept := due[:0:0]
+		var keptResults []Attempt
+		for i, d := range due {
+			if results[i].Error == "" {
+				kept, keptResults = append(kept, d), append(keptResults, results[i])
+			}
+		}
+		due, results = kept, keptResults
+	}
 	if err := w.record(context.WithoutCancel(ctx), db, scope, due, results); err != nil {
 		w.cfg.Logger.Warn("webhooks: record attempts", "tenant", key, "err", err)
 	}
