@@ -102,7 +102,7 @@ func (c *Catalog) FinishDelete(ctx context.Context, id string) (*Tombstone, erro
 		if _, err := tx.ExecContext(ctx, "UPDATE tenant_tombstones SET state = 'deleted', deleted_at = ? WHERE id = ?", condo.UnixMS(time.Now()), id); err != nil {
 			return err
 		}
-		if err := emitPlatform(ctx, tx, webhooks.TenantDeleted, tenantDeletedEvent(id)); err != nil {
+		if err := c.emitPlatform(ctx, tx, webhooks.TenantDeleted, tenantDeletedEvent(id)); err != nil {
 			return err
 		}
 		return audit(ctx, tx, "tenant.delete", id, "", nil, nil)

@@ -192,7 +192,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		if err := audit(ctx, tx, "tenant.create", in.ID, "", nil, after); err != nil {
 			return err
 		}
-		if err := emitPlatform(ctx, tx, webhooks.TenantCreated, after); err != nil {
+		if err := c.emitPlatform(ctx, tx, webhooks.TenantCreated, after); err != nil {
 			return err
 		}
 		if provision != nil {
@@ -447,7 +447,7 @@ func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, c
 		if err != nil {
 			return err
 		}
-		if err := tenantEvents(ctx, tx, before, after); err != nil {
+		if err := c.tenantEvents(ctx, tx, before, after); err != nil {
 			return err
 		}
 		return audit(ctx, tx, action, id, target, before, after)

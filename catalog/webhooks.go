@@ -22,9 +22,9 @@ func (c *Catalog) WebhookDB() condo.DB { return c.db }
 // EmitPlatformEvent records a platform webhook event (webhooks.UsageDaily,
 // webhooks.TenantQuotaExceeded, ...) in a transaction of its own and wakes
 // the delivery worker. A change of the catalog emits its event in its own
-// transaction instead (see emitPlatform).
+// transaction instead (see Catalog.emitPlatform).
 func (c *Catalog) EmitPlatformEvent(ctx context.Context, event string, data any) error {
-	err := c.db.Transact(ctx, func(tx *sql.Tx) error { return emitPlatform(ctx, tx, event, data) })
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error { return c.emitPlatform(ctx, tx, event, data) })
 	if err == nil {
 		webhooks.Wake(webhooks.PlatformKey)
 	}
@@ -33,28 +33,28 @@ func (c *Catalog) EmitPlatformEvent(ctx context.Context, event string, data any)
 
 // emitPlatform records a platform event in tx; the caller wakes the
 // worker (webhooks.Wake(webhooks.PlatformKey)) after the commit.
-func emitPlatform(ctx context.Context, tx *sql.Tx, event string, data any) error {
-	_, err := webhooks.Emit(ctx, tx, webhooks.Platform, event, data)
+func (c *Catalog) emitPlatform(ctx context.Context, tx *sql.Tx, event string, data any) error {
+	_, err := webhooks.Emit(ctx, c.db, tx, webhooks.Platform, event, data)
 	return err
 }
 
 // tenantEvents emits what a change of a tenant's row means for the
 // platform's webhooks: suspended, archived, plan changed.
-func tenantEvents(ctx context.Context, tx *sql.Tx, before, after *Tenant) error {
+func (c *Catalog) tenantEvents(ctx context.Context, tx *sql.Tx, before, after *Tenant) error {
 	if before.Status != after.Status {
 		switch after.Status {
 		case StatusSuspended:
-			if err := emitPlatform(ctx, tx, webhooks.TenantSuspended, after); err != nil {
+			if err := c.emitPlatform(ctx, tx, webhooks.TenantSuspended, after); err != nil {
 				return err
 			}
 		case StatusArchived:
-			if err := emitPlatform(ctx, tx, webhooks.TenantArchived, after); err != nil {
+			if err := c.emitPlatform(ctx, tx, webhooks.TenantArchived, after); err != nil {
 				return err
 			}
 		}
 	}
 	if before.Plan != after.Plan {
-		return emitPlatform(ctx, tx, webhooks.TenantPlanChanged, map[string]any{"tenant": after, "from_plan": before.Plan})
+		return c.emitPlatform(ctx, tx, webhooks.TenantPlanChanged, map[string]any{"tenant": after, "from_plan": before.Plan})
 	}
 	return nil
 }

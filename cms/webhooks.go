@@ -11,6 +11,6 @@ import (
 // the write transaction of the change, so the event exists exactly when
 // the change does. transact wakes the delivery worker after the commit.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, event string, v any) error {
-	_, err := webhooks.Emit(ctx, tx, webhooks.Tenant, event, v)
+	_, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, v)
 	return err
 }

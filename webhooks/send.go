@@ -40,7 +40,7 @@ func NewClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		DialContext:           d.DialContext,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
-		MaxIdleConnsPerHost:   8,
+		MaxIdleConnsPerHost:   64, // many tenants often share one receiver (a SaaS's own backend)
 		IdleConnTimeout:       90 * time.Second,
 		ForceAttemptHTTP2:     true,
 	}

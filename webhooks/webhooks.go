@@ -94,28 +94,32 @@ func (s Scope) table(name string) string { return s.prefix + name }
 //
 // After the commit the caller calls Wake with the tenant's id (or
 // PlatformKey), so the worker delivers at once.
-func Emit(ctx context.Context, tx *sql.Tx, s Scope, typ string, data any) (bool, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id, events FROM "+s.table("webhooks")+" WHERE active = 1")
+func Emit(ctx context.Context, db condo.DB, tx *sql.Tx, s Scope, typ string, data any) (bool, error) {
+	// One row, from a kept statement: this runs in every write
+	// transaction of every tenant, most of them without endpoints.
+	var list string
+	err := db.QueryRowTx(ctx, tx, "SELECT coalesce(json_group_array(json_array(id, events)), '[]') FROM "+s.table("webhooks")+" WHERE active = 1").Scan(&list)
 	if err != nil {
 		if noTables(err) {
 			return false, nil
 		}
 		return false, err
 	}
+	if list == "[]" {
+		return false, nil
+	}
+	var rows [][2]string
+	if err := json.Unmarshal([]byte(list), &rows); err != nil {
+		return false, err
+	}
 	var targets []string
-	for rows.Next() {
-		var id, events string
-		if err := rows.Scan(&id, &events); err != nil {
-			rows.Close()
-			return false, err
-		}
-		if subscribed(events, typ) {
-			targets = append(targets, id)
+	for _, r := range rows {
+		if subscribed(r[1], typ) {
+			targets = append(targets, r[0])
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(targets) == 0 {
-		return false, err
+	if len(targets) == 0 {
+		return false, nil
 	}
 	now := time.Now()
 	id := condo.NewID()
@@ -128,12 +132,12 @@ func Emit(ctx context.Context, tx *sql.Tx, s Scope, typ string, data any) (bool,
 		return false, err
 	}
 	ms := condo.UnixMS(now)
-	if _, err := tx.ExecContext(ctx, "INSERT INTO "+s.table("webhook_events")+" (id, type, payload, created_at) VALUES (?, ?, ?, ?)",
+	if _, err := db.ExecTx(ctx, tx, "INSERT INTO "+s.table("webhook_events")+" (id, type, payload, created_at) VALUES (?, ?, ?, ?)",
 		id, typ, string(body), ms); err != nil {
 		return false, err
 	}
 	for _, w := range targets {
-		if _, err := tx.ExecContext(ctx, "INSERT INTO "+s.table("webhook_deliveries")+
+		if _, err := db.ExecTx(ctx, tx, "INSERT INTO "+s.table("webhook_deliveries")+
 			" (id, webhook_id, event_id, state, next_at, queued_at, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)",
 			condo.NewID(), w, id, ms, ms, ms, ms); err != nil {
 			return false, err

@@ -325,10 +325,16 @@ type due struct {
 }
 
 func dueDeliveries(ctx context.Context, db condo.DB, s Scope, limit int) ([]due, error) {
-	rows, err := db.Reader().QueryContext(ctx, "SELECT d.id, d.attempts, d.queued_at, e.id, e.payload, e.created_at, w.url, w.secret FROM "+
-		s.table("webhook_deliveries")+" d JOIN "+s.table("webhook_events")+" e ON e.id = d.event_id JOIN "+s.table("webhooks")+
-		" w ON w.id = d.webhook_id WHERE d.state = 'pending' AND d.next_at <= ? AND w.active = 1 ORDER BY d.next_at LIMIT ?",
-		condo.UnixMS(time.Now()), limit)
+	q := "SELECT d.id, d.attempts, d.queued_at, e.id, e.payload, e.created_at, w.url, w.secret FROM " +
+		s.table("webhook_deliveries") + " d JOIN " + s.table("webhook_events") + " e ON e.id = d.event_id JOIN " + s.table("webhooks") +
+		" w ON w.id = d.webhook_id WHERE d.state = 'pending' AND d.next_at <= ? AND w.active = 1 ORDER BY d.next_at LIMIT ?"
+	var rows *sql.Rows
+	var err error
+	if st := db.ReadStmt(ctx, q); st != nil { // kept prepared: this runs for every batch
+		rows, err = st.QueryContext(ctx, condo.UnixMS(time.Now()), limit)
+	} else {
+		rows, err = db.Reader().QueryContext(ctx, q, condo.UnixMS(time.Now()), limit)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +383,7 @@ func (w *Worker) record(ctx context.Context, db condo.DB, s Scope, list []due, r
 				metrics.WebhookLatency.Observe(now.Sub(d.created).Seconds())
 			}
 			entry, _ := json.Marshal(a)
-			_, err := tx.ExecContext(ctx, "UPDATE "+s.table("webhook_deliveries")+` SET state = ?, attempts = attempts + 1, next_at = ?, updated_at = ?,
+			_, err := db.ExecTx(ctx, tx, "UPDATE "+s.table("webhook_deliveries")+` SET state = ?, attempts = attempts + 1, next_at = ?, updated_at = ?,
 				log = json_insert(CASE WHEN json_array_length(log) >= ? THEN json_remove(log, '$[0]') ELSE log END, '$[#]', json(?)) WHERE id = ?`,
 				state, condo.UnixMS(next), condo.UnixMS(now), maxLog, string(entry), d.id)
 			if err != nil {
