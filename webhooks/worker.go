@@ -127,6 +127,7 @@ func (w *Worker) Run(ctx context.Context) {
 	defer refresh.Stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	seen := map[string]bool{}     // outboxes worked on at least once; only this loop touches it
 	busy := map[string]bool{}     // outboxes a goroutine works on; only this loop touches it
 	due := map[string]time.Time{} // outboxes' next retry; only this loop touches it
 	type result struct {
@@ -169,12 +170,18 @@ func (w *Worker) Run(ctx context.Context) {
 				break start
 			}
 			busy[k] = true
+			// The pending count after the batch is needed only when
+			// retries may wait in the outbox: a retry was scheduled, or
+			// the outbox is seen for the first time (after a restart).
+			_, scheduled := due[k]
+			recount := scheduled || !seen[k]
+			seen[k] = true
 			delete(due, k)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-sem }()
-				next, more := w.work(ctx, k)
+				next, more := w.work(ctx, k, recount)
 				select {
 				case done <- result{k, next, more}:
 				case <-ctx.Done():
@@ -235,7 +242,11 @@ func (w *Worker) loadKnown(ctx context.Context) {
 // work sends one batch of key's due deliveries and records the attempts.
 // It returns when the next pending one is due (zero: none) and whether
 // the batch was full.
-func (w *Worker) work(ctx context.Context, key string) (next time.Time, more bool) {
+//
+// recount asks for the count of what stays pending even when every
+// attempt succeeded; without it, and without a failure, nothing is
+// pending but what was written since, whose writers wake the worker.
+func (w *Worker) work(ctx context.Context, key string, recount bool) (next time.Time, more bool) {
 	scope, db, release, err := w.open(ctx, key)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -278,6 +289,14 @@ func (w *Worker) work(ctx context.Context, key string) (next time.Time, more boo
 	}
 	if err := w.record(context.WithoutCancel(ctx), db, scope, due, results); err != nil {
 		w.cfg.Logger.Warn("webhooks: record attempts", "tenant", key, "err", err)
+	}
+	failed := false
+	for _, a := range results {
+		failed = failed || a.Error != ""
+	}
+	if !recount && !failed && len(due) < DefaultBatch {
+		w.setDepth(key, 0)
+		return time.Time{}, false
 	}
 	pending, nextAt, err := pendingState(ctx, db, scope)
 	if err == nil {
