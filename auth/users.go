@@ -271,7 +271,10 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 // emit records a webhook event about user u in tx, the transaction of
 // the change; the caller wakes the worker after the commit.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, event string, u *User) error {
-	_, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, u)
+	wrote, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, u)
+	if wrote {
+		webhooks.Emitted(s.TenantID)
+	}
 	return err
 }
 

@@ -11,6 +11,9 @@ import (
 // the write transaction of the change, so the event exists exactly when
 // the change does. transact wakes the delivery worker after the commit.
 func (s *Store) emit(ctx context.Context, tx *sql.Tx, event string, v any) error {
-	_, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, v)
+	wrote, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, v)
+	if wrote {
+		webhooks.Emitted(s.TenantID)
+	}
 	return err
 }

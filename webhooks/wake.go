@@ -24,6 +24,19 @@ func Wake(key string) { each(func(w *Worker) { w.wake(key, false) }) }
 // now on.
 func Enable(key string) { each(func(w *Worker) { w.wake(key, true) }) }
 
+// Emitted tells the process's workers that a transaction of key's wrote
+// events (Emit reported true), so they look at its outbox after its
+// writes even when the catalog did not list it (a tenant imported with
+// its endpoints). It does not wake them: the writer's Wake, after the
+// commit, does.
+func Emitted(key string) {
+	each(func(w *Worker) {
+		w.mu.Lock()
+		w.known[key] = true
+		w.mu.Unlock()
+	})
+}
+
 func each(fn func(*Worker)) {
 	wakers.mu.RLock()
 	defer wakers.mu.RUnlock()

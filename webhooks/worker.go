@@ -249,9 +249,16 @@ func (w *Worker) loadKnown(ctx context.Context) {
 func (w *Worker) work(ctx context.Context, key string, recount bool) (next time.Time, more bool) {
 	scope, db, release, err := w.open(ctx, key)
 	if err != nil {
-		if ctx.Err() == nil {
-			w.cfg.Logger.Warn("webhooks: open the outbox", "tenant", key, "err", err)
+		switch {
+		case ctx.Err() != nil:
+			return time.Time{}, false
+		case condo.ErrorCode(err) == condo.ENOTFOUND || condo.ErrorCode(err) == condo.EGONE || condo.ErrorReason(err) == "tenant_moved":
+			// Deleted, archived or served elsewhere: its deliveries wait
+			// in its database until it is written here again.
+			w.cfg.Logger.Debug("webhooks: outbox not served here", "tenant", key, "err", err)
+			return time.Time{}, false
 		}
+		w.cfg.Logger.Warn("webhooks: open the outbox", "tenant", key, "err", err)
 		return time.Now().Add(time.Minute), false
 	}
 	defer release()
