@@ -64,11 +64,17 @@ type Worker struct {
 	client *http.Client
 	wakeup chan struct{}
 
-	mu    sync.Mutex      // guards the maps below
-	known map[string]bool // tenants with endpoints: their writes wake the worker
-	dirty map[string]bool // outboxes to look at now
-	depth map[string]int  // pending deliveries of each outbox, last seen
+	mu    sync.Mutex           // guards the maps below
+	known map[string]bool      // tenants with endpoints: their writes wake the worker
+	dirty map[string]bool      // outboxes to look at now
+	depth map[string]int       // pending deliveries of each outbox, last seen
+	prune map[string]time.Time // when each outbox was last pruned
 }
+
+// Keep is how long finished deliveries (delivered or failed), and events
+// no pending delivery needs, stay visible in GET .../deliveries. An
+// outbox is pruned at most once an hour, when the worker works on it.
+const Keep = 7 * 24 * time.Hour
 
 // refreshKnown is how often the worker rereads Known: a tenant that gains
 // its first endpoint on another node is known here that much later.
@@ -95,7 +101,7 @@ func NewWorker(cfg Config) *Worker {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Worker{cfg: cfg, client: NewClient(cfg.Timeout, cfg.AllowPrivate), wakeup: make(chan struct{}, 1),
-		known: map[string]bool{}, dirty: map[string]bool{}, depth: map[string]int{}}
+		known: map[string]bool{}, dirty: map[string]bool{}, depth: map[string]int{}, prune: map[string]time.Time{}}
 }
 
 func (w *Worker) wake(key string, enable bool) {
@@ -297,6 +303,11 @@ func (w *Worker) work(ctx context.Context, key string, recount bool) (next time.
 	if err := w.record(context.WithoutCancel(ctx), db, scope, due, results); err != nil {
 		w.cfg.Logger.Warn("webhooks: record attempts", "tenant", key, "err", err)
 	}
+	if w.duePrune(key) {
+		if err := prune(ctx, db, scope, time.Now().Add(-Keep)); err != nil && ctx.Err() == nil {
+			w.cfg.Logger.Warn("webhooks: prune the outbox", "tenant", key, "err", err)
+		}
+	}
 	failed := false
 	for _, a := range results {
 		failed = failed || a.Error != ""
@@ -339,6 +350,32 @@ func (w *Worker) setDepth(key string, n int) {
 		total += v
 	}
 	metrics.WebhookOutboxDepth.Set(float64(total))
+}
+
+// duePrune reports whether key's outbox was last pruned over an hour ago
+// (or never, in this process), and records that it is now.
+func (w *Worker) duePrune(key string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if time.Since(w.prune[key]) < time.Hour {
+		return false
+	}
+	w.prune[key] = time.Now()
+	return true
+}
+
+// prune deletes finished deliveries last changed before cutoff, and the
+// events older than cutoff that no delivery refers to any more.
+func prune(ctx context.Context, db condo.DB, s Scope, cutoff time.Time) error {
+	return db.Transact(ctx, func(tx *sql.Tx) error {
+		ms := condo.UnixMS(cutoff)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+s.table("webhook_deliveries")+" WHERE state != 'pending' AND updated_at < ?", ms); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, "DELETE FROM "+s.table("webhook_events")+" WHERE created_at < ? AND id NOT IN (SELECT event_id FROM "+
+			s.table("webhook_deliveries")+")", ms)
+		return err
+	})
 }
 
 // due is one pending delivery with what its attempt needs.
