@@ -17,7 +17,7 @@ import (
 
 // Defaults of a Config.
 const (
-	DefaultConcurrency = 32
+	DefaultConcurrency = 64
 	DefaultTimeout     = 10 * time.Second
 	DefaultRetryFor    = 24 * time.Hour
 	DefaultBatch       = 100
@@ -44,7 +44,7 @@ type Config struct {
 	// the platform's outbox.
 	Platform     condo.DB
 	AllowPrivate bool          // --webhooks-allow-private
-	Concurrency  int           // outboxes worked on at once; default DefaultConcurrency
+	Concurrency  int           // outboxes worked on at once (each holds a pool handle); default DefaultConcurrency
 	Timeout      time.Duration // per request; default DefaultTimeout
 	RetryFor     time.Duration // a delivery fails after retrying this long; default DefaultRetryFor
 	// FirstRetry overrides the first retry delay (tests); 0 is firstRetry.
