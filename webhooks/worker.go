@@ -134,6 +134,7 @@ func (w *Worker) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	seen := map[string]bool{}     // outboxes worked on at least once; only this loop touches it
+	retry := map[string]bool{}    // outboxes whose pending deliveries came due; only this loop touches it
 	busy := map[string]bool{}     // outboxes a goroutine works on; only this loop touches it
 	due := map[string]time.Time{} // outboxes' next retry; only this loop touches it
 	type result struct {
@@ -151,6 +152,7 @@ func (w *Worker) Run(ctx context.Context) {
 		for k, at := range due {
 			if !at.After(now) {
 				w.dirty[k] = true
+				retry[k] = true
 				delete(due, k)
 			}
 		}
@@ -180,8 +182,9 @@ func (w *Worker) Run(ctx context.Context) {
 			// retries may wait in the outbox: a retry was scheduled, or
 			// the outbox is seen for the first time (after a restart).
 			_, scheduled := due[k]
-			recount := scheduled || !seen[k]
+			recount := scheduled || retry[k] || !seen[k]
 			seen[k] = true
+			delete(retry, k)
 			delete(due, k)
 			wg.Add(1)
 			go func() {

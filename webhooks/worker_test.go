@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -107,7 +108,8 @@ func verify(t *testing.T, secret string, r received) {
 // start runs a worker until the test ends.
 func start(t *testing.T, env *tenantstoretest.Env, allowPrivate bool) {
 	w := webhooks.NewWorker(webhooks.Config{Tenants: opener{env.Store}, Known: env.Catalog.WebhookTenants,
-		Platform: env.Catalog.WebhookDB(), AllowPrivate: allowPrivate, FirstRetry: 20 * time.Millisecond, Timeout: 5 * time.Second})
+		Platform: env.Catalog.WebhookDB(), AllowPrivate: allowPrivate, FirstRetry: 20 * time.Millisecond, Timeout: 5 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); w.Run(ctx) }()
@@ -358,3 +360,51 @@ func TestEndpoints_BadInput(t *testing.T) {
 		t.Errorf("List = %v, %v: want nothing stored", list, err)
 	}
 }
+
+func TestWorker_DeliversPlatformEvents(t *testing.T) {
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{})
+	rcv := newReceiver(t, 1)
+	ctx := context.Background()
+	_, secret, err := env.Catalog.PlatformWebhooks(true).Create(ctx, webhooks.EndpointInput{URL: ptr(rcv.URL),
+		Events: ptr([]string{webhooks.TenantCreated, webhooks.UsageDaily})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, env, true)
+	env.MustCreate(t, "newco") // tenant.created, in the catalog's transaction
+	if err := env.Catalog.EmitPlatformEvent(ctx, webhooks.UsageDaily, map[string]any{"tenant": "newco", "requests": 12}); err != nil {
+		t.Fatal(err)
+	}
+	rcv.wait(t, 3) // one failure, retried, and the second event
+	types := map[string]bool{}
+	for _, r := range rcv.requests() {
+		verify(t, secret, r)
+		var ev struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(r.body, &ev)
+		if r.status == http.StatusOK {
+			types[ev.Type] = true
+		}
+	}
+	if !types[webhooks.TenantCreated] && !types[webhooks.UsageDaily] {
+		t.Errorf("delivered %v, want tenant.created or usage.daily among the successes", types)
+	}
+	// Both arrive in the end.
+	for !types[webhooks.TenantCreated] || !types[webhooks.UsageDaily] {
+		rcv.wait(t, 1)
+		last := rcv.requests()[len(rcv.requests())-1]
+		var ev struct {
+			Type string `json:"type"`
+		}
+		json.Unmarshal(last.body, &ev)
+		if last.status == http.StatusOK {
+			types[ev.Type] = true
+		}
+	}
+}
+
+// tlog writes the worker's log to the test's.
+type tlog struct{ t *testing.T }
+
+func (l tlog) Write(p []byte) (int, error) { l.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
