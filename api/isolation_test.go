@@ -224,6 +224,9 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 			t.Errorf("B's media file: %d", res.StatusCode)
 		}
 	})
+	// A webhook, so B's writes below leave deliveries in its outbox.
+	hook := must(e.Call(t, "tenant-b", "POST", "/api/webhooks", admin,
+		`{"url": "https://bravo-hook.example.com/bravo-webhook-marker", "events": ["*"], "description": "bravo-webhook-description"}`), 201)
 	// Content: a private collection with a draft and a published item, and
 	// a public one, names and slugs chosen to be tried on A.
 	must(e.Call(t, "tenant-b", "POST", "/api/collections", admin, `{"name": "bravo_private", "display_name": "bravo-collection-marker",
@@ -242,17 +245,27 @@ func seedBravo(t *testing.T, e *idEnv) *bravo {
 	if res := e.Call(t, "tenant-b", "POST", "/api/plugins/forms/bravo-contact", "", `{"secret": "bravo-form-marker"}`); res.Status != http.StatusAccepted {
 		t.Fatalf("B's form: %d %v", res.Status, res.Raw)
 	}
+	var deliveries []any
+	if res := e.Call(t, "tenant-b", "GET", "/api/webhooks/"+hook["id"].(string)+"/deliveries", admin, ""); res.Status == 200 {
+		deliveries, _ = res.Raw["data"].([]any)
+	}
+	if len(deliveries) == 0 {
+		t.Fatal("B's webhook has no deliveries")
+	}
+	delivery := deliveries[0].(map[string]any)
 	// A has a public collection of the same name, so "posts" reaches A's.
 	must(e.Call(t, "tenant-a", "POST", "/api/collections", e.AdminToken(t, "tenant-a"), `{"name": "posts", "public": true}`), 201)
 	return &bravo{
 		adminID: adminID,
 		ids: []string{adminID, editorID, tok["id"].(string), inv["id"].(string), invToken, tok["token"].(string), "bravo-role", "tenant-b", "bravo.example.com",
-			media["id"].(string), "bravo-media.png", draft["id"].(string), pub["id"].(string), "bravo-draft", "shared-slug", "bravo_private", "1", "bravo-contact"},
+			media["id"].(string), "bravo-media.png", draft["id"].(string), pub["id"].(string), "bravo-draft", "shared-slug", "bravo_private", "1", "bravo-contact",
+			hook["id"].(string), delivery["id"].(string), delivery["event_id"].(string)},
 		secrets: []string{"Secret Bravo", "bravo-branding-marker", "bravo.example.com", "bravo-editor@bravo.example", editorID, adminID,
 			tok["id"].(string), tok["token"].(string), "bravo-token-name", inv["id"].(string), "bravo-invitee", "bravo-role-marker", "bravo-settings-marker",
 			media["id"].(string), "bravo-media-alt", "bravo-media.png", media["sha256"].(string),
 			draft["id"].(string), pub["id"].(string), "bravo-collection-marker", "bravo-draft-marker", "bravo-data-marker",
-			"bravo-published-marker", "bravo-trashed-marker", "bravo_private", "bravo-contact", "bravo-form-marker"},
+			"bravo-published-marker", "bravo-trashed-marker", "bravo_private", "bravo-contact", "bravo-form-marker",
+			hook["id"].(string), hook["secret"].(string), "bravo-webhook-marker", "bravo-webhook-description", delivery["id"].(string), delivery["event_id"].(string)},
 	}
 }
 
@@ -271,6 +284,8 @@ func snapshotBravo(t *testing.T, e *idEnv) string {
 			"SELECT group_concat(name || schema || is_public, ',') FROM (SELECT * FROM collections ORDER BY name)",
 			"SELECT count(*) FROM content_versions",
 			"SELECT group_concat(name || enabled || settings, ',') FROM (SELECT * FROM plugins ORDER BY name)",
+			"SELECT group_concat(id || url || events || secret || active, ',') FROM (SELECT * FROM webhooks ORDER BY id)",
+			"SELECT group_concat(id || state || attempts || next_at, ',') FROM (SELECT * FROM webhook_deliveries ORDER BY id)",
 		} {
 			var v any
 			if err := st.DB.Reader().QueryRowContext(ctx, q).Scan(&v); err != nil {

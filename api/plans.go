@@ -14,6 +14,7 @@ import (
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/metrics"
 	"github.com/condohq/condo/plans"
+	"github.com/condohq/condo/webhooks"
 )
 
 // Plans: the limits of a tenant's plan hold on its hosts. The plan's
@@ -75,6 +76,7 @@ func (s *Server) storageQuota(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			if u.Total()+adding > t.StorageQuota {
 				metrics.QuotaRejections.WithLabelValues("storage").Inc()
+				s.quotaEvent(ctx, t, u)
 				return plans.QuotaExceeded(t.StorageQuota, u, adding)
 			}
 			return nil
@@ -164,4 +166,23 @@ func newPlanReport(t *catalog.Tenant, u plans.Usage) planReport {
 			t.ID, plans.FormatSize(u.Total()), plans.FormatSize(t.StorageQuota))
 	}
 	return r
+}
+
+// quotaEventEvery is how often a tenant refused for its storage quota
+// raises tenant.quota_exceeded: billing wants to know, not once a write.
+const quotaEventEvery = time.Hour
+
+// quotaEvent emits the platform's tenant.quota_exceeded for t, at most
+// once per quotaEventEvery per tenant and node. A failure to record it is
+// logged: the refusal itself stands either way.
+func (s *Server) quotaEvent(ctx context.Context, t *catalog.Tenant, u plans.Usage) {
+	now := s.now()
+	if last, ok := s.quotaEvents.Load(t.ID); ok && now.Sub(last.(time.Time)) < quotaEventEvery {
+		return
+	}
+	s.quotaEvents.Store(t.ID, now)
+	data := map[string]any{"tenant": t.ID, "plan": t.Plan, "storage_quota": t.StorageQuota, "storage_used": u.Total()}
+	if err := s.catalog.EmitPlatformEvent(ctx, webhooks.TenantQuotaExceeded, data); err != nil {
+		s.logger.Error("record tenant.quota_exceeded", "tenant", t.ID, "err", err)
+	}
 }

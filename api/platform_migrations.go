@@ -24,6 +24,7 @@ func (s *Server) platformRoutes(e *echo.Echo) {
 	s.platformNodeRoutes(e, admin)
 	s.platformMoveRoutes(e, admin)
 	s.platformStatsRoutes(e, admin)
+	s.platformWebhookRoutes(e, admin)
 	e.POST("/platform/tenants/:id/impersonate", with(s.impersonate, admin))
 }
 

@@ -109,6 +109,8 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token GET /metrics requires
 	// (on the platform host and on MetricsHandler).
 	MetricsToken string
+	// Webhooks configures the webhook routes (see webhooks.go).
+	Webhooks WebhooksConfig
 }
 
 // DefaultSecurityEventEvery: a forged-token flood writes a row a minute.
@@ -147,6 +149,8 @@ type Server struct {
 	plugins        *plugins.Runner // the tenants' plugins (see Config.Plugins)
 	plans          *plans.Set      // the catalog's plans (catalog.Config.Plans)
 	limiters       *plans.Limiters // per-tenant request rate buckets
+	webhooks       WebhooksConfig
+	quotaEvents    sync.Map // tenant id -> time of its last tenant.quota_exceeded (plans.go)
 	now            func() time.Time
 }
 
@@ -194,6 +198,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		streams:       cfg.Streams,
 		version:       cfg.Version,
 		wakeArchived:  cfg.WakeArchived,
+		webhooks:      cfg.Webhooks,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
 		remote:        newRemoteSQL(),
@@ -204,6 +209,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		usage:         cfg.Usage,
 		metricsToken:  cfg.MetricsToken}
 	s.metricsHandler = s.newMetricsHandler()
+	if s.webhooks.Allowed == nil {
+		s.webhooks.Allowed = func(t *catalog.Tenant) bool { return s.plans.For(t.Plan).Allows(plans.Webhooks) }
+	}
 	s.loginThrottle.Now, s.ipThrottle.Now = cfg.Now, cfg.Now
 	if cfg.Routing.Nodes != nil && cfg.Routing.Region != "" {
 		s.router = newRouter(cfg.Routing, route.NewSecret(cat), cfg.ClientIPHeader, cfg.NodeID)
@@ -267,6 +275,7 @@ func (s *Server) routes() {
 	s.sessionRoutes()
 	s.userRoutes()
 	s.tokenRoutes()
+	s.webhookRoutes()
 	s.invitationRoutes()
 	s.settingsRoutes()
 	s.mediaRoutes()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/webhooks"
 )
 
 // User is a tenant's user, as the API shows it (never the hash).
@@ -79,11 +80,15 @@ func (s *Store) CreateUser(ctx context.Context, in NewUser, lim Limits) (*User, 
 		if s.DB.IsUnique(err) {
 			return condo.ReasonErrorf(condo.ECONFLICT, "user_exists", "a user with email %s exists already", email)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.UserCreated, u)
 	})
 	if err != nil {
 		return nil, err
 	}
+	webhooks.Wake(s.TenantID)
 	return u, nil
 }
 
@@ -222,13 +227,20 @@ func (s *Store) UpdateUser(ctx context.Context, id string, u UserUpdate, policy 
 			}
 		}
 		if hash != "" || !active {
-			return revokeUserSessions(ctx, tx, id, "", now, "credentials changed")
+			if err := revokeUserSessions(ctx, tx, id, "", now, "credentials changed"); err != nil {
+				return err
+			}
 		}
-		return nil
+		after, err := scanUser(tx.QueryRowContext(ctx, selectUser+" WHERE id = ?", id))
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.UserUpdated, after)
 	})
 	if err != nil {
 		return nil, err
 	}
+	webhooks.Wake(s.TenantID)
 	return s.User(ctx, id)
 }
 
@@ -239,15 +251,31 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.DB.Transact(ctx, func(tx *sql.Tx) error {
+	err = s.DB.Transact(ctx, func(tx *sql.Tx) error {
 		if cur.Role == RoleAdmin && cur.Active {
 			if err := keepAnAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", id)
-		return err
+		if _, err := tx.ExecContext(ctx, "DELETE FROM users WHERE id = ?", id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.UserDeleted, cur)
 	})
+	if err == nil {
+		webhooks.Wake(s.TenantID)
+	}
+	return err
+}
+
+// emit records a webhook event about user u in tx, the transaction of
+// the change; the caller wakes the worker after the commit.
+func (s *Store) emit(ctx context.Context, tx *sql.Tx, event string, u *User) error {
+	wrote, err := webhooks.Emit(ctx, s.DB, tx, webhooks.Tenant, event, u)
+	if wrote {
+		webhooks.Emitted(s.TenantID)
+	}
+	return err
 }
 
 func keepAnAdmin(ctx context.Context, tx *sql.Tx, except string) error {

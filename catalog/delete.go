@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/webhooks"
 )
 
 // Tombstone states.
@@ -101,11 +102,15 @@ func (c *Catalog) FinishDelete(ctx context.Context, id string) (*Tombstone, erro
 		if _, err := tx.ExecContext(ctx, "UPDATE tenant_tombstones SET state = 'deleted', deleted_at = ? WHERE id = ?", condo.UnixMS(time.Now()), id); err != nil {
 			return err
 		}
+		if err := c.emitPlatform(ctx, tx, webhooks.TenantDeleted, tenantDeletedEvent(id)); err != nil {
+			return err
+		}
 		return audit(ctx, tx, "tenant.delete", id, "", nil, nil)
 	})
 	if err != nil {
 		return nil, err
 	}
+	webhooks.Wake(webhooks.PlatformKey)
 	c.cache.Purge()
 	// The old pages of what was deleted sit in the WAL until a checkpoint
 	// copies them over: truncate it now. Only a local file has one.

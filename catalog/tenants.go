@@ -14,6 +14,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/libsqldb"
+	"github.com/condohq/condo/webhooks"
 )
 
 // Tenant statuses.
@@ -182,6 +183,9 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 		if err := audit(ctx, tx, "tenant.create", in.ID, "", nil, after); err != nil {
 			return err
 		}
+		if err := c.emitPlatform(ctx, tx, webhooks.TenantCreated, after); err != nil {
+			return err
+		}
 		if provision != nil {
 			return provision()
 		}
@@ -190,6 +194,7 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 	if err != nil {
 		return nil, err
 	}
+	webhooks.Wake(webhooks.PlatformKey)
 	c.cache.Purge()
 	return c.Tenant(ctx, in.ID)
 }
@@ -421,7 +426,7 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 // the audit entry that records it, before and after (ENOTFOUND when
 // there is no such tenant).
 func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, change func(tx *sql.Tx, before *Tenant) error) error {
-	return c.db.Transact(ctx, func(tx *sql.Tx) error {
+	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
 		before, err := tenantTx(ctx, tx, id)
 		if err != nil {
 			return err
@@ -433,8 +438,15 @@ func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, c
 		if err != nil {
 			return err
 		}
+		if err := c.tenantEvents(ctx, tx, before, after); err != nil {
+			return err
+		}
 		return audit(ctx, tx, action, id, target, before, after)
 	})
+	if err == nil {
+		webhooks.Wake(webhooks.PlatformKey)
+	}
+	return err
 }
 
 // tenantTx reads tenant id's row (without its domains) inside tx.

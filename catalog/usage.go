@@ -95,8 +95,7 @@ func addBuckets(a, b []int64) []int64 {
 // Usage returns tenant id's usage rows from day from to day to (both
 // included, YYYY-MM-DD), oldest first.
 func (c *Catalog) Usage(ctx context.Context, id, from, to string) ([]UsageDay, error) {
-	rows, err := c.db.Reader().QueryContext(ctx, `SELECT tenant_id, day, requests, errors_4xx, errors_5xx, bytes_in, bytes_out,
-		statements, latency, bytes_stored, users, items, last_active FROM usage_daily
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT `+usageColumns+` FROM usage_daily
 		WHERE tenant_id = ? AND day >= ? AND day <= ? ORDER BY day`, id, from, to)
 	if err != nil {
 		return nil, err
@@ -104,17 +103,29 @@ func (c *Catalog) Usage(ctx context.Context, id, from, to string) ([]UsageDay, e
 	defer rows.Close()
 	var out []UsageDay
 	for rows.Next() {
-		var d UsageDay
-		var lat string
-		var last *int64
-		if err := rows.Scan(&d.TenantID, &d.Day, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut,
-			&d.Statements, &lat, &d.BytesStored, &d.Users, &d.Items, &last); err != nil {
+		d, err := scanUsage(rows)
+		if err != nil {
 			return nil, err
 		}
-		d.Latency, d.LastActive = parseBuckets(lat), condo.FromNullUnixMS(last)
-		out = append(out, d)
+		out = append(out, *d)
 	}
 	return out, rows.Err()
+}
+
+// usageColumns are what scanUsage reads, in its order.
+const usageColumns = `tenant_id, day, requests, errors_4xx, errors_5xx, bytes_in, bytes_out,
+	statements, latency, bytes_stored, users, items, last_active`
+
+func scanUsage(rows *sql.Rows) (*UsageDay, error) {
+	var d UsageDay
+	var lat string
+	var last *int64
+	if err := rows.Scan(&d.TenantID, &d.Day, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut,
+		&d.Statements, &lat, &d.BytesStored, &d.Users, &d.Items, &last); err != nil {
+		return nil, err
+	}
+	d.Latency, d.LastActive = parseBuckets(lat), condo.FromNullUnixMS(last)
+	return &d, nil
 }
 
 // ActiveTenants counts the tenants with usage recorded on day.

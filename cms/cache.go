@@ -11,6 +11,7 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/webhooks"
 )
 
 // Cache is what the readers of tenants' content reuse between requests:
@@ -165,6 +166,7 @@ func (s *Store) transact(ctx context.Context, fn func(*sql.Tx) error) error {
 	err := s.DB.Transact(ctx, fn)
 	if err == nil {
 		s.cache.Invalidate(s.TenantID)
+		webhooks.Wake(s.TenantID) // the write may have emitted events (see emit)
 	}
 	return err
 }

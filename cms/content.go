@@ -15,6 +15,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/plans"
+	"github.com/condohq/condo/webhooks"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -85,7 +86,16 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		if err != nil {
 			return err
 		}
-		return s.writeVersion(ctx, tx, it, actor, now)
+		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, tx, webhooks.ContentCreated, it); err != nil {
+			return err
+		}
+		if it.Status == StatusPublished {
+			return s.emit(ctx, tx, webhooks.ContentPublished, it)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -151,7 +161,10 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 			condo.NullUnixMS(it.UnpublishAt), it.Version, nullable(actor), condo.UnixMS(now), searchText(it.Data), id); err != nil {
 			return err
 		}
-		return s.writeVersion(ctx, tx, it, actor, now)
+		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentUpdated, it)
 	})
 	if err != nil {
 		return it, err
@@ -385,8 +398,10 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 		}
 		now := s.now()
 		it.DeletedAt = &now
-		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentDeleted, it)
 	})
 	return it, err
 }
@@ -440,8 +455,10 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 				Message: "a live item has taken a unique value of this one: change that item first"}
 		}
 		it.DeletedAt = nil
-		_, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.ContentRestored, it)
 	})
 	return it, err
 }

@@ -49,6 +49,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/plans"
+	"github.com/condohq/condo/webhooks"
 )
 
 // DefaultMaxUpload caps a file when Upload.MaxSize is not set.
@@ -257,7 +258,10 @@ func (s *Store) Upload(ctx context.Context, in Upload) (*Media, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			m.ID, m.Filename, m.OriginalName, m.MimeType, m.Size, nullInt(m.Width), nullInt(m.Height),
 			m.Folder, m.Alt, m.Caption, rawJSON(m.Tags), nullString(m.UploadedBy), condo.UnixMS(now), condo.UnixMS(now), m.SHA256)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.MediaUploaded, m)
 	})
 	if err != nil {
 		os.Remove(path)
@@ -661,7 +665,10 @@ func (s *Store) DeleteMedia(ctx context.Context, id string) error {
 		if errors.Is(err, sql.ErrNoRows) {
 			return mediaNotFound(id)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, webhooks.MediaDeleted, m)
 	})
 	if err != nil {
 		return err

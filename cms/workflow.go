@@ -7,6 +7,7 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/webhooks"
 )
 
 // transitions lists the allowed status changes and the permission each
@@ -87,7 +88,17 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comm
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, condo.NewID(), it.ID, action, from, to, nullable(actor), comment, condo.UnixMS(now))
-	return it, err
+	if err != nil {
+		return nil, err
+	}
+	event := webhooks.ContentUpdated // draft and review move among themselves
+	switch {
+	case to == StatusPublished:
+		event = webhooks.ContentPublished
+	case from == StatusPublished:
+		event = webhooks.ContentUnpublished
+	}
+	return it, s.emit(ctx, tx, event, it)
 }
 
 // HistoryEntry is one recorded status change.
@@ -136,6 +147,7 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 	defer func() {
 		if changed > 0 {
 			s.cache.Invalidate(s.TenantID)
+			webhooks.Wake(s.TenantID)
 		}
 	}()
 	for _, step := range []struct{ query, to, action string }{

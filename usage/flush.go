@@ -24,6 +24,8 @@ type Flusher struct {
 	Store  *tenantstore.Store
 	Every  time.Duration // 0: DefaultFlushEvery
 	Logger *slog.Logger  // nil discards
+
+	rolled string // the last day rollup saw claimed (Run's goroutine only)
 }
 
 // Run flushes every Every until ctx ends, then once more, so that what
@@ -49,7 +51,33 @@ func (f *Flusher) Run(ctx context.Context) {
 			if err := f.Flush(ctx); err != nil && ctx.Err() == nil {
 				f.logger().Error("flush usage", "err", err)
 			}
+			f.rollup(ctx)
 		}
+	}
+}
+
+// RollupAfter is how long after midnight (UTC) the previous day's
+// usage.daily events go out: every node has flushed that day's last
+// minute by then.
+const RollupAfter = 5 * time.Minute
+
+// rollup emits yesterday's usage.daily events once it is RollupAfter
+// past midnight; the catalog makes sure only one node's call emits them.
+func (f *Flusher) rollup(ctx context.Context) {
+	day := f.Meter.now().UTC().Add(-RollupAfter).AddDate(0, 0, -1).Format(catalog.DayFormat)
+	if day == f.rolled {
+		return
+	}
+	n, err := f.Catalog.RollupUsage(ctx, day)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.logger().Error("roll up usage", "day", day, "err", err)
+		}
+		return
+	}
+	f.rolled = day
+	if n > 0 {
+		f.logger().Info("usage rolled up", "day", day, "tenants", n)
 	}
 }
 

@@ -57,6 +57,8 @@ type Config struct {
 	Plans           string        // a YAML file of plan definitions; empty: the built-in free, pro, enterprise
 	MetricsAddr     string        // a second listener serving /metrics only (empty: none)
 	UsageFlush      time.Duration // how often usage counted in memory is written to the catalog
+	WebhooksPrivate bool          // webhooks may go to loopback, private and link-local addresses
+	WebhooksRetry   time.Duration // delay before a webhook's first retry (doubling up to an hour)
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -212,6 +214,8 @@ func (c *Config) settings() []setting {
 		{"forward-timeout", "CONDO_FORWARD_TIMEOUT", "30s", "how long a forwarded request waits for the home node's answer to begin", duration(&c.ForwardTimeout)},
 		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
 		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
+		{"webhooks-allow-private", "CONDO_WEBHOOKS_ALLOW_PRIVATE", "false", "let webhooks go to loopback, private and link-local addresses (else refused, at creation and at every connection: SSRF)", boolean(&c.WebhooksPrivate)},
+		{"webhooks-first-retry", "CONDO_WEBHOOKS_FIRST_RETRY", "5s", "delay before a failed webhook delivery's first retry; each further one doubles it up to an hour, with jitter, for a day", duration(&c.WebhooksRetry)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},
 		{"plans", "CONDO_PLANS", "", "YAML file defining the plans tenants may be on and their limits (see README, Plans and quotas); empty: the built-in free, pro and enterprise", str(&c.Plans)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},

@@ -32,7 +32,20 @@ import (
 	"github.com/condohq/condo/sqlitedb"
 	"github.com/condohq/condo/tenantstore"
 	condousage "github.com/condohq/condo/usage"
+	"github.com/condohq/condo/webhooks"
 )
+
+// webhookTenants gives the webhook worker a tenant's database through the
+// server's pool (never another tenant's: the id is the outbox's).
+type webhookTenants struct{ store *tenantstore.Store }
+
+func (w webhookTenants) OpenTenant(ctx context.Context, id string) (condo.DB, func(), error) {
+	h, release, err := w.store.Acquire(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h.DB, release, nil
+}
 
 // parseServe fills m.Config from serve's flags and the environment.
 func (m *Main) parseServe(args []string) error {
@@ -227,9 +240,18 @@ func (m *Main) serve(ctx context.Context) error {
 	handler := api.New(cat, store, api.Config{Usage: meter, MetricsToken: string(cfg.MetricsToken), Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
-		WakeArchived: cfg.WakeArchived,
+		WakeArchived: cfg.WakeArchived, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
+	if cfg.WebhooksRetry <= 0 {
+		return usagef("--webhooks-first-retry must be positive")
+	}
+	// Webhook deliveries: tenants' outboxes through the pool, the
+	// platform's in the catalog.
+	deliveries := webhooks.NewWorker(webhooks.Config{Tenants: webhookTenants{store}, Known: cat.WebhookTenants,
+		Platform: cat.WebhookDB(), AllowPrivate: cfg.WebhooksPrivate, FirstRetry: cfg.WebhooksRetry,
+		UserAgent: "Condo-Webhooks/" + node.Version, Logger: log})
+	work.Loop(deliveries.Run)
 	sched := &cms.Scheduler{Catalog: cat, Store: store, Logger: log, Cache: content}
 	work.Loop(sched.Run)
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
