@@ -47,6 +47,7 @@ type Jobs struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup // every goroutine started by Start or StartMigration
 	runDone chan struct{}  // closed when the live run's goroutine returns
+	runID   string         // that run's id
 	mover   *move.Mover    // set by Moves; nil runs no moves
 	closed  bool
 }
@@ -126,8 +127,18 @@ func (j *Jobs) StartMigration(ctx context.Context, opt fleet.Options) (catalog.M
 		select {
 		case <-j.runDone:
 		default:
-			return catalog.MigrationRun{}, condo.ReasonErrorf(condo.ECONFLICT, "run_in_progress",
-				"a migration run is in progress in this server: wait for it to finish")
+			// A run records its end before its goroutine returns: a caller
+			// who read "succeeded" and starts the next run at once waits
+			// for those last steps instead of being refused.
+			if r, err := j.fleet.Lookup(ctx, j.runID); err != nil || r.Status == catalog.RunRunning {
+				return catalog.MigrationRun{}, condo.ReasonErrorf(condo.ECONFLICT, "run_in_progress",
+					"a migration run is in progress in this server: wait for it to finish")
+			}
+			select {
+			case <-j.runDone:
+			case <-ctx.Done():
+				return catalog.MigrationRun{}, ctx.Err()
+			}
 		}
 	}
 	run, err := j.fleet.Start(ctx, opt) // also refuses while another process runs one
@@ -135,7 +146,7 @@ func (j *Jobs) StartMigration(ctx context.Context, opt fleet.Options) (catalog.M
 		return catalog.MigrationRun{}, err
 	}
 	done := make(chan struct{})
-	j.runDone = done
+	j.runDone, j.runID = done, run.ID()
 	j.wg.Go(func() {
 		defer close(done)
 		rep, err := run.Execute(j.ctx) // outlives the request; ends with Close
