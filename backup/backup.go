@@ -98,11 +98,11 @@ type Replicator struct {
 	// the time of each closed tenant's last good final sync.
 	unsent   map[string]time.Time
 	lastSync map[string]time.Time
-	closed  bool
-	kick    chan struct{}
-	stop    context.CancelFunc
-	wg      sync.WaitGroup
-	started bool
+	closed   bool
+	kick     chan struct{}
+	stop     context.CancelFunc
+	wg       sync.WaitGroup
+	started  bool
 }
 
 type tenant struct {

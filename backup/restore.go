@@ -433,4 +433,3 @@ func (r *Replicator) Erase(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
