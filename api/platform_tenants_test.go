@@ -185,6 +185,9 @@ var platformTenantRoutes = []struct{ method, route, path string }{
 	{"POST", "/platform/tenants/import", "/platform/tenants/import"},
 	{"DELETE", "/platform/tenants/:id", "/platform/tenants/acme"},
 	{"POST", "/platform/tenants/:id/purge", "/platform/tenants/acme/purge"},
+	{"GET", "/platform/tenants/:id/backups", "/platform/tenants/acme/backups"},
+	{"POST", "/platform/tenants/:id/restore-backup", "/platform/tenants/acme/restore-backup"},
+	{"POST", "/platform/tenants/:id/verify-backup", "/platform/tenants/acme/verify-backup"},
 	{"GET", "/platform/audit", "/platform/audit"},
 	{"GET", "/platform/jobs", "/platform/jobs"},
 }
