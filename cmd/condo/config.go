@@ -53,6 +53,9 @@ type Config struct {
 	MoveRetention   time.Duration // how long a moved tenant's old copy is kept
 	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
 	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
+	BackupURL       string        // s3://bucket/prefix or file:///path: continuous backups (empty: off)
+	BackupRegion    string        // the region the backup store keeps bytes in (empty: --region)
+	BackupLagAlert  time.Duration // /readyz says degraded past this backup lag
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -208,6 +211,9 @@ func (c *Config) settings() []setting {
 		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
 		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},
+		{"backup-url", "CONDO_BACKUP_URL", "", "continuous backups of every written tenant with Litestream: s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; ?endpoint=URL or AWS_ENDPOINT_URL_S3 for an S3-compatible server) or file:///path; empty: off", str(&c.BackupURL)},
+		{"backup-region", "CONDO_BACKUP_REGION", "", "the region the backup store keeps its bytes in, checked against each tenant's residency (empty: --region)", str(&c.BackupRegion)},
+		{"backup-lag-alert", "CONDO_BACKUP_LAG_ALERT", "1m", "backup lag past which /readyz says degraded", duration(&c.BackupLagAlert)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
 		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},

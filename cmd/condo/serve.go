@@ -107,12 +107,20 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	defer cat.Close()
-	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; run by the jobs below
-	store := tenantstore.New(cat, tenantstore.Config{
+	sweeper := &cms.MediaSweeper{Logger: log}     // crash leftovers in media folders; run by the jobs below
+	backups, err := newReplicator(&cfg, cat, log) // nil: --backup-url is not set
+	if err != nil {
+		return err
+	}
+	scfg := tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
 		OnOpen: sweeper.Opened,
-	})
+	}
+	if backups != nil {
+		scfg.Backups = backups
+	}
+	store := tenantstore.New(cat, scfg)
 	if err := m.bootstrap(ctx, &cfg, cat, store, log); err != nil {
 		store.Close(context.Background())
 		return err
@@ -205,6 +213,7 @@ func (m *Main) serve(ctx context.Context) error {
 	handler := api.New(cat, store, api.Config{Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
+		Backups:      backups,
 		WakeArchived: cfg.WakeArchived,
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
@@ -225,6 +234,17 @@ func (m *Main) serve(ctx context.Context) error {
 			log.Info("finished interrupted tenant deletes", "tenants", n)
 		}
 	})
+	if backups != nil {
+		// Started last before serving and closed after the store (whose
+		// Close gives each written tenant its final sync through it).
+		if err := backups.Start(ctx); err != nil {
+			ln.Close()
+			store.Close(context.Background())
+			return fmt.Errorf("backups: %w", err)
+		}
+		defer backups.Close(context.Background())
+		log.Info("continuous backups on", "url", backups.Redacted(), "lag_alert", cfg.BackupLagAlert)
+	}
 	if err := work.Start(ctx); err != nil {
 		ln.Close()
 		store.Close(context.Background())
