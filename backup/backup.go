@@ -277,7 +277,16 @@ func (r *Replicator) Closing(id string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CloseSync+5*time.Second)
 	defer cancel()
-	err := r.store.UnregisterDB(ctx, t.path) // Close: the final sync, bounded by CloseSync
+	// The final sync: explicitly, because Litestream's Close syncs only a
+	// database its monitor has read once already (a tenant written just
+	// before its close has not been).
+	sctx, scancel := context.WithTimeout(ctx, r.cfg.CloseSync)
+	serr := t.db.SyncAndWait(sctx)
+	scancel()
+	err := r.store.UnregisterDB(ctx, t.path) // Close: what came in since, bounded by CloseSync
+	if err == nil {
+		err = serr
+	}
 	if local, _ := t.db.Pos(); err == nil && (local.TXID == 0 || t.db.Replica.Pos().TXID < local.TXID) {
 		// Written, yet nothing (or not all) reached the store: Litestream
 		// never got to read the WAL (the store did not answer), or the

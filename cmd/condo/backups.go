@@ -93,6 +93,10 @@ func (m *Main) tenantsRestoreBackup(ctx context.Context, args []string) error {
 		}
 	}
 	return c.withBackups(ctx, func(cat *catalog.Catalog, store *tenantstore.Store, r *backup.Replicator) error {
+		// Only the serving process can take the tenant out of service.
+		if err := refuseBesideServer(ctx, cat, "restore-backup", fmt.Sprintf("POST /platform/tenants/%s/restore-backup", pos[0])); err != nil {
+			return err
+		}
 		res, err := backup.RestoreTenant(ctx, r, cat, store, pos[0], at)
 		if err != nil {
 			return err
