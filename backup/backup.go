@@ -41,6 +41,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/benbjohnson/litestream"
@@ -50,6 +51,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/metrics"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // Defaults for Config.
@@ -100,6 +102,7 @@ type Replicator struct {
 	lastSync map[string]time.Time
 	closed   bool
 	kick     chan struct{}
+	syncing  sync.Mutex // held by syncDirty while it reads a tenant's WAL
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 	started  bool
@@ -111,6 +114,10 @@ type tenant struct {
 	ready    chan struct{} // closed once registration ended (db or err)
 	err      error
 	since    time.Time // registered at
+	// dirty is set by a commit watch (sqlitedb.WatchCommits) and cleared
+	// by the sync loop, which reads the WAL of dirty tenants only.
+	dirty   atomic.Bool
+	unwatch func() // drops the dirty watch; set by the sync loop only
 }
 
 // New checks cfg and returns a Replicator that has started nothing; the
@@ -215,8 +222,9 @@ func (r *Replicator) Start(ctx context.Context) error {
 	r.started = true
 	r.mu.Unlock()
 	metrics.SetBackupSource(r.figures)
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go func() { defer r.wg.Done(); r.loop(ctx) }()
+	go func() { defer r.wg.Done(); r.syncLoop(ctx) }()
 	return nil
 }
 
@@ -275,6 +283,11 @@ func (r *Replicator) Closing(id string) {
 	if t.db == nil {
 		return
 	}
+	r.syncing.Lock() // no read of its WAL in flight, none to come
+	if t.unwatch != nil {
+		t.unwatch()
+	}
+	r.syncing.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CloseSync+5*time.Second)
 	defer cancel()
 	// The final sync: explicitly, because Litestream's Close syncs only a
@@ -350,7 +363,11 @@ func (r *Replicator) register(id, p string) {
 		return
 	}
 	db := litestream.NewDB(p)
-	db.MonitorInterval = r.cfg.MonitorInterval
+	// No Litestream monitor: it reads every registered database's WAL
+	// each interval, written or not (measured at 0.6 ms of CPU a tenant
+	// a second, mostly SQL statements parsed anew). The sync loop reads
+	// only those committed to since their last read (see syncDirty).
+	db.MonitorInterval = 0
 	db.MinCheckpointPageN = checkpointPages
 	db.Replica = litestream.NewReplicaWithClient(db, client)
 	db.Replica.SyncInterval = r.cfg.MonitorInterval
@@ -361,6 +378,7 @@ func (r *Replicator) register(id, p string) {
 		return
 	}
 	t.db = db
+	t.dirty.Store(true) // the write that registered it
 }
 
 // allowed checks tenant id's residency against the store's region.
@@ -407,3 +425,50 @@ func (r *Replicator) Sync(ctx context.Context, id string) (ok bool, err error) {
 
 // ErrNoBackups is the answer for a tenant with no replica.
 var ErrNoBackups = errors.New("no backups")
+
+// syncLoop reads, every MonitorInterval, the WAL of each registered
+// tenant committed to since its last read into Litestream's local LTX
+// files; Litestream's replica goroutine then sends them to the store.
+func (r *Replicator) syncLoop(ctx context.Context) {
+	tick := time.NewTicker(r.cfg.MonitorInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		r.syncDirty(ctx)
+	}
+}
+
+func (r *Replicator) syncDirty(ctx context.Context) {
+	r.mu.Lock()
+	var due []*tenant
+	for _, t := range r.tenants {
+		if t.db != nil && t.dirty.Load() {
+			due = append(due, t)
+		}
+	}
+	r.mu.Unlock()
+	for _, t := range due {
+		if ctx.Err() != nil {
+			return
+		}
+		// Watch first, then read: a commit after the watch marks it dirty
+		// again, one before it is in this read.
+		r.syncing.Lock()
+		r.mu.Lock()
+		live := r.tenants[t.id] == t
+		r.mu.Unlock()
+		if live {
+			t.dirty.Store(false)
+			t.unwatch = sqlitedb.WatchCommits(t.path, func() { t.dirty.Store(true) })
+			if err := t.db.Sync(ctx); err != nil && ctx.Err() == nil {
+				t.dirty.Store(true) // again next time
+				r.cfg.Logger.Debug("backup: WAL read failed", "tenant", t.id, "err", err)
+			}
+		}
+		r.syncing.Unlock()
+	}
+}
