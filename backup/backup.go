@@ -58,7 +58,7 @@ import (
 const (
 	DefaultLagAlert        = time.Minute
 	DefaultCloseSync       = 10 * time.Second
-	DefaultMonitorInterval = time.Second
+	DefaultMonitorInterval = 500 * time.Millisecond
 	// checkpointPages agrees with sqlitedb's wal_autocheckpoint.
 	checkpointPages = 4000
 )
@@ -370,7 +370,7 @@ func (r *Replicator) register(id, p string) {
 	db.MonitorInterval = 0
 	db.MinCheckpointPageN = checkpointPages
 	db.Replica = litestream.NewReplicaWithClient(db, client)
-	db.Replica.SyncInterval = r.cfg.MonitorInterval
+	db.Replica.SyncInterval = min(2*r.cfg.MonitorInterval, time.Second) // uploads: at most one a second per tenant by default
 	if err := r.store.RegisterDB(db); err != nil {
 		t.err = err
 		metrics.BackupSyncErrors.Inc()
