@@ -19,6 +19,7 @@ func (s *Store) RemoveFiles(id string) error {
 		return err
 	}
 	paths := []string{s.dir(id), filepath.Join(s.cfg.DataDir, "archive", id), filepath.Join(s.cfg.DataDir, "backups", id),
+		filepath.Join(s.cfg.DataDir, "snapshots", id), // backup.SnapshotDir
 		filepath.Join(s.cfg.DataDir, "moving", id)}
 	for _, dir := range []string{"orphans", "moved", "replaced"} {
 		// Leftovers are <id>-<number>; the glob also matches those of a

@@ -42,9 +42,11 @@ func TestTenants_BackupCLIAndRestoreCrashes(t *testing.T) {
 
 	code, out, errOut := runCondo(t, env, "", "tenants", "backups", "shop", "--json", "--data", data)
 	var pts struct {
-		MaxTXID uint64 `json:"max_txid"`
+		Remote struct {
+			MaxTXID uint64 `json:"max_txid"`
+		} `json:"remote"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out), &pts) != nil || pts.MaxTXID == 0 {
+	if code != 0 || json.Unmarshal([]byte(out), &pts) != nil || pts.Remote.MaxTXID == 0 {
 		t.Fatalf("backups: %d %s %s\nserver: %s", code, out, errOut, srv.logs.String())
 	}
 	if code, out, errOut := runCondo(t, env, "", "tenants", "verify-backup", "shop", "--data", data); code != 0 || !strings.Contains(out, "matches the live database") {

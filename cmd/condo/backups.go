@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/condohq/condo"
 	"github.com/condohq/condo/backup"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/tenantstore"
@@ -53,13 +54,41 @@ func (m *Main) tenantsBackups(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withBackups(ctx, func(_ *catalog.Catalog, _ *tenantstore.Store, r *backup.Replicator) error {
-		p, err := r.List(ctx, pos[0])
-		if err != nil {
+	id := pos[0]
+	if err := condo.ValidateTenantID(id); err != nil {
+		return err
+	}
+	local, err := backup.LocalSnapshots(c.cfg.Data, id)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Remote *backup.Points         `json:"remote,omitempty"`
+		Local  []backup.LocalSnapshot `json:"local"`
+	}{Local: local}
+	var text strings.Builder
+	if c.cfg.BackupURL == "" && len(local) == 0 {
+		return usagef("tenant %s has no local snapshots (--snapshot-every) and continuous backups are off: give --backup-url (or CONDO_BACKUP_URL)", id)
+	}
+	if c.cfg.BackupURL != "" {
+		if err := c.withBackups(ctx, func(_ *catalog.Catalog, _ *tenantstore.Store, r *backup.Replicator) error {
+			p, err := r.List(ctx, id)
+			out.Remote = p
+			if err == nil {
+				text.WriteString(describePoints(p))
+			}
+			return err
+		}); err != nil {
 			return err
 		}
-		return c.print(p, describePoints(p))
-	})
+	}
+	for _, s := range local {
+		if text.Len() > 0 {
+			text.WriteString("\n")
+		}
+		fmt.Fprintf(&text, "local snapshot %s  %s  %d bytes", s.At.Format(time.RFC3339), s.Path, s.Bytes)
+	}
+	return c.print(out, text.String())
 }
 
 func describePoints(p *backup.Points) string {

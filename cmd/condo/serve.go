@@ -19,6 +19,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/backup"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
@@ -222,6 +223,13 @@ func (m *Main) serve(ctx context.Context) error {
 	work.Loop(func(ctx context.Context) { sweeper.Run(ctx, store) }) // crash leftovers in media folders
 	if cfg.ArchiveIdle < 0 {
 		return usagef("--archive-idle must not be negative")
+	}
+	if cfg.SnapshotEvery < 0 || cfg.SnapshotKeep < 0 || cfg.SnapshotMaxAge < 0 {
+		return usagef("--snapshot-every, --snapshot-keep and --snapshot-max-age must not be negative")
+	}
+	if cfg.SnapshotEvery > 0 { // local scheduled snapshots (backup/snapshots.go)
+		snaps := &backup.Snapshotter{Store: store, DataDir: cfg.Data, Every: cfg.SnapshotEvery, Keep: cfg.SnapshotKeep, MaxAge: cfg.SnapshotMaxAge, Logger: log}
+		work.Loop(snaps.Run)
 	}
 	if cfg.ArchiveIdle > 0 {
 		work.Loop(archiveIdle(cat, store, cfg.ArchiveIdle, node.Version, log))
