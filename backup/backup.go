@@ -288,15 +288,23 @@ func (r *Replicator) Closing(id string) {
 		t.unwatch()
 	}
 	r.syncing.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.CloseSync+5*time.Second)
+	// A store already failing (the tenant lags) gets one short attempt,
+	// not CloseSync twice over: closes run on the pool's closer, in
+	// TakeOut and at shutdown, and a dead store must not stall them.
+	bound := r.cfg.CloseSync
+	if r.Status(id).LagSeconds > (3*r.cfg.MonitorInterval + 2*time.Second).Seconds() {
+		bound = min(bound, time.Second)
+		t.db.ShutdownSyncTimeout = 0 // Close: one attempt, no retries
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*bound+time.Second)
 	defer cancel()
 	// The final sync: explicitly, because Litestream's Close syncs only a
 	// database its monitor has read once already (a tenant written just
 	// before its close has not been).
-	sctx, scancel := context.WithTimeout(ctx, r.cfg.CloseSync)
+	sctx, scancel := context.WithTimeout(ctx, bound)
 	serr := t.db.SyncAndWait(sctx)
 	scancel()
-	err := r.store.UnregisterDB(ctx, t.path) // Close: what came in since, bounded by CloseSync
+	err := r.store.UnregisterDB(ctx, t.path) // Close: what came in since
 	if err == nil {
 		err = serr
 	}
