@@ -7,9 +7,11 @@
 // after a final sync, before that handle closes (the tenantstore.Backups
 // seam); ten thousand idle tenants are ten thousand files Litestream
 // never looks at, where its directory watcher would poll every one.
-// Each registered tenant costs Litestream's two monitor goroutines (WAL
-// to LTX every MonitorInterval, LTX to the store on change) and one read
-// transaction.
+// Each registered tenant costs one Litestream replica goroutine (uploads,
+// at most one a second), one read transaction, and a WAL read by the
+// replicator's sync loop only in the intervals it was committed to (a
+// commit watch marks it dirty; Litestream's own per-database monitor,
+// which reads every WAL every interval, is off).
 //
 // Each tenant replicates under <prefix>/<tenant id>/ in Litestream's LTX
 // layout (level 0 per sync, compacted to levels 1-3 and a daily snapshot
