@@ -316,6 +316,20 @@ func (r *Replicator) Closing(id string) {
 		// final upload fell short.
 		err = errors.New("the store did not take the tenant's last writes")
 	}
+	if r.deleted(ctx, id) {
+		// Deleted (GDPR) while this process still had it open, by another
+		// process (the CLI beside a server): that delete erased the
+		// replica, and the final sync just now may have written to it
+		// again. Erase it once more; nothing of the tenant stays.
+		if eerr := r.Erase(ctx, id); eerr != nil {
+			r.cfg.Logger.Error("backup: cannot erase a deleted tenant's replica", "tenant", id, "err", eerr)
+		}
+		r.mu.Lock()
+		delete(r.unsent, id)
+		delete(r.lastSync, id)
+		r.mu.Unlock()
+		return
+	}
 	since := t.db.LastSuccessfulSyncAt()
 	if since.IsZero() {
 		since = t.since
@@ -481,4 +495,14 @@ func (r *Replicator) syncDirty(ctx context.Context) {
 		}
 		r.syncing.Unlock()
 	}
+}
+
+// deleted reports whether tenant id has a tombstone (a GDPR delete begun
+// or done).
+func (r *Replicator) deleted(ctx context.Context, id string) bool {
+	if r.cfg.Catalog == nil {
+		return false
+	}
+	ts, err := r.cfg.Catalog.Tombstone(ctx, id)
+	return err == nil && ts != nil
 }
