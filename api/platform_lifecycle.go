@@ -40,6 +40,7 @@ func (s *Server) platformLifecycleRoutes(e *echo.Echo, admin echo.MiddlewareFunc
 	e.POST("/platform/tenants/:id/archive", with(s.archiveTenant, admin))
 	e.POST("/platform/tenants/:id/restore", with(s.restoreTenant, admin))
 	e.POST("/platform/tenants/:id/purge", with(s.purgeTenant, admin))
+	s.platformBackupRoutes(e, admin)
 }
 
 // exportTenant serves GET /platform/tenants/:id/export: the archive of

@@ -123,6 +123,10 @@ func (s *Server) getPlatformTenant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.backups != nil { // its replication as this node sees it (platform_backups.go)
+		st := s.backups.Status(t.ID)
+		return c.JSON(http.StatusOK, map[string]any{"data": tenantWithBackup{t, &st}})
+	}
 	return c.JSON(http.StatusOK, map[string]any{"data": t})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/backup"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
@@ -83,6 +84,10 @@ type Config struct {
 	// Jobs, whoever built it runs and stops it (serve does). Nil: the
 	// endpoint answers 503 sql_unavailable.
 	Streams *hrana.Registry
+	// Backups is the continuous backup replicator (package backup); like
+	// Jobs, serve starts and stops it. Nil: the backup routes answer 503
+	// backups_off and /readyz says nothing of backups.
+	Backups *backup.Replicator
 	// NodeID names this node in the X-Condo-Node header of every answer
 	// (empty: no header).
 	NodeID string
@@ -134,21 +139,22 @@ type Server struct {
 	cache          *contentCache  // anonymous content answers, per tenant generation
 	bodyTimeout    time.Duration  // see Config.BodyTimeout
 	uploadTimeout  time.Duration
-	defaultCORS    *CORS           // see Config.CORS
-	streams        *hrana.Registry // libSQL streams; nil: none (see Config.Streams)
-	nodeSecret     *route.Secret   // signs and checks node-to-node calls (platform_moves.go)
-	router         *router         // forwarding to home regions; nil: none
-	version        string          // see Config.Version
-	wakeArchived   bool            // see Config.WakeArchived
-	wakeMu         sync.Mutex      // one wake at a time
-	catalogEP      CatalogEndpoint // the control plane's endpoint (see Config.Catalog)
-	remote         *remoteSQL      // libSQL requests of tenants at remote locations
-	usage          *usage.Meter    // per-tenant usage; nil: none (see Config.Usage)
-	metricsToken   string          // see Config.MetricsToken
-	metricsHandler http.Handler    // /metrics (metrics.go)
-	plugins        *plugins.Runner // the tenants' plugins (see Config.Plugins)
-	plans          *plans.Set      // the catalog's plans (catalog.Config.Plans)
-	limiters       *plans.Limiters // per-tenant request rate buckets
+	defaultCORS    *CORS              // see Config.CORS
+	streams        *hrana.Registry    // libSQL streams; nil: none (see Config.Streams)
+	backups        *backup.Replicator // continuous backups; nil: none (see Config.Backups)
+	nodeSecret     *route.Secret      // signs and checks node-to-node calls (platform_moves.go)
+	router         *router            // forwarding to home regions; nil: none
+	version        string             // see Config.Version
+	wakeArchived   bool               // see Config.WakeArchived
+	wakeMu         sync.Mutex         // one wake at a time
+	catalogEP      CatalogEndpoint    // the control plane's endpoint (see Config.Catalog)
+	remote         *remoteSQL         // libSQL requests of tenants at remote locations
+	usage          *usage.Meter       // per-tenant usage; nil: none (see Config.Usage)
+	metricsToken   string             // see Config.MetricsToken
+	metricsHandler http.Handler       // /metrics (metrics.go)
+	plugins        *plugins.Runner    // the tenants' plugins (see Config.Plugins)
+	plans          *plans.Set         // the catalog's plans (catalog.Config.Plans)
+	limiters       *plans.Limiters    // per-tenant request rate buckets
 	webhooks       WebhooksConfig
 	quotaEvents    sync.Map // tenant id -> time of its last tenant.quota_exceeded (plans.go)
 	now            func() time.Time
@@ -196,6 +202,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		uploadTimeout: positiveOr(cfg.UploadTimeout, DefaultUploadTimeout),
 		defaultCORS:   cfg.CORS,
 		streams:       cfg.Streams,
+		backups:       cfg.Backups,
 		version:       cfg.Version,
 		wakeArchived:  cfg.WakeArchived,
 		webhooks:      cfg.Webhooks,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -67,6 +68,18 @@ func (s *Server) readyz(c echo.Context) error {
 	out := map[string]any{"status": "ready", "pool": s.store.Stats(), "catalog": a}
 	if s.streams != nil {
 		out["streams"] = s.streams.Streams() // open libSQL streams
+	}
+	if s.backups != nil {
+		// Backups lagging past --backup-lag-alert degrade the node but
+		// keep it ready: it serves every write, and taking it out of the
+		// load balancer would not bring the object store back.
+		h := s.backups.Health()
+		out["backups"] = h
+		if h.Degraded {
+			out["status"] = "degraded"
+			out["warning"] = fmt.Sprintf("backups lag: %d tenants have writes not in the backup store for over %s (the largest %.0fs)",
+				h.Lagging, time.Duration(h.Alert*float64(time.Second)), h.MaxLag)
+		}
 	}
 	if perr != nil {
 		if s.catalog.Remote() == "" || a.KnownTenants == 0 {

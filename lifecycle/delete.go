@@ -67,6 +67,9 @@ func finishDelete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 	if err := store.RemoveFiles(id); err != nil {
 		return nil, err
 	}
+	if err := store.EraseBackups(ctx, id); err != nil { // the object store's replica (package backup)
+		return nil, err
+	}
 	condo.CrashAt(CrashEnv, "delete:files")
 	return cat.FinishDelete(ctx, id)
 }

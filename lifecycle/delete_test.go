@@ -9,8 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/backup"
+	"github.com/condohq/condo/backup/backuptest"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/lifecycle"
@@ -24,7 +27,19 @@ const marker = "Erika-Mustermann-4711"
 
 func TestDelete_ErasesEverything(t *testing.T) {
 	ctx := catalog.WithActor(context.Background(), "admin:dpo@example.com")
-	env := tenantstoretest.MustOpen(t, catalog.Config{}, storeConfig())
+	// A real S3 server on loopback holds the tenants' continuous backups.
+	s3 := backuptest.StartS3(t)
+	rep, err := backup.New(backup.Config{URL: s3.URL("gdpr"), MonitorInterval: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer rep.Close(context.Background())
+	sc := storeConfig()
+	sc.Backups = rep
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, sc)
 	if _, err := env.Store.Create(ctx, catalog.NewTenant{ID: "acme", Domains: []string{"acme.example"},
 		Branding: json.RawMessage(`{"name":"` + marker + `"}`)}); err != nil {
 		t.Fatal(err)
@@ -44,6 +59,12 @@ func TestDelete_ErasesEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	release()
+	if ok, err := rep.Sync(ctx, "acme"); !ok || err != nil {
+		t.Fatalf("backup sync: %v %v", ok, err)
+	}
+	if len(s3.Keys(t, "gdpr/acme/")) == 0 {
+		t.Fatal("the tenant was never replicated: the check below would prove nothing")
+	}
 	if err := env.Catalog.StoreMail(ctx, catalog.OutboxMessage{ID: condo.NewID(), TenantID: "acme", To: "erika@example.com", Subject: "Hello " + marker, Body: marker}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +114,12 @@ func TestDelete_ErasesEverything(t *testing.T) {
 	})
 	if _, err := os.Stat(filepath.Join(env.DataDir, "orphans", "acme-2-1700000000")); err != nil {
 		t.Error("another tenant's leftover was removed")
+	}
+	// Nothing of it in the object store either.
+	for _, k := range s3.Keys(t, "") {
+		if strings.HasPrefix(k, "gdpr/acme/") {
+			t.Errorf("left in the backup store: %s", k)
+		}
 	}
 }
 

@@ -62,7 +62,8 @@ func Fenced(path string) bool {
 	return fences.paths[path]
 }
 
-// installFence registers the fence's commit hook on a new connection of
+// installFence registers the fence's commit hook (which also serves the
+// commit watches of commitwatch.go) on a new connection of
 // dsn, when the connection can write.
 func installFence(c any, dsn string) {
 	hc, ok := c.(interface{ RegisterCommitHook(sqlite.CommitHookFn) })
@@ -77,6 +78,7 @@ func installFence(c any, dsn string) {
 		if Fenced(path) {
 			return 1 // the commit becomes a rollback: SQLITE_CONSTRAINT_COMMITHOOK
 		}
+		committed(path) // a commit watch (commitwatch.go)
 		return 0
 	})
 }

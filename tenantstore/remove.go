@@ -10,7 +10,8 @@ import (
 // RemoveFiles removes every file of tenant id under the data directory:
 // its folder (database, WAL, SHM, media), its archive, its local
 // snapshots, and the leftovers of interrupted operations (orphans, a
-// move's work and kept copies). The tenant must be out of service
+// move's work and kept copies, the folders an import or a backup restore
+// replaced). The tenant must be out of service
 // (TakeOut) or gone from the catalog. It is idempotent: what is absent
 // already is fine.
 func (s *Store) RemoveFiles(id string) error {
@@ -18,8 +19,9 @@ func (s *Store) RemoveFiles(id string) error {
 		return err
 	}
 	paths := []string{s.dir(id), filepath.Join(s.cfg.DataDir, "archive", id), filepath.Join(s.cfg.DataDir, "backups", id),
+		filepath.Join(s.cfg.DataDir, "snapshots", id), // backup.SnapshotDir
 		filepath.Join(s.cfg.DataDir, "moving", id)}
-	for _, dir := range []string{"orphans", "moved"} {
+	for _, dir := range []string{"orphans", "moved", "replaced"} {
 		// Leftovers are <id>-<number>; the glob also matches those of a
 		// tenant whose id starts with "<id>-", which isLeftoverOf drops.
 		m, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, dir, id+"-*"))

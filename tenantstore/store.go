@@ -76,6 +76,10 @@ type Config struct {
 	// acquirer has its handle. It runs on the acquirer's goroutine, so it
 	// must return at once: the media sweeper only queues the tenant.
 	OnOpen func(tenantID string)
+	// Backups, if set, is told when each local tenant's open handle is
+	// first written and before it closes (backups.go): the continuous
+	// backup replicator's seam.
+	Backups Backups
 }
 
 // Store creates tenant databases and pools their open handles.
@@ -177,6 +181,9 @@ type Handle struct {
 	// pins counts the holds of AcquirePinned (each also counts in refs);
 	// guarded by Store.mu. A pinned handle is never chosen for eviction.
 	pins int
+	// unwatch drops the handle's commit watch (backups.go); nil without
+	// Config.Backups.
+	unwatch func()
 }
 
 type openCall struct {
@@ -409,6 +416,7 @@ func (s *Store) acquire(ctx context.Context, id string, t *catalog.Tenant, how h
 		}
 		if err != nil {
 			if h != nil {
+				s.backupClosing(h)
 				h.Close()
 			}
 			return nil, nil, err
@@ -532,6 +540,7 @@ func (s *Store) release(h *Handle) {
 // has begun and no handle is left out of the pool, tells Close and ends
 // the closer.
 func (s *Store) closeNow(h *Handle) {
+	s.backupClosing(h)
 	if err := h.Close(); err != nil {
 		s.cfg.Logger.Warn("close tenant database", "tenant", h.TenantID, "err", err)
 	}
@@ -582,6 +591,7 @@ func (s *Store) Close(ctx context.Context) error {
 
 	var errs []error
 	for _, h := range idle {
+		s.backupClosing(h) // the replica's final sync, before the checkpoint rewrites the WAL
 		// The checkpoint only makes the next open quicker: every commit
 		// is durable in the WAL already, and the next open replays it. On
 		// a full disk it cannot run (it grows the database file), and that
@@ -673,7 +683,9 @@ func (s *Store) openLocal(id string) (*Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handle{DB: db, local: db, TenantID: id}, nil
+	h := &Handle{DB: db, local: db, TenantID: id}
+	s.watchWrites(h)
+	return h, nil
 }
 
 // prepare checks an open database's schema and migrates it when it is

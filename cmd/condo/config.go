@@ -59,6 +59,12 @@ type Config struct {
 	UsageFlush      time.Duration // how often usage counted in memory is written to the catalog
 	WebhooksPrivate bool          // webhooks may go to loopback, private and link-local addresses
 	WebhooksRetry   time.Duration // delay before a webhook's first retry (doubling up to an hour)
+	BackupURL       string        // s3://bucket/prefix or file:///path: continuous backups (empty: off)
+	BackupRegion    string        // the region the backup store keeps bytes in (empty: --region)
+	BackupLagAlert  time.Duration // /readyz says degraded past this backup lag
+	SnapshotEvery   time.Duration // local scheduled snapshots (0: off)
+	SnapshotKeep    int           // local snapshots kept per tenant (0: no count limit)
+	SnapshotMaxAge  time.Duration // local snapshots older are removed (0: no age limit)
 
 	// From the environment only.
 	JWTSecret        secret // signs tokens; empty: generated once, kept in the catalog
@@ -218,6 +224,12 @@ func (c *Config) settings() []setting {
 		{"webhooks-first-retry", "CONDO_WEBHOOKS_FIRST_RETRY", "5s", "delay before a failed webhook delivery's first retry; each further one doubles it up to an hour, with jitter, for a day", duration(&c.WebhooksRetry)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},
 		{"plans", "CONDO_PLANS", "", "YAML file defining the plans tenants may be on and their limits (see README, Plans and quotas); empty: the built-in free, pro and enterprise", str(&c.Plans)},
+		{"backup-url", "CONDO_BACKUP_URL", "", "continuous backups of every written tenant with Litestream: s3://bucket/prefix (credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; ?endpoint=URL or AWS_ENDPOINT_URL_S3 for an S3-compatible server) or file:///path; empty: off", str(&c.BackupURL)},
+		{"backup-region", "CONDO_BACKUP_REGION", "", "the region the backup store keeps its bytes in, checked against each tenant's residency (empty: --region)", str(&c.BackupRegion)},
+		{"backup-lag-alert", "CONDO_BACKUP_LAG_ALERT", "1m", "backup lag past which /readyz says degraded", duration(&c.BackupLagAlert)},
+		{"snapshot-every", "CONDO_SNAPSHOT_EVERY", "0s", "take a local snapshot of each tenant written since its last one this often, under <data>/snapshots/<id>/ (0s: off)", duration(&c.SnapshotEvery)},
+		{"snapshot-keep", "CONDO_SNAPSHOT_KEEP", "7", "local snapshots kept per tenant, the newest (0: no count limit)", integer(&c.SnapshotKeep)},
+		{"snapshot-max-age", "CONDO_SNAPSHOT_MAX_AGE", "0s", "local snapshots older than this are removed, the newest always kept (0s: no age limit)", duration(&c.SnapshotMaxAge)},
 		{"pool-size", "CONDO_POOL_SIZE", "0", "open tenant databases kept (0: the smaller of (open-file limit - 512) / 8 and memory limit / 2 MiB)", integer(&c.PoolSize)},
 		{"header-fallback", "CONDO_TENANT_HEADER", "false", "let X-Tenant-ID pick the tenant when the host matches none", boolean(&c.HeaderFallback)},
 		{"resolve-ttl", "CONDO_RESOLVE_TTL", catalog.DefaultCacheTTL.String(), "how long a host-to-tenant lookup is cached", duration(&c.ResolveTTL)},

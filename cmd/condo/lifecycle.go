@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,7 +39,15 @@ func (c *command) withStore(ctx context.Context, fn func(*catalog.Catalog, *tena
 	if err != nil {
 		return err
 	}
-	store := tenantstore.New(cat, tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set})
+	scfg := tenantstore.Config{DataDir: c.cfg.Data, PoolSize: 1, Migrations: set}
+	// With --backup-url, a delete erases the tenant's replica too (the
+	// replicator is not started: the serving process replicates).
+	if rep, err := newReplicator(&c.cfg, cat, slog.New(slog.DiscardHandler)); err != nil {
+		return err
+	} else if rep != nil {
+		scfg.Backups = rep
+	}
+	store := tenantstore.New(cat, scfg)
 	defer store.Close(context.Background())
 	return fn(cat, store)
 }
@@ -172,6 +181,7 @@ func (m *Main) tenantsDelete(ctx context.Context, args []string) error {
 	var reason string
 	c.fs.BoolVar(&yes, "yes", false, "confirm: the database, media, archives and snapshots are erased for good")
 	c.fs.StringVar(&reason, "reason", "", "why, for the tombstone and the audit trail (a ticket, a request)")
+	c.cfg.register(c.fs, "backup-url") // its replica in the backup store is erased too
 	pos, err := c.parse(args, 1, 1, "tenants delete ID --yes [--reason R]")
 	if err != nil {
 		return err

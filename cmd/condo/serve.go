@@ -19,6 +19,7 @@ import (
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/backup"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
@@ -128,12 +129,20 @@ func (m *Main) serve(ctx context.Context) error {
 		return err
 	}
 	defer cat.Close()
-	sweeper := &cms.MediaSweeper{Logger: log} // crash leftovers in media folders; run by the jobs below
-	store := tenantstore.New(cat, tenantstore.Config{
+	sweeper := &cms.MediaSweeper{Logger: log}     // crash leftovers in media folders; run by the jobs below
+	backups, err := newReplicator(&cfg, cat, log) // nil: --backup-url is not set
+	if err != nil {
+		return err
+	}
+	scfg := tenantstore.Config{
 		DataDir: cfg.Data, PoolSize: cfg.PoolSize, Logger: log,
 		DB: sqlitedb.Options{FullSync: cfg.FullSync}, Migrations: set,
 		OnOpen: sweeper.Opened,
-	})
+	}
+	if backups != nil {
+		scfg.Backups = backups
+	}
+	store := tenantstore.New(cat, scfg)
 	if err := m.bootstrap(ctx, &cfg, cat, store, log); err != nil {
 		store.Close(context.Background())
 		return err
@@ -240,7 +249,7 @@ func (m *Main) serve(ctx context.Context) error {
 	handler := api.New(cat, store, api.Config{Usage: meter, MetricsToken: string(cfg.MetricsToken), Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
-		WakeArchived: cfg.WakeArchived, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
+		Backups: backups, WakeArchived: cfg.WakeArchived, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	if cfg.WebhooksRetry <= 0 {
@@ -258,6 +267,13 @@ func (m *Main) serve(ctx context.Context) error {
 	if cfg.ArchiveIdle < 0 {
 		return usagef("--archive-idle must not be negative")
 	}
+	if cfg.SnapshotEvery < 0 || cfg.SnapshotKeep < 0 || cfg.SnapshotMaxAge < 0 {
+		return usagef("--snapshot-every, --snapshot-keep and --snapshot-max-age must not be negative")
+	}
+	if cfg.SnapshotEvery > 0 { // local scheduled snapshots (backup/snapshots.go)
+		snaps := &backup.Snapshotter{Store: store, DataDir: cfg.Data, Every: cfg.SnapshotEvery, Keep: cfg.SnapshotKeep, MaxAge: cfg.SnapshotMaxAge, Logger: log}
+		work.Loop(snaps.Run)
+	}
 	if cfg.ArchiveIdle > 0 {
 		work.Loop(archiveIdle(cat, store, cfg.ArchiveIdle, node.Version, log))
 	}
@@ -269,6 +285,17 @@ func (m *Main) serve(ctx context.Context) error {
 			log.Info("finished interrupted tenant deletes", "tenants", n)
 		}
 	})
+	if backups != nil {
+		// Started last before serving and closed after the store (whose
+		// Close gives each written tenant its final sync through it).
+		if err := backups.Start(ctx); err != nil {
+			ln.Close()
+			store.Close(context.Background())
+			return fmt.Errorf("backups: %w", err)
+		}
+		defer backups.Close(context.Background())
+		log.Info("continuous backups on", "url", backups.Redacted(), "lag_alert", cfg.BackupLagAlert)
+	}
 	if err := work.Start(ctx); err != nil {
 		ln.Close()
 		store.Close(context.Background())

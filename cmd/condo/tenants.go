@@ -112,6 +112,7 @@ func (m *Main) tenantsList(ctx context.Context, args []string) error {
 
 func (m *Main) tenantsShow(ctx context.Context, args []string) error {
 	c := m.newCommand("tenants show")
+	c.cfg.register(c.fs, "backup-url")
 	pos, err := c.parse(args, 1, 1, "tenants show ID")
 	if err != nil {
 		return err
@@ -121,7 +122,17 @@ func (m *Main) tenantsShow(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		return c.print(t, describeTenant(t, cat.Config().BaseDomain))
+		text := describeTenant(t, cat.Config().BaseDomain)
+		if c.cfg.BackupURL == "" {
+			return c.print(t, text)
+		}
+		// The backup store's view: its last sync and how long ago. The
+		// serving process's live lag is in GET /platform/tenants/:id.
+		bs := backupSummary(ctx, &c.cfg, cat, t.ID)
+		return c.print(struct {
+			*catalog.Tenant
+			Backup tenantBackup `json:"backup"`
+		}{t, bs}, text+"\n"+bs.String())
 	})
 }
 

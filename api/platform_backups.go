@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/backup"
+	"github.com/condohq/condo/catalog"
+)
+
+// platformBackupRoutes registers the continuous backup routes: a
+// tenant's restore points, a restore to a point in time, a verification.
+// They run on a node of the tenant's home region (forwarded there), whose
+// replicator and files they use.
+func (s *Server) platformBackupRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
+	e.Match(readMethods, "/platform/tenants/:id/backups", with(s.listBackups, admin))
+	e.POST("/platform/tenants/:id/restore-backup", with(s.restoreBackup, admin))
+	e.POST("/platform/tenants/:id/verify-backup", with(s.verifyBackup, admin))
+}
+
+// tenantWithBackup is a tenant's record with its replication status.
+type tenantWithBackup struct {
+	*catalog.Tenant
+	Backup *backup.Status `json:"backup,omitempty"`
+}
+
+// backupOp runs op for the tenant of :id at its home, or answers 503
+// backups_off on a server without --backup-url.
+func (s *Server) backupOp(c echo.Context, op func(ctx context.Context, t *catalog.Tenant) (any, error)) error {
+	if s.backups == nil {
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "backups_off", "continuous backups are off on this server: start it with --backup-url")
+	}
+	ctx := c.Request().Context()
+	t, err := s.catalog.Tenant(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if s.elsewhere(c, t.Region) {
+		return s.forward(c, t.Region, t.ID, "")
+	}
+	out, err := op(ctx, t)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": out})
+}
+
+// listBackups serves GET /platform/tenants/:id/backups: the replica's
+// levels and time range, and the tenant's live status.
+func (s *Server) listBackups(c echo.Context) error {
+	return s.backupOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+		p, err := s.backups.List(ctx, t.ID)
+		if err != nil {
+			return nil, err
+		}
+		st := s.backups.Status(t.ID)
+		return map[string]any{"points": p, "status": st}, nil
+	})
+}
+
+// restoreBackupBody is the body of POST /platform/tenants/:id/restore-backup.
+type restoreBackupBody struct {
+	// Timestamp is the point in time (RFC 3339); empty: the latest.
+	Timestamp string `json:"timestamp"`
+}
+
+// restoreBackup serves POST /platform/tenants/:id/restore-backup.
+func (s *Server) restoreBackup(c echo.Context) error {
+	var in restoreBackupBody
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	var at time.Time
+	if in.Timestamp != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339Nano, in.Timestamp); err != nil {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_timestamp", "timestamp must be RFC 3339, such as 2026-01-02T15:04:05Z")
+		}
+	}
+	return s.backupOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+		r, err := backup.RestoreTenant(ctx, s.backups, s.catalog, s.store, t.ID, at)
+		if err == nil {
+			s.content.Invalidate(t.ID)
+		}
+		return r, err
+	})
+}
+
+// verifyBackup serves POST /platform/tenants/:id/verify-backup.
+func (s *Server) verifyBackup(c echo.Context) error {
+	return s.backupOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+		return backup.Verify(ctx, s.backups, s.store, t.ID)
+	})
+}
