@@ -37,6 +37,12 @@ var condoTables = map[string]tableKind{
 	// is the tenant's data, and a reader could take over a login.
 	"sessions": secretTable, "refresh_tokens": secretTable, "password_resets": secretTable,
 
+	// Plugins' settings and webhook endpoints are validated by the API;
+	// the outbox and its deliveries are written with the changes they
+	// report: a forged event would go out signed with the tenant's secret.
+	"plugins": readOnlyTable, "webhooks": readOnlyTable, "webhook_events": readOnlyTable,
+	"webhook_deliveries": readOnlyTable,
+
 	"content_fts": ftsTable, "content_fts_terms": ftsTable,
 	"content_fts_data": ftsShadow, "content_fts_idx": ftsShadow,
 	"content_fts_docsize": ftsShadow, "content_fts_config": ftsShadow,
@@ -50,8 +56,10 @@ var condoTables = map[string]tableKind{
 
 // writerTables are read with sql.write only: sql.read is an editor's
 // permission too, and an editor reads neither the audit log (audit.read)
-// nor the list of API tokens (tokens.manage).
-var writerTables = map[string]bool{"audit_log": true, "api_tokens": true}
+// nor the list of API tokens (tokens.manage), nor the settings of
+// plugins and webhooks (settings.update).
+var writerTables = map[string]bool{"audit_log": true, "api_tokens": true,
+	"plugins": true, "webhooks": true, "webhook_events": true, "webhook_deliveries": true}
 
 // secretColumns read as NULL (SQLITE_IGNORE), in tables otherwise
 // readable: SELECT * FROM users works and shows no hash, and a WHERE on
@@ -59,6 +67,7 @@ var writerTables = map[string]bool{"audit_log": true, "api_tokens": true}
 var secretColumns = map[string]string{
 	"users":      "password_hash",
 	"api_tokens": "token_hash",
+	"webhooks":   "secret", // signs deliveries: shown once, at creation
 }
 
 // condoTriggers are the migrations' triggers that keep the search index

@@ -271,8 +271,8 @@ func TestCLI_UnknownCommand(t *testing.T) {
 		{[]string{"tenant", "list"}, `condo: unknown command "tenant"; did you mean "tenants list"?` + "\n"},
 		{[]string{"tenants", "lst"}, `condo: unknown command "tenants lst"; did you mean "tenants list"?` + "\n"},
 		{[]string{"migrate", "upp"}, `condo: unknown command "migrate upp"; did you mean "migrate up"?` + "\n"},
-		{[]string{"tenants", "frob"}, `condo: unknown command "tenants frob": tenants has create, list, show, export, import, archive, restore, delete, purge, move, suspend, resume, set-plan; run 'condo help tenants'` + "\n"},
-		{[]string{"tenants"}, `condo: tenants needs a command: create, list, show, export, import, archive, restore, delete, purge, move, suspend, resume, set-plan; run 'condo help tenants'` + "\n"},
+		{[]string{"tenants", "frob"}, `condo: unknown command "tenants frob": tenants has create, list, show, export, import, archive, restore, delete, backups, restore-backup, verify-backup, purge, move, suspend, resume, set-plan; run 'condo help tenants'` + "\n"},
+		{[]string{"tenants"}, `condo: tenants needs a command: create, list, show, export, import, archive, restore, delete, backups, restore-backup, verify-backup, purge, move, suspend, resume, set-plan; run 'condo help tenants'` + "\n"},
 		{[]string{"help", "tenant"}, `condo: unknown command "tenant"; did you mean "tenants"?` + "\n"},
 	} {
 		code, _, errOut := run(t, "", tt.args...)

@@ -45,13 +45,8 @@ func startLibSQL(t *testing.T, tenants ...string) *libsqlEnv {
 	t.Helper()
 	data := t.TempDir()
 	// The clients' own suites send more requests a second than a plan's
-	// rate allows: these tenants' plan has none (its other limits are
-	// the built-in free plan's).
-	unmetered := filepath.Join(t.TempDir(), "plans.yaml")
-	if err := os.WriteFile(unmetered, []byte("plans:\n  free:\n    requests_per_second: 0\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	e := &libsqlEnv{server: startServer(t, data, "CONDO_DEFAULT_TENANT="+tenants[0], "CONDO_PLANS="+unmetered), data: data}
+	// rate allows.
+	e := &libsqlEnv{server: startServer(t, data, "CONDO_DEFAULT_TENANT="+tenants[0], unmeteredPlans(t)), data: data}
 	for _, id := range tenants {
 		if code, _, errOut := runCondo(t, nil, "", "tenants", "create", id, "--data", data); code != 0 {
 			t.Fatalf("tenants create %s: %s", id, errOut)
@@ -102,4 +97,17 @@ func (e *libsqlEnv) openGo(t *testing.T, tenant, token string) *sql.DB {
 	db := sql.OpenDB(c)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// unmeteredPlans is the environment setting of a plans file whose free
+// plan has no request rate limit (its other limits are the built-in free
+// plan's), for servers of tests that send more requests a second than a
+// plan allows.
+func unmeteredPlans(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "plans.yaml")
+	if err := os.WriteFile(path, []byte("plans:\n  free:\n    requests_per_second: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return "CONDO_PLANS=" + path
 }

@@ -64,7 +64,8 @@ func (e *moveEnv) start(t *testing.T, which string, env ...string) *server {
 	if which == "b" {
 		data, id, region = e.dataB, "node-iad", "iad"
 	}
-	return startNode(t, data, id, region, append([]string{"CONDO_RESIDENCY_SETS=" + moveResidency}, env...)...)
+	// A move test's traffic and its checks pass a plan's request rate.
+	return startNode(t, data, id, region, append([]string{"CONDO_RESIDENCY_SETS=" + moveResidency, unmeteredPlans(t)}, env...)...)
 }
 
 // sql runs one statement on the tenant through s's libSQL endpoint and
