@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/tenantstore"
 
 	"github.com/condohq/condo/scripts/machine"
@@ -168,7 +169,7 @@ func run(ctx context.Context, f *flags, out io.Writer) (err error) {
 	}
 	printHeader(out, f, dir)
 
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
+	cat, err := catalog.Open(ctx, dir, catalog.Config{Plans: plans.Builtin().Unmetered()})
 	if err != nil {
 		return err
 	}

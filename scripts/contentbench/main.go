@@ -44,6 +44,7 @@ import (
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/hrana"
 	"github.com/condohq/condo/internal/bigfixture"
+	"github.com/condohq/condo/plans"
 	"github.com/condohq/condo/scripts/machine"
 	"github.com/condohq/condo/scripts/wrk"
 	"github.com/condohq/condo/sqlitedb"
@@ -131,7 +132,7 @@ func main() {
 
 func run(ctx context.Context, dir string) error {
 	fmt.Printf("machine: %s, %d CPUs, %d MiB RAM, %s\ndata: %s\n\n", machine.CPUModel(), runtime.NumCPU(), machine.MemTotal()>>20, runtime.Version(), dir)
-	cat, err := catalog.Open(ctx, dir, catalog.Config{CacheSize: 4 * *tenants})
+	cat, err := catalog.Open(ctx, dir, catalog.Config{CacheSize: 4 * *tenants, Plans: plans.Builtin().Unmetered()})
 	if err != nil {
 		return err
 	}
@@ -273,7 +274,7 @@ func sqlToken(ctx context.Context, store *tenantstore.Store, id, perm string) (s
 // buildBig only fills tenant big in dir and prints the path of its file,
 // for CONDO_BENCH_BIG (cms/search_bench_test.go).
 func buildBig(ctx context.Context, dir string) error {
-	cat, err := catalog.Open(ctx, dir, catalog.Config{})
+	cat, err := catalog.Open(ctx, dir, catalog.Config{Plans: plans.Builtin().Unmetered()})
 	if err != nil {
 		return err
 	}
