@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -23,6 +24,13 @@ const (
 	JobRestoreBackup   = "restore_backup"   // from the continuous backup's replica
 	JobRestoreSnapshot = "restore_snapshot" // from a local scheduled snapshot
 )
+
+// JobKinds are the kinds of job a listing can select.
+var JobKinds = []string{JobMigration, JobMove, JobArchive, JobRestore, JobImport, JobImportReplace, JobImportSonicJS,
+	JobDelete, JobRestoreBackup, JobRestoreSnapshot}
+
+// IsJobKind reports whether kind is one of JobKinds.
+func IsJobKind(kind string) bool { return slices.Contains(JobKinds, kind) }
 
 // States of a lifecycle job (the same words as a migration run's).
 const (
