@@ -28,6 +28,9 @@ import (
 // those of RestoreTenant's swap (tenant_archived, tenant_busy, ...).
 func RestoreSnapshot(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, name string) (*Restored, error) {
 	return catalog.Tracked(ctx, cat, catalog.JobRestoreSnapshot, id, func(ctx context.Context, j *catalog.TrackedJob) (*Restored, error) {
+		if _, err := cat.Lookup(ctx, id); err != nil {
+			return nil, err
+		}
 		snap, err := findSnapshot(store.DataDir(), id, name)
 		if err != nil {
 			return nil, err
