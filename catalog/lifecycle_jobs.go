@@ -140,6 +140,9 @@ func (j *TrackedJob) Progress(ctx context.Context, s string) {
 // start is not run.
 func (c *Catalog) Track(ctx context.Context, kind, tenantID string, op func(ctx context.Context, j *TrackedJob) error) (err error) {
 	c.InterruptStaleJobs(ctx) // best effort: a listing does it too
+	if condo.ValidateTenantID(tenantID) != nil {
+		tenantID = "" // op refuses it; the job records no such name
+	}
 	j := &TrackedJob{c: c, id: condo.NewID(), tenant: tenantID}
 	_, err = c.db.Writer().ExecContext(ctx, `INSERT INTO lifecycle_jobs (id, kind, tenant_id, state, actor, started_at,
 			owner_pid, owner_host, owner_token) VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)`,
