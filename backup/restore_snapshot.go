@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-
 	"io"
 	"os"
 	"path/filepath"
