@@ -34,6 +34,12 @@ func (s *Server) backupOp(c echo.Context, op func(ctx context.Context, t *catalo
 	if s.backups == nil {
 		return condo.ReasonErrorf(condo.EUNAVAILABLE, "backups_off", "continuous backups are off on this server: start it with --backup-url")
 	}
+	return s.atHomeOp(c, op)
+}
+
+// atHomeOp runs op for the tenant of :id at a node of its home region
+// (forwarded there): 200 with what op returns.
+func (s *Server) atHomeOp(c echo.Context, op func(ctx context.Context, t *catalog.Tenant) (any, error)) error {
 	ctx := c.Request().Context()
 	t, err := s.catalog.Tenant(ctx, c.Param("id"))
 	if err != nil {
@@ -49,16 +55,25 @@ func (s *Server) backupOp(c echo.Context, op func(ctx context.Context, t *catalo
 	return c.JSON(http.StatusOK, map[string]any{"data": out})
 }
 
-// listBackups serves GET /platform/tenants/:id/backups: the replica's
-// levels and time range, and the tenant's live status.
+// listBackups serves GET /platform/tenants/:id/backups: the tenant's
+// local snapshots and, with continuous backups on, the replica's levels
+// and time range and the tenant's live status.
 func (s *Server) listBackups(c echo.Context) error {
-	return s.backupOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+	return s.atHomeOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+		local, err := backup.LocalSnapshots(s.store.DataDir(), t.ID)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string]any{"local": local}
+		if s.backups == nil {
+			return out, nil
+		}
 		p, err := s.backups.List(ctx, t.ID)
 		if err != nil {
 			return nil, err
 		}
-		st := s.backups.Status(t.ID)
-		return map[string]any{"points": p, "status": st}, nil
+		out["points"], out["status"] = p, s.backups.Status(t.ID)
+		return out, nil
 	})
 }
 
@@ -66,6 +81,9 @@ func (s *Server) listBackups(c echo.Context) error {
 type restoreBackupBody struct {
 	// Timestamp is the point in time (RFC 3339); empty: the latest.
 	Timestamp string `json:"timestamp"`
+	// Snapshot restores a local scheduled snapshot instead (its name or
+	// time as GET .../backups lists it, or "latest"): no replicator needed.
+	Snapshot string `json:"snapshot"`
 }
 
 // restoreBackup serves POST /platform/tenants/:id/restore-backup.
@@ -73,6 +91,18 @@ func (s *Server) restoreBackup(c echo.Context) error {
 	var in restoreBackupBody
 	if err := decodeStrict(c, &in); err != nil {
 		return err
+	}
+	if in.Snapshot != "" {
+		if in.Timestamp != "" {
+			return condo.ReasonErrorf(condo.EINVALID, "invalid_restore", "timestamp and snapshot do not go together: a snapshot has its own time")
+		}
+		return s.atHomeOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+			r, err := backup.RestoreSnapshot(ctx, s.catalog, s.store, t.ID, in.Snapshot)
+			if err == nil {
+				s.content.Invalidate(t.ID)
+			}
+			return r, err
+		})
 	}
 	var at time.Time
 	if in.Timestamp != "" {

@@ -137,14 +137,25 @@ func (s *Server) moveOp(c echo.Context) error {
 	return condo.ReasonErrorf(condo.ENOTFOUND, "not_found", "no such operation")
 }
 
-// listJobs serves GET /platform/jobs?limit=: fleet migration runs and
-// tenant moves, newest first, each with its state and progress.
+// listJobs serves GET /platform/jobs?limit=&kind=&tenant=: fleet
+// migration runs, tenant moves and tenant lifecycle operations (archive,
+// restore, import, delete, restore-backup...), newest first, each with
+// its state and progress.
 func (s *Server) listJobs(c echo.Context) error {
 	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
 		return err
 	}
-	jobs, err := s.catalog.Jobs(c.Request().Context(), limit)
+	f := catalog.JobFilter{Kind: c.QueryParam("kind"), TenantID: c.QueryParam("tenant"), Limit: limit}
+	if f.TenantID != "" {
+		if err := condo.ValidateTenantID(f.TenantID); err != nil {
+			return err
+		}
+	}
+	if f.Kind != "" && !catalog.IsJobKind(f.Kind) {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_kind", "kind is one of %s", strings.Join(catalog.JobKinds, ", "))
+	}
+	jobs, err := s.catalog.FindJobs(c.Request().Context(), f)
 	if err != nil {
 		return err
 	}

@@ -187,6 +187,12 @@ func TestReplicate_RestoreVerify(t *testing.T) {
 			if _, err := backup.RestoreTenant(ctx, rep, env.Catalog, env.Store, "idle", time.Time{}); condo.ErrorCode(err) != condo.ENOTFOUND {
 				t.Fatalf("restore of a tenant without backups: %v", err)
 			}
+			// Each restore is a job: the first succeeded, the last two failed.
+			jobs, err := env.Catalog.LifecycleJobs(ctx, catalog.JobRestoreBackup, "", 10)
+			if err != nil || len(jobs) != 3 || jobs[2].State != catalog.JobSucceeded || jobs[2].TenantID != "acme" ||
+				jobs[1].State != catalog.JobFailed || jobs[0].State != catalog.JobFailed || !strings.Contains(jobs[0].Error, "no backup of tenant idle") {
+				t.Fatalf("restore_backup jobs: %+v %v", jobs, err)
+			}
 
 			// Erase leaves nothing of the tenant in the store.
 			closeHandle(t, env, "acme")

@@ -164,6 +164,9 @@ type Restored struct {
 	// snapshot of the whole folder: database, WAL, media).
 	Kept     string `json:"kept"`
 	Checksum string `json:"checksum"` // Checksum of the restored database
+	// Snapshot is the local snapshot restored (RestoreSnapshot); empty
+	// for a restore from the replica.
+	Snapshot string `json:"snapshot,omitempty"`
 }
 
 // RestoreTenant brings tenant id back to its replica's state as of at
@@ -177,49 +180,64 @@ type Restored struct {
 // folder is untouched (the staging folder is swept later), after it the
 // restored one is live.
 func RestoreTenant(ctx context.Context, r *Replicator, cat *catalog.Catalog, store *tenantstore.Store, id string, at time.Time) (*Restored, error) {
+	return catalog.Tracked(ctx, cat, catalog.JobRestoreBackup, id, func(ctx context.Context, j *catalog.TrackedJob) (*Restored, error) {
+		out := &Restored{Tenant: id, At: at}
+		err := swapIn(ctx, cat, store, id, j, out, func(db string) error { return r.RestoreTo(ctx, id, db, at) })
+		if err != nil {
+			return nil, err
+		}
+		cat.RecordAudit(ctx, "tenant.restore_backup", id, "", map[string]any{"at": at, "kept": out.Kept, "checksum": out.Checksum})
+		return out, nil
+	})
+}
+
+// swapIn puts the database that fill writes into a staging folder in
+// place of tenant id's, as RestoreTenant describes (the same steps and
+// crash points for a replica and for a local snapshot), and records in
+// out where the state before is kept and the new database's checksum.
+func swapIn(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string, j *catalog.TrackedJob, out *Restored, fill func(db string) error) error {
 	t, err := cat.Lookup(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case t.Location != "":
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "remote_location", "tenant %s lives at a remote location: it has no replica here", id)
+		return condo.ReasonErrorf(condo.ECONFLICT, "remote_location", "tenant %s lives at a remote location: it has no replica here", id)
 	case t.Status == catalog.StatusArchived:
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %s is archived: restore it first", id)
+		return condo.ReasonErrorf(condo.ECONFLICT, "tenant_archived", "tenant %s is archived: restore it first", id)
 	}
 	staging, err := store.NewStaging()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.RemoveAll(staging)
 	db := filepath.Join(staging, "tenant.db")
-	if err := r.RestoreTo(ctx, id, db, at); err != nil {
-		return nil, err
+	j.Progress(ctx, "staging the restored database")
+	if err := fill(db); err != nil {
+		return err
 	}
-	sum, err := Checksum(ctx, db)
-	if err != nil {
-		return nil, err
+	if out.Checksum, err = Checksum(ctx, db); err != nil {
+		return err
 	}
 	handBack, busy, err := store.TakeOut(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer handBack()
 	if busy > 0 {
-		return nil, condo.ReasonErrorf(condo.ECONFLICT, "tenant_busy", "tenant %s has %d open libSQL streams: restore it once they end", id, busy)
+		return condo.ReasonErrorf(condo.ECONFLICT, "tenant_busy", "tenant %s has %d open libSQL streams: restore it once they end", id, busy)
 	}
 	if err := linkTree(store.MediaDir(id), filepath.Join(staging, "media")); err != nil {
-		return nil, condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot stage tenant %s's media: %v", id, err)
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "storage_error", "cannot stage tenant %s's media: %v", id, err)
 	}
 	condo.CrashAt(CrashEnv, "restore-backup:staged")
-	_, kept, err := store.Replace(ctx, id, staging)
-	if err != nil {
-		return nil, err
+	j.Progress(ctx, "swapping the folders")
+	if _, out.Kept, err = store.Replace(ctx, id, staging); err != nil {
+		return err
 	}
 	condo.CrashAt(CrashEnv, "restore-backup:swapped")
-	out := &Restored{Tenant: id, At: at, Kept: kept, Checksum: sum}
-	cat.RecordAudit(ctx, "tenant.restore_backup", id, "", map[string]any{"at": at, "kept": kept, "checksum": sum})
-	return out, nil
+	j.Progress(ctx, "restored; the state before is kept at "+out.Kept)
+	return nil
 }
 
 // linkTree hard-links every file under src into dst (same file system:

@@ -25,6 +25,7 @@ import (
 
 // LocalSnapshot is one snapshot file.
 type LocalSnapshot struct {
+	Name  string    `json:"name"` // what RestoreSnapshot takes
 	Path  string    `json:"path"`
 	At    time.Time `json:"at"`
 	Bytes int64     `json:"bytes"`
@@ -70,7 +71,7 @@ func LocalSnapshots(dataDir, id string) ([]LocalSnapshot, error) {
 		if err != nil {
 			continue
 		}
-		out = append(out, LocalSnapshot{Path: filepath.Join(SnapshotDir(dataDir, id), e.Name()), At: at, Bytes: fi.Size()})
+		out = append(out, LocalSnapshot{Name: e.Name(), Path: filepath.Join(SnapshotDir(dataDir, id), e.Name()), At: at, Bytes: fi.Size()})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, nil

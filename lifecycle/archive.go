@@ -26,6 +26,12 @@ import (
 // (nothing changed), ECONFLICT wrong_region on a node of another region,
 // ECONFLICT already_archived.
 func Archive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, condoVersion string) (*catalog.Tenant, error) {
+	return catalog.Tracked(ctx, cat, catalog.JobArchive, id, func(ctx context.Context, j *catalog.TrackedJob) (*catalog.Tenant, error) {
+		return archive(ctx, cat, store, id, condoVersion, j)
+	})
+}
+
+func archive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, condoVersion string, j *catalog.TrackedJob) (*catalog.Tenant, error) {
 	t, err := cat.Tenant(ctx, id)
 	if err != nil {
 		return nil, err
@@ -37,6 +43,7 @@ func Archive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store
 		if !store.HasLive(id) {
 			return nil, condo.ReasonErrorf(condo.ECONFLICT, "already_archived", "tenant %s is archived already", id)
 		}
+		j.Progress(ctx, "removing the live files an interrupted archive left")
 		return finishArchive(ctx, cat, store, id) // a crash came between the mark and the removal
 	}
 	handBack, busy, err := store.TakeOut(ctx, id)
@@ -56,7 +63,8 @@ func Archive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store
 		return nil, err
 	}
 	defer os.Remove(f.Name()) // gone once renamed; removed if anything failed
-	_, err = Export(ctx, cat, store, id, f, ExportOptions{CondoVersion: condoVersion, Action: "tenant.archive"})
+	_, err = Export(ctx, cat, store, id, f, ExportOptions{CondoVersion: condoVersion, Action: "tenant.archive",
+		Progress: j.ByteProgress(ctx, "archived", nil)})
 	if err == nil {
 		err = f.Sync()
 	}
@@ -72,6 +80,7 @@ func Archive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store
 	if err := condo.SyncDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
+	j.Progress(ctx, "verifying the archive")
 	if err := verifyFile(ctx, path); err != nil {
 		return nil, err
 	}
@@ -100,6 +109,12 @@ func finishArchive(ctx context.Context, cat *catalog.Catalog, store *tenantstore
 // Errors: ECONFLICT not_archived, ECONFLICT wrong_region, EUNAVAILABLE
 // archive_missing, EINVALID invalid_import for a damaged archive.
 func Restore(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string) (*catalog.Tenant, error) {
+	return catalog.Tracked(ctx, cat, catalog.JobRestore, id, func(ctx context.Context, j *catalog.TrackedJob) (*catalog.Tenant, error) {
+		return restore(ctx, cat, store, id, j)
+	})
+}
+
+func restore(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id string, j *catalog.TrackedJob) (*catalog.Tenant, error) {
 	t, err := cat.Tenant(ctx, id)
 	if err != nil {
 		return nil, err
@@ -129,7 +144,7 @@ func Restore(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store
 		return nil, err
 	}
 	defer os.RemoveAll(staging)
-	m, got, _, err := stage(ctx, f, staging, nil)
+	m, got, _, err := stage(ctx, f, staging, j.ByteProgress(ctx, "read", nil))
 	if err != nil {
 		return nil, err
 	}

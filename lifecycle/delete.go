@@ -27,6 +27,12 @@ import (
 // region (or one without a region) deletes it: elsewhere ECONFLICT
 // wrong_region, before anything changes.
 func Delete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, reason string) (*catalog.Tombstone, error) {
+	return catalog.Tracked(ctx, cat, catalog.JobDelete, id, func(ctx context.Context, _ *catalog.TrackedJob) (*catalog.Tombstone, error) {
+		return deleteTenant(ctx, cat, store, id, reason)
+	})
+}
+
+func deleteTenant(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, id, reason string) (*catalog.Tombstone, error) {
 	if t, err := cat.Lookup(ctx, id); err == nil {
 		if !homeHere(cat, t) {
 			return nil, wrongRegion(t, "delete")
@@ -87,7 +93,10 @@ func ResumeDeletes(ctx context.Context, cat *catalog.Catalog, store *tenantstore
 		if t, err := cat.Lookup(ctx, ts.ID); err == nil && !homeHere(cat, t) {
 			continue
 		}
-		if _, err := finishDelete(ctx, cat, store, ts.ID); err != nil {
+		if _, err := catalog.Tracked(ctx, cat, catalog.JobDelete, ts.ID, func(ctx context.Context, j *catalog.TrackedJob) (*catalog.Tombstone, error) {
+			j.Progress(ctx, "resumed: finishing a delete a crash interrupted")
+			return finishDelete(ctx, cat, store, ts.ID)
+		}); err != nil {
 			return n, err
 		}
 		n++

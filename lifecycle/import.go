@@ -59,6 +59,17 @@ type Report struct {
 // domain_taken) when the id or a domain is taken; the residency and
 // region errors of catalog.CreateTenant.
 func Import(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, r io.Reader, opt ImportOptions) (*Report, error) {
+	kind := catalog.JobImport
+	if opt.Replace {
+		kind = catalog.JobImportReplace
+	}
+	return catalog.Tracked(ctx, cat, kind, opt.ID, func(ctx context.Context, j *catalog.TrackedJob) (*Report, error) {
+		opt.Progress = j.ByteProgress(ctx, "read", opt.Progress)
+		return importArchive(ctx, cat, store, r, opt, j)
+	})
+}
+
+func importArchive(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store, r io.Reader, opt ImportOptions, j *catalog.TrackedJob) (*Report, error) {
 	if opt.ID != "" {
 		if err := condo.ValidateTenantID(opt.ID); err != nil {
 			return nil, err
@@ -75,6 +86,9 @@ func Import(ctx context.Context, cat *catalog.Catalog, store *tenantstore.Store,
 	}
 	if err := check(m, got); err != nil {
 		return nil, err
+	}
+	if opt.ID == "" {
+		j.SetTenant(ctx, m.Tenant.ID)
 	}
 	rep := &Report{FromVersion: m.SchemaVersion, Files: len(got), Bytes: n}
 	in := catalog.NewTenant{ID: m.Tenant.ID, Name: m.Tenant.Name, Plan: m.Tenant.Plan, Residency: m.Tenant.Residency,

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/catalog"
 )
 
 // RemoveFiles removes every file of tenant id under the data directory:
@@ -55,6 +56,12 @@ func isLeftoverOf(name, id string) bool {
 	}
 	return true
 }
+
+// DataDir is the data directory the store's tenants live under.
+func (s *Store) DataDir() string { return s.cfg.DataDir }
+
+// Catalog is the catalog the store's tenants are recorded in.
+func (s *Store) Catalog() *catalog.Catalog { return s.catalog }
 
 // ArchivePath is where an archived tenant's archive lives.
 func (s *Store) ArchivePath(id string) string {

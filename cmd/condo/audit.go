@@ -43,28 +43,33 @@ func (m *Main) audit(ctx context.Context, args []string) error {
 	})
 }
 
-// jobsList serves `condo jobs list`: fleet migration runs and tenant
-// moves, newest first.
+// jobsList serves `condo jobs list`: fleet migration runs, tenant moves
+// and tenant lifecycle operations, newest first.
 func (m *Main) jobsList(ctx context.Context, args []string) error {
 	c := m.newCommand("jobs list")
-	var limit int
-	c.fs.IntVar(&limit, "limit", 50, "at most this many (up to 1000)")
-	if _, err := c.parse(args, 0, 0, "jobs list [--limit N]"); err != nil {
+	var f catalog.JobFilter
+	c.fs.IntVar(&f.Limit, "limit", 50, "at most this many (up to 1000)")
+	c.fs.StringVar(&f.Kind, "kind", "", "only jobs of this kind ("+strings.Join(catalog.JobKinds, ", ")+")")
+	c.fs.StringVar(&f.TenantID, "tenant", "", "only this tenant's jobs")
+	if _, err := c.parse(args, 0, 0, "jobs list [--limit N] [--kind K] [--tenant ID]"); err != nil {
 		return err
 	}
-	if limit < 1 || limit > 1000 {
+	if f.Limit < 1 || f.Limit > 1000 {
 		return usagef("--limit must be 1 to 1000")
 	}
+	if f.Kind != "" && !catalog.IsJobKind(f.Kind) {
+		return usagef("--kind is one of %s", strings.Join(catalog.JobKinds, ", "))
+	}
 	return c.withCatalog(ctx, func(cat *catalog.Catalog) error {
-		jobs, err := cat.Jobs(ctx, limit)
+		jobs, err := cat.FindJobs(ctx, f)
 		if err != nil {
 			return err
 		}
 		var b strings.Builder
 		w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "STARTED\tKIND\tTENANT\tSTATE\tPROGRESS\tID")
+		fmt.Fprintln(w, "STARTED\tKIND\tTENANT\tSTATE\tPROGRESS\tID\tERROR")
 		for _, j := range jobs {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", j.StartedAt.UTC().Format("2006-01-02 15:04:05"), j.Kind, dash(j.TenantID), j.State, j.Progress, j.ID)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.StartedAt.UTC().Format("2006-01-02 15:04:05"), j.Kind, dash(j.TenantID), j.State, dash(j.Progress), j.ID, j.Error)
 		}
 		w.Flush()
 		fmt.Fprintf(&b, "%d jobs", len(jobs))

@@ -86,7 +86,7 @@ func (m *Main) tenantsBackups(ctx context.Context, args []string) error {
 		if text.Len() > 0 {
 			text.WriteString("\n")
 		}
-		fmt.Fprintf(&text, "local snapshot %s  %s  %d bytes", s.At.Format(time.RFC3339), s.Path, s.Bytes)
+		fmt.Fprintf(&text, "local snapshot %s  %s  %s  %d bytes", s.Name, s.At.Format(time.RFC3339), s.Path, s.Bytes)
 	}
 	return c.print(out, text.String())
 }
@@ -109,21 +109,40 @@ func describePoints(p *backup.Points) string {
 func (m *Main) tenantsRestoreBackup(ctx context.Context, args []string) error {
 	c := m.newCommand("tenants restore-backup")
 	c.cfg.register(c.fs, "backup-url", "region", "residency-sets")
-	var ts string
+	var ts, snapshot string
 	c.fs.StringVar(&ts, "timestamp", "", "the point in time to restore (RFC 3339, such as 2026-01-02T15:04:05Z); empty: the latest")
-	pos, err := c.parse(args, 1, 1, "tenants restore-backup ID [--timestamp T]")
+	c.fs.StringVar(&snapshot, "snapshot", "", "restore this local snapshot instead (its name or time as `tenants backups` lists it, or latest); needs no --backup-url")
+	pos, err := c.parse(args, 1, 1, "tenants restore-backup ID [--timestamp T | --snapshot NAME]")
 	if err != nil {
 		return err
 	}
 	var at time.Time
 	if ts != "" {
+		if snapshot != "" {
+			return usagef("--timestamp and --snapshot do not go together: a snapshot has its own time")
+		}
 		if at, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 			return usagef("--timestamp: %q is not RFC 3339, such as 2026-01-02T15:04:05Z", ts)
 		}
 	}
+	// Only the serving process can take the tenant out of service.
+	refuse := func(cat *catalog.Catalog) error {
+		return refuseBesideServer(ctx, cat, "restore-backup", fmt.Sprintf("POST /platform/tenants/%s/restore-backup", pos[0]))
+	}
+	if snapshot != "" {
+		return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+			if err := refuse(cat); err != nil {
+				return err
+			}
+			res, err := backup.RestoreSnapshot(ctx, cat, store, pos[0], snapshot)
+			if err != nil {
+				return err
+			}
+			return c.print(res, fmt.Sprintf("restored tenant %s to its local snapshot %s; its state before is kept at %s", res.Tenant, res.Snapshot, res.Kept))
+		})
+	}
 	return c.withBackups(ctx, func(cat *catalog.Catalog, store *tenantstore.Store, r *backup.Replicator) error {
-		// Only the serving process can take the tenant out of service.
-		if err := refuseBesideServer(ctx, cat, "restore-backup", fmt.Sprintf("POST /platform/tenants/%s/restore-backup", pos[0])); err != nil {
+		if err := refuse(cat); err != nil {
 			return err
 		}
 		res, err := backup.RestoreTenant(ctx, r, cat, store, pos[0], at)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A tenant exported with the CLI while `condo serve` runs on its data
@@ -164,8 +165,17 @@ func TestTenants_ArchiveRestoreCrashes(t *testing.T) {
 			t.Fatalf("after a crash at %s: %s, users %q", step, status(), users())
 		}
 	}
+	// Both killed archives are jobs left running by a dead process: the
+	// listing marks them interrupted.
+	if jobs := cliJobs(t, data, "--tenant", "nap", "--kind", "archive"); len(jobs) != 2 ||
+		jobs[0].State != "interrupted" || jobs[1].State != "interrupted" || !strings.Contains(jobs[0].Error, "stopped before it ended") {
+		t.Fatalf("jobs after two killed archives: %+v", jobs)
+	}
 	if code, out, errOut := runCondo(t, nil, "", "tenants", "archive", "nap", "--data", data); code != 0 || !strings.Contains(out, "archived tenant nap") {
 		t.Fatalf("archive after the crashes: %d %s %s", code, out, errOut)
+	}
+	if jobs := cliJobs(t, data, "--tenant", "nap"); len(jobs) != 3 || jobs[0].Kind != "archive" || jobs[0].State != "succeeded" || jobs[0].FinishedAt == nil {
+		t.Fatalf("jobs after the archive: %+v", jobs)
 	}
 	if _, err := os.Stat(filepath.Join(data, "tenants", "nap")); !os.IsNotExist(err) || status() != "archived" {
 		t.Fatalf("archived: %v %s", err, status())
@@ -178,6 +188,10 @@ func TestTenants_ArchiveRestoreCrashes(t *testing.T) {
 	}
 	if code, out, errOut := runCondo(t, nil, "", "tenants", "restore", "nap", "--data", data); code != 0 || !strings.Contains(out, "restored tenant nap") {
 		t.Fatalf("restore: %d %s %s", code, out, errOut)
+	}
+	// The next restore marked the killed one interrupted as it began.
+	if jobs := cliJobs(t, data, "--kind", "restore"); len(jobs) != 2 || jobs[0].State != "succeeded" || jobs[1].State != "interrupted" {
+		t.Fatalf("restore jobs: %+v", jobs)
 	}
 	if status() != "active" || !strings.Contains(users(), "ed@example.com") {
 		t.Fatalf("restored: %s, users %q", status(), users())
@@ -206,6 +220,44 @@ func TestTenants_ArchiveRestoreCrashes(t *testing.T) {
 	if c, _ := srv.get(t, "nap.localhost", "/api/tenant"); c != 200 {
 		t.Fatalf("restored host: %d", c)
 	}
+	// The API's operations are jobs too, with their actor, listed beside
+	// the CLI's by the API and by the CLI.
+	c, body, _ := srv.sendJSON(t, "GET", "localhost", "/platform/jobs?tenant=nap&limit=2", tok, nil)
+	data2, _ := json.Marshal(body["data"])
+	var listed []cliJob
+	json.Unmarshal(data2, &listed)
+	if c != 200 || len(listed) != 2 || listed[0].Kind != "restore" || listed[1].Kind != "archive" || listed[0].State != "succeeded" ||
+		!strings.Contains(listed[0].Detail.Actor, "ops@example.com") {
+		t.Fatalf("GET /platform/jobs: %d %s", c, data2)
+	}
+	if c, body, _ := srv.sendJSON(t, "GET", "localhost", "/platform/jobs?kind=nonsense", tok, nil); c != 400 {
+		t.Fatalf("GET /platform/jobs?kind=nonsense: %d %v", c, body)
+	}
+	if jobs := cliJobs(t, data, "--tenant", "nap"); len(jobs) != 7 || jobs[0].ID != listed[0].ID {
+		t.Fatalf("jobs list beside the server: %+v", jobs)
+	}
+}
+
+// cliJob is a job as `condo jobs list --json` shows it.
+type cliJob struct {
+	ID, Kind, State, Error string
+	TenantID               string     `json:"tenant_id"`
+	FinishedAt             *time.Time `json:"finished_at"`
+	Detail                 struct{ Actor string }
+}
+
+// cliJobs runs `condo jobs list --json` with args.
+func cliJobs(t *testing.T, data string, args ...string) []cliJob {
+	t.Helper()
+	code, out, errOut := runCondo(t, nil, "", append([]string{"jobs", "list", "--json", "--data", data}, args...)...)
+	if code != 0 {
+		t.Fatalf("jobs list: %d %s", code, errOut)
+	}
+	var v struct{ Jobs []cliJob }
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("jobs list: %v %s", err, out)
+	}
+	return v.Jobs
 }
 
 // An import over a tenant (--replace) killed before or after the swap

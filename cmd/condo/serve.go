@@ -277,8 +277,15 @@ func (m *Main) serve(ctx context.Context) error {
 	if cfg.ArchiveIdle > 0 {
 		work.Loop(archiveIdle(cat, store, cfg.ArchiveIdle, node.Version, log))
 	}
-	// Deletes a crash interrupted: finished, once.
+	// Lifecycle jobs a dead process left running: marked interrupted
+	// (the tenant is whole already: each operation's steps see to it);
+	// then the deletes a crash interrupted: finished, once.
 	work.Loop(func(ctx context.Context) {
+		if n, err := cat.InterruptStaleJobs(ctx); err != nil {
+			log.Error("mark interrupted lifecycle jobs", "err", err)
+		} else if n > 0 {
+			log.Warn("marked lifecycle jobs interrupted: their process stopped before they ended", "jobs", n)
+		}
 		if n, err := lifecycle.ResumeDeletes(ctx, cat, store); err != nil {
 			log.Error("finish interrupted tenant deletes", "err", err)
 		} else if n > 0 {

@@ -100,6 +100,12 @@ func invalid(format string, args ...any) error {
 // database, naming why; ECONFLICT (tenant_exists) when the id is taken;
 // those of tenantstore.CreateFrom.
 func Import(ctx context.Context, store *tenantstore.Store, path string, opt Options) (*Report, error) {
+	return catalog.Tracked(ctx, store.Catalog(), catalog.JobImportSonicJS, opt.ID, func(ctx context.Context, _ *catalog.TrackedJob) (*Report, error) {
+		return importSite(ctx, store, path, opt)
+	})
+}
+
+func importSite(ctx context.Context, store *tenantstore.Store, path string, opt Options) (*Report, error) {
 	if err := condo.ValidateTenantID(opt.ID); err != nil {
 		return nil, err
 	}

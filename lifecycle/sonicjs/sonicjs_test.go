@@ -326,6 +326,11 @@ func TestImportBadInput(t *testing.T) {
 			if condo.ErrorCode(err) != tc.code || !strings.Contains(condo.ErrorMessage(err), tc.want) || strings.Contains(condo.ErrorMessage(err), "\n") {
 				t.Fatalf("got %v (%s), want %s containing %q", err, condo.ErrorCode(err), tc.code, tc.want)
 			}
+			// Each refusal is a failed job with its error.
+			if jobs, jerr := env.Catalog.LifecycleJobs(ctx, catalog.JobImportSonicJS, "", 1); jerr != nil || len(jobs) != 1 ||
+				jobs[0].State != catalog.JobFailed || jobs[0].Error != err.Error() {
+				t.Fatalf("job: %+v %v", jobs, jerr)
+			}
 			if tc.id != "taken" && tc.id != "Bad ID!" {
 				if _, err := env.Catalog.Tenant(ctx, tc.id); condo.ErrorCode(err) != condo.ENOTFOUND {
 					t.Fatalf("tenant %s exists: %v", tc.id, err)
@@ -415,6 +420,10 @@ func TestImportLeavesOutWhatCannotBeStored(t *testing.T) {
 	}
 	if rep.Mapped.Content != fixtureItems || !found {
 		t.Fatalf("mapped %+v, dropped %+v", rep.Mapped, rep.Dropped)
+	}
+	// The import is a job that succeeded.
+	if jobs, err := env.Catalog.LifecycleJobs(context.Background(), catalog.JobImportSonicJS, "acme", 5); err != nil || len(jobs) != 1 || jobs[0].State != catalog.JobSucceeded {
+		t.Fatalf("jobs: %+v %v", jobs, err)
 	}
 }
 
