@@ -3,9 +3,9 @@ package cms
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
-	"database/sql"
 	"time"
 
 	"github.com/condohq/condo"
