@@ -122,7 +122,7 @@ type env struct {
 	runner  *plugins.Runner
 	content *cms.Cache         // the server's content cache, whose stores run the runner
 	hooks   *apitest.LogBuffer // the runner's log
-	admin  map[string]string
+	admin   map[string]string
 }
 
 func newEnv(t *testing.T, extra ...*plugins.Plugin) *env {
