@@ -15,7 +15,6 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/plans"
-	"github.com/condohq/condo/webhooks"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -89,13 +88,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, tx, webhooks.ContentCreated, it); err != nil {
-			return err
-		}
-		if it.Status == StatusPublished {
-			return s.emit(ctx, tx, webhooks.ContentPublished, it)
-		}
-		return nil
+		return s.recorded(ctx, tx, OpCreate, "", it)
 	})
 	if err != nil {
 		return nil, err
@@ -164,7 +157,7 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentUpdated, it)
+		return s.recorded(ctx, tx, OpUpdate, it.Status, it)
 	})
 	if err != nil {
 		return it, err
@@ -404,7 +397,7 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentDeleted, it)
+		return s.recorded(ctx, tx, OpTrash, it.Status, it)
 	})
 	if err == nil {
 		s.afterDelete(ctx, ev)
@@ -468,7 +461,7 @@ func (s *Store) RestoreItem(ctx context.Context, id, actor string) (*Item, error
 		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentRestored, it)
+		return s.recorded(ctx, tx, OpRestore, it.Status, it)
 	})
 	if err != nil {
 		return nil, err

@@ -102,14 +102,7 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comm
 	if err != nil {
 		return nil, err
 	}
-	event := webhooks.ContentUpdated // draft and review move among themselves
-	switch {
-	case to == StatusPublished:
-		event = webhooks.ContentPublished
-	case from == StatusPublished:
-		event = webhooks.ContentUnpublished
-	}
-	return it, s.emit(ctx, tx, event, it)
+	return it, s.recorded(ctx, tx, OpTransition, from, it)
 }
 
 // HistoryEntry is one recorded status change.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
 	"github.com/condohq/condo/plugins"
 )
@@ -58,6 +59,25 @@ func (e *env) item(t *testing.T, tenant, id string) map[string]any {
 	return e.must(t, e.call(t, tenant, "GET", "/api/content/"+id, ""), 200)
 }
 
+// endpoint adds a webhook endpoint of every event to the tenant.
+func (e *env) endpoint(t *testing.T, tenant string) string {
+	t.Helper()
+	return e.must(t, e.call(t, tenant, "POST", "/api/webhooks", `{"url": "https://hooks.example.com/condo", "events": ["*"]}`), 201)["id"].(string)
+}
+
+// events lists the event types an endpoint's outbox holds, sorted.
+func (e *env) events(t *testing.T, tenant, endpoint string) []string {
+	t.Helper()
+	res := e.call(t, tenant, "GET", "/api/webhooks/"+endpoint+"/deliveries?limit=200", "")
+	apitest.WantStatus(t, res, 200, "")
+	var out []string
+	for _, d := range res.Raw["data"].([]any) {
+		out = append(out, d.(map[string]any)["event_type"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
 func (e *env) history(t *testing.T, tenant, id string) []any {
 	t.Helper()
 	res := e.call(t, tenant, "GET", "/api/content/"+id+"/history", "")
@@ -66,12 +86,15 @@ func (e *env) history(t *testing.T, tenant, id string) []any {
 }
 
 // Every content write through the API runs its hooks, in the documented
-// order, for the tenant that enabled the plugin only.
+// order, for the tenant that enabled the plugin only; and reports the
+// webhook events its op stands for, plugin or not.
 func TestRunner_HooksFireOnEveryContentWrite(t *testing.T) {
 	c := &calls{}
 	e := newEnv(t, recorder(c))
 	e.enable(t, "tenant-a", "recorder", "")
+	endpoints := map[string]string{}
 	for _, tenant := range []string{"tenant-a", "tenant-b"} {
+		endpoints[tenant] = e.endpoint(t, tenant)
 		e.collection(t, tenant, "notes", `"title": {"type": "string"}`)
 		id := e.create(t, tenant, `{"title": "one"}`)
 		e.must(t, e.call(t, tenant, "PATCH", "/api/content/"+id, `{"title": "one, edited"}`), 200)
@@ -100,6 +123,15 @@ func TestRunner_HooksFireOnEveryContentWrite(t *testing.T) {
 	if got := c.of("tenant-b"); len(got) != 0 {
 		t.Errorf("tenant-b, which did not enable the plugin, ran %q", got)
 	}
+	// create, update, submit (updated), publish, unpublish, trash,
+	// restore, trash; the purge reports nothing more.
+	events := []string{"content.created", "content.deleted", "content.deleted", "content.published", "content.restored",
+		"content.unpublished", "content.updated", "content.updated"}
+	for tenant, id := range endpoints {
+		if got := e.events(t, tenant, id); !slices.Equal(got, events) {
+			t.Errorf("%s's webhook events:\n got %q\nwant %q", tenant, got, events)
+		}
+	}
 }
 
 // A before-hook refusing a publish, or a purge, writes nothing: not the
@@ -109,6 +141,7 @@ func TestRunner_BeforeHookRefusingAPublishWritesNothing(t *testing.T) {
 	e := newEnv(t, recorder(c))
 	e.enable(t, "tenant-a", "recorder", "")
 	e.collection(t, "tenant-a", "notes", `"title": {"type": "string"}`)
+	endpoint := e.endpoint(t, "tenant-a")
 	id := e.create(t, "tenant-a", `{"title": "embargo: results"}`)
 	c.reset()
 
@@ -126,6 +159,9 @@ func TestRunner_BeforeHookRefusingAPublishWritesNothing(t *testing.T) {
 	}
 	if got := c.of("tenant-a"); !slices.Equal(got, []string{"content.beforeSave transition draft>published"}) {
 		t.Errorf("hooks of a refused publish: %q (no after-save)", got)
+	}
+	if got := e.events(t, "tenant-a", endpoint); !slices.Equal(got, []string{"content.created"}) {
+		t.Errorf("webhook events after a refused publish: %q", got)
 	}
 	// Other moves of the item are not refused.
 	e.must(t, e.call(t, "tenant-a", "POST", "/api/content/"+id+"/transition", `{"to": "review"}`), 200)
@@ -212,5 +248,53 @@ func TestRunner_HooksFireForScheduledWrites(t *testing.T) {
 	}
 	for _, tenant := range []string{"tenant-a", "tenant-b"} {
 		apitest.WantStatus(t, e.call(t, tenant, "POST", "/api/trash/"+ids[tenant][2]+"/restore", ""), 404, "content_not_found")
+	}
+}
+
+// A hook that fails (here: panics) during a scheduled publish leaves that
+// item as it was, schedule included; the tenant's other due items move,
+// and the scheduler tries the tenant again a minute later, not at once.
+func TestRunner_FailingHookInAScheduledWrite(t *testing.T) {
+	ctx := context.Background()
+	crash := &plugins.Plugin{Name: "crash",
+		BeforeSave: func(_ context.Context, _ plugins.Settings, ev *cms.SaveEvent) error {
+			if ev.Op == cms.OpTransition && ev.Title == "crash" {
+				panic("crash's bug")
+			}
+			return nil
+		},
+	}
+	e := newEnv(t, crash)
+	e.enable(t, "tenant-a", "crash", "")
+	e.collection(t, "tenant-a", "notes", `"title": {"type": "string"}`)
+	start := time.Now().UTC()
+	publish := start.Add(time.Hour)
+	body := func(title string) string {
+		return fmt.Sprintf(`{"title": %q, "publish_at": %q}`, title, publish.Format(time.RFC3339Nano))
+	}
+	bad, good := e.create(t, "tenant-a", body("crash")), e.create(t, "tenant-a", body("fine"))
+	sc := &cms.Scheduler{Catalog: e.Catalog, Store: e.Store, Cache: e.content}
+	now := publish.Add(time.Second)
+	if n := sc.Pass(ctx, now); n != 1 {
+		t.Errorf("pass changed %d, want 1", n)
+	}
+	if it := e.item(t, "tenant-a", good); it["status"] != "published" {
+		t.Errorf("the other item: %v", it["status"])
+	}
+	if it := e.item(t, "tenant-a", bad); it["status"] != "draft" || it["publish_at"] == nil || it["version"] != float64(1) {
+		t.Errorf("the item whose hook failed: %v", it)
+	}
+	due := func(at time.Time) bool {
+		list, err := e.Catalog.DueTenants(ctx, at, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(list, func(d catalog.Due) bool { return d.TenantID == "tenant-a" })
+	}
+	if due(now.Add(cms.RetryAfter-time.Second)) || !due(now.Add(cms.RetryAfter+time.Second)) {
+		t.Error("the tenant is not retried a minute later")
+	}
+	if !strings.Contains(e.hooks.String(), "crash's bug") {
+		t.Error("the panic is not in the log")
 	}
 }
