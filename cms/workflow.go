@@ -243,7 +243,7 @@ var refused = &SaveEvent{}
 // would get the same answer: the item keeps its status, its publish_at
 // (or unpublish_at) is cleared and the workflow history records
 // "<action>_refused" with the refusal's message, which is what an editor
-// sees. Any other failure is returned and leaves the item as it was.
+// sees (a new version; content.updated). Any other failure is returned and leaves the item as it was.
 func (s *Store) scheduledBefore(ctx context.Context, tx *sql.Tx, it *Item, to, action string, now time.Time) (*SaveEvent, error) {
 	if s.hooks == nil {
 		return nil, nil
@@ -264,16 +264,28 @@ func (s *Store) scheduledBefore(ctx context.Context, tx *sql.Tx, it *Item, to, a
 	if condo.ErrorCode(err) == condo.EINTERNAL || ctx.Err() != nil {
 		return nil, err
 	}
+	// Clearing the schedule changes the item: a new version (so its ETag
+	// changes), and content.updated.
 	column := "publish_at"
-	if to != StatusPublished {
-		column = "unpublish_at"
+	if to == StatusPublished {
+		it.PublishAt = nil
+	} else {
+		column, it.UnpublishAt = "unpublish_at", nil
 	}
-	if _, err := tx.ExecContext(ctx, "UPDATE content SET "+column+" = NULL WHERE id = ?", it.ID); err != nil {
+	it.Version++
+	it.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now))
+	if _, err := tx.ExecContext(ctx, "UPDATE content SET "+column+" = NULL, version = ?, updated_at = ?, updated_by = NULL WHERE id = ?",
+		it.Version, condo.UnixMS(now), it.ID); err != nil {
 		return nil, err
 	}
-	_, herr := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
-		VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`, condo.NewID(), it.ID, action+"_refused", it.Status, to, refusal(err), condo.UnixMS(now))
-	return refused, herr
+	if err := s.writeVersion(ctx, tx, it, "", now); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`, condo.NewID(), it.ID, action+"_refused", it.Status, to, refusal(err), condo.UnixMS(now)); err != nil {
+		return nil, err
+	}
+	return refused, s.recorded(ctx, tx, OpUpdate, it.Status, it)
 }
 
 // refusal is a hook's refusal as a history comment: its message and its

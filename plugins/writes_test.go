@@ -186,6 +186,7 @@ func TestRunner_HooksFireForScheduledWrites(t *testing.T) {
 	publish, unpublish := start.Add(time.Hour), start.Add(2*time.Hour)
 	at := func(t time.Time) string { return t.Format(time.RFC3339Nano) }
 	ids := map[string][3]string{}
+	endpoint := e.endpoint(t, "tenant-a")
 	for _, tenant := range []string{"tenant-a", "tenant-b"} {
 		e.collection(t, tenant, "notes", `"title": {"type": "string"}`)
 		timed := e.create(t, tenant, fmt.Sprintf(`{"title": "timed", "publish_at": %q, "unpublish_at": %q}`, at(publish), at(unpublish)))
@@ -235,7 +236,8 @@ func TestRunner_HooksFireForScheduledWrites(t *testing.T) {
 		t.Errorf("A's timed item: %v", it["status"])
 	}
 	emb := e.item(t, "tenant-a", a[1])
-	if emb["status"] != "draft" || emb["publish_at"] != nil || emb["title"] != "embargo: timed" || emb["version"] != float64(1) {
+	// Cancelling the schedule is a change of its own: version 2.
+	if emb["status"] != "draft" || emb["publish_at"] != nil || emb["title"] != "embargo: timed" || emb["version"] != float64(2) {
 		t.Errorf("A's refused item: %v", emb)
 	}
 	h := e.history(t, "tenant-a", a[1])
@@ -248,6 +250,13 @@ func TestRunner_HooksFireForScheduledWrites(t *testing.T) {
 	}
 	for _, tenant := range []string{"tenant-a", "tenant-b"} {
 		apitest.WantStatus(t, e.call(t, tenant, "POST", "/api/trash/"+ids[tenant][2]+"/restore", ""), 404, "content_not_found")
+	}
+	// The scheduler's writes report their events as the API's do; the
+	// cancelled schedule is an update, the expiry nothing.
+	want := []string{"content.created", "content.created", "content.created", "content.deleted", "content.published",
+		"content.unpublished", "content.updated"}
+	if got := e.events(t, "tenant-a", endpoint); !slices.Equal(got, want) {
+		t.Errorf("A's webhook events:\n got %q\nwant %q", got, want)
 	}
 }
 
