@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -146,8 +147,9 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 	now := s.now()
 	changed := 0
 	// failed is the first item a before-hook failed on (a panic, a
-	// timeout): the item is left as it was, the others move, and the
-	// error makes the scheduler try this tenant again in a minute.
+	// timeout, an uncoded error): the item is left as it was, the others
+	// move, and the error makes the scheduler try this tenant again in a
+	// minute.
 	var failed error
 	// The schedule's transactions run on every pass over a due tenant and
 	// often change nothing: drop the tenant's cached entries only when
@@ -162,55 +164,73 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 		{"SELECT id FROM content WHERE publish_at <= ? AND status IN ('draft', 'review') AND deleted_at IS NULL", StatusPublished, "scheduled_publish"},
 		{"SELECT id FROM content WHERE unpublish_at <= ? AND status = 'published' AND deleted_at IS NULL", StatusArchived, "scheduled_unpublish"},
 	} {
-		var saved []*SaveEvent
-		var items []*Item
-		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, step.query, condo.UnixMS(now))
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			saved, items = saved[:0], items[:0] // a retried transaction starts over
-			for _, id := range ids {
-				it, err := s.liveItem(ctx, tx, id)
+		// An item whose hook failed is skipped by starting the step's
+		// transaction over without it, rather than by rolling back to its
+		// savepoint: a hook past its timeout may still be running with the
+		// transaction, and must find it gone, not write into one that
+		// commits.
+		skip := map[string]bool{}
+		for {
+			var saved []*SaveEvent
+			var items []*Item
+			moved := 0
+			err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+				rows, err := tx.QueryContext(ctx, step.query, condo.UnixMS(now))
 				if err != nil {
 					return err
 				}
-				ev, err := s.scheduledBefore(ctx, tx, it, step.to, step.action, now)
-				switch {
-				case err != nil && ctx.Err() != nil:
-					return err
-				case err != nil:
-					if failed == nil {
-						failed = fmt.Errorf("%s of %s: %w", step.action, id, err)
+				var ids []string
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return err
 					}
-					continue
-				case ev == refused:
-					changed++ // its schedule was cleared
-					continue
+					ids = append(ids, id)
 				}
-				if _, err := s.move(ctx, tx, it, step.to, step.action, "", "", now); err != nil {
-					return err
+				rows.Close()
+				saved, items, moved = saved[:0], items[:0], 0 // should the transaction run again
+				for _, id := range ids {
+					if skip[id] {
+						continue
+					}
+					it, err := s.liveItem(ctx, tx, id)
+					if err != nil {
+						return err
+					}
+					ev, err := s.scheduledBefore(ctx, tx, it, step.to, step.action, now)
+					switch {
+					case err != nil && ctx.Err() != nil:
+						return err
+					case err != nil:
+						if failed == nil {
+							failed = fmt.Errorf("%s of %s: %w", step.action, id, err)
+						}
+						skip[id] = true
+						return errSkipped
+					case ev == refused:
+						moved++ // its schedule was cleared
+						continue
+					}
+					if _, err := s.move(ctx, tx, it, step.to, step.action, "", "", now); err != nil {
+						return err
+					}
+					saved, items = append(saved, ev), append(items, it)
+					moved++
 				}
-				saved, items = append(saved, ev), append(items, it)
-				changed++
+				return nil
+			})
+			if errors.Is(err, errSkipped) {
+				continue
 			}
-			return nil
-		})
-		if err != nil {
-			return changed, nil, err
-		}
-		for i, ev := range saved {
-			s.afterSave(ctx, ev, items[i])
+			if err != nil {
+				return changed, nil, err
+			}
+			changed += moved
+			for i, ev := range saved {
+				s.afterSave(ctx, ev, items[i])
+			}
+			break
 		}
 	}
 	purged, err := s.purgeExpired(ctx, retention)
@@ -232,18 +252,23 @@ func (s *Store) NextDue(ctx context.Context, retention time.Duration) (*time.Tim
 	return condo.FromNullUnixMS(next), err
 }
 
+// errSkipped rolls back a scheduled step's transaction to run it again
+// without an item whose hook failed.
+var errSkipped = errors.New("an item's hook failed: run the step again without it")
+
 // refused is what scheduledBefore returns for an item a before-save hook
 // refused to move.
 var refused = &SaveEvent{}
 
 // scheduledBefore runs the before-save hooks of a scheduled move of it to
 // status to, inside a savepoint of the pass's transaction so that what a
-// failing hook wrote is undone for that item alone. A refusal (a coded
+// refusing hook wrote is undone for that item alone. A refusal (a coded
 // error: the plugin's answer) cancels the schedule, since asking again
 // would get the same answer: the item keeps its status, its publish_at
 // (or unpublish_at) is cleared and the workflow history records
 // "<action>_refused" with the refusal's message, which is what an editor
-// sees (a new version; content.updated). Any other failure is returned and leaves the item as it was.
+// sees (a new version; content.updated). Any other failure is returned
+// (and RunSchedule leaves the item as it was).
 func (s *Store) scheduledBefore(ctx context.Context, tx *sql.Tx, it *Item, to, action string, now time.Time) (*SaveEvent, error) {
 	if s.hooks == nil {
 		return nil, nil

@@ -2,9 +2,11 @@ package plugins_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -260,9 +262,11 @@ func TestRunner_HooksFireForScheduledWrites(t *testing.T) {
 	}
 }
 
-// A hook that fails (here: panics) during a scheduled publish leaves that
-// item as it was, schedule included; the tenant's other due items move,
-// and the scheduler tries the tenant again a minute later, not at once.
+// A hook that fails (panics, or outlives its timeout) during a scheduled
+// publish leaves that item as it was, schedule included; the tenant's
+// other due items move, and the scheduler tries the tenant again a minute
+// later, not at once. The hook left running past its timeout finds the
+// transaction gone: what it writes late is never committed.
 func TestRunner_FailingHookInAScheduledWrite(t *testing.T) {
 	ctx := context.Background()
 	crash := &plugins.Plugin{Name: "crash",
@@ -273,14 +277,38 @@ func TestRunner_FailingHookInAScheduledWrite(t *testing.T) {
 			return nil
 		},
 	}
-	e := newEnv(t, crash)
+	// "slow" (due first) outlives its timeout; "fine" (due after it)
+	// then lets it write, and waits for that write: were the pass's
+	// transaction still open, the late write would land in it.
+	release, late := make(chan struct{}), make(chan error, 1)
+	var once sync.Once
+	lateErr := errors.New("the late write never ran")
+	slow := &plugins.Plugin{Name: "slow", Timeout: 300 * time.Millisecond,
+		BeforeSave: func(_ context.Context, _ plugins.Settings, ev *cms.SaveEvent) error {
+			if ev.Op != cms.OpTransition {
+				return nil
+			}
+			switch ev.Title {
+			case "slow":
+				<-release // ignores its context
+				_, err := ev.DB.ExecTx(context.Background(), ev.Tx, "UPDATE content SET title = 'written late' WHERE id = ?", ev.ItemID)
+				late <- err
+			case "fine":
+				once.Do(func() { close(release); lateErr = <-late })
+			}
+			return nil
+		},
+	}
+	e := newEnv(t, crash, slow)
 	e.enable(t, "tenant-a", "crash", "")
+	e.enable(t, "tenant-a", "slow", "")
 	e.collection(t, "tenant-a", "notes", `"title": {"type": "string"}`)
 	start := time.Now().UTC()
 	publish := start.Add(time.Hour)
 	body := func(title string) string {
 		return fmt.Sprintf(`{"title": %q, "publish_at": %q}`, title, publish.Format(time.RFC3339Nano))
 	}
+	stuck := e.create(t, "tenant-a", fmt.Sprintf(`{"title": "slow", "publish_at": %q}`, publish.Add(-time.Minute).Format(time.RFC3339Nano)))
 	bad, good := e.create(t, "tenant-a", body("crash")), e.create(t, "tenant-a", body("fine"))
 	sc := &cms.Scheduler{Catalog: e.Catalog, Store: e.Store, Cache: e.content}
 	now := publish.Add(time.Second)
@@ -290,8 +318,13 @@ func TestRunner_FailingHookInAScheduledWrite(t *testing.T) {
 	if it := e.item(t, "tenant-a", good); it["status"] != "published" {
 		t.Errorf("the other item: %v", it["status"])
 	}
-	if it := e.item(t, "tenant-a", bad); it["status"] != "draft" || it["publish_at"] == nil || it["version"] != float64(1) {
-		t.Errorf("the item whose hook failed: %v", it)
+	if lateErr == nil {
+		t.Error("the hook left past its timeout wrote into the pass's transaction")
+	}
+	for _, id := range []string{bad, stuck} {
+		if it := e.item(t, "tenant-a", id); it["status"] != "draft" || it["publish_at"] == nil || it["version"] != float64(1) || it["title"] == "written late" {
+			t.Errorf("an item whose hook failed: %v", it)
+		}
 	}
 	due := func(at time.Time) bool {
 		list, err := e.Catalog.DueTenants(ctx, at, 10)
