@@ -702,7 +702,7 @@ func (s *Server) restoreTrash(c echo.Context) error {
 		if _, err := trashed(c, ctx, st); err != nil {
 			return err
 		}
-		if it, err = st.RestoreItem(ctx, c.Param("id")); err != nil {
+		if it, err = st.RestoreItem(ctx, c.Param("id"), principalOf(c).UserID); err != nil {
 			return err
 		}
 		s.changed(c, ctx, st)

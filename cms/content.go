@@ -15,7 +15,6 @@ import (
 
 	"github.com/condohq/condo"
 	"github.com/condohq/condo/plans"
-	"github.com/condohq/condo/webhooks"
 )
 
 // ItemInput is an item as written: POST creates one, PUT replaces the
@@ -76,7 +75,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		if err := checkItemLimit(ctx, tx, col, in.Plan); err != nil {
 			return err
 		}
-		if ev, err = s.prepare(ctx, tx, col, it, in, ""); err != nil {
+		if ev, err = s.prepare(ctx, tx, col, it, in, "", actor); err != nil {
 			return err
 		}
 		_, err = s.DB.ExecTx(ctx, tx, `INSERT INTO content (id, collection_id, slug, title, data, status, published_at, author_id,
@@ -89,13 +88,7 @@ func (s *Store) CreateItem(ctx context.Context, col *Collection, in ItemInput, a
 		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, tx, webhooks.ContentCreated, it); err != nil {
-			return err
-		}
-		if it.Status == StatusPublished {
-			return s.emit(ctx, tx, webhooks.ContentPublished, it)
-		}
-		return nil
+		return s.recorded(ctx, tx, OpCreate, "", it)
 	})
 	if err != nil {
 		return nil, err
@@ -150,7 +143,7 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		}
 		it = cur
 		it.PublishAt, it.UnpublishAt = in.PublishAt, in.UnpublishAt
-		if ev, err = s.prepare(ctx, tx, col, it, in, id); err != nil {
+		if ev, err = s.prepare(ctx, tx, col, it, in, id, actor); err != nil {
 			return err
 		}
 		now := s.now()
@@ -164,7 +157,7 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 		if err := s.writeVersion(ctx, tx, it, actor, now); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentUpdated, it)
+		return s.recorded(ctx, tx, OpUpdate, it.Status, it)
 	})
 	if err != nil {
 		return it, err
@@ -179,7 +172,7 @@ func (s *Store) EditItem(ctx context.Context, id, actor string, edit Edit) (*Ite
 // items. self is the item's own id on update. The tenant's before-save
 // hooks run first, on the input with its title settled; what they return
 // is validated like the caller's input.
-func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, in ItemInput, self string) (*SaveEvent, error) {
+func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *Item, in ItemInput, self, actor string) (*SaveEvent, error) {
 	if in.Data == nil {
 		in.Data = map[string]any{}
 	}
@@ -192,7 +185,11 @@ func (s *Store) prepare(ctx context.Context, tx *sql.Tx, col *Collection, it *It
 		}
 	}
 	in.Title = title
-	ev, err := s.beforeSave(ctx, tx, col, it, &in, self == "")
+	op := OpUpdate
+	if self == "" {
+		op = OpCreate
+	}
+	ev, err := s.beforeSave(ctx, tx, col, it, &in, op, actor)
 	if err != nil {
 		return nil, err
 	}
@@ -382,6 +379,7 @@ const TrashRetention = 30 * 24 * time.Hour
 // item inside the write transaction and may refuse (see Edit).
 func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) error) (*Item, error) {
 	var it *Item
+	var ev *DeleteEvent
 	err := s.transact(ctx, func(tx *sql.Tx) (err error) {
 		if it, err = s.liveItem(ctx, tx, id); err != nil {
 			return err
@@ -391,18 +389,19 @@ func (s *Store) TrashItem(ctx context.Context, id string, check func(cur *Item) 
 				return err
 			}
 		}
-		if s.hooks != nil {
-			if err := s.hooks.BeforeDelete(ctx, &DeleteEvent{Tenant: s.TenantID, DB: s.DB, Tx: tx, Item: it}); err != nil {
-				return err
-			}
+		if ev, err = s.beforeDelete(ctx, tx, it, OpTrash); err != nil {
+			return err
 		}
 		now := s.now()
 		it.DeletedAt = &now
 		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = ? WHERE id = ?", condo.UnixMS(now), id); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentDeleted, it)
+		return s.recorded(ctx, tx, OpTrash, it.Status, it)
 	})
+	if err == nil {
+		s.afterDelete(ctx, ev)
+	}
 	return it, err
 }
 
@@ -431,8 +430,9 @@ func (s *Store) TrashedItem(ctx context.Context, id string) (*Item, error) {
 
 // RestoreItem brings an item back from the trash, unless a live item took
 // one of its unique values meanwhile.
-func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
+func (s *Store) RestoreItem(ctx context.Context, id, actor string) (*Item, error) {
 	var it *Item
+	var ev *SaveEvent
 	err := s.transact(ctx, func(tx *sql.Tx) error {
 		var err error
 		it, err = scanItem(tx.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
@@ -441,6 +441,9 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 		}
 		col, err := scanCollection(tx.QueryRowContext(ctx, selectCollection+" WHERE name = ?", it.Collection))
 		if err != nil {
+			return err
+		}
+		if ev, err = s.beforeKeep(ctx, tx, col, it, OpRestore, it.Status, actor); err != nil {
 			return err
 		}
 		var data map[string]any
@@ -458,15 +461,40 @@ func (s *Store) RestoreItem(ctx context.Context, id string) (*Item, error) {
 		if _, err = tx.ExecContext(ctx, "UPDATE content SET deleted_at = NULL WHERE id = ?", id); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, webhooks.ContentRestored, it)
+		return s.recorded(ctx, tx, OpRestore, it.Status, it)
 	})
-	return it, err
+	if err != nil {
+		return nil, err
+	}
+	s.afterSave(ctx, ev, it)
+	return it, nil
 }
 
 // PurgeItem deletes an item for good, with its versions and history. It
 // must be in the trash first.
 func (s *Store) PurgeItem(ctx context.Context, id string) error {
-	return s.transact(ctx, func(tx *sql.Tx) error {
+	return s.purge(ctx, id, OpPurge)
+}
+
+// purge deletes a trashed item for good; op is OpPurge or OpExpire, what
+// the hooks are told.
+func (s *Store) purge(ctx context.Context, id string, op Op) error {
+	var ev *DeleteEvent
+	err := s.transact(ctx, func(tx *sql.Tx) error {
+		var it *Item
+		if s.hooks != nil { // they see the item; without them one statement does
+			var err error
+			it, err = scanItem(tx.QueryRowContext(ctx, selectItems+" WHERE c.id = ? AND c.deleted_at IS NOT NULL", id))
+			if errors.Is(err, sql.ErrNoRows) {
+				return condo.ReasonErrorf(condo.ENOTFOUND, "content_not_found", "no item %q in the trash", condo.Clip(id))
+			}
+			if err != nil {
+				return err
+			}
+			if ev, err = s.beforeDelete(ctx, tx, it, op); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, "DELETE FROM content WHERE id = ? AND deleted_at IS NOT NULL", id)
 		if err != nil {
 			return err
@@ -476,6 +504,10 @@ func (s *Store) PurgeItem(ctx context.Context, id string) error {
 		}
 		return nil
 	})
+	if err == nil {
+		s.afterDelete(ctx, ev)
+	}
+	return err
 }
 
 // purgeExpired purges what has been in the trash longer than retention.
@@ -494,12 +526,23 @@ func (s *Store) purgeExpired(ctx context.Context, retention time.Duration) (int,
 		ids = append(ids, id)
 	}
 	rows.Close()
+	// One item's failure (a before-delete hook refusing, say) keeps only
+	// that item: the others are purged, and the error makes the scheduler
+	// try again later.
+	var first error
+	n := 0
 	for _, id := range ids {
-		if err := s.PurgeItem(ctx, id); err != nil && condo.ErrorCode(err) != condo.ENOTFOUND {
-			return 0, err
+		switch err := s.purge(ctx, id, OpExpire); {
+		case err == nil:
+			n++
+		case condo.ErrorCode(err) == condo.ENOTFOUND: // restored or purged meanwhile
+		case ctx.Err() != nil:
+			return n, err
+		case first == nil:
+			first = fmt.Errorf("purge %s: %w", id, err)
 		}
 	}
-	return len(ids), nil
+	return n, first
 }
 
 func checkStatus(s string) error {

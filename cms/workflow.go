@@ -1,8 +1,12 @@
 package cms
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
 	"time"
 
 	"github.com/condohq/condo"
@@ -44,6 +48,7 @@ func (s *Store) Transition(ctx context.Context, id, to, comment, actor string, c
 		return nil, condo.ReasonErrorf(condo.EINVALID, "invalid_comment", "a comment is at most 2000 bytes")
 	}
 	var ch Change
+	var ev *SaveEvent
 	err := s.transact(ctx, func(tx *sql.Tx) error {
 		it, err := s.liveItem(ctx, tx, id)
 		if err != nil {
@@ -57,11 +62,18 @@ func (s *Store) Transition(ctx context.Context, id, to, comment, actor string, c
 				return err
 			}
 		}
+		if ev, err = s.beforeKeep(ctx, tx, nil, it, OpTransition, to, actor); err != nil {
+			return err
+		}
 		ch.FromStatus = it.Status
 		ch.Item, err = s.move(ctx, tx, it, to, "transition", comment, actor, s.now())
 		return err
 	})
-	return &ch, err
+	if err != nil {
+		return &ch, err
+	}
+	s.afterSave(ctx, ev, ch.Item)
+	return &ch, nil
 }
 
 // move writes a status change, its history row and, since the item's
@@ -91,14 +103,7 @@ func (s *Store) move(ctx context.Context, tx *sql.Tx, it *Item, to, action, comm
 	if err != nil {
 		return nil, err
 	}
-	event := webhooks.ContentUpdated // draft and review move among themselves
-	switch {
-	case to == StatusPublished:
-		event = webhooks.ContentPublished
-	case from == StatusPublished:
-		event = webhooks.ContentUnpublished
-	}
-	return it, s.emit(ctx, tx, event, it)
+	return it, s.recorded(ctx, tx, OpTransition, from, it)
 }
 
 // HistoryEntry is one recorded status change.
@@ -141,6 +146,11 @@ func (s *Store) History(ctx context.Context, id string) ([]HistoryEntry, error) 
 func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, *time.Time, error) {
 	now := s.now()
 	changed := 0
+	// failed is the first item a before-hook failed on (a panic, a
+	// timeout, an uncoded error): the item is left as it was, the others
+	// move, and the error makes the scheduler try this tenant again in a
+	// minute.
+	var failed error
 	// The schedule's transactions run on every pass over a due tenant and
 	// often change nothing: drop the tenant's cached entries only when
 	// items moved (purges drop them through PurgeItem).
@@ -154,40 +164,78 @@ func (s *Store) RunSchedule(ctx context.Context, retention time.Duration) (int, 
 		{"SELECT id FROM content WHERE publish_at <= ? AND status IN ('draft', 'review') AND deleted_at IS NULL", StatusPublished, "scheduled_publish"},
 		{"SELECT id FROM content WHERE unpublish_at <= ? AND status = 'published' AND deleted_at IS NULL", StatusArchived, "scheduled_unpublish"},
 	} {
-		err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
-			rows, err := tx.QueryContext(ctx, step.query, condo.UnixMS(now))
-			if err != nil {
-				return err
-			}
-			var ids []string
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			for _, id := range ids {
-				it, err := s.liveItem(ctx, tx, id)
+		// An item whose hook failed is skipped by starting the step's
+		// transaction over without it, rather than by rolling back to its
+		// savepoint: a hook past its timeout may still be running with the
+		// transaction, and must find it gone, not write into one that
+		// commits.
+		skip := map[string]bool{}
+		for {
+			var saved []*SaveEvent
+			var items []*Item
+			moved := 0
+			err := s.DB.Transact(ctx, func(tx *sql.Tx) error {
+				rows, err := tx.QueryContext(ctx, step.query, condo.UnixMS(now))
 				if err != nil {
 					return err
 				}
-				if _, err := s.move(ctx, tx, it, step.to, step.action, "", "", now); err != nil {
-					return err
+				var ids []string
+				for rows.Next() {
+					var id string
+					if err := rows.Scan(&id); err != nil {
+						rows.Close()
+						return err
+					}
+					ids = append(ids, id)
 				}
-				changed++
+				rows.Close()
+				saved, items, moved = saved[:0], items[:0], 0 // should the transaction run again
+				for _, id := range ids {
+					if skip[id] {
+						continue
+					}
+					it, err := s.liveItem(ctx, tx, id)
+					if err != nil {
+						return err
+					}
+					ev, err := s.scheduledBefore(ctx, tx, it, step.to, step.action, now)
+					switch {
+					case err != nil && ctx.Err() != nil:
+						return err
+					case err != nil:
+						if failed == nil {
+							failed = fmt.Errorf("%s of %s: %w", step.action, id, err)
+						}
+						skip[id] = true
+						return errSkipped
+					case ev == refused:
+						moved++ // its schedule was cleared
+						continue
+					}
+					if _, err := s.move(ctx, tx, it, step.to, step.action, "", "", now); err != nil {
+						return err
+					}
+					saved, items = append(saved, ev), append(items, it)
+					moved++
+				}
+				return nil
+			})
+			if errors.Is(err, errSkipped) {
+				continue
 			}
-			return nil
-		})
-		if err != nil {
-			return changed, nil, err
+			if err != nil {
+				return changed, nil, err
+			}
+			changed += moved
+			for i, ev := range saved {
+				s.afterSave(ctx, ev, items[i])
+			}
+			break
 		}
 	}
 	purged, err := s.purgeExpired(ctx, retention)
-	if err != nil {
-		return changed, nil, err
+	if err = cmp.Or(err, failed); err != nil {
+		return changed + purged, nil, err
 	}
 	next, err := s.NextDue(ctx, retention)
 	return changed + purged, next, err
@@ -202,4 +250,81 @@ func (s *Store) NextDue(ctx context.Context, retention time.Duration) (*time.Tim
 		UNION ALL SELECT min(unpublish_at) FROM content WHERE unpublish_at IS NOT NULL AND status = 'published' AND deleted_at IS NULL
 		UNION ALL SELECT min(deleted_at) + ? FROM content WHERE deleted_at IS NOT NULL)`, retention.Milliseconds()).Scan(&next)
 	return condo.FromNullUnixMS(next), err
+}
+
+// errSkipped rolls back a scheduled step's transaction to run it again
+// without an item whose hook failed.
+var errSkipped = errors.New("an item's hook failed: run the step again without it")
+
+// refused is what scheduledBefore returns for an item a before-save hook
+// refused to move.
+var refused = &SaveEvent{}
+
+// scheduledBefore runs the before-save hooks of a scheduled move of it to
+// status to, inside a savepoint of the pass's transaction so that what a
+// refusing hook wrote is undone for that item alone. A refusal (a coded
+// error: the plugin's answer) cancels the schedule, since asking again
+// would get the same answer: the item keeps its status, its publish_at
+// (or unpublish_at) is cleared and the workflow history records
+// "<action>_refused" with the refusal's message, which is what an editor
+// sees (a new version; content.updated). Any other failure is returned
+// (and RunSchedule leaves the item as it was).
+func (s *Store) scheduledBefore(ctx context.Context, tx *sql.Tx, it *Item, to, action string, now time.Time) (*SaveEvent, error) {
+	if s.hooks == nil {
+		return nil, nil
+	}
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT scheduled_hook"); err != nil {
+		return nil, err
+	}
+	ev, err := s.beforeKeep(ctx, tx, nil, it, OpTransition, to, "")
+	if err == nil {
+		_, err = tx.ExecContext(ctx, "RELEASE scheduled_hook")
+		return ev, err
+	}
+	for _, q := range []string{"ROLLBACK TO scheduled_hook", "RELEASE scheduled_hook"} {
+		if _, rerr := tx.ExecContext(ctx, q); rerr != nil {
+			return nil, rerr
+		}
+	}
+	if condo.ErrorCode(err) == condo.EINTERNAL || ctx.Err() != nil {
+		return nil, err
+	}
+	// Clearing the schedule changes the item: a new version (so its ETag
+	// changes), and content.updated.
+	column := "publish_at"
+	if to == StatusPublished {
+		it.PublishAt = nil
+	} else {
+		column, it.UnpublishAt = "unpublish_at", nil
+	}
+	it.Version++
+	it.UpdatedAt = condo.FromUnixMS(condo.UnixMS(now))
+	if _, err := tx.ExecContext(ctx, "UPDATE content SET "+column+" = NULL, version = ?, updated_at = ?, updated_by = NULL WHERE id = ?",
+		it.Version, condo.UnixMS(now), it.ID); err != nil {
+		return nil, err
+	}
+	if err := s.writeVersion(ctx, tx, it, "", now); err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO workflow_history (id, content_id, action, from_status, to_status, user_id, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, NULL, ?, ?)`, condo.NewID(), it.ID, action+"_refused", it.Status, to, refusal(err), condo.UnixMS(now)); err != nil {
+		return nil, err
+	}
+	return refused, s.recorded(ctx, tx, OpUpdate, it.Status, it)
+}
+
+// refusal is a hook's refusal as a history comment: its message and its
+// field errors, in at most 2000 bytes.
+func refusal(err error) string {
+	msg := condo.ErrorMessage(err)
+	fields := condo.ErrorFields(err)
+	names := make([]string, 0, len(fields))
+	for k := range fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		msg += "; " + k + ": " + fields[k]
+	}
+	return condo.ClipTo(msg, 2000)
 }

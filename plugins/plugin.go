@@ -35,6 +35,7 @@ const (
 	HookBeforeSave   = "content.beforeSave"
 	HookAfterSave    = "content.afterSave"
 	HookBeforeDelete = "content.beforeDelete"
+	HookAfterDelete  = "content.afterDelete"
 	HookAfterUpload  = "media.afterUpload"
 	HookAfterLogin   = "auth.afterLogin"
 	HookRequest      = "request"
@@ -62,9 +63,15 @@ type Plugin struct {
 	// Timeout bounds each call of the plugin's hooks (0: DefaultTimeout).
 	Timeout time.Duration
 
+	// BeforeSave and AfterSave run around every write that stores an
+	// item (ev.Op: create, update, a status transition, a restore from
+	// the trash); only create and update store what BeforeSave changes
+	// (ev.Op.ChangesData). BeforeDelete and AfterDelete run around the
+	// writes that remove one (trash, purge, expire). See docs/PLUGINS.md.
 	BeforeSave   func(ctx context.Context, s Settings, ev *cms.SaveEvent) error
 	AfterSave    func(ctx context.Context, s Settings, ev *cms.SaveEvent) error
 	BeforeDelete func(ctx context.Context, s Settings, ev *cms.DeleteEvent) error
+	AfterDelete  func(ctx context.Context, s Settings, ev *cms.DeleteEvent) error
 	AfterUpload  func(ctx context.Context, s Settings, ev *cms.MediaEvent) error
 	AfterLogin   func(ctx context.Context, s Settings, ev *LoginEvent) error
 
@@ -140,7 +147,7 @@ func (p *Plugin) hooks() []string {
 	for _, h := range []struct {
 		name string
 		set  bool
-	}{{HookBeforeSave, p.BeforeSave != nil}, {HookAfterSave, p.AfterSave != nil}, {HookBeforeDelete, p.BeforeDelete != nil},
+	}{{HookBeforeSave, p.BeforeSave != nil}, {HookAfterSave, p.AfterSave != nil}, {HookBeforeDelete, p.BeforeDelete != nil}, {HookAfterDelete, p.AfterDelete != nil},
 		{HookAfterUpload, p.AfterUpload != nil}, {HookAfterLogin, p.AfterLogin != nil}, {HookRequest, p.Middleware != nil}} {
 		if h.set {
 			out = append(out, h.name)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
@@ -32,6 +33,26 @@ func (c *calls) add(tenant, hook string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seen = append(c.seen, tenant+" "+hook)
+}
+
+// of lists what ran for tenant, in order.
+func (c *calls) of(tenant string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, s := range c.seen {
+		if rest, ok := strings.CutPrefix(s, tenant+" "); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// reset forgets what ran.
+func (c *calls) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = nil
 }
 
 func (c *calls) count(tenant, hook string) int {
@@ -98,9 +119,10 @@ func probe(c *calls) *plugins.Plugin {
 // tenant files, with tenants tenant-a and tenant-b.
 type env struct {
 	*apitest.Env
-	runner *plugins.Runner
-	hooks  *apitest.LogBuffer // the runner's log
-	admin  map[string]string
+	runner  *plugins.Runner
+	content *cms.Cache         // the server's content cache, whose stores run the runner
+	hooks   *apitest.LogBuffer // the runner's log
+	admin   map[string]string
 }
 
 func newEnv(t *testing.T, extra ...*plugins.Plugin) *env {
@@ -113,7 +135,8 @@ func newEnv(t *testing.T, extra ...*plugins.Plugin) *env {
 	}
 	hooks := &apitest.LogBuffer{}
 	runner := plugins.NewRunner(reg, plugins.Config{Logger: slog.New(slog.NewJSONHandler(hooks, nil))})
-	e := &env{Env: apitest.New(t, api.Config{Plugins: runner, IPLoginBurst: 1000}), runner: runner, hooks: hooks, admin: map[string]string{}}
+	content := cms.NewCache(100, time.Minute, nil)
+	e := &env{Env: apitest.New(t, api.Config{Plugins: runner, Content: content, IPLoginBurst: 1000}), runner: runner, content: content, hooks: hooks, admin: map[string]string{}}
 	for _, id := range []string{"tenant-a", "tenant-b"} {
 		e.admin[id] = e.AdminToken(t, id)
 	}

@@ -288,9 +288,10 @@ func (r *Runner) AfterSave(ctx context.Context, ev *cms.SaveEvent) {
 // BeforeDelete runs the content.beforeDelete hooks in order.
 func (r *Runner) BeforeDelete(ctx context.Context, ev *cms.DeleteEvent) error {
 	list, err := r.enabled(ctx, ev.Tenant, ev.DB)
-	if err != nil {
+	if err != nil || len(list) == 0 {
 		return err
 	}
+	ev.State = list // the after-hooks run the same set
 	for _, a := range list {
 		if a.p.BeforeDelete == nil {
 			continue
@@ -302,6 +303,17 @@ func (r *Runner) BeforeDelete(ctx context.Context, ev *cms.DeleteEvent) error {
 		}
 	}
 	return nil
+}
+
+// AfterDelete runs the content.afterDelete hooks of the set BeforeDelete
+// ran.
+func (r *Runner) AfterDelete(ctx context.Context, ev *cms.DeleteEvent) {
+	list, _ := ev.State.([]active)
+	for _, a := range list {
+		if a.p.AfterDelete != nil {
+			r.after(ctx, ev.Tenant, a.p, HookAfterDelete, func(ctx context.Context) error { return a.p.AfterDelete(ctx, a.settings, ev) })
+		}
+	}
 }
 
 // AfterUpload runs the media.afterUpload hooks.

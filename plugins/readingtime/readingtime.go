@@ -44,6 +44,9 @@ func Words(text string) int {
 }
 
 func beforeSave(_ context.Context, s plugins.Settings, ev *cms.SaveEvent) error {
+	if !ev.Op.ChangesData() {
+		return nil // a transition or a restore stores nothing of what a hook fills in
+	}
 	words := 0
 	for _, f := range s.Strings("source_fields", []string{"body"}) {
 		if v, ok := ev.Data[f].(string); ok {

@@ -42,6 +42,9 @@ func New() *plugins.Plugin {
 }
 
 func beforeSave(ctx context.Context, s plugins.Settings, ev *cms.SaveEvent) error {
+	if !ev.Op.ChangesData() {
+		return nil // a transition or a restore stores nothing of what a hook fills in
+	}
 	bad := cms.FieldErrors{}
 	if err := slug(ctx, s, ev, bad); err != nil {
 		return err
