@@ -292,12 +292,13 @@ func (w *Worker) work(ctx context.Context, key string, recount bool) (next time.
 	wg.Wait()
 	if ctx.Err() != nil {
 		// Shutting down: an attempt cut short is no failure of the
-		// endpoint's. Only what was delivered is recorded; the rest stays
-		// pending as it was, for the next start.
+		// endpoint's. Only what the endpoint answered (delivered or
+		// refused) is recorded; the rest stays pending as it was, for the
+		// next start.
 		kept := due[:0:0]
 		var keptResults []Attempt
 		for i, d := range due {
-			if results[i].Error == "" {
+			if results[i].StatusCode != 0 {
 				kept, keptResults = append(kept, d), append(keptResults, results[i])
 			}
 		}
