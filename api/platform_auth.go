@@ -165,3 +165,12 @@ func decodeJSON(b []byte, v any) error {
 	}
 	return nil
 }
+
+// platformMe serves GET /platform/auth/me: the signed-in platform admin.
+func (s *Server) platformMe(c echo.Context) error {
+	admin, err := s.catalog.Admin(c.Request().Context(), c.Get(ctxPlatformAdmin).(string))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": admin})
+}

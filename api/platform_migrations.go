@@ -15,6 +15,7 @@ import (
 func (s *Server) platformRoutes(e *echo.Echo) {
 	admin := s.requirePlatformAdmin
 	e.POST("/platform/auth/login", s.platformLogin)
+	e.Match(readMethods, "/platform/auth/me", with(s.platformMe, admin))
 	e.Match(readMethods, "/platform/migrations", with(s.getMigrations, admin))
 	e.POST("/platform/migrations/run", with(s.runMigrations, admin))
 	e.Match(readMethods, "/platform/migrations/runs/:id", with(s.getMigrationRun, admin))

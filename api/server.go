@@ -96,6 +96,9 @@ type Config struct {
 	// WakeArchived restores a tenant the idle archiver archived on its
 	// first request, which waits for it (else it answers 410).
 	WakeArchived bool
+	// Signup turns on the public self-service sign-up pages of the console
+	// (serve's --signup; off by default).
+	Signup bool
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
@@ -146,6 +149,7 @@ type Server struct {
 	router         *router            // forwarding to home regions; nil: none
 	version        string             // see Config.Version
 	wakeArchived   bool               // see Config.WakeArchived
+	signup         bool               // see Config.Signup
 	wakeMu         sync.Mutex         // one wake at a time
 	catalogEP      CatalogEndpoint    // the control plane's endpoint (see Config.Catalog)
 	remote         *remoteSQL         // libSQL requests of tenants at remote locations
@@ -205,6 +209,7 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		backups:       cfg.Backups,
 		version:       cfg.Version,
 		wakeArchived:  cfg.WakeArchived,
+		signup:        cfg.Signup,
 		webhooks:      cfg.Webhooks,
 		nodeSecret:    route.NewSecret(cat),
 		catalogEP:     cfg.Catalog,
@@ -292,6 +297,7 @@ func (s *Server) routes() {
 	s.hranaRoutes()
 	s.catalogRoutes()
 	e.Match(readMethods, MetricsPath, s.getMetrics)
+	s.adminRoutes(s.signup)
 
 	s.platformRoutes(e)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/condohq/condo/admin"
 	"github.com/condohq/condo/metrics"
 )
 
@@ -19,6 +20,9 @@ const ctxForwarded = "condo.forwarded"
 // lock or allocates once a route and tenant have been seen.
 func (s *Server) meter(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if admin.Internal(c.Response().Writer) {
+			return next(c) // counted as its page
+		}
 		start := time.Now()
 		if err := next(c); err != nil {
 			c.Error(err)

@@ -54,6 +54,7 @@ type Config struct {
 	MoveRetention   time.Duration // how long a moved tenant's old copy is kept
 	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
 	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
+	Signup          bool          // public self-service sign-up on the platform host
 	Plans           string        // a YAML file of plan definitions; empty: the built-in free, pro, enterprise
 	MetricsAddr     string        // a second listener serving /metrics only (empty: none)
 	UsageFlush      time.Duration // how often usage counted in memory is written to the catalog
@@ -220,6 +221,7 @@ func (c *Config) settings() []setting {
 		{"forward-timeout", "CONDO_FORWARD_TIMEOUT", "30s", "how long a forwarded request waits for the home node's answer to begin", duration(&c.ForwardTimeout)},
 		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
 		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
+		{"signup", "CONDO_SIGNUP", "false", "public self-service sign-up at platform.<base-domain>/platform/admin/signup: a visitor creates a tenant and becomes its admin", boolean(&c.Signup)},
 		{"webhooks-allow-private", "CONDO_WEBHOOKS_ALLOW_PRIVATE", "false", "let webhooks go to loopback, private and link-local addresses (else refused, at creation and at every connection: SSRF)", boolean(&c.WebhooksPrivate)},
 		{"webhooks-first-retry", "CONDO_WEBHOOKS_FIRST_RETRY", "5s", "delay before a failed webhook delivery's first retry; each further one doubles it up to an hour, with jitter, for a day", duration(&c.WebhooksRetry)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},

@@ -249,7 +249,7 @@ func (m *Main) serve(ctx context.Context) error {
 	handler := api.New(cat, store, api.Config{Usage: meter, MetricsToken: string(cfg.MetricsToken), Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
-		Backups: backups, WakeArchived: cfg.WakeArchived, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
+		Backups: backups, WakeArchived: cfg.WakeArchived, Signup: cfg.Signup, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	if cfg.WebhooksRetry <= 0 {

@@ -1,0 +1,5 @@
+package admin
+
+import "github.com/labstack/echo/v4"
+
+func (a *Admin) signupRoutes(g *echo.Group) {}
