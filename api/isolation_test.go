@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/condohq/condo/admin"
 	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
 	"github.com/condohq/condo/auth"
@@ -70,6 +71,14 @@ func TestIsolation(t *testing.T) {
 					continue // a platform admin may manage tenant B: that is the platform's job
 				}
 				res := e.walkCall(t, "tenant-b", r.Method, path, tok)
+				if isAdminPage(r.Path) { // the HTML admin: B's sign-in page, or a refusal, never B's data
+					if res.Status >= 500 || !adminSignedOut(r.Path) && !adminRefused(res) {
+						t.Errorf("%s %s on B with %s: %d %s, want the sign-in page or a 4xx", r.Method, path, name, res.Status, res.Header.Get("Location"))
+					}
+					// B's own pages name B (its public GET /api/tenant).
+					b.noLeak(t, res, path+" Secret Bravo", r.Method+" "+path+" on B with "+name)
+					continue
+				}
 				if r.Path == api.MetricsPath { // the fleet's figures: not on a tenant's host at all
 					if res.Status != http.StatusNotFound {
 						t.Errorf("%s %s on B with %s: %d, want 404", r.Method, path, name, res.Status)
@@ -87,13 +96,18 @@ func TestIsolation(t *testing.T) {
 
 	// Attempts on A's host with A's own credentials (and anonymous), naming
 	// B's objects: 4xx, never B's data.
+	var fresh string
 	for _, r := range e.routes() {
 		if upsert(r) {
 			continue // acts on A's own name space; B's snapshot below covers it
 		}
 		for _, id := range paramValues(pinTenant(r.Path), b.ids) {
 			path := fill(pinTenant(r.Path), id)
-			fresh, _ := e.Login(t, "tenant-a", "admin@example.com", apitest.AdminPass+"tenant-a") // logout routes spend sessions
+			// Logout routes (and a few others) spend the session: sign in
+			// again only then, as bcrypt makes each login cost.
+			if fresh == "" || e.Call(t, "tenant-a", "GET", "/auth/me", fresh, "").Status != http.StatusOK {
+				fresh, _ = e.Login(t, "tenant-a", "admin@example.com", apitest.AdminPass+"tenant-a")
+			}
 			for name, c := range map[string]struct{ tok, hdr string }{
 				"A's JWT": {fresh, ""}, "A's JWT, X-Tenant-ID B": {fresh, "tenant-b"}, "A's API token": {aToken, ""},
 				"A impersonation": {imp, ""}, "anonymous, X-Tenant-ID B": {"", "tenant-b"},
@@ -107,7 +121,11 @@ func TestIsolation(t *testing.T) {
 				if res.Status >= 500 {
 					t.Errorf("%s: %d %v", where, res.Status, res.Raw)
 				}
-				if (strings.Contains(r.Path, ":") || strings.HasPrefix(r.Path, api.TenantPathPrefix)) && res.Status < 300 {
+				if isAdminPage(r.Path) && strings.Contains(r.Path, ":") && !adminRefused(res) {
+					t.Errorf("%s: %d, want a refusal", where, res.Status)
+					continue
+				}
+				if !isAdminPage(r.Path) && (strings.Contains(r.Path, ":") || strings.HasPrefix(r.Path, api.TenantPathPrefix)) && res.Status < 300 {
 					t.Errorf("%s: %d, want a refusal", where, res.Status)
 				}
 				b.noLeak(t, res, path, where)
@@ -126,8 +144,20 @@ func TestIsolation(t *testing.T) {
 // walkCall is Call without a body for the walks over every route: an
 // answer that is not JSON (GET /v2 is text) comes back with its text in
 // Raw["text"], where noLeak reads it too.
+//
+// The HTML admin's pages take their credential the way a browser sends
+// it: the token as the session cookie, with a matching CSRF cookie and
+// header so that a write reaches its handler.
 func (e *idEnv) walkCall(t *testing.T, tenant, method, path, token string, header ...string) apitest.Response {
 	t.Helper()
+	if isAdminPage(path) {
+		cookie := "condo_admin"
+		if strings.HasPrefix(path, admin.ConsolePath) {
+			cookie = "condo_console"
+		}
+		header = append(header, "Cookie", cookie+"="+token+"; condo_csrf=walk-csrf-token", "X-CSRF-Token", "walk-csrf-token")
+		token = ""
+	}
 	res, body := apitest.Send(t, e.Srv.URL, method, tenant+".localhost", path, token, header...)
 	r := apitest.Response{Status: res.StatusCode, Header: res.Header}
 	if len(body) > 0 {
@@ -138,6 +168,50 @@ func (e *idEnv) walkCall(t *testing.T, tenant, method, path, token string, heade
 		}
 	}
 	return r
+}
+
+// isAdminPage reports paths of the HTML admin (package admin), whose
+// answers are pages: a refusal there is a redirect to the sign-in page or
+// a 4xx page, not a JSON 401.
+func isAdminPage(path string) bool {
+	for _, base := range []string{admin.TenantPath, admin.ConsolePath} {
+		if path == base || strings.HasPrefix(path, base+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// adminSignedOut reports the admin's paths anyone may load: its assets,
+// the brand stylesheet (the tenant's public branding), and the pages of a
+// visitor who is not signed in (sign in, recover a password, accept an
+// invitation, sign up, the hand-overs from the console). They must still
+// carry none of B's data.
+func adminSignedOut(path string) bool {
+	if strings.HasPrefix(path, admin.AssetsPath+"/") || path == admin.TenantPath+"/brand.css" {
+		return true
+	}
+	rest := strings.TrimPrefix(strings.TrimPrefix(path, admin.ConsolePath), admin.TenantPath)
+	first, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/")
+	switch first {
+	case "login", "logout", "forgot", "reset", "invitations", "signup", "impersonate", "welcome":
+		return true
+	}
+	return false
+}
+
+// adminRefused reports an admin answer that gives nothing: the sign-in
+// page (a redirect to it, or the page itself, which shows no data) or a
+// 4xx.
+func adminRefused(res apitest.Response) bool {
+	if res.Status == http.StatusOK && strings.Contains(fmt.Sprint(res.Raw["text"]), `action="/admin/login"`) ||
+		strings.Contains(fmt.Sprint(res.Raw["text"]), `action="/platform/admin/login"`) {
+		return true
+	}
+	if res.Status >= 300 && res.Status < 400 {
+		return strings.Contains(res.Header.Get("Location"), "/login")
+	}
+	return res.Status >= 400 && res.Status < 500
 }
 
 // routes lists the server's routes, once each.
