@@ -229,6 +229,10 @@ func newCatalog(ctx context.Context, db condo.DB, cfg Config) (*Catalog, error) 
 		db.Close()
 		return nil, err
 	}
+	if err := c.backfillCustomLimits(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
 	return c, nil
 }
 

@@ -40,7 +40,7 @@ func (c *Catalog) BeginDelete(ctx context.Context, id, reason string) (*Tombston
 		return nil, err
 	}
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
-		before, err := tenantTx(ctx, tx, id)
+		before, err := c.tenantTx(ctx, tx, id)
 		if condo.ErrorCode(err) == condo.ENOTFOUND {
 			if ts, terr := tombstoneTx(ctx, tx, id); terr == nil && ts.State == TombstoneDeleted {
 				return deletedError(ts)

@@ -133,12 +133,12 @@ func (c *Catalog) lookupHost(ctx context.Context, host, base string) (*Tenant, e
 	}
 	if isSubdomainHost(host, base) {
 		label := strings.TrimSuffix(host, "."+base)
-		t, err := scanTenant(c.db.Reader().QueryRowContext(ctx, selectTenant+" WHERE subdomain = ?", label))
+		t, err := c.scanTenant(c.db.Reader().QueryRowContext(ctx, selectTenant+" WHERE subdomain = ?", label))
 		if condo.ErrorCode(notFound(err, "")) != condo.ENOTFOUND {
 			return t, err
 		}
 	}
-	t, err := scanTenant(c.db.Reader().QueryRowContext(ctx,
+	t, err := c.scanTenant(c.db.Reader().QueryRowContext(ctx,
 		selectTenant+" WHERE id = (SELECT tenant_id FROM tenant_domains WHERE domain = ?)", host))
 	if condo.ErrorCode(notFound(err, "")) == condo.ENOTFOUND {
 		return nil, nil
@@ -147,7 +147,7 @@ func (c *Catalog) lookupHost(ctx context.Context, host, base string) (*Tenant, e
 }
 
 func (c *Catalog) lookupID(ctx context.Context, id string) (*Tenant, error) {
-	t, err := scanTenant(c.db.Reader().QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+	t, err := c.scanTenant(c.db.Reader().QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
 	if condo.ErrorCode(notFound(err, "")) == condo.ENOTFOUND {
 		return nil, nil
 	}

@@ -34,8 +34,12 @@ type Tenant struct {
 	Status       string          `json:"status"`
 	Settings     json.RawMessage `json:"settings"`
 	Branding     json.RawMessage `json:"branding"`
+	// StorageQuota and UserLimit are the tenant's limits: its plan's, or
+	// the ones an operator set for it (named in CustomLimits).
 	StorageQuota int64           `json:"storage_quota"`
 	UserLimit    int64           `json:"user_limit"`
+	CustomLimits []string        `json:"custom_limits,omitempty"` // "storage_quota", "user_limit"
+	custom       int             // limits_custom: customQuota | customUsers
 	Region       string          `json:"region"`
 	Residency    string          `json:"residency"` // a residency set's name; empty for none
 	// Location is where the tenant's database lives: empty for the home
@@ -170,10 +174,19 @@ func (c *Catalog) CreateTenant(ctx context.Context, in NewTenant, provision func
 				return err
 			}
 		}
-		if _, err := updateTenant(ctx, c, tx, in.ID, TenantUpdate{StorageQuota: in.StorageQuota, UserLimit: in.UserLimit, Branding: in.Branding}); err != nil {
+		// A limit equal to the plan's (an imported tenant's, say) follows
+		// the plan; only one that differs is the tenant's own.
+		quota, users := in.StorageQuota, in.UserLimit
+		if quota != nil && *quota == limits.StorageQuota {
+			quota = nil
+		}
+		if users != nil && *users == limits.UserLimit {
+			users = nil
+		}
+		if _, err := updateTenant(ctx, c, tx, in.ID, TenantUpdate{StorageQuota: quota, UserLimit: users, Branding: in.Branding}); err != nil {
 			return err
 		}
-		after, err := tenantTx(ctx, tx, in.ID)
+		after, err := c.tenantTx(ctx, tx, in.ID)
 		if err != nil {
 			return err
 		}
@@ -206,7 +219,7 @@ func (c *Catalog) Tenant(ctx context.Context, id string) (*Tenant, error) {
 	}
 	// A kept statement: a fleet run looks up every tenant, and parsing
 	// this 20-column SELECT anew was most of a lookup's cost.
-	t, err := scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
+	t, err := c.scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
 	if err != nil {
 		return nil, notFound(err, "tenant %q", id)
 	}
@@ -221,7 +234,7 @@ func (c *Catalog) Tenant(ctx context.Context, id string) (*Tenant, error) {
 func (c *Catalog) Lookup(ctx context.Context, id string) (*Tenant, error) {
 	// A kept statement: a fleet run looks up every tenant, and parsing
 	// this 20-column SELECT anew was most of a lookup's cost.
-	t, err := scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
+	t, err := c.scanTenant(c.db.QueryRow(ctx, selectTenant+" WHERE id = ?", id))
 	return t, notFound(err, "tenant %q", id)
 }
 
@@ -265,7 +278,7 @@ func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, 
 	defer rows.Close()
 	var out []*Tenant
 	for rows.Next() {
-		t, err := scanTenant(rows)
+		t, err := c.scanTenant(rows)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -324,17 +337,17 @@ func setSchemaState(ctx context.Context, tx *sql.Tx, id string, s SchemaState) e
 	return nil
 }
 
-const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit,
+const selectTenant = `SELECT id, name, subdomain, plan, status, settings, branding, storage_quota, user_limit, limits_custom,
 	region, residency, location, location_token, epoch, schema_version, schema_dirty, schema_error, schema_migrated_at, schema_duration_ms,
 	created_at, updated_at, expires_at FROM tenants`
 
-func scanTenant(row interface{ Scan(...any) error }) (*Tenant, error) {
+func scanTenantRow(row interface{ Scan(...any) error }) (*Tenant, error) {
 	var t Tenant
 	var settings, branding string
 	var created, updated int64
 	var migrated, expires *int64
 	var duration sql.NullInt64
-	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit,
+	err := row.Scan(&t.ID, &t.Name, &t.Subdomain, &t.Plan, &t.Status, &settings, &branding, &t.StorageQuota, &t.UserLimit, &t.custom,
 		&t.Region, &t.Residency, &t.Location, &t.LocationToken, &t.Epoch, &t.Schema.Version, &t.Schema.Dirty, &t.Schema.Error, &migrated, &duration,
 		&created, &updated, &expires)
 	if err != nil {
@@ -391,10 +404,13 @@ const MaxBranding = 16 << 10
 // as it is.
 type TenantUpdate struct {
 	Name *string
-	// Plan moves the tenant to another plan, whose limits it takes unless
-	// StorageQuota or UserLimit is set too. Setting the plan it is on
-	// already keeps its limits.
+	// Plan moves the tenant to another plan, whose limits it takes (and
+	// then follows, as the plan's definition changes) unless StorageQuota
+	// or UserLimit is set too. Setting the plan it is on already keeps its
+	// limits, custom ones included.
 	Plan         *string
+	// StorageQuota and UserLimit set a custom limit for this tenant,
+	// which its plan's definition no longer changes.
 	StorageQuota *int64 // bytes, not negative
 	UserLimit    *int64 // not negative
 	// Branding replaces the branding: a JSON object of at most MaxBranding
@@ -427,14 +443,14 @@ func (c *Catalog) UpdateTenant(ctx context.Context, id string, u TenantUpdate) (
 // there is no such tenant).
 func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, change func(tx *sql.Tx, before *Tenant) error) error {
 	err := c.db.Transact(ctx, func(tx *sql.Tx) error {
-		before, err := tenantTx(ctx, tx, id)
+		before, err := c.tenantTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if err := change(tx, before); err != nil {
 			return err
 		}
-		after, err := tenantTx(ctx, tx, id)
+		after, err := c.tenantTx(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -450,8 +466,8 @@ func (c *Catalog) changeTenant(ctx context.Context, id, action, target string, c
 }
 
 // tenantTx reads tenant id's row (without its domains) inside tx.
-func tenantTx(ctx context.Context, tx *sql.Tx, id string) (*Tenant, error) {
-	t, err := scanTenant(tx.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
+func (c *Catalog) tenantTx(ctx context.Context, tx *sql.Tx, id string) (*Tenant, error) {
+	t, err := c.scanTenant(tx.QueryRowContext(ctx, selectTenant+" WHERE id = ?", id))
 	return t, notFound(err, "tenant %q", id)
 }
 
@@ -498,6 +514,8 @@ func updateTenant(ctx context.Context, c *Catalog, ex execer, id string, u Tenan
 		name = coalesce(?1, name),
 		storage_quota = coalesce(?3, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?4 ELSE storage_quota END),
 		user_limit = coalesce(?5, CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN ?6 ELSE user_limit END),
+		limits_custom = (CASE WHEN ?2 IS NOT NULL AND ?2 <> plan THEN 0 ELSE limits_custom END)
+			| (CASE WHEN ?3 IS NOT NULL THEN 1 ELSE 0 END) | (CASE WHEN ?5 IS NOT NULL THEN 2 ELSE 0 END),
 		plan = coalesce(?2, plan),
 		branding = coalesce(?7, branding),
 		updated_at = ?8

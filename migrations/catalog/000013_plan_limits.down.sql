@@ -1,0 +1,2 @@
+ALTER TABLE tenants DROP COLUMN limits_custom;
+DELETE FROM meta WHERE key = 'limits_custom_backfilled';
