@@ -203,6 +203,20 @@ func (c *Catalog) InterruptStaleJobs(ctx context.Context) (int, error) {
 	return n, nil
 }
 
+// JobRetention is how long a finished lifecycle job stays listed: a
+// quarter, enough to answer "what happened to this tenant last month".
+const JobRetention = 90 * 24 * time.Hour
+
+// PruneJobs deletes the lifecycle jobs that finished before cutoff and
+// reports how many; running ones stay whatever their age.
+func (c *Catalog) PruneJobs(ctx context.Context, cutoff time.Time) (int64, error) {
+	res, err := c.db.Writer().ExecContext(ctx, `DELETE FROM lifecycle_jobs WHERE state <> 'running' AND finished_at < ?`, condo.UnixMS(cutoff))
+	if err != nil {
+		return 0, fmt.Errorf("prune lifecycle jobs: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // LifecycleJobs lists lifecycle jobs, newest first, at most limit,
 // of kind and tenant when set.
 func (c *Catalog) LifecycleJobs(ctx context.Context, kind, tenantID string, limit int) ([]LifecycleJob, error) {

@@ -98,3 +98,30 @@ func TestTrack_InterruptedAfterKill(t *testing.T) {
 		t.Fatalf("after the kill: %+v %v", jobs, err)
 	}
 }
+
+// PruneJobs deletes finished jobs older than the cutoff and keeps newer
+// ones and running ones, however old.
+func TestPruneJobs(t *testing.T) {
+	ctx := context.Background()
+	c := mustOpen(t, t.TempDir(), catalog.Config{})
+	c.Track(ctx, catalog.JobArchive, "old", func(context.Context, *catalog.TrackedJob) error { return nil })
+	done := make(chan struct{})
+	started := make(chan struct{})
+	go c.Track(ctx, catalog.JobRestore, "running", func(context.Context, *catalog.TrackedJob) error {
+		close(started)
+		<-done
+		return nil
+	})
+	<-started
+	defer close(done)
+	if n, err := c.PruneJobs(ctx, time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Fatalf("prune before an hour ago: %d %v, want nothing", n, err)
+	}
+	if n, err := c.PruneJobs(ctx, time.Now().Add(time.Second)); err != nil || n != 1 {
+		t.Fatalf("prune up to now: %d %v, want the finished job", n, err)
+	}
+	jobs, err := c.LifecycleJobs(ctx, "", "", 10)
+	if err != nil || len(jobs) != 1 || jobs[0].TenantID != "running" {
+		t.Fatalf("left: %+v %v, want the running job", jobs, err)
+	}
+}

@@ -286,6 +286,11 @@ func (m *Main) serve(ctx context.Context) error {
 		} else if n > 0 {
 			log.Warn("marked lifecycle jobs interrupted: their process stopped before they ended", "jobs", n)
 		}
+		if n, err := cat.PruneJobs(ctx, time.Now().Add(-catalog.JobRetention)); err != nil {
+			log.Error("prune lifecycle jobs", "err", err)
+		} else if n > 0 {
+			log.Info("pruned finished lifecycle jobs", "jobs", n, "older_than", catalog.JobRetention)
+		}
 		if n, err := lifecycle.ResumeDeletes(ctx, cat, store); err != nil {
 			log.Error("finish interrupted tenant deletes", "err", err)
 		} else if n > 0 {
