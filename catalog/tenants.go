@@ -27,21 +27,21 @@ const (
 // Tenant is one tenant's catalog row. Values handed out by the catalog are
 // shared with its cache: treat them as read-only.
 type Tenant struct {
-	ID           string          `json:"id"`
-	Name         string          `json:"name"`
-	Subdomain    string          `json:"subdomain"`
-	Plan         string          `json:"plan"`
-	Status       string          `json:"status"`
-	Settings     json.RawMessage `json:"settings"`
-	Branding     json.RawMessage `json:"branding"`
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Subdomain string          `json:"subdomain"`
+	Plan      string          `json:"plan"`
+	Status    string          `json:"status"`
+	Settings  json.RawMessage `json:"settings"`
+	Branding  json.RawMessage `json:"branding"`
 	// StorageQuota and UserLimit are the tenant's limits: its plan's, or
 	// the ones an operator set for it (named in CustomLimits).
-	StorageQuota int64           `json:"storage_quota"`
-	UserLimit    int64           `json:"user_limit"`
-	CustomLimits []string        `json:"custom_limits,omitempty"` // "storage_quota", "user_limit"
-	custom       int             // limits_custom: customQuota | customUsers
-	Region       string          `json:"region"`
-	Residency    string          `json:"residency"` // a residency set's name; empty for none
+	StorageQuota int64    `json:"storage_quota"`
+	UserLimit    int64    `json:"user_limit"`
+	CustomLimits []string `json:"custom_limits,omitempty"` // "storage_quota", "user_limit"
+	custom       int      // limits_custom: customQuota | customUsers
+	Region       string   `json:"region"`
+	Residency    string   `json:"residency"` // a residency set's name; empty for none
 	// Location is where the tenant's database lives: empty for the home
 	// node's file, else a libSQL URL (libsqldb.Validate: no credentials
 	// in it, so it may be shown).
@@ -408,7 +408,7 @@ type TenantUpdate struct {
 	// then follows, as the plan's definition changes) unless StorageQuota
 	// or UserLimit is set too. Setting the plan it is on already keeps its
 	// limits, custom ones included.
-	Plan         *string
+	Plan *string
 	// StorageQuota and UserLimit set a custom limit for this tenant,
 	// which its plan's definition no longer changes.
 	StorageQuota *int64 // bytes, not negative

@@ -209,4 +209,3 @@ func httpClient(t *testing.T) *http.Client {
 	}
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
-
