@@ -120,9 +120,10 @@ func (s *Server) restoreBackup(c echo.Context) error {
 	})
 }
 
-// verifyBackup serves POST /platform/tenants/:id/verify-backup.
+// verifyBackup serves POST /platform/tenants/:id/verify-backup: the
+// replica where continuous backups are on, and the local snapshots.
 func (s *Server) verifyBackup(c echo.Context) error {
-	return s.backupOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
-		return backup.Verify(ctx, s.backups, s.store, t.ID)
+	return s.atHomeOp(c, func(ctx context.Context, t *catalog.Tenant) (any, error) {
+		return backup.VerifyAll(ctx, s.backups, s.store, t.ID)
 	})
 }

@@ -262,13 +262,43 @@ func linkTree(src, dst string) error {
 	})
 }
 
-// Verified is the outcome of Verify.
+// Verified is the outcome of Verify and VerifyAll.
 type Verified struct {
-	Tenant   string `json:"tenant"`
-	OK       bool   `json:"ok"`
-	TXID     uint64 `json:"txid"`
-	Live     string `json:"live_checksum"`
-	Restored string `json:"restored_checksum"`
+	Tenant string `json:"tenant"`
+	OK     bool   `json:"ok"`
+	// Replica: TXID, and the logical checksums of the live database and of
+	// the replica restored (empty where continuous backups are off).
+	TXID     uint64 `json:"txid,omitempty"`
+	Live     string `json:"live_checksum,omitempty"`
+	Restored string `json:"restored_checksum,omitempty"`
+	// Snapshots are the local snapshots' checks (VerifyAll).
+	Snapshots []SnapshotCheck `json:"snapshots,omitempty"`
+}
+
+// VerifyAll verifies what tenant id has of backups: its replica (Verify;
+// r nil where continuous backups are off) and its local snapshots
+// (VerifySnapshots). OK is all of them passing; with neither a replica nor
+// a snapshot it is ENOTFOUND (no_backups).
+func VerifyAll(ctx context.Context, r *Replicator, store *tenantstore.Store, id string) (*Verified, error) {
+	v := &Verified{Tenant: id, OK: true}
+	if r != nil {
+		var err error
+		if v, err = Verify(ctx, r, store, id); err != nil {
+			return nil, err
+		}
+	}
+	snaps, err := VerifySnapshots(ctx, store.DataDir(), id)
+	if err != nil {
+		return nil, err
+	}
+	if r == nil && len(snaps) == 0 {
+		return nil, condo.ReasonErrorf(condo.ENOTFOUND, "no_backups", "tenant %s has no backup to verify: continuous backups are off (--backup-url) and it has no local snapshot (--snapshot-every)", id)
+	}
+	v.Snapshots = snaps
+	for _, s := range snaps {
+		v.OK = v.OK && s.OK
+	}
+	return v, nil
 }
 
 // Verify restores tenant id's latest replica into a scratch file and

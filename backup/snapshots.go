@@ -176,8 +176,13 @@ func (s *Snapshotter) snapshot(ctx context.Context, id string) (bool, error) {
 		os.Remove(tmp)
 		return false, err
 	}
+	if err := recordSum(tmp, final); err != nil {
+		os.Remove(tmp)
+		return false, fmt.Errorf("snapshot of %s: record its checksum: %w", id, err)
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		os.Remove(tmp)
+		os.Remove(final + sumSuffix)
 		return false, fmt.Errorf("snapshot of %s: %w", id, err)
 	}
 	condo.SyncDir(dir)
@@ -196,6 +201,7 @@ func (s *Snapshotter) prune(id string) {
 		tooOld := s.MaxAge > 0 && time.Since(sn.At) > s.MaxAge
 		if tooMany || tooOld {
 			os.Remove(sn.Path)
+			os.Remove(sn.Path + sumSuffix)
 		}
 	}
 }

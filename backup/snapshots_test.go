@@ -3,6 +3,8 @@ package backup_test
 import (
 	"context"
 	"log/slog"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,4 +52,56 @@ func TestLocalSnapshots(t *testing.T) {
 	if _, err := backup.LocalSnapshots(env.DataDir, "../x"); err == nil {
 		t.Fatal("a bad id was accepted")
 	}
+}
+
+// VerifySnapshots: a snapshot passes while its bytes are those recorded
+// when it was taken (checking it changes nothing), fails once a byte
+// changes, and one from before checksums were recorded is held to
+// SQLite's integrity_check alone.
+func TestVerifySnapshots(t *testing.T) {
+	env := tenantstoretest.MustOpen(t, catalog.Config{}, tenantstore.Config{})
+	env.MustCreate(t, "acme")
+	write(t, env, "acme", 0, 50)
+	s := &backup.Snapshotter{Store: env.Store, DataDir: env.DataDir, Every: time.Hour, Logger: slog.New(slog.DiscardHandler)}
+	ctx := context.Background()
+	if n, err := s.Round(ctx); err != nil || n != 1 {
+		t.Fatalf("round: %d %v", n, err)
+	}
+	check := func(want bool, problem string) backup.SnapshotCheck {
+		t.Helper()
+		got, err := backup.VerifySnapshots(ctx, env.DataDir, "acme")
+		if err != nil || len(got) != 1 {
+			t.Fatalf("verify: %+v %v", got, err)
+		}
+		if got[0].OK != want || !strings.Contains(got[0].Problem, problem) {
+			t.Fatalf("verify: %+v, want ok %v with a problem saying %q", got[0], want, problem)
+		}
+		return got[0]
+	}
+	first := check(true, "")
+	if first.Recorded == "" || first.Recorded != first.SHA256 {
+		t.Fatalf("recorded %q, now %q", first.Recorded, first.SHA256)
+	}
+	check(true, "") // a check leaves the file as it was
+
+	snaps, _ := backup.LocalSnapshots(env.DataDir, "acme")
+	path := snaps[0].Path
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flipped := append([]byte(nil), b...)
+	flipped[len(flipped)-100] ^= 0xff
+	os.WriteFile(path, flipped, 0o640)
+	check(false, "changed since it was taken")
+
+	// Without a recorded checksum, integrity alone: the intact file passes,
+	// a truncated one does not.
+	os.Remove(path + ".sha256")
+	os.WriteFile(path, b, 0o640)
+	if got := check(true, ""); got.Recorded != "" {
+		t.Fatalf("recorded %q after its removal", got.Recorded)
+	}
+	os.WriteFile(path, b[:len(b)/2], 0o640)
+	check(false, "")
 }

@@ -164,16 +164,40 @@ func (m *Main) tenantsVerifyBackup(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withBackups(ctx, func(_ *catalog.Catalog, store *tenantstore.Store, r *backup.Replicator) error {
-		v, err := backup.Verify(ctx, r, store, pos[0])
+	return c.withStore(ctx, func(cat *catalog.Catalog, store *tenantstore.Store) error {
+		if _, err := cat.Tenant(ctx, pos[0]); err != nil {
+			return err
+		}
+		var r *backup.Replicator // nil: continuous backups off, the local snapshots only
+		if c.cfg.BackupURL != "" {
+			var err error
+			if r, err = newReplicator(&c.cfg, cat, slog.New(slog.DiscardHandler)); err != nil {
+				return err
+			}
+		}
+		v, err := backup.VerifyAll(ctx, r, store, pos[0])
 		if err != nil {
 			return err
 		}
+		var lines []string
+		switch {
+		case r != nil && v.Live != v.Restored:
+			lines = append(lines, fmt.Sprintf("tenant %s: the backup (txid %d) differs from the live database: %s, live %s", v.Tenant, v.TXID, v.Restored, v.Live))
+		case r != nil:
+			lines = append(lines, fmt.Sprintf("tenant %s: the backup (txid %d) matches the live database (sha256 %s)", v.Tenant, v.TXID, v.Live))
+		}
+		for _, sn := range v.Snapshots {
+			if sn.OK {
+				lines = append(lines, fmt.Sprintf("snapshot %s: ok", sn.Name))
+			} else {
+				lines = append(lines, fmt.Sprintf("snapshot %s: FAILED: %s", sn.Name, sn.Problem))
+			}
+		}
+		c.print(v, strings.Join(lines, "\n"))
 		if !v.OK {
-			c.print(v, fmt.Sprintf("tenant %s: the backup (txid %d) differs from the live database: %s, live %s", v.Tenant, v.TXID, v.Restored, v.Live))
 			return fmt.Errorf("tenant %s: backup verification failed", v.Tenant)
 		}
-		return c.print(v, fmt.Sprintf("tenant %s: the backup (txid %d) matches the live database (sha256 %s)", v.Tenant, v.TXID, v.Live))
+		return nil
 	})
 }
 
