@@ -1,0 +1,426 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/condohq/condo"
+	"github.com/condohq/condo/auth"
+	"github.com/condohq/condo/catalog"
+	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/mail"
+)
+
+// Defaults of SignupLimits.
+const (
+	DefaultSignupPlan     = "free"
+	DefaultSignupPerEmail = 3
+	DefaultSignupIPBurst  = 5
+	DefaultSignupIPEvery  = 10 * time.Minute
+	DefaultSignupTTL      = 24 * time.Hour
+)
+
+// SignupLimits bounds self-service sign-up (Config.Signup): what a
+// visitor gets, and how much of it.
+type SignupLimits struct {
+	// Plan is the plan new tenants get (empty: DefaultSignupPlan).
+	Plan string
+	// PerEmail is how many tenants one email may sign up, counting those
+	// that still exist (0: DefaultSignupPerEmail).
+	PerEmail int
+	// IPBurst sign-up submissions one client IP may make at once, then one
+	// per IPEvery (0: the defaults). A submission counts whether or not it
+	// is accepted.
+	IPBurst int
+	IPEvery time.Duration
+	// TTL is how long a verification link works (0: DefaultSignupTTL).
+	TTL time.Duration
+}
+
+func (l SignupLimits) withDefaults() SignupLimits {
+	l.Plan = cmp.Or(l.Plan, DefaultSignupPlan)
+	l.PerEmail = cmp.Or(l.PerEmail, DefaultSignupPerEmail)
+	l.IPBurst = cmp.Or(l.IPBurst, DefaultSignupIPBurst)
+	l.IPEvery = cmp.Or(l.IPEvery, DefaultSignupIPEvery)
+	l.TTL = cmp.Or(l.TTL, DefaultSignupTTL)
+	return l
+}
+
+// signups is the server's sign-up state: its limits and the per-IP
+// throttle of submissions.
+type signups struct {
+	limits   SignupLimits
+	throttle *auth.Throttle
+}
+
+func newSignups(l SignupLimits, now func() time.Time) *signups {
+	l = l.withDefaults()
+	t := auth.NewThrottle(l.IPBurst, l.IPEvery, 100_000)
+	t.Now = now
+	return &signups{limits: l, throttle: t}
+}
+
+// Paths of the sign-up API, on the platform scope and public (the
+// visitor has no account yet). They exist only with Config.Signup: else
+// they are 404 like any unknown path.
+const (
+	SignupPath       = "/platform/signup"
+	SignupCheckPath  = SignupPath + "/check"
+	SignupVerifyPath = SignupPath + "/verify"
+)
+
+// StarterCollection is the collection a signed-up tenant starts with,
+// holding one welcome draft.
+const StarterCollection = "posts"
+
+func (s *Server) signupRoutes() {
+	if s.signups == nil {
+		return
+	}
+	s.echo.Match(readMethods, SignupCheckPath, s.checkSubdomain)
+	s.echo.POST(SignupPath, s.submitSignup)
+	s.echo.POST(SignupVerifyPath, s.verifySignup)
+}
+
+// subdomainMessages say what each catalog.CheckSubdomain answer means.
+var subdomainMessages = map[string]string{
+	catalog.SubdomainAvailable: "is available",
+	catalog.SubdomainTaken:     "is taken: pick another",
+	catalog.SubdomainReserved:  "is reserved: pick another",
+	catalog.SubdomainInvalid:   "is not a valid subdomain: use 1-63 lower-case letters, digits and dashes, not starting or ending with a dash",
+}
+
+// checkSubdomain serves GET /platform/signup/check?subdomain=: {"data":
+// {subdomain, status, available, host, message}}, status one of
+// available, taken, reserved, invalid. It is a snapshot: verification
+// checks again.
+func (s *Server) checkSubdomain(c echo.Context) error {
+	id := strings.TrimSpace(c.QueryParam("subdomain"))
+	if len(id) > 100 {
+		id = id[:100]
+	}
+	st, err := s.catalog.CheckSubdomain(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	host := id + "." + s.catalog.BaseDomain(c.Request().Context())
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]any{"subdomain": id, "status": st,
+		"available": st == catalog.SubdomainAvailable, "host": host, "message": host + " " + subdomainMessages[st]}})
+}
+
+// subdomainError is the refusal of a subdomain that is not available.
+func subdomainError(id, host, status string) error {
+	msg := host + " " + subdomainMessages[status]
+	var e *condo.Error
+	switch status {
+	case catalog.SubdomainTaken:
+		e = condo.ReasonErrorf(condo.ECONFLICT, "subdomain_taken", "%s", msg)
+	case catalog.SubdomainReserved:
+		e = condo.ReasonErrorf(condo.EINVALID, "subdomain_reserved", "%s", msg)
+	default:
+		e = condo.ReasonErrorf(condo.EINVALID, "invalid_subdomain", "%q %s", condo.Clip(id), subdomainMessages[catalog.SubdomainInvalid])
+	}
+	e.Fields = map[string]string{"subdomain": e.Message}
+	return e
+}
+
+// onField is err with its message as that of field (an input the
+// visitor can correct), if err is a coded client error.
+func onField(err error, field string) error {
+	var e *condo.Error
+	if !errors.As(err, &e) || e.Code == condo.EINTERNAL {
+		return err
+	}
+	out := *e
+	out.Fields = map[string]string{field: e.Message}
+	return &out
+}
+
+// signupRequest is the body of POST /platform/signup.
+type signupRequest struct {
+	Subdomain string `json:"subdomain"`
+	Name      string `json:"name"`
+	Email     string `json:"email"`
+	Password  string `json:"password"`
+}
+
+// submitSignup serves POST /platform/signup {subdomain, name, email,
+// password}: it checks everything that can be checked now and mails a
+// verification link; nothing is created until the link is opened. 202
+// {"data": {email, subdomain, expires_at}}. Refusals: 429
+// too_many_signups (per client IP, with Retry-After), 400
+// missing_fields, invalid_subdomain, subdomain_reserved, invalid_email,
+// invalid_name, weak_password, 409 subdomain_taken, 403
+// signup_limit_reached (the cap of tenants per email), 503 mail_failed.
+func (s *Server) submitSignup(c echo.Context) error {
+	ip := c.RealIP()
+	if wait := s.signups.throttle.Wait(ip); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return condo.ReasonErrorf(condo.ELIMITED, "too_many_signups", "too many sign-ups from your address: try again in %s", roundWait(wait))
+	}
+	s.signups.throttle.Hit(ip)
+	var in signupRequest
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	in.Subdomain, in.Name, in.Email = strings.TrimSpace(in.Subdomain), strings.TrimSpace(in.Name), strings.TrimSpace(in.Email)
+	if err := signupRequired(in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	email, err := catalog.NormalizeEmail(in.Email)
+	if err != nil {
+		return onField(err, "email")
+	}
+	if err := s.subdomainFree(ctx, in.Subdomain); err != nil {
+		return err
+	}
+	if err := auth.DefaultPasswordPolicy.Check(in.Password); err != nil {
+		return onField(err, "password") // a new tenant's policy is the default
+	}
+	if err := s.underEmailCap(ctx, email); err != nil {
+		return err
+	}
+	token := auth.NewSecret()
+	sealed, err := sealPassword(token, in.Password)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	sg := &catalog.Signup{Subdomain: in.Subdomain, Name: in.Name, Email: email, Sealed: sealed, ClientIP: ip, ExpiresAt: now.Add(s.signups.limits.TTL)}
+	if err := s.catalog.CreateSignup(ctx, sg, auth.HashSecret(token), now); err != nil {
+		if condo.ErrorReason(err) == "invalid_name" {
+			return onField(err, "name")
+		}
+		return err
+	}
+	link := s.platformOrigin(c) + "/platform/admin/signup/verify?token=" + token
+	host := in.Subdomain + "." + s.catalog.BaseDomain(ctx)
+	err = s.mailer.Send(ctx, mail.Message{To: email, Subject: "Confirm your email to create " + host,
+		Body: fmt.Sprintf("Someone (we hope you) asked to create the site %q at %s with this email address.\n\n"+
+			"To create it and sign in to its admin, open this link before %s:\n\n  %s\n\n"+
+			"If it was not you, ignore this mail: nothing is created without the link.\n",
+			in.Name, host, sg.ExpiresAt.UTC().Format(time.RFC1123), link)})
+	if err != nil {
+		logger(c).Error("send sign-up verification", "signup", sg.ID, "err", err)
+		return condo.ReasonErrorf(condo.EUNAVAILABLE, "mail_failed", "the verification mail could not be sent: try again later")
+	}
+	return c.JSON(http.StatusAccepted, map[string]any{"data": map[string]any{
+		"email": email, "subdomain": in.Subdomain, "expires_at": sg.ExpiresAt.UTC()}})
+}
+
+func signupRequired(in signupRequest) error {
+	fields := map[string]string{}
+	for _, f := range [][2]string{{"subdomain", in.Subdomain}, {"name", in.Name}, {"email", in.Email}, {"password", in.Password}} {
+		if f[1] == "" {
+			fields[f[0]] = "required"
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	e := condo.ReasonErrorf(condo.EINVALID, "missing_fields", "fill in every field: subdomain, site name, email and password")
+	e.Fields = fields
+	return e
+}
+
+// roundWait writes a wait the way a person reads it.
+func roundWait(d time.Duration) string {
+	if d < time.Minute {
+		return strconv.Itoa(int((d+time.Second-1)/time.Second)) + " seconds"
+	}
+	return strconv.Itoa(int((d+time.Minute-1)/time.Minute)) + " minutes"
+}
+
+// subdomainFree refuses a subdomain that is not available now.
+func (s *Server) subdomainFree(ctx context.Context, id string) error {
+	st, err := s.catalog.CheckSubdomain(ctx, id)
+	if err != nil {
+		return err
+	}
+	if st != catalog.SubdomainAvailable {
+		return subdomainError(id, id+"."+s.catalog.BaseDomain(ctx), st)
+	}
+	return nil
+}
+
+// underEmailCap refuses an email that signed up its cap of tenants.
+func (s *Server) underEmailCap(ctx context.Context, email string) error {
+	n, err := s.catalog.SignedUpTenants(ctx, email)
+	if err != nil {
+		return err
+	}
+	if n >= s.signups.limits.PerEmail {
+		e := condo.ReasonErrorf(condo.EFORBIDDEN, "signup_limit_reached",
+			"%s has signed up %d sites, the most one email may: sign in to one of them, or use another email", email, n)
+		e.Fields = map[string]string{"email": e.Message}
+		return e
+	}
+	return nil
+}
+
+// signupResult is the answer of a verified sign-up: the new tenant, its
+// admin's session (to hand over to the tenant's host, see admin's
+// /admin/welcome) and where its admin is.
+type signupResult struct {
+	Tenant     *catalog.Tenant `json:"tenant"`
+	AdminURL   string          `json:"admin_url"`
+	WelcomeURL string          `json:"welcome_url"`
+	*sessionResponse
+}
+
+// verifySignup serves POST /platform/signup/verify {token}: it spends the
+// sign-up's link and creates what it asked for: the tenant on the
+// sign-up plan, its first user as admin with the chosen password, the
+// starter collection with a welcome draft, and the platform event
+// tenant.signed_up. 201 {"data": {tenant, admin_url, welcome_url, token,
+// refresh_token, expires_at, user}}: a normal session of the new admin.
+// Refusals: 404 signup_not_found, 410 signup_used or signup_expired, 409
+// subdomain_taken (someone took it meanwhile), 403 signup_limit_reached.
+func (s *Server) verifySignup(c echo.Context) error {
+	var in struct {
+		Token string `json:"token"`
+	}
+	if err := decodeStrict(c, &in); err != nil {
+		return err
+	}
+	if err := required("token", in.Token); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	sg, err := s.catalog.ClaimSignup(ctx, auth.HashSecret(in.Token), s.now())
+	if err != nil {
+		return err
+	}
+	password, err := openPassword(in.Token, sg.Sealed)
+	if err != nil {
+		return err
+	}
+	// Both may have changed since the mail was sent.
+	if err := s.subdomainFree(ctx, sg.Subdomain); err != nil {
+		return err
+	}
+	if err := s.underEmailCap(ctx, sg.Email); err != nil {
+		return err
+	}
+	t, err := s.store.Create(ctx, catalog.NewTenant{ID: sg.Subdomain, Name: sg.Name, Plan: s.signups.limits.Plan})
+	if condo.ErrorReason(err) == "tenant_exists" {
+		return subdomainError(sg.Subdomain, sg.Subdomain+"."+s.catalog.BaseDomain(ctx), catalog.SubdomainTaken)
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(ctxTenant, t)
+	var sess *sessionResponse
+	err = s.identity(c, func(ctx context.Context, st *auth.Store) error {
+		lim, err := limits(c, ctx, st)
+		if err != nil {
+			return err
+		}
+		u, err := st.CreateUser(ctx, auth.NewUser{Email: sg.Email, Password: password, Role: auth.RoleAdmin}, lim)
+		if err != nil {
+			return err
+		}
+		sess, err = s.startSession(c, ctx, st, u)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sign-up %s: first user: %w", t.ID, err)
+	}
+	c.Set(ctxPrincipal, &principal{Kind: "user", UserID: sess.User.ID})
+	if err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
+		return starterContent(ctx, st, t.Name, sess.User.ID)
+	}); err != nil {
+		return fmt.Errorf("sign-up %s: starter content: %w", t.ID, err)
+	}
+	event := map[string]any{"tenant": t, "email": sg.Email, "plan": t.Plan, "signed_up_at": s.now().UTC(), "requested_at": sg.CreatedAt.UTC()}
+	if err := s.catalog.FinishSignup(ctx, sg.ID, t.ID, event); err != nil {
+		return fmt.Errorf("sign-up %s: finish: %w", t.ID, err)
+	}
+	s.audit(c, auth.CategoryAudit, "tenant.signed_up", t.ID, map[string]any{"email": sg.Email, "plan": t.Plan})
+	origin := s.origin(c)
+	return c.JSON(http.StatusCreated, map[string]any{"data": signupResult{Tenant: t, AdminURL: origin + "/admin",
+		WelcomeURL: origin + "/admin/welcome", sessionResponse: sess}})
+}
+
+// starterContent gives a new tenant something to edit: a posts
+// collection (title, body) and a welcome draft in it.
+func starterContent(ctx context.Context, st *cms.Store, site, author string) error {
+	col, err := st.CreateCollection(ctx, cms.NewCollection{Name: StarterCollection, DisplayName: "Posts",
+		Description: "Articles of " + site + ": a starter collection, yours to change or delete.",
+		Schema: []byte(`{"type": "object", "properties": {"title": {"type": "string", "required": true, "maxLength": 200},
+			"body": {"type": "richtext"}}, "required": ["title"]}`)})
+	if err != nil {
+		return err
+	}
+	_, err = st.CreateItem(ctx, col, cms.ItemInput{Title: "Welcome to " + site, Slug: "welcome", Status: cms.StatusDraft,
+		Data: map[string]any{"title": "Welcome to " + site,
+			"body": "<p>This is your first post, a draft. Edit it, publish it, or delete it and start your own.</p>"}}, author)
+	return err
+}
+
+// platformOrigin is the platform host's origin as the visitor reaches it
+// (a development host keeps the port the server answers on), for links
+// in mails.
+func (s *Server) platformOrigin(c echo.Context) string {
+	host := "platform." + s.catalog.BaseDomain(c.Request().Context())
+	if host == "platform.localhost" {
+		if _, port, err := net.SplitHostPort(c.Request().Host); err == nil {
+			host = net.JoinHostPort(host, port)
+		}
+		return "http://" + host
+	}
+	return "https://" + host
+}
+
+// sealPassword seals a sign-up's password with a key derived from its
+// token: the catalog holds the token's hash and this, so the password
+// opens only for whoever holds the mailed link. AES-256-GCM, nonce first.
+func sealPassword(token, password string) ([]byte, error) {
+	aead, err := signupAEAD(token)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	rand.Read(nonce)
+	return aead.Seal(nonce, nonce, []byte(password), nil), nil
+}
+
+func openPassword(token string, sealed []byte) (string, error) {
+	aead, err := signupAEAD(token)
+	if err != nil {
+		return "", err
+	}
+	if len(sealed) < aead.NonceSize() {
+		return "", errors.New("sealed sign-up password too short")
+	}
+	pw, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
+	if err != nil {
+		return "", fmt.Errorf("open sign-up password: %w", err)
+	}
+	return string(pw), nil
+}
+
+func signupAEAD(token string) (cipher.AEAD, error) {
+	// Another hash than HashSecret's, so the stored hash is not the key.
+	key := sha256.Sum256([]byte("condo signup password\x00" + token))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
