@@ -43,7 +43,8 @@ type SignupLimits struct {
 	PerEmail int
 	// IPBurst sign-up submissions one client IP may make at once, then one
 	// per IPEvery (0: the defaults). A submission counts whether or not it
-	// is accepted.
+	// is accepted. The same bucket size applies to each email address (so
+	// links cannot flood an inbox from many IPs).
 	IPBurst int
 	IPEvery time.Duration
 	// TTL is how long a verification link works (0: DefaultSignupTTL).
@@ -71,6 +72,19 @@ func newSignups(l SignupLimits, now func() time.Time) *signups {
 	t := auth.NewThrottle(l.IPBurst, l.IPEvery, 100_000)
 	t.Now = now
 	return &signups{limits: l, throttle: t}
+}
+
+// spend counts one submission against key, refusing it (429
+// too_many_signups with Retry-After, what saying whose) while key's
+// bucket is empty.
+func (sg *signups) spend(c echo.Context, key, what string) error {
+	if wait := sg.throttle.Wait(key); wait > 0 {
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return condo.ReasonErrorf(condo.ELIMITED, "too_many_signups", "%s: try again in %s", what, roundWait(wait))
+	}
+	sg.throttle.Hit(key)
+	return nil
 }
 
 // Paths of the sign-up API, on the platform scope and public (the
@@ -161,18 +175,15 @@ type signupRequest struct {
 // password}: it checks everything that can be checked now and mails a
 // verification link; nothing is created until the link is opened. 202
 // {"data": {email, subdomain, expires_at}}. Refusals: 429
-// too_many_signups (per client IP, with Retry-After), 400
+// too_many_signups (per client IP and per email, with Retry-After), 400
 // missing_fields, invalid_subdomain, subdomain_reserved, invalid_email,
 // invalid_name, weak_password, 409 subdomain_taken, 403
 // signup_limit_reached (the cap of tenants per email), 503 mail_failed.
 func (s *Server) submitSignup(c echo.Context) error {
 	ip := c.RealIP()
-	if wait := s.signups.throttle.Wait(ip); wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return condo.ReasonErrorf(condo.ELIMITED, "too_many_signups", "too many sign-ups from your address: try again in %s", roundWait(wait))
+	if err := s.signups.spend(c, "ip\x00"+ip, "too many sign-ups from your network address"); err != nil {
+		return err
 	}
-	s.signups.throttle.Hit(ip)
 	var in signupRequest
 	if err := decodeStrict(c, &in); err != nil {
 		return err
@@ -185,6 +196,10 @@ func (s *Server) submitSignup(c echo.Context) error {
 	email, err := catalog.NormalizeEmail(in.Email)
 	if err != nil {
 		return onField(err, "email")
+	}
+	// So that nobody floods an inbox with links from many addresses.
+	if err := s.signups.spend(c, "email\x00"+email, "too many sign-ups for "+email); err != nil {
+		return err
 	}
 	if err := s.subdomainFree(ctx, in.Subdomain); err != nil {
 		return err

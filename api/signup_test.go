@@ -272,3 +272,18 @@ func platformToken(t *testing.T, e *apitest.Env) string {
 	apitest.WantStatus(t, res, http.StatusOK, "")
 	return res.Raw["token"].(string)
 }
+
+func TestSignup_PerEmailRate(t *testing.T) {
+	e := apitest.New(t, api.Config{Signup: true, ClientIPHeader: "Fly-Client-IP", SignupLimits: api.SignupLimits{IPBurst: 2, IPEvery: time.Hour}})
+	submit := func(ip, sub string) apitest.Response {
+		return e.Call(t, platformHost, "POST", api.SignupPath, "", signupBody(sub, "X", "victim@example.com", "a long password 1"), "Fly-Client-IP", ip)
+	}
+	apitest.WantStatus(t, submit("192.0.2.1", "mail-1"), http.StatusAccepted, "")
+	apitest.WantStatus(t, submit("192.0.2.2", "mail-2"), http.StatusAccepted, "")
+	// A third address, fresh, still cannot send the same inbox a third link.
+	res := submit("192.0.2.3", "mail-3")
+	apitest.WantStatus(t, res, http.StatusTooManyRequests, "too_many_signups")
+	if !strings.Contains(res.Error.Message, "victim@example.com") {
+		t.Errorf("message %q does not say which limit", res.Error.Message)
+	}
+}
