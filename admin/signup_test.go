@@ -248,3 +248,18 @@ func TestAdminSignup_EndToEnd(t *testing.T) {
 		t.Errorf("tenant-a's cookie on acme's welcome: %d %q", p.Status, p.Location)
 	}
 }
+
+func TestAdminSignup_RateLimitMessage(t *testing.T) {
+	env := apitest.New(t, api.Config{Signup: true, SignupLimits: api.SignupLimits{IPBurst: 1}})
+	b := newBrowser(t, env, "platform.localhost")
+	b.get("/platform/admin/signup")
+	form := url.Values{"subdomain": {"admin"}, "name": {"X"}, "email": {"x@example.com"}, "password": {"a long password 1"}}
+	if p := b.post("/platform/admin/signup", form); p.Status != http.StatusBadRequest {
+		t.Fatalf("first: %d", p.Status)
+	}
+	form.Set("subdomain", "fresh")
+	p := b.post("/platform/admin/signup", form)
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Body, `role="alert"`) || !strings.Contains(p.Body, "too many sign-ups") {
+		t.Fatalf("second: %d %s", p.Status, p.Body)
+	}
+}
