@@ -189,7 +189,7 @@ func (a *Admin) signupVerifySubmit(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set("Content-Security-Policy", strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+origin, 1))
+	h.Set("Content-Security-Policy", withFormAction(contentSecurityPolicy, "'self' "+origin))
 	// The tenant's host checks that the hand-over comes from this host:
 	// let the browser say so (the server's default sends no referrer, and
 	// then a cross-origin POST's Origin is "null").
@@ -197,6 +197,19 @@ func (a *Admin) signupVerifySubmit(c echo.Context) error {
 	return a.render(c, http.StatusCreated, "signup/ready", &Page{Title: "Your site is ready", Nav: "signup", Data: signupReady{
 		TenantID: d.Tenant.ID, TenantName: d.Tenant.Name, AdminURL: d.AdminURL, WelcomeURL: d.WelcomeURL,
 		Token: d.Token, RefreshToken: d.RefreshToken}})
+}
+
+// withFormAction is the policy csp with its form-action directive set to
+// sources (added if csp has none).
+func withFormAction(csp, sources string) string {
+	parts := strings.Split(csp, ";")
+	for i, p := range parts {
+		if f := strings.Fields(p); len(f) > 0 && f[0] == "form-action" {
+			parts[i] = " form-action " + sources
+			return strings.TrimSpace(strings.Join(parts, ";"))
+		}
+	}
+	return strings.TrimRight(strings.TrimSpace(csp), ";") + "; form-action " + sources
 }
 
 // originOf is scheme://host[:port] of an absolute http(s) URL.

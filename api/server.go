@@ -96,8 +96,8 @@ type Config struct {
 	// WakeArchived restores a tenant the idle archiver archived on its
 	// first request, which waits for it (else it answers 410).
 	WakeArchived bool
-	// Signup turns on the public self-service sign-up pages of the console
-	// (serve's --signup; off by default).
+	// Signup turns on public self-service sign-up: the console's pages and
+	// the API they call (signup.go); serve's --signup, off by default.
 	Signup bool
 	// SignupLimits bounds it: the plan new tenants get, the cap per email,
 	// the rate per client IP (see signup.go).
