@@ -101,6 +101,10 @@ func TestAdminSignup_LiveCheck(t *testing.T) {
 			t.Errorf("check %q answered a whole page to htmx", tc.sub)
 		}
 	}
+	// /admin/signup on the platform host is the console's.
+	if p := b.get("/admin/signup"); p.Status != http.StatusFound || p.Location != "/platform/admin/signup" {
+		t.Errorf("GET /admin/signup on the platform host: %d %q", p.Status, p.Location)
+	}
 	// Without JavaScript the check is a whole page.
 	if p := b.get("/platform/admin/signup/check?subdomain=tenant-b"); p.Status != http.StatusOK || !strings.Contains(p.Body, `data-status="taken"`) || !strings.Contains(p.Body, "<form") {
 		t.Errorf("check without htmx: %d", p.Status)

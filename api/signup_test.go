@@ -191,6 +191,11 @@ func TestSignup_VerificationCreatesTenant(t *testing.T) {
 		t.Errorf("starter items = %v", items.Raw["data"])
 	}
 
+	// The tenant's own audit log says how it began.
+	if ev := e.Events(t, "acme", "tenant.signed_up"); len(ev) != 1 {
+		t.Errorf("audit events tenant.signed_up = %d, want 1", len(ev))
+	}
+
 	// The platform webhook got tenant.signed_up.
 	del := e.Call(t, platformHost, "GET", "/platform/webhooks/"+hook.Data["id"].(string)+"/deliveries", platform, "")
 	apitest.WantStatus(t, del, http.StatusOK, "")
