@@ -81,6 +81,7 @@ const AssetsPath = "/admin/assets"
 func (a *Admin) TenantRoutes(g *echo.Group) {
 	g.Use(a.pageHeaders, a.csrf(TenantPath))
 	a.tenantSessionRoutes(g)
+	a.welcomeRoutes(g)
 	authed := g.Group("", a.requireTenantSession)
 	get(authed, "", a.dashboard)
 	get(authed, "/", a.dashboard)

@@ -74,9 +74,10 @@ func isTLS(c echo.Context) bool { return c.Scheme() == "https" }
 func (a *Admin) csrf(path string) echo.MiddlewareFunc {
 	build := func(secure bool) echo.MiddlewareFunc {
 		return middleware.CSRFWithConfig(middleware.CSRFConfig{
-			// The impersonation hand-over comes from the console's host
-			// and carries its own credential (impersonateEnter).
-			Skipper:     func(c echo.Context) bool { return c.Path() == TenantPath+"/impersonate" },
+			// The impersonation and sign-up hand-overs come from the
+			// console's host and carry their own credential
+			// (impersonateEnter, welcomeEnter).
+			Skipper:     func(c echo.Context) bool { return c.Path() == TenantPath+"/impersonate" || a.signupCSRFExempt(c) },
 			TokenLookup: "form:_csrf,header:X-CSRF-Token", CookieName: "condo_csrf", CookiePath: path,
 			CookieHTTPOnly: true, CookieSameSite: http.SameSiteLaxMode, CookieSecure: secure,
 			ErrorHandler: func(err error, c echo.Context) error {

@@ -96,9 +96,12 @@ type Config struct {
 	// WakeArchived restores a tenant the idle archiver archived on its
 	// first request, which waits for it (else it answers 410).
 	WakeArchived bool
-	// Signup turns on the public self-service sign-up pages of the console
-	// (serve's --signup; off by default).
+	// Signup turns on public self-service sign-up: the console's pages and
+	// the API they call (signup.go); serve's --signup, off by default.
 	Signup bool
+	// SignupLimits bounds it: the plan new tenants get, the cap per email,
+	// the rate per client IP (see signup.go).
+	SignupLimits SignupLimits
 	// Routing forwards requests to their tenant's home region (see
 	// route.go); the zero value serves every request here.
 	Routing Routing
@@ -150,6 +153,7 @@ type Server struct {
 	version        string             // see Config.Version
 	wakeArchived   bool               // see Config.WakeArchived
 	signup         bool               // see Config.Signup
+	signups        *signups           // its limits and throttle; nil without Config.Signup
 	wakeMu         sync.Mutex         // one wake at a time
 	catalogEP      CatalogEndpoint    // the control plane's endpoint (see Config.Catalog)
 	remote         *remoteSQL         // libSQL requests of tenants at remote locations
@@ -221,6 +225,9 @@ func New(cat *catalog.Catalog, store *tenantstore.Store, cfg Config) *Server {
 		usage:         cfg.Usage,
 		metricsToken:  cfg.MetricsToken}
 	s.metricsHandler = s.newMetricsHandler()
+	if cfg.Signup {
+		s.signups = newSignups(cfg.SignupLimits, cfg.Now)
+	}
 	if s.webhooks.Allowed == nil {
 		s.webhooks.Allowed = func(t *catalog.Tenant) bool { return s.plans.For(t.Plan).Allows(plans.Webhooks) }
 	}
@@ -298,6 +305,7 @@ func (s *Server) routes() {
 	s.catalogRoutes()
 	e.Match(readMethods, MetricsPath, s.getMetrics)
 	s.adminRoutes(s.signup)
+	s.signupRoutes()
 
 	s.platformRoutes(e)
 }

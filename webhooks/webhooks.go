@@ -60,6 +60,7 @@ const (
 // Event types of the platform.
 const (
 	TenantCreated       = "tenant.created"
+	TenantSignedUp      = "tenant.signed_up" // a visitor's self-service sign-up created it (after its tenant.created)
 	TenantPlanChanged   = "tenant.plan_changed"
 	TenantQuotaExceeded = "tenant.quota_exceeded"
 	TenantSuspended     = "tenant.suspended"
@@ -72,7 +73,7 @@ const (
 var (
 	TenantEvents = []string{ContentCreated, ContentUpdated, ContentPublished, ContentUnpublished, ContentDeleted,
 		ContentRestored, MediaUploaded, MediaDeleted, UserCreated, UserUpdated, UserDeleted}
-	PlatformEvents = []string{TenantCreated, TenantPlanChanged, TenantQuotaExceeded, TenantSuspended, TenantArchived,
+	PlatformEvents = []string{TenantCreated, TenantSignedUp, TenantPlanChanged, TenantQuotaExceeded, TenantSuspended, TenantArchived,
 		TenantDeleted, UsageDaily}
 )
 

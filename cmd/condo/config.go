@@ -55,6 +55,8 @@ type Config struct {
 	ArchiveIdle     time.Duration // archive tenants unwritten this long (0: never)
 	WakeArchived    bool          // a request wakes a tenant the idle archiver archived
 	Signup          bool          // public self-service sign-up on the platform host
+	SignupPlan      string        // the plan tenants created by sign-up get
+	SignupPerEmail  int           // tenants one email may sign up
 	Plans           string        // a YAML file of plan definitions; empty: the built-in free, pro, enterprise
 	MetricsAddr     string        // a second listener serving /metrics only (empty: none)
 	UsageFlush      time.Duration // how often usage counted in memory is written to the catalog
@@ -222,6 +224,8 @@ func (c *Config) settings() []setting {
 		{"archive-idle", "CONDO_ARCHIVE_IDLE", "0s", "archive tenants nothing has written for this long and that are not open (0s: never); see --wake-archived", duration(&c.ArchiveIdle)},
 		{"wake-archived", "CONDO_WAKE_ARCHIVED", "false", "a request to a tenant the idle archiver archived restores it and waits for it (else 410 tenant_archived)", boolean(&c.WakeArchived)},
 		{"signup", "CONDO_SIGNUP", "false", "public self-service sign-up at platform.<base-domain>/platform/admin/signup: a visitor creates a tenant and becomes its admin", boolean(&c.Signup)},
+		{"signup-plan", "CONDO_SIGNUP_PLAN", "free", "the plan of tenants created by --signup (one of --plans)", str(&c.SignupPlan)},
+		{"signup-per-email", "CONDO_SIGNUP_PER_EMAIL", "3", "how many tenants one email may create by --signup (those that still exist)", integer(&c.SignupPerEmail)},
 		{"webhooks-allow-private", "CONDO_WEBHOOKS_ALLOW_PRIVATE", "false", "let webhooks go to loopback, private and link-local addresses (else refused, at creation and at every connection: SSRF)", boolean(&c.WebhooksPrivate)},
 		{"webhooks-first-retry", "CONDO_WEBHOOKS_FIRST_RETRY", "5s", "delay before a failed webhook delivery's first retry; each further one doubles it up to an hour, with jitter, for a day", duration(&c.WebhooksRetry)},
 		{"move-retention", "CONDO_MOVE_RETENTION", "24h", "how long the source of a tenant move keeps the old copy (under <data>/moved/) before a sweep removes it", duration(&c.MoveRetention)},

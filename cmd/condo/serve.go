@@ -246,10 +246,19 @@ func (m *Main) serve(ctx context.Context) error {
 	meter := condousage.New(nil)
 	flusher := &condousage.Flusher{Meter: meter, Catalog: cat, Store: store, Every: cfg.UsageFlush, Logger: log}
 	work.Loop(flusher.Run)
+	if cfg.Signup {
+		if _, ok := cat.Plans().Lookup(cfg.SignupPlan); !ok {
+			return usagef("--signup-plan %q is not a plan: use one of %s", cfg.SignupPlan, strings.Join(cat.Plans().Names(), ", "))
+		}
+		if cfg.SignupPerEmail < 1 {
+			return usagef("--signup-per-email must be at least 1")
+		}
+	}
 	handler := api.New(cat, store, api.Config{Usage: meter, MetricsToken: string(cfg.MetricsToken), Logger: log, BodyLimit: cfg.BodyLimit, Secret: []byte(secret),
 		Mailer: mailer, ClientIPHeader: cfg.ClientIPHeader, BodyTimeout: cfg.BodyTimeout, UploadTimeout: cfg.UploadTimeout,
 		CORS: cors, Jobs: work, Content: content, Plugins: pluginRunner, Streams: streams, NodeID: node.ID, Version: node.Version, Catalog: catalogEP,
-		Backups: backups, WakeArchived: cfg.WakeArchived, Signup: cfg.Signup, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
+		Backups: backups, WakeArchived: cfg.WakeArchived, Signup: cfg.Signup,
+		SignupLimits: api.SignupLimits{Plan: cfg.SignupPlan, PerEmail: cfg.SignupPerEmail}, Webhooks: api.WebhooksConfig{AllowPrivate: cfg.WebhooksPrivate},
 		Routing: api.Routing{Region: cfg.Region, Nodes: route.NewNodes(cat, node.ID, 0),
 			FlyReplay: os.Getenv("FLY_REGION") != "" && !cfg.Forward, Timeout: cfg.ForwardTimeout}})
 	if cfg.WebhooksRetry <= 0 {
