@@ -206,12 +206,11 @@ func (s *Server) submitSignup(c echo.Context) error {
 		return err
 	}
 	token := auth.NewSecret()
-	sealed, err := sealPassword(token, in.Password)
-	if err != nil {
-		return err
-	}
 	now := s.now()
-	sg := &catalog.Signup{Subdomain: in.Subdomain, Name: in.Name, Email: email, Sealed: sealed, ClientIP: ip, ExpiresAt: now.Add(s.signups.limits.TTL)}
+	// The password is hashed now, as a user's is: the catalog never holds
+	// it, and the verification creates the user with this hash.
+	sg := &catalog.Signup{Subdomain: in.Subdomain, Name: in.Name, Email: email, PasswordHash: auth.HashPassword(in.Password),
+		ClientIP: ip, ExpiresAt: now.Add(s.signups.limits.TTL)}
 	if err := s.catalog.CreateSignup(ctx, sg, auth.HashSecret(token), now); err != nil {
 		if condo.ErrorReason(err) == "invalid_name" {
 			return onField(err, "name")

@@ -2,11 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"crypto/sha256"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -16,6 +11,8 @@ import (
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
+	"github.com/condohq/condo/lifecycle"
+	"github.com/condohq/condo/sqlitedb"
 )
 
 // signupResult is the answer of a verified sign-up: the new tenant, its
@@ -51,10 +48,6 @@ func (s *Server) verifySignup(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	password, err := openPassword(in.Token, sg.Sealed)
-	if err != nil {
-		return err
-	}
 	// Both may have changed since the mail was sent.
 	if err := s.subdomainFree(ctx, sg.Subdomain); err != nil {
 		return err
@@ -62,36 +55,35 @@ func (s *Server) verifySignup(c echo.Context) error {
 	if err := s.underEmailCap(ctx, sg.Email); err != nil {
 		return err
 	}
-	t, err := s.store.Create(ctx, catalog.NewTenant{ID: sg.Subdomain, Name: sg.Name, Plan: s.signups.limits.Plan})
+	// The first user and the starter content are written into the new
+	// database before the tenant exists: it is created whole, or not at
+	// all (a failure leaves the link spent, and nothing else).
+	var admin *auth.User
+	t, err := lifecycle.Provision(ctx, s.store, catalog.NewTenant{ID: sg.Subdomain, Name: sg.Name, Plan: s.signups.limits.Plan},
+		func(ctx context.Context, db *sqlitedb.DB, media string) error {
+			lim := auth.Limits{Users: s.plans.For(s.signups.limits.Plan).UserLimit, Policy: auth.DefaultPasswordPolicy}
+			var err error
+			if admin, err = auth.New(sg.Subdomain, db).CreateUser(ctx, auth.NewUser{Email: sg.Email, PasswordHash: sg.PasswordHash, Role: auth.RoleAdmin}, lim); err != nil {
+				return err
+			}
+			return starterContent(ctx, cms.New(sg.Subdomain, db, media), sg.Name, admin.ID)
+		})
 	if condo.ErrorReason(err) == "tenant_exists" {
 		return subdomainError(sg.Subdomain, sg.Subdomain+"."+s.catalog.BaseDomain(ctx), catalog.SubdomainTaken)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("sign-up %s: %w", sg.Subdomain, err)
 	}
 	c.Set(ctxTenant, t)
 	var sess *sessionResponse
 	err = s.identity(c, func(ctx context.Context, st *auth.Store) error {
-		lim, err := limits(c, ctx, st)
-		if err != nil {
-			return err
-		}
-		u, err := st.CreateUser(ctx, auth.NewUser{Email: sg.Email, Password: password, Role: auth.RoleAdmin}, lim)
-		if err != nil {
-			return err
-		}
-		sess, err = s.startSession(c, ctx, st, u)
+		sess, err = s.startSession(c, ctx, st, admin)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("sign-up %s: first user: %w", t.ID, err)
+		return fmt.Errorf("sign-up %s: first session: %w", t.ID, err)
 	}
 	c.Set(ctxPrincipal, &principal{Kind: "user", UserID: sess.User.ID})
-	if err := s.withContent(c, func(ctx context.Context, st *cms.Store) error {
-		return starterContent(ctx, st, t.Name, sess.User.ID)
-	}); err != nil {
-		return fmt.Errorf("sign-up %s: starter content: %w", t.ID, err)
-	}
 	event := map[string]any{"tenant": t, "email": sg.Email, "plan": t.Plan, "signed_up_at": s.now().UTC(), "requested_at": sg.CreatedAt.UTC()}
 	if err := s.catalog.FinishSignup(ctx, sg.ID, t.ID, event); err != nil {
 		return fmt.Errorf("sign-up %s: finish: %w", t.ID, err)
@@ -116,42 +108,4 @@ func starterContent(ctx context.Context, st *cms.Store, site, author string) err
 		Data: map[string]any{"title": "Welcome to " + site,
 			"body": "<p>This is your first post, a draft. Edit it, publish it, or delete it and start your own.</p>"}}, author)
 	return err
-}
-
-// sealPassword seals a sign-up's password with a key derived from its
-// token: the catalog holds the token's hash and this, so the password
-// opens only for whoever holds the mailed link. AES-256-GCM, nonce first.
-func sealPassword(token, password string) ([]byte, error) {
-	aead, err := signupAEAD(token)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize())
-	rand.Read(nonce)
-	return aead.Seal(nonce, nonce, []byte(password), nil), nil
-}
-
-func openPassword(token string, sealed []byte) (string, error) {
-	aead, err := signupAEAD(token)
-	if err != nil {
-		return "", err
-	}
-	if len(sealed) < aead.NonceSize() {
-		return "", errors.New("sealed sign-up password too short")
-	}
-	pw, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], nil)
-	if err != nil {
-		return "", fmt.Errorf("open sign-up password: %w", err)
-	}
-	return string(pw), nil
-}
-
-func signupAEAD(token string) (cipher.AEAD, error) {
-	// Another hash than HashSecret's, so the stored hash is not the key.
-	key := sha256.Sum256([]byte("condo signup password\x00" + token))
-	block, err := aes.NewCipher(key[:])
-	if err != nil {
-		return nil, err
-	}
-	return cipher.NewGCM(block)
 }

@@ -55,14 +55,14 @@ type Signup struct {
 	Subdomain string
 	Name      string
 	Email     string
-	// Sealed is the chosen password, sealed by the caller with a key only
-	// the emailed token gives: the catalog never holds it in the clear.
-	Sealed    []byte
-	ClientIP  string
-	ExpiresAt time.Time
-	CreatedAt time.Time
-	UsedAt    *time.Time
-	TenantID  string // set once verified
+	// PasswordHash is the chosen password as auth.HashPassword hashed
+	// it: the catalog never holds the password itself.
+	PasswordHash string
+	ClientIP     string
+	ExpiresAt    time.Time
+	CreatedAt    time.Time
+	UsedAt       *time.Time
+	TenantID     string // set once verified
 }
 
 // signupPrune is how long an expired, unverified sign-up is kept.
@@ -89,8 +89,8 @@ func (c *Catalog) CreateSignup(ctx context.Context, s *Signup, tokenHash string,
 		if _, err := tx.ExecContext(ctx, "DELETE FROM signups WHERE tenant_id = '' AND expires_at < ?", condo.UnixMS(now.Add(-signupPrune))); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO signups (id, token_hash, subdomain, name, email, sealed, client_ip, expires_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, tokenHash, s.Subdomain, s.Name, email, s.Sealed, s.ClientIP,
+		_, err := tx.ExecContext(ctx, `INSERT INTO signups (id, token_hash, subdomain, name, email, password_hash, client_ip, expires_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, s.ID, tokenHash, s.Subdomain, s.Name, email, s.PasswordHash, s.ClientIP,
 			condo.UnixMS(s.ExpiresAt), condo.UnixMS(s.CreatedAt))
 		return err
 	})
@@ -109,13 +109,13 @@ func (c *Catalog) SignedUpTenants(ctx context.Context, email string) (int, error
 	return n, err
 }
 
-const selectSignup = `SELECT id, subdomain, name, email, sealed, client_ip, expires_at, created_at, used_at, tenant_id FROM signups`
+const selectSignup = `SELECT id, subdomain, name, email, password_hash, client_ip, expires_at, created_at, used_at, tenant_id FROM signups`
 
 func scanSignup(row interface{ Scan(...any) error }) (*Signup, error) {
 	var s Signup
 	var expires, created int64
 	var used *int64
-	if err := row.Scan(&s.ID, &s.Subdomain, &s.Name, &s.Email, &s.Sealed, &s.ClientIP, &expires, &created, &used, &s.TenantID); err != nil {
+	if err := row.Scan(&s.ID, &s.Subdomain, &s.Name, &s.Email, &s.PasswordHash, &s.ClientIP, &expires, &created, &used, &s.TenantID); err != nil {
 		return nil, err
 	}
 	s.ExpiresAt, s.CreatedAt, s.UsedAt = condo.FromUnixMS(expires), condo.FromUnixMS(created), condo.FromNullUnixMS(used)
@@ -130,7 +130,7 @@ func (c *Catalog) ClaimSignup(ctx context.Context, tokenHash string, now time.Ti
 	ms := condo.UnixMS(now)
 	s, err := scanSignup(c.db.Writer().QueryRowContext(ctx, `UPDATE signups SET used_at = ?
 		WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
-		RETURNING id, subdomain, name, email, sealed, client_ip, expires_at, created_at, used_at, tenant_id`, ms, tokenHash, ms))
+		RETURNING id, subdomain, name, email, password_hash, client_ip, expires_at, created_at, used_at, tenant_id`, ms, tokenHash, ms))
 	if !errors.Is(err, sql.ErrNoRows) {
 		return s, err
 	}
