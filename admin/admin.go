@@ -22,6 +22,7 @@ package admin
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -44,6 +45,8 @@ type Config struct {
 	Signup bool
 	// Now is the clock sessions are checked against (nil: time.Now).
 	Now func() time.Time
+	// Logger receives the pages' internal errors (nil discards).
+	Logger *slog.Logger
 }
 
 // Admin serves the admin pages and their assets.
@@ -53,6 +56,7 @@ type Admin struct {
 	baseDomain func(context.Context) string
 	signup     bool
 	now        func() time.Time
+	logger     *slog.Logger
 	pages      *pages
 	refresher  *refresher
 }
@@ -64,11 +68,14 @@ func New(cfg Config) *Admin {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.BaseDomain == nil {
 		cfg.BaseDomain = func(context.Context) string { return "localhost" }
 	}
 	return &Admin{api: cfg.API, version: cfg.Version, baseDomain: cfg.BaseDomain, signup: cfg.Signup,
-		now: cfg.Now, pages: mustParsePages(), refresher: newRefresher(cfg.Now)}
+		now: cfg.Now, logger: cfg.Logger, pages: mustParsePages(), refresher: newRefresher(cfg.Now)}
 }
 
 // AssetsPath is where the embedded assets are served on every host.

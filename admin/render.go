@@ -2,8 +2,10 @@ package admin
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -203,15 +205,31 @@ func (a *Admin) done(c echo.Context, target, msg string) error {
 const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
 	"connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
-// pageHeaders marks every admin answer: the CSP above, no framing, no
-// caching of pages that show a signed-in user's data.
+// pageHeaders marks every admin answer (the CSP above, no framing, no
+// caching of pages that show a signed-in user's data) and answers a
+// handler's error with a page, not the API's JSON: a 4xx with its
+// message, anything else with a 500 page (logged with the request's id;
+// its detail stays in the log).
 func (a *Admin) pageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set(echo.HeaderCacheControl, "no-store")
-		return next(c)
+		err := next(c)
+		if err == nil || c.Response().Committed {
+			return err
+		}
+		var he *echo.HTTPError
+		switch e := apiError(err); {
+		case e != nil && e.Status < 500:
+			return a.fail(c, e.Status, e.Message)
+		case errors.As(err, &he) && he.Code < 500:
+			msg, _ := he.Message.(string)
+			return a.fail(c, he.Code, cmp.Or(msg, http.StatusText(he.Code)))
+		}
+		a.logger.Error("admin page failed", "path", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+		return a.fail(c, http.StatusInternalServerError, "Something went wrong on our side. Try again in a moment.")
 	}
 }
 

@@ -186,7 +186,10 @@ func (a *Admin) impersonateEnter(c echo.Context) error {
 func (a *Admin) requireTenantSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		s, err := a.tenantSession(c)
-		if err != nil || s == nil {
+		if e := apiError(err); err != nil && (e == nil || e.Status >= 500) {
+			return err // the server's trouble, not the session's: it stays
+		}
+		if s == nil {
 			clearCookie(c, tenantCookie, TenantPath)
 			return a.toLogin(c, TenantPath+"/login")
 		}
@@ -199,13 +202,13 @@ func (a *Admin) requireTenantSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (a *Admin) tenantSession(c echo.Context) (*session, error) {
 	ck, err := c.Cookie(tenantCookie)
 	if err != nil || ck.Value == "" {
-		return nil, err
+		return nil, nil // no cookie: signed out
 	}
 	tok := ck.Value
 	if a.expiring(tok) {
 		rf, err := c.Cookie(refreshCookie)
 		if err != nil || rf.Value == "" {
-			return nil, err
+			return nil, nil // expiring without a way to refresh: signed out
 		}
 		pair, err := a.refresher.refresh(rf.Value, func() (tokenPair, error) {
 			var out tokenPair

@@ -15,7 +15,7 @@ import (
 // every host. The admin calls this server's echo in process, so it sees
 // the API exactly as a client does.
 func (s *Server) adminRoutes(signup bool) {
-	a := admin.New(admin.Config{API: s.echo, Version: s.version, BaseDomain: s.catalog.BaseDomain, Signup: signup, Now: s.now})
+	a := admin.New(admin.Config{API: s.echo, Version: s.version, BaseDomain: s.catalog.BaseDomain, Signup: signup, Now: s.now, Logger: s.logger})
 	s.echo.Match(readMethods, admin.AssetsPath+"/:name", a.Asset)
 	a.TenantRoutes(s.echo.Group(admin.TenantPath, s.consoleOnPlatformHost, s.resolveTenant, s.routeHome, s.limitRate))
 	a.ConsoleRoutes(s.echo.Group(admin.ConsolePath))
