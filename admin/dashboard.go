@@ -39,6 +39,7 @@ type activity struct {
 	ActorID   string    `json:"actor_id"`
 	Target    string    `json:"target"`
 	CreatedAt time.Time `json:"created_at"`
+	Actor     string    `json:"-"` // the actor's email, where the session may read users
 }
 
 // dashboardActivity is how many audit rows the dashboard shows.
@@ -93,6 +94,9 @@ func (a *Admin) dashboard(c echo.Context) error {
 			return a.peopleFail(c, err)
 		}
 		d.Activity = out.Data
+		if s.Can("users.read") && len(d.Activity) > 0 {
+			a.nameActors(c, d.Activity)
+		}
 	}
 	return a.render(c, http.StatusOK, "dashboard", &Page{Title: "Dashboard", Nav: "dashboard", Data: d})
 }
@@ -146,4 +150,24 @@ func newBarChart(bars []bar) *barChart {
 		b.Y = ch.Base - b.Height
 	}
 	return ch
+}
+
+// nameActors puts the users' emails on the activity rows they did; a
+// failure only leaves the ids.
+func (a *Admin) nameActors(c echo.Context, rows []activity) {
+	var out struct {
+		Data []*user `json:"data"`
+	}
+	if a.client(c, sessionOf(c).Token).get("/api/users", url.Values{"limit": {"1000"}}, &out) != nil {
+		return
+	}
+	email := make(map[string]string, len(out.Data))
+	for _, u := range out.Data {
+		email[u.ID] = u.Email
+	}
+	for i := range rows {
+		if rows[i].ActorType == "user" {
+			rows[i].Actor = email[rows[i].ActorID]
+		}
+	}
 }

@@ -16,7 +16,8 @@ import (
 // recoveryForm is what these pages' forms hold.
 type recoveryForm struct {
 	Email, Token, FirstName, LastName string
-	Sent                              bool // the forgot form was sent
+	Role                              string // the invitation's
+	Sent                              bool   // the forgot form was sent
 }
 
 func (a *Admin) forgotPage(c echo.Context) error {
@@ -81,22 +82,51 @@ func passwordsMatch(password, confirm string) error {
 	return &APIError{Status: http.StatusBadRequest, Code: "password_mismatch", Message: msg, Fields: map[string]string{"password_confirm": msg}}
 }
 
+// acceptPage serves GET /admin/invitations/:token: who is invited, as
+// what (GET /auth/invitations/:token), and the form to accept.
 func (a *Admin) acceptPage(c echo.Context) error {
-	return a.render(c, http.StatusOK, "recovery/accept", &Page{Title: "Accept the invitation", Data: recoveryForm{Token: c.Param("token")}})
+	form, err := a.invitationOf(c)
+	if err != nil {
+		return a.invitationGone(c, err)
+	}
+	return a.render(c, http.StatusOK, "recovery/accept", &Page{Title: "Accept the invitation", Data: form})
+}
+
+// invitationOf reads the pending invitation of the path's token.
+func (a *Admin) invitationOf(c echo.Context) (recoveryForm, error) {
+	var out struct {
+		Data struct {
+			Role string `json:"role"`
+		} `json:"data"`
+	}
+	err := a.client(c, "").get(joinPath("auth", "invitations", c.Param("token")), nil, &out)
+	return recoveryForm{Token: c.Param("token"), Role: out.Data.Role}, err
+}
+
+// invitationGone answers a link whose invitation cannot be accepted.
+func (a *Admin) invitationGone(c echo.Context, err error) error {
+	if e := apiError(err); e != nil && e.Status == http.StatusNotFound {
+		return a.fail(c, http.StatusNotFound, "This invitation link has been used, withdrawn or has expired. Ask whoever invited you for a new one.")
+	}
+	return a.peopleFail(c, err)
 }
 
 // acceptSubmit serves POST /admin/invitations/:token: POST
 // /auth/invitations/:token/accept creates the user and signs them in,
 // and the session is kept like a sign-in's.
 func (a *Admin) acceptSubmit(c echo.Context) error {
-	form := recoveryForm{Token: c.Param("token"), FirstName: strings.TrimSpace(c.FormValue("first_name")), LastName: strings.TrimSpace(c.FormValue("last_name"))}
+	form, err := a.invitationOf(c)
+	if err != nil {
+		return a.invitationGone(c, err)
+	}
+	form.FirstName, form.LastName = strings.TrimSpace(c.FormValue("first_name")), strings.TrimSpace(c.FormValue("last_name"))
 	p := &Page{Title: "Accept the invitation", Data: form}
 	password := c.FormValue("password")
 	if err := passwordsMatch(password, c.FormValue("password_confirm")); err != nil {
 		return a.renderError(c, "recovery/accept", p, err)
 	}
 	var out tokenPair
-	err := a.client(c, "").json(http.MethodPost, joinPath("auth", "invitations", form.Token, "accept"),
+	err = a.client(c, "").json(http.MethodPost, joinPath("auth", "invitations", form.Token, "accept"),
 		map[string]string{"password": password, "first_name": form.FirstName, "last_name": form.LastName}, &out)
 	if err != nil {
 		return a.renderError(c, "recovery/accept", p, resetError(err))

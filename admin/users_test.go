@@ -247,7 +247,10 @@ func TestAdminRecovery_Pages(t *testing.T) {
 		}
 		// Tenant B knows nothing of A's invitation.
 		other := newBrowser(t, env, "tenant-b.localhost")
-		other.get(m[1])
+		if p := other.get(m[1]); p.Status != http.StatusNotFound {
+			t.Fatalf("A's link on B: %d", p.Status)
+		}
+		other.get("/admin/login")
 		if p := other.post(m[1], url.Values{"password": {"ann's password"}, "password_confirm": {"ann's password"}}); p.Status != http.StatusNotFound {
 			t.Fatalf("accepted on B: %d", p.Status)
 		}
@@ -268,7 +271,10 @@ func TestAdminRecovery_Pages(t *testing.T) {
 		}
 		// The link is spent.
 		again := newBrowser(t, env, "tenant-a.localhost")
-		again.get(m[1])
+		if p := again.get(m[1]); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "Ask whoever invited you") {
+			t.Fatalf("spent link: %d", p.Status)
+		}
+		again.get("/admin/login")
 		if p := again.post(m[1], url.Values{"password": {"ann's password"}, "password_confirm": {"ann's password"}}); p.Status != http.StatusNotFound {
 			t.Fatalf("accepted twice: %d", p.Status)
 		}

@@ -27,6 +27,7 @@ func (s *Server) sessionRoutes() {
 	s.tenantRoute(http.MethodPost, "/auth/password", s.changePassword, signedIn)
 	s.tenantRoute(http.MethodPost, "/auth/password/forgot", s.forgotPassword, anyone)
 	s.tenantRoute(http.MethodPost, "/auth/password/reset", s.resetPassword, anyone)
+	s.tenantRoute(http.MethodGet, "/auth/invitations/:token", s.getInvitation, anyone)
 	s.tenantRoute(http.MethodPost, "/auth/invitations/:token/accept", s.acceptInvitation, anyone)
 }
 
