@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ func (a *Admin) userRoutes(g *echo.Group) {
 	g.POST("/users/:id/delete", a.usersDelete)
 	a.roleRoutes(g)
 }
+
+// usersPageSize is how many users a page of the list shows.
+const usersPageSize = 50
 
 // user is one user as GET /api/users answers it.
 type user struct {
@@ -73,6 +77,7 @@ type usersData struct {
 	Invitations []*invitation
 	Roles       []role
 	Invite      struct{ Email, Role string }
+	Prev, Next  string // page links, "" for none
 	Me          string // the signed-in user's id: no deactivating or deleting oneself here
 	CanCreate   bool
 	CanUpdate   bool
@@ -100,7 +105,9 @@ func (a *Admin) usersPage(c echo.Context) (*Page, error) {
 			Total int `json:"total"`
 		} `json:"meta"`
 	}
-	q := url.Values{"limit": {"200"}}
+	offset, _ := strconv.Atoi(c.QueryParam("offset"))
+	offset = max(offset, 0)
+	q := url.Values{"limit": {strconv.Itoa(usersPageSize)}, "offset": {strconv.Itoa(offset)}}
 	if d.Query != "" {
 		q.Set("q", d.Query)
 	}
@@ -108,6 +115,25 @@ func (a *Admin) usersPage(c echo.Context) (*Page, error) {
 		return nil, err
 	}
 	d.Users, d.Total = users.Data, users.Meta.Total
+	link := func(offset int) string {
+		v := url.Values{}
+		if d.Query != "" {
+			v.Set("q", d.Query)
+		}
+		if offset > 0 {
+			v.Set("offset", strconv.Itoa(offset))
+		}
+		if len(v) == 0 {
+			return TenantPath + "/users"
+		}
+		return TenantPath + "/users?" + v.Encode()
+	}
+	if offset > 0 {
+		d.Prev = link(max(offset-usersPageSize, 0))
+	}
+	if offset+len(users.Data) < users.Meta.Total {
+		d.Next = link(offset + usersPageSize)
+	}
 	var invs struct {
 		Data []*invitation `json:"data"`
 	}

@@ -46,8 +46,11 @@
           bar.textContent = pct + "%";
         });
         xhr.addEventListener("load", function () {
-          if (xhr.status >= 200 && xhr.status < 300) return resolve();
+          if (xhr.status === 201) return resolve();
           var msg = "The upload of " + file.name + " failed (" + xhr.status + ").";
+          if (xhr.responseURL && xhr.responseURL.indexOf("/admin/login") >= 0) {
+            return reject(new Error("Your session has ended: reload the page and sign in again."));
+          }
           try {
             var body = JSON.parse(xhr.responseText);
             if (body.error && body.error.message) msg = file.name + ": " + body.error.message;
