@@ -66,8 +66,9 @@ func (s *Server) invite(c echo.Context) error {
 			return err
 		}
 		err := s.mailer.Send(ctx, mail.Message{TenantID: t.ID, To: inv.Email, Subject: "You are invited to " + t.Name,
-			Body: fmt.Sprintf("You have been invited to join %s as %s.\n\nTo accept, choose a password before %s:\n\n"+
-				"  POST %s/auth/invitations/%s/accept\n  {\"password\": \"<your password>\", \"first_name\": \"\", \"last_name\": \"\"}\n",
+			Body: fmt.Sprintf("You have been invited to join %s as %s.\n\nTo accept, open this link and choose a password before %s:\n\n"+
+				"  %s/admin/invitations/%s\n\nOr through the API:\n\n"+
+				"  POST %[4]s/auth/invitations/%[5]s/accept\n  {\"password\": \"<your password>\", \"first_name\": \"\", \"last_name\": \"\"}\n",
 				t.Name, inv.Role, inv.ExpiresAt.UTC().Format(time.RFC1123), s.origin(c), token)})
 		if err != nil {
 			logger(c).Error("send invitation", "invitation", inv.ID, "err", err)

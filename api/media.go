@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/condohq/condo"
+	"github.com/condohq/condo/admin"
 	"github.com/condohq/condo/auth"
 	"github.com/condohq/condo/catalog"
 	"github.com/condohq/condo/cms"
@@ -55,10 +56,11 @@ func (s *Server) mediaRoutes() {
 	s.tenantRoute(http.MethodGet, "/media/:id/:filename", s.serveMedia, anyone)
 }
 
-// isUpload reports a request to POST /api/media, which the server's body
+// isUpload reports a request to POST /api/media, or to the admin's
+// upload form that passes its file on to it, which the server's body
 // limit skips.
 func isUpload(c echo.Context) bool {
-	return c.Request().Method == http.MethodPost && c.Path() == "/api/media"
+	return c.Request().Method == http.MethodPost && (c.Path() == "/api/media" || c.Path() == admin.MediaUploadPath)
 }
 
 // withMedia runs fn with the content store of the request's tenant.

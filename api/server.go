@@ -291,6 +291,7 @@ func (s *Server) routes() {
 	// Tenant routes resolve the tenant per route rather than through a
 	// group, so an unknown path or method stays a plain 404 or 405.
 	s.tenantRoute(http.MethodGet, "/api/tenant", s.getTenant, anyone)
+	s.tenantRoute(http.MethodGet, "/api/usage", s.getTenantUsage, auth.SettingsRead)
 	s.sessionRoutes()
 	s.userRoutes()
 	s.tokenRoutes()

@@ -27,6 +27,7 @@ func (s *Server) sessionRoutes() {
 	s.tenantRoute(http.MethodPost, "/auth/password", s.changePassword, signedIn)
 	s.tenantRoute(http.MethodPost, "/auth/password/forgot", s.forgotPassword, anyone)
 	s.tenantRoute(http.MethodPost, "/auth/password/reset", s.resetPassword, anyone)
+	s.tenantRoute(http.MethodGet, "/auth/invitations/:token", s.getInvitation, anyone)
 	s.tenantRoute(http.MethodPost, "/auth/invitations/:token/accept", s.acceptInvitation, anyone)
 }
 
@@ -301,8 +302,9 @@ func (s *Server) forgotPassword(c echo.Context) error {
 		target = u.ID
 		return s.mailer.Send(ctx, mail.Message{TenantID: st.TenantID, To: u.Email,
 			Subject: "Reset your password for " + tenantOf(c).Name,
-			Body: fmt.Sprintf("Someone asked to reset the password of %s on %s.\n\nTo choose a new one, send the reset token within an hour:\n\n"+
-				"  POST %s/auth/password/reset\n  {\"token\": \"%s\", \"password\": \"<new password>\"}\n\nIf this was not you, ignore this message.\n",
+			Body: fmt.Sprintf("Someone asked to reset the password of %s on %s.\n\nTo choose a new one, open this link within an hour:\n\n"+
+				"  %[3]s/admin/reset?token=%[4]s\n\nOr send the reset token through the API:\n\n"+
+				"  POST %[3]s/auth/password/reset\n  {\"token\": \"%[4]s\", \"password\": \"<new password>\"}\n\nIf this was not you, ignore this message.\n",
 				u.Email, tenantOf(c).Name, s.origin(c), token)})
 	})
 	if err != nil {
