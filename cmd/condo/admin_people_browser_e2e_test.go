@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -144,7 +142,7 @@ func TestAdminBrowser_People(t *testing.T) {
 	}
 
 	// A second person's browser accepts it.
-	other := secondPerson(t, b)
+	other := b.incognito()
 	browse(t, other, "accept", chromedp.Navigate(link), chromedp.WaitVisible("#password", chromedp.ByQuery))
 	checkAccessible(t, other, "accept invitation")
 	screenshots(t, other, "people-accept")
@@ -204,28 +202,4 @@ func testPNG(t *testing.T, w, h int, c color.Color) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// secondPerson opens a tab in a new browser context (its own cookies):
-// b.incognito's chromedp.WithNewBrowserContext asks Target.createTarget
-// for a tab without a window, which this chromium refuses ("Failed to
-// open new tab - no browser is open"); a new window is accepted.
-func secondPerson(t *testing.T, b *browser) context.Context {
-	t.Helper()
-	var id target.ID
-	err := chromedp.Run(b.root, chromedp.ActionFunc(func(ctx context.Context) error {
-		exec := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser)
-		bc, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(exec)
-		if err != nil {
-			return err
-		}
-		id, err = target.CreateTarget("about:blank").WithBrowserContextID(bc).WithNewWindow(true).Do(exec)
-		return err
-	}))
-	if err != nil {
-		t.Fatalf("open a second browser context: %v", err)
-	}
-	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithTargetID(id))
-	t.Cleanup(cancel)
-	return b.open(ctx)
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -83,10 +85,27 @@ func (b *browser) tab() context.Context {
 }
 
 // incognito opens a tab in a new browser context: its own cookies, like a
-// second person's browser.
+// second person's browser. It asks for a new window: chromium refuses a
+// windowless tab in a new context ("Failed to open new tab - no browser
+// is open"), which is what chromedp.WithNewBrowserContext asks for.
 func (b *browser) incognito() context.Context {
-	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithNewBrowserContext())
-	b.t.Cleanup(cancel)
+	t := b.t
+	t.Helper()
+	var id target.ID
+	err := chromedp.Run(b.root, chromedp.ActionFunc(func(ctx context.Context) error {
+		exec := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Browser)
+		bc, err := target.CreateBrowserContext().WithDisposeOnDetach(true).Do(exec)
+		if err != nil {
+			return err
+		}
+		id, err = target.CreateTarget("about:blank").WithBrowserContextID(bc).WithNewWindow(true).Do(exec)
+		return err
+	}))
+	if err != nil {
+		t.Fatalf("open a second browser context: %v", err)
+	}
+	ctx, cancel := chromedp.NewContext(b.root, chromedp.WithTargetID(id))
+	t.Cleanup(cancel)
 	return b.open(ctx)
 }
 
