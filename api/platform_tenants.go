@@ -38,14 +38,27 @@ func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.DELETE("/platform/tenants/:id/domains/:domain", with(s.removeDomain, admin))
 }
 
-// listTenants serves GET /platform/tenants?q=&status=&limit=&offset=:
-// {"data": [tenant...], "meta": {total, limit, offset}}, ordered by id.
+// listTenants serves GET /platform/tenants?q=&status=&plan=&region=
+// &schema_version=&limit=&offset=: {"data": [tenant...], "meta": {total,
+// limit, offset}}, ordered by id.
 func (s *Server) listTenants(c echo.Context) error {
-	f := catalog.TenantFilter{Status: c.QueryParam("status"), Query: c.QueryParam("q"), Limit: DefaultTenantPage}
+	q := c.QueryParams()
+	f := catalog.TenantFilter{Status: q.Get("status"), Query: q.Get("q"), Plan: q.Get("plan"), Region: q.Get("region"), Limit: DefaultTenantPage}
 	if len(f.Query) > maxTenantQuery || !utf8.ValidString(f.Query) {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "q is at most %d bytes of valid UTF-8", maxTenantQuery)
 	}
+	if len(f.Plan) > maxTenantQuery || len(f.Region) > maxTenantQuery {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "plan and region are at most %d bytes", maxTenantQuery)
+	}
 	var err error
+	if q.Get("schema_version") != "" {
+		v, err := condo.IntParam(q, "schema_version", 0, 0, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		sv := uint(v)
+		f.SchemaVersion = &sv
+	}
 	if f.Limit, err = condo.IntParam(c.QueryParams(), "limit", DefaultTenantPage, 1, MaxTenantPage); err != nil {
 		return err
 	}

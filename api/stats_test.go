@@ -159,6 +159,36 @@ func TestStats_Platform(t *testing.T) {
 	}
 }
 
+func TestStats_FleetUsage(t *testing.T) {
+	e := newStatsEnv(t)
+	for _, id := range []string{"tenant-a", "tenant-a", "tenant-b"} {
+		e.Call(t, id, "GET", "/api/tenant", "", "")
+	}
+	e.Call(t, "tenant-b", "GET", "/api/content/nope", "", "") // a 404
+	if err := e.flusher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(catalog.DayFormat)
+	r := e.Call(t, "localhost", "GET", "/platform/stats/usage", e.platform, "")
+	var fu api.FleetUsage
+	b, _ := json.Marshal(r.Data)
+	if err := json.Unmarshal(b, &fu); r.Status != http.StatusOK || err != nil {
+		t.Fatalf("%d %v", r.Status, r.Raw)
+	}
+	if fu.To != today || len(fu.Days) != 1 {
+		t.Fatalf("fleet usage: %s", b)
+	}
+	if d := fu.Days[0]; d.Day != today || d.Tenants != 2 || d.Requests != 4 || d.Errors4xx != 1 {
+		t.Errorf("today: %+v", d)
+	}
+	r = e.Call(t, "localhost", "GET", "/platform/stats/usage?from=2020-01-01&to=2020-01-31", e.platform, "")
+	if days, _ := r.Data["days"].([]any); r.Status != http.StatusOK || days == nil || len(days) != 0 {
+		t.Errorf("an empty range: %d %v, want 200 with no days", r.Status, r.Raw)
+	}
+	apitest.WantStatus(t, e.Call(t, "localhost", "GET", "/platform/stats/usage?from=yesterday", e.platform, ""), 400, "invalid_date")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "GET", "/platform/stats/usage", e.AdminToken(t, "tenant-a"), ""), 401, "")
+}
+
 // libSQL statements count in the tenant's usage: an execute is one, a
 // batch its steps, a cursor its batch's steps; a close none.
 func TestStats_SQLStatements(t *testing.T) {
