@@ -178,7 +178,7 @@ func TestStats_FleetUsage(t *testing.T) {
 	if fu.To != today || len(fu.Days) != 1 {
 		t.Fatalf("fleet usage: %s", b)
 	}
-	if d := fu.Days[0]; d.Day != today || d.Tenants != 2 || d.Requests != 4 || d.Errors4xx != 1 {
+	if d := fu.Days[0]; d.Day != today || d.Tenants != 2 || d.Requests != 4 || d.Errors4xx != 1 || d.BytesStored == nil || *d.BytesStored <= 0 {
 		t.Errorf("today: %+v", d)
 	}
 	r = e.Call(t, "localhost", "GET", "/platform/stats/usage?from=2020-01-01&to=2020-01-31", e.platform, "")

@@ -145,13 +145,15 @@ type FleetDay struct {
 	BytesIn    int64  `json:"bytes_in"`
 	BytesOut   int64  `json:"bytes_out"`
 	Statements int64  `json:"statements"`
+	// BytesStored sums the storage gathered that day (nil: none was).
+	BytesStored *int64 `json:"bytes_stored"`
 }
 
 // FleetUsage sums every tenant's usage per day from from to to (both
 // included), oldest first; days without usage are left out.
 func (c *Catalog) FleetUsage(ctx context.Context, from, to string) ([]FleetDay, error) {
 	rows, err := c.db.Reader().QueryContext(ctx, `SELECT day, count(CASE WHEN requests > 0 THEN 1 END), sum(requests), sum(errors_4xx),
-		sum(errors_5xx), sum(bytes_in), sum(bytes_out), sum(statements) FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day`, from, to)
+		sum(errors_5xx), sum(bytes_in), sum(bytes_out), sum(statements), sum(bytes_stored) FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day`, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +161,7 @@ func (c *Catalog) FleetUsage(ctx context.Context, from, to string) ([]FleetDay, 
 	var out []FleetDay
 	for rows.Next() {
 		var d FleetDay
-		if err := rows.Scan(&d.Day, &d.Tenants, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut, &d.Statements); err != nil {
+		if err := rows.Scan(&d.Day, &d.Tenants, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut, &d.Statements, &d.BytesStored); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
