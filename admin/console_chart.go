@@ -39,11 +39,11 @@ type chartRow struct{ Day, Value string }
 
 // The chart's drawing area inside its 640x220 viewBox.
 const (
-	chartW, chartH             = 640.0, 220.0
-	plotLeft, plotTop          = 64.0, 12.0
-	plotRight, plotBottom      = 628.0, 188.0
-	plotWidth, plotHeight      = plotRight - plotLeft, plotBottom - plotTop
-	chartMaxLabels         int = 6
+	chartW, chartH            = 640.0, 220.0
+	plotLeft, plotTop         = 64.0, 12.0
+	plotRight, plotBottom     = 628.0, 188.0
+	plotWidth, plotHeight     = plotRight - plotLeft, plotBottom - plotTop
+	chartMaxLabels        int = 6
 )
 
 // point is one day's value; ok is false where the day has none (a gauge

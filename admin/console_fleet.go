@@ -152,12 +152,12 @@ type backupsData struct {
 
 // backupsRow is a tenant's line in the fleet's backups.
 type backupsRow struct {
-	ID, Status string
-	Snapshots  int
-	LatestAt   string
-	LatestSize int64
-	Replication    *backupStatus
-	Err        string
+	ID, Status  string
+	Snapshots   int
+	LatestAt    string
+	LatestSize  int64
+	Replication *backupStatus
+	Err         string
 }
 
 // backupsPage serves GET /platform/admin/backups: each tenant's backups

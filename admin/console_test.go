@@ -161,7 +161,7 @@ func TestAdminConsole_SuspendResume(t *testing.T) {
 	b := console(t, env)
 	b.get("/platform/admin/tenants/tenant-a")
 	for _, step := range []struct {
-		op, want string
+		op, want  string
 		tenantAPI int
 	}{{"suspend", "suspended", 403}, {"resume", "active", 200}, {"archive", "archived", 0}, {"restore", "active", 200}} {
 		p := b.post("/platform/admin/tenants/tenant-a/"+step.op, url.Values{})
