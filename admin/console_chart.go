@@ -69,7 +69,13 @@ func newChart(id, title string, line bool, pts []point, format func(float64) str
 		}
 	}
 	ch.Empty = n == 0
-	top = niceCeil(top)
+	// Counts step in whole numbers (an axis of 0, 1, 2, 3, 4 at least);
+	// bytes in at least a KB.
+	if line {
+		top = niceBytes(math.Max(top, 1024))
+	} else {
+		top = niceCeil(math.Max(top, 4))
+	}
 	for i := 0; i <= 4; i++ {
 		v := top * float64(i) / 4
 		ch.Ticks = append(ch.Ticks, chartTick{X: plotLeft - 6, Y: plotBottom - plotHeight*float64(i)/4, Label: format(v)})
@@ -155,6 +161,13 @@ func niceCeil(v float64) float64 {
 		}
 	}
 	return 10 * p
+}
+
+// niceBytes rounds v up to 1, 2 or 5 (or 10, 20, 50...) of its unit of
+// 1024 (KB, MB...).
+func niceBytes(v float64) float64 {
+	unit := math.Pow(1024, math.Floor(math.Log(v)/math.Log(1024)))
+	return niceCeil(v/unit) * unit
 }
 
 func shortDay(day string) string {
