@@ -71,14 +71,23 @@ func newChart(id, title string, line bool, pts []point, format func(float64) str
 	ch.Empty = n == 0
 	// Counts step in whole numbers (an axis of 0, 1, 2, 3, 4 at least);
 	// bytes in at least a KB.
+	// Ticks fall on round values: 5 intervals of a 5 (or a 10 of counts),
+	// else 4.
+	var lead float64
 	if line {
 		top = niceBytes(math.Max(top, 1024))
+		lead = top / math.Pow(1024, math.Floor(math.Log(top)/math.Log(1024)))
 	} else {
 		top = niceCeil(math.Max(top, 4))
+		lead = top / math.Pow(10, math.Floor(math.Log10(top)))
 	}
-	for i := 0; i <= 4; i++ {
-		v := top * float64(i) / 4
-		ch.Ticks = append(ch.Ticks, chartTick{X: plotLeft - 6, Y: plotBottom - plotHeight*float64(i)/4, Label: format(v)})
+	steps := 4
+	if lead == 5 || lead == 50 || lead == 500 || !line && lead == 1 {
+		steps = 5
+	}
+	for i := 0; i <= steps; i++ {
+		v := top * float64(i) / float64(steps)
+		ch.Ticks = append(ch.Ticks, chartTick{X: plotLeft - 6, Y: plotBottom - plotHeight*float64(i)/float64(steps), Label: format(v)})
 	}
 	slot := plotWidth / float64(max(1, len(pts)))
 	step := max(1, (len(pts)+chartMaxLabels-1)/chartMaxLabels)

@@ -22,6 +22,8 @@ type runForm struct {
 
 type migrationsData struct {
 	Status *migrationStatus
+	// Unavailable says why there is no status: a server without jobs.
+	Unavailable string
 	Live   *migrationRun // the running run, if one is
 	Form   runForm
 }
@@ -39,7 +41,9 @@ func (a *Admin) showMigrations(c echo.Context, err error, f runForm) error {
 	}
 	d := &migrationsData{Form: f}
 	p := &Page{Title: "Fleet migrations", Nav: "migrations", Data: d}
-	if gerr := a.client(c, sessionOf(c).Token).get("/platform/migrations", nil, &out); gerr != nil {
+	if gerr := a.client(c, sessionOf(c).Token).get("/platform/migrations", nil, &out); errorCode(gerr) == "jobs_unavailable" {
+		d.Unavailable = gerr.Error()
+	} else if gerr != nil {
 		if err == nil {
 			err = gerr
 		}

@@ -65,6 +65,7 @@ func (r *tenantRow) SizeText() string {
 }
 
 type tenantListData struct {
+	Stats      *platformStats // the fleet's counts, if the API gave them
 	Filter     tenantFilter
 	Rows       []*tenantRow
 	Total      int
@@ -91,6 +92,14 @@ func (a *Admin) tenantList(c echo.Context) error {
 	p := &Page{Title: "Tenants", Nav: "tenants", Data: d}
 	// The choices come first, so a refused filter still shows the form.
 	d.Plans, d.Regions = a.choices(cl, f.Region)
+	if c.Request().Header.Get("HX-Target") != "tenant-results" {
+		var st struct {
+			Data platformStats `json:"data"`
+		}
+		if cl.get("/platform/stats", nil, &st) == nil {
+			d.Stats = &st.Data
+		}
+	}
 	q := f.query()
 	q.Set("limit", strconv.Itoa(tenantPageSize))
 	q.Set("offset", strconv.Itoa(f.Offset))
@@ -229,6 +238,16 @@ func withField(err error, fields ...string) error {
 	return e
 }
 
+// rangeError puts the API's refusal of a stats range (invalid_date,
+// invalid_range) beside the range form's "from" field.
+func rangeError(err error) error {
+	e := apiError(err)
+	if e != nil && len(e.Fields) == 0 {
+		e.Fields = map[string]string{"from": e.Message}
+	}
+	return err
+}
+
 // tenantData is a tenant's page.
 type tenantData struct {
 	T        *platformTenant
@@ -242,6 +261,8 @@ type tenantData struct {
 	Reason   string // the impersonation form's
 	Confirm  string // the delete form's
 	ExportOK bool
+	// From and To are the usage's range as asked (?from=&to=, UTC days).
+	From, To string
 }
 
 type backupsView struct {
@@ -278,9 +299,19 @@ func (a *Admin) showTenant(c echo.Context, status int, err error, d *tenantData)
 	var st struct {
 		Data tenantStats `json:"data"`
 	}
-	if cl.get("/platform/tenants/"+escape(id)+"/stats", nil, &st) == nil {
+	d.From, d.To = c.QueryParam("from"), c.QueryParam("to")
+	sq := url.Values{}
+	if d.From != "" {
+		sq.Set("from", d.From)
+	}
+	if d.To != "" {
+		sq.Set("to", d.To)
+	}
+	if serr := cl.get("/platform/tenants/"+escape(id)+"/stats", sq, &st); serr == nil {
 		d.Stats = st.Data
 		d.Charts = tenantCharts(st.Data)
+	} else if err == nil && apiError(serr) != nil && c.Request().Method == http.MethodGet {
+		err = rangeError(serr) // a range the API refused: said beside the range's form
 	}
 	var plans struct {
 		Data []plan `json:"data"`

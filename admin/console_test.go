@@ -423,8 +423,13 @@ func TestAdminConsole_Pages(t *testing.T) {
 	if p := b.get("/platform/admin/jobs?kind=nope"); p.Status != 400 || !strings.Contains(p.Body, `id="err-kind"`) {
 		t.Errorf("unknown job kind: %d", p.Status)
 	}
-	if p := b.get("/platform/admin/usage?from=2026-02-01&to=2026-01-01"); p.Status != 400 {
-		t.Errorf("a backwards range: %d", p.Status)
+	for _, path := range []string{"/platform/admin/usage?from=2026-02-01&to=2026-01-01", "/platform/admin/tenants/tenant-a?from=yesterday"} {
+		if p := b.get(path); p.Status != 400 || !strings.Contains(p.Body, `id="err-from"`) {
+			t.Errorf("GET %s: %d, want 400 beside the range", path, p.Status)
+		}
+	}
+	if p := b.get("/platform/admin/tenants/tenant-a?from=2026-01-01&to=2026-01-03"); p.Status != 200 || !strings.Contains(p.Body, "<td>2026-01-02</td><td>0</td>") {
+		t.Errorf("tenant-a's usage over three days: %d", p.Status)
 	}
 	t.Run("Branding", func(t *testing.T) {
 		// Each tenant's page links its own preview stylesheet.

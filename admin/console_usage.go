@@ -47,7 +47,7 @@ func (a *Admin) usagePage(c echo.Context) error {
 		} `json:"data"`
 	}
 	if err := cl.get("/platform/stats/usage", q, &out); err != nil {
-		return a.renderError(c, "console/usage", p, withField(err, "from", "to"))
+		return a.renderError(c, "console/usage", p, rangeError(err))
 	}
 	d.From, d.To, d.Days = out.Data.From, out.Data.To, out.Data.Days
 	for _, day := range d.Days {
