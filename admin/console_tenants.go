@@ -3,6 +3,7 @@ package admin
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 func (a *Admin) consoleTenantRoutes(g *echo.Group) {
 	get(g, "/tenants", a.tenantList)
 	get(g, "/tenants/new", a.tenantNewPage)
+	get(g, "/tenants.css", a.tenantListCSS)
 	g.POST("/tenants", a.tenantCreate)
 	get(g, "/tenants/:id", a.tenantPage)
 	get(g, "/tenants/:id/brand.css", a.tenantPreviewCSS)
@@ -66,6 +68,7 @@ func (r *tenantRow) SizeText() string {
 
 type tenantListData struct {
 	Stats      *platformStats // the fleet's counts, if the API gave them
+	CSS        string         // the rows' swatches (tenantListCSS)
 	Filter     tenantFilter
 	Rows       []*tenantRow
 	Total      int
@@ -113,6 +116,7 @@ func (a *Admin) tenantList(c echo.Context) error {
 		return a.renderError(c, "console/tenants", p, err)
 	}
 	d.Total = out.Meta.Total
+	d.CSS = ConsolePath + "/tenants.css?" + q.Encode()
 	for _, t := range out.Data {
 		row := &tenantRow{platformTenant: t}
 		var st struct {
@@ -147,6 +151,35 @@ func (a *Admin) tenantList(c echo.Context) error {
 	}
 	return a.render(c, http.StatusOK, "console/tenants", p)
 }
+
+// tenantListCSS serves GET /platform/admin/tenants.css with the list's
+// query: a class per listed tenant (.brand-<id>, ids being DNS labels)
+// setting its brand colours, for the list's swatches without inline
+// styles.
+func (a *Admin) tenantListCSS(c echo.Context) error {
+	q := url.Values{}
+	for _, k := range []string{"q", "status", "plan", "region", "schema_version", "limit", "offset"} {
+		if v := c.QueryParam(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	var out struct {
+		Data []*platformTenant `json:"data"`
+	}
+	var b strings.Builder
+	if a.client(c, sessionOf(c).Token).get("/platform/tenants", q, &out) == nil {
+		for _, t := range out.Data {
+			if !tenantClass.MatchString(t.ID) {
+				continue
+			}
+			css := brandStylesheet(t.Branding())
+			b.WriteString(strings.Replace(css, ":root{", ".brand-"+t.ID+"{", 1))
+		}
+	}
+	return c.Blob(http.StatusOK, "text/css; charset=utf-8", []byte(b.String()))
+}
+
+var tenantClass = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // choices are the plans (GET /platform/plans) and the regions of the
 // fleet's nodes (GET /platform/nodes), with keep among them if it is set.

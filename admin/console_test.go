@@ -452,6 +452,15 @@ func TestAdminConsole_Pages(t *testing.T) {
 		if !strings.Contains(brand["tenant-b"], "--brand:#2952cc") {
 			t.Errorf("tenant-b's preview (unbranded): %s", brand["tenant-b"])
 		}
+		// The list's swatches: a class per listed tenant.
+		m := regexp.MustCompile(`href="(/platform/admin/tenants\.css\?[^"]+)"`).FindStringSubmatch(b.get("/platform/admin?q=tenant-a").Body)
+		if m == nil {
+			t.Fatal("the list links no swatch stylesheet")
+		}
+		p := b.get(html.UnescapeString(m[1]))
+		if p.Status != 200 || !strings.HasPrefix(p.Body, ".brand-tenant-a{--brand:#aa0000;") || strings.Contains(p.Body, "tenant-b") {
+			t.Errorf("%s: %d %q", m[1], p.Status, p.Body)
+		}
 	})
 	t.Run("Export", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", env.Srv.URL+"/platform/admin/tenants/tenant-a/export", nil)

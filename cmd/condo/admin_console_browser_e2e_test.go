@@ -117,9 +117,14 @@ func TestAdminBrowser_Console(t *testing.T) {
 	want := map[string]string{"alpha": "rgb(123, 31, 162)", "beta": "rgb(11, 110, 79)"}
 	for _, id := range []string{"alpha", "beta", "alpha"} {
 		var name string
-		browse(t, ctx, "open "+id+" from the list",
+		browse(t, ctx, "find "+id+" in the list",
 			chromedp.Navigate(s.adminURL("platform", "/platform/admin?q="+id)),
 			chromedp.WaitVisible(`#tenant-results a[href="/platform/admin/tenants/`+id+`"]`, chromedp.ByQuery),
+		)
+		if got := computed(t, ctx, ".brand-"+id+" .swatch-brand", "background-color"); got != want[id] {
+			t.Errorf("%s's swatch in the list is %s, want %s", id, got, want[id])
+		}
+		browse(t, ctx, "open "+id+" from the list",
 			chromedp.Click(`#tenant-results a[href="/platform/admin/tenants/`+id+`"]`, chromedp.ByQuery),
 			chromedp.WaitVisible(`#brand-preview[data-tenant="`+id+`"]`, chromedp.ByQuery),
 			chromedp.Text(".preview-name", &name, chromedp.ByQuery),
