@@ -24,8 +24,8 @@ type migrationsData struct {
 	Status *migrationStatus
 	// Unavailable says why there is no status: a server without jobs.
 	Unavailable string
-	Live   *migrationRun // the running run, if one is
-	Form   runForm
+	Live        *migrationRun // the running run, if one is
+	Form        runForm
 }
 
 // migrationsPage serves GET /platform/admin/migrations: GET
