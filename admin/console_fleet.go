@@ -145,6 +145,8 @@ func (a *Admin) jobsPage(c echo.Context) error {
 type backupsData struct {
 	Rows          []*backupsRow
 	Total, Shown  int
+	From, To      int
+	Prev, Next    string
 	Continuous    bool
 	WorstLag      float64
 	NotReplicated int
@@ -162,7 +164,7 @@ type backupsRow struct {
 
 // backupsPage serves GET /platform/admin/backups: each tenant's backups
 // (GET /platform/tenants/:id/backups, one call a tenant: the API has no
-// fleet view), the first 100 tenants by id.
+// fleet view), 50 tenants a page by id.
 func (a *Admin) backupsPage(c echo.Context) error {
 	cl := a.client(c, sessionOf(c).Token)
 	var list struct {
@@ -171,10 +173,18 @@ func (a *Admin) backupsPage(c echo.Context) error {
 			Total int `json:"total"`
 		} `json:"meta"`
 	}
-	if err := cl.get("/platform/tenants", url.Values{"limit": {"100"}}, &list); err != nil {
+	offset, _ := strconv.Atoi(c.QueryParam("offset"))
+	offset = max(0, offset)
+	if err := cl.get("/platform/tenants", url.Values{"limit": {strconv.Itoa(tenantPageSize)}, "offset": {strconv.Itoa(offset)}}, &list); err != nil {
 		return err
 	}
-	d := &backupsData{Total: list.Meta.Total, Shown: len(list.Data)}
+	d := &backupsData{Total: list.Meta.Total, Shown: len(list.Data), From: offset + 1, To: offset + len(list.Data)}
+	if offset > 0 {
+		d.Prev = ConsolePath + "/backups?offset=" + strconv.Itoa(max(0, offset-tenantPageSize))
+	}
+	if offset+len(list.Data) < list.Meta.Total {
+		d.Next = ConsolePath + "/backups?offset=" + strconv.Itoa(offset+tenantPageSize)
+	}
 	for _, t := range list.Data {
 		row := &backupsRow{ID: t.ID, Status: t.Status}
 		d.Rows = append(d.Rows, row)

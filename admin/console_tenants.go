@@ -106,8 +106,16 @@ func (a *Admin) tenantList(c echo.Context) error {
 	q := f.query()
 	q.Set("limit", strconv.Itoa(tenantPageSize))
 	q.Set("offset", strconv.Itoa(f.Offset))
+	d.CSS = ConsolePath + "/tenants.css?" + q.Encode()
+	q.Set("include", "usage") // each tenant's size and last activity, in the same call
 	var out struct {
-		Data []*platformTenant `json:"data"`
+		Data []*struct {
+			platformTenant
+			Usage struct {
+				LastActive  *time.Time `json:"last_active"`
+				BytesStored *int64     `json:"bytes_stored"`
+			} `json:"usage"`
+		} `json:"data"`
 		Meta struct {
 			Total int `json:"total"`
 		} `json:"meta"`
@@ -116,16 +124,8 @@ func (a *Admin) tenantList(c echo.Context) error {
 		return a.renderError(c, "console/tenants", p, err)
 	}
 	d.Total = out.Meta.Total
-	d.CSS = ConsolePath + "/tenants.css?" + q.Encode()
 	for _, t := range out.Data {
-		row := &tenantRow{platformTenant: t}
-		var st struct {
-			Data tenantStats `json:"data"`
-		}
-		if cl.get("/platform/tenants/"+escape(t.ID)+"/stats", nil, &st) == nil {
-			row.Size, row.LastActive = st.Data.Totals.BytesStored, st.Data.Totals.LastActive
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, &tenantRow{platformTenant: &t.platformTenant, Size: t.Usage.BytesStored, LastActive: t.Usage.LastActive})
 	}
 	if len(d.Rows) > 0 {
 		d.From, d.To = f.Offset+1, f.Offset+len(d.Rows)

@@ -3,7 +3,9 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -187,6 +189,34 @@ func TestStats_FleetUsage(t *testing.T) {
 	}
 	apitest.WantStatus(t, e.Call(t, "localhost", "GET", "/platform/stats/usage?from=yesterday", e.platform, ""), 400, "invalid_date")
 	apitest.WantStatus(t, e.Call(t, "tenant-a", "GET", "/platform/stats/usage", e.AdminToken(t, "tenant-a"), ""), 401, "")
+}
+
+func TestStats_TenantListUsage(t *testing.T) {
+	e := newStatsEnv(t)
+	e.Call(t, "tenant-a", "GET", "/api/tenant", "", "")
+	if err := e.flusher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Call(t, "tenant-b", "GET", "/api/tenant", "", "") // not flushed: this node's pending count
+	r := e.Call(t, "localhost", "GET", "/platform/tenants?include=usage", e.platform, "")
+	var list []struct {
+		ID    string              `json:"id"`
+		Usage catalog.UsageLatest `json:"usage"`
+	}
+	b, _ := json.Marshal(r.Raw["data"])
+	if err := json.Unmarshal(b, &list); r.Status != http.StatusOK || err != nil || len(list) != 2 {
+		t.Fatalf("%d %v", r.Status, r.Raw)
+	}
+	if u := list[0].Usage; list[0].ID != "tenant-a" || u.LastActive == nil || u.BytesStored == nil || *u.BytesStored <= 0 {
+		t.Errorf("tenant-a: %s", b)
+	}
+	if u := list[1].Usage; list[1].ID != "tenant-b" || u.LastActive == nil || u.BytesStored != nil {
+		t.Errorf("tenant-b, active but not flushed: %s", b)
+	}
+	if r := e.Call(t, "localhost", "GET", "/platform/tenants", e.platform, ""); strings.Contains(fmt.Sprint(r.Raw["data"]), "usage:") {
+		t.Errorf("usage without include=usage: %v", r.Raw)
+	}
+	apitest.WantStatus(t, e.Call(t, "localhost", "GET", "/platform/tenants?include=stats", e.platform, ""), 400, "invalid_include")
 }
 
 // libSQL statements count in the tenant's usage: an execute is one, a
