@@ -285,3 +285,15 @@ func (s *migrationStatus) TargetText() string {
 	}
 	return "v" + strconv.FormatUint(uint64(*s.Target), 10)
 }
+
+// Behind counts the tenants (active and suspended) below the latest
+// version: what a run up to it would migrate.
+func (s *migrationStatus) Behind() int {
+	n := 0
+	for _, v := range s.Versions {
+		if v.Version < s.Latest {
+			n += v.Tenants
+		}
+	}
+	return n
+}
