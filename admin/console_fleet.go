@@ -119,6 +119,8 @@ type jobsData struct {
 	Kind, Tenant string
 	Kinds        []string
 	Jobs         []job
+	Running      bool   // some job is running: the table refreshes itself
+	Self         string // this page's URL, which the table polls
 }
 
 // jobsPage serves GET /platform/admin/jobs?kind=&tenant=.
@@ -139,6 +141,17 @@ func (a *Admin) jobsPage(c echo.Context) error {
 		return a.renderError(c, "console/jobs", p, withField(err, "tenant", "kind"))
 	}
 	d.Jobs = out.Data
+	for _, j := range d.Jobs {
+		d.Running = d.Running || j.State == "running"
+	}
+	d.Self = ConsolePath + "/jobs"
+	if len(q) > 1 {
+		q.Del("limit")
+		d.Self += "?" + q.Encode()
+	}
+	if c.Request().Header.Get("HX-Target") == "jobs-table" {
+		return a.renderFragment(c, http.StatusOK, "console/jobs", "jobs-table", p)
+	}
 	return a.render(c, http.StatusOK, "console/jobs", p)
 }
 

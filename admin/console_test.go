@@ -35,6 +35,22 @@ func platformTenant(t *testing.T, env *apitest.Env, tok, id string) (int, map[st
 	return r.Status, r.Data
 }
 
+// htmx loads path as htmx does for a swap into the element target.
+func (b *browser) htmx(path, target string) page {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.env.Srv.URL+path, nil)
+	req.Host = b.host
+	req.Header.Set("HX-Request", "true")
+	req.Header.Set("HX-Target", target)
+	res, err := b.hc.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return page{Status: res.StatusCode, Location: res.Header.Get("Location"), Body: string(raw)}
+}
+
 var tenantLink = regexp.MustCompile(`<td><a href="/platform/admin/tenants/([a-z0-9-]+)">`)
 
 // listed is the tenant ids a list page shows, in order.
@@ -81,19 +97,10 @@ func TestAdminConsole_TenantList(t *testing.T) {
 	}
 	t.Run("SearchAsYouType", func(t *testing.T) {
 		// htmx asks for the results alone.
-		req, _ := http.NewRequest("GET", env.Srv.URL+"/platform/admin?q=gam", nil)
-		req.Host = "platform.localhost"
-		req.Header.Set("HX-Request", "true")
-		req.Header.Set("HX-Target", "tenant-results")
-		res, err := b.hc.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		body := string(raw)
-		if res.StatusCode != 200 || strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<div id="tenant-results"`) {
-			t.Fatalf("%d, want the results fragment: %s", res.StatusCode, body)
+		p := b.htmx("/platform/admin?q=gam", "tenant-results")
+		body := p.Body
+		if p.Status != 200 || strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<div id="tenant-results"`) {
+			t.Fatalf("%d, want the results fragment: %s", p.Status, body)
 		}
 		if got := listed(body); !slices.Equal(got, []string{"gamma"}) {
 			t.Errorf("listed %v", got)
@@ -419,6 +426,9 @@ func TestAdminConsole_Pages(t *testing.T) {
 		if strings.Contains(p.Body, " style=") || strings.Contains(p.Body, "<script>") {
 			t.Errorf("GET %s has inline style or script", tc.path)
 		}
+	}
+	if p := b.htmx("/platform/admin/jobs?kind=migration", "jobs-table"); p.Status != 200 || !strings.HasPrefix(strings.TrimSpace(p.Body), `<div id="jobs-table">`) {
+		t.Errorf("jobs fragment: %d %s", p.Status, p.Body)
 	}
 	if p := b.get("/platform/admin/jobs?kind=nope"); p.Status != 400 || !strings.Contains(p.Body, `id="err-kind"`) {
 		t.Errorf("unknown job kind: %d", p.Status)
