@@ -30,6 +30,8 @@ func (a *Admin) consoleTenantRoutes(g *echo.Group) {
 	g.POST("/tenants/:id/domains", a.tenantAddDomain)
 	g.POST("/tenants/:id/domains/remove", a.tenantRemoveDomain)
 	g.POST("/tenants/:id/delete", a.tenantDelete)
+	g.POST("/tenants/:id/move", a.tenantMove)
+	g.POST("/tenants/:id/verify-backup", a.tenantVerifyBackup)
 }
 
 // tenantStatuses are the statuses the list filters by.
@@ -283,17 +285,18 @@ func rangeError(err error) error {
 
 // tenantData is a tenant's page.
 type tenantData struct {
-	T        *platformTenant
-	Stats    tenantStats
-	Charts   []*chart
-	Plans    []plan
-	Events   []securityEvent
-	Jobs     []job
-	Backups  *backupsView
-	Domain   string // the add-domain form's value
-	Reason   string // the impersonation form's
-	Confirm  string // the delete form's
-	ExportOK bool
+	T          *platformTenant
+	Stats      tenantStats
+	Charts     []*chart
+	Plans      []plan
+	Events     []securityEvent
+	Jobs       []job
+	Backups    *backupsView
+	Domain     string // the add-domain form's value
+	Reason     string // the impersonation form's
+	Confirm    string // the delete form's
+	MoveRegion string // the move form's
+	ExportOK   bool
 	// From and To are the usage's range as asked (?from=&to=, UTC days).
 	From, To string
 }
@@ -371,9 +374,20 @@ func (a *Admin) showTenant(c echo.Context, status int, err error, d *tenantData)
 	}
 	d.ExportOK = d.T.Status != "archived"
 	if err != nil {
-		return a.renderError(c, "console/tenant", p, err)
+		return a.renderRefusal(c, "console/tenant", p, err)
 	}
 	return a.render(c, status, "console/tenant", p)
+}
+
+// renderRefusal is renderError that also shows the API's 503 answers
+// (backups_off, jobs_unavailable: what this server does not run), which
+// tell the operator something rather than fail.
+func (a *Admin) renderRefusal(c echo.Context, name string, p *Page, err error) error {
+	if e := apiError(err); e != nil && e.Status == http.StatusServiceUnavailable {
+		p.Error = e
+		return a.render(c, e.Status, name, p)
+	}
+	return a.renderError(c, name, p, err)
 }
 
 // tenantPreviewCSS serves GET /platform/admin/tenants/:id/brand.css: the
@@ -470,6 +484,34 @@ func (a *Admin) tenantRemoveDomain(c echo.Context) error {
 		return a.showTenant(c, 0, err, &tenantData{})
 	}
 	return a.done(c, ConsolePath+"/tenants/"+escape(id), "Domain "+domain+" removed.")
+}
+
+// tenantMove serves POST /platform/admin/tenants/:id/move: POST
+// /platform/tenants/:id/move {region}, a live move to another region that
+// the jobs page follows.
+func (a *Admin) tenantMove(c echo.Context) error {
+	id, region := c.Param("id"), strings.TrimSpace(c.FormValue("region"))
+	if err := a.client(c, sessionOf(c).Token).json(http.MethodPost, "/platform/tenants/"+escape(id)+"/move", map[string]string{"region": region}, nil); err != nil {
+		if e := apiError(err); e != nil && len(e.Fields) == 0 && e.Status < 500 {
+			e.Fields = map[string]string{"move-region": e.Message}
+		}
+		return a.showTenant(c, 0, err, &tenantData{MoveRegion: region})
+	}
+	return a.done(c, ConsolePath+"/jobs?kind=move&tenant="+url.QueryEscape(id), "Move of "+id+" to "+region+" started.")
+}
+
+// tenantVerifyBackup serves POST /platform/admin/tenants/:id/verify-backup:
+// POST /platform/tenants/:id/verify-backup restores the replica aside and
+// checks it.
+func (a *Admin) tenantVerifyBackup(c echo.Context) error {
+	id := c.Param("id")
+	var out struct {
+		Data map[string]any `json:"data"`
+	}
+	if err := a.client(c, sessionOf(c).Token).json(http.MethodPost, "/platform/tenants/"+escape(id)+"/verify-backup", nil, &out); err != nil {
+		return a.showTenant(c, 0, err, &tenantData{})
+	}
+	return a.done(c, ConsolePath+"/tenants/"+escape(id), "The backup of "+id+" verified.")
 }
 
 // tenantDelete serves POST /platform/admin/tenants/:id/delete: the GDPR

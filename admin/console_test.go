@@ -187,6 +187,18 @@ func TestAdminConsole_SuspendResume(t *testing.T) {
 			t.Errorf("after %s the page does not show %s", step.op, step.want)
 		}
 	}
+	t.Run("MoveRefused", func(t *testing.T) {
+		// One node, no regions: the API refuses and the page says why,
+		// beside the form.
+		p := b.post("/platform/admin/tenants/tenant-a/move", url.Values{"region": {"fra"}})
+		if p.Status < 400 || p.Status == 500 || !strings.Contains(p.Body, `role="alert"`) {
+			t.Fatalf("move: %d %s", p.Status, p.Body)
+		}
+		t.Logf("move refused: %d", p.Status)
+		if _, ten := platformTenant(t, env, tok, "tenant-a"); ten["region"] != "" {
+			t.Errorf("region %v after a refused move", ten["region"])
+		}
+	})
 	t.Run("ResumeArchivedRefused", func(t *testing.T) {
 		env.Call(t, "platform.localhost", "POST", "/platform/tenants/tenant-b/archive", tok, "")
 		p := b.post("/platform/admin/tenants/tenant-b/resume", url.Values{})
