@@ -78,7 +78,8 @@ func TestAdminBrowser_Console(t *testing.T) {
 	// Tenants at the embedded schema; the server's set has one more
 	// (slow) step, so the fleet run started below has work to show.
 	provision(t, data, 6)
-	s := startServer(t, data, "CONDO_ADMIN_EMAIL="+email, "CONDO_ADMIN_PASSWORD="+password,
+	// Usage is flushed every second, so the usage charts have data.
+	s := startServerArgs(t, data, []string{"--usage-flush-interval", "1s"}, "CONDO_ADMIN_EMAIL="+email, "CONDO_ADMIN_PASSWORD="+password,
 		EnvTenantMigrations+"="+migrationstest.Dir(t, "slow"))
 	b := newBrowser(t)
 	ctx := b.tab()
@@ -252,11 +253,17 @@ func TestAdminBrowser_Console(t *testing.T) {
 		{"/platform/admin/nodes", "console-nodes", "h1"},
 		{"/platform/admin/jobs?kind=migration", "console-jobs", "h1"},
 		{"/platform/admin/backups", "console-backups", "h1"},
-		{"/platform/admin/usage", "console-usage", "svg.console-chart"},
+		{"/platform/admin/usage", "console-usage", "svg.console-chart rect.bar"},
 		{"/platform/admin/tenants/new", "console-new-tenant", "#id"},
 	} {
 		browse(t, ctx, pg.name, chromedp.Navigate(s.adminURL("platform", pg.path)), chromedp.WaitVisible(pg.wait, chromedp.ByQuery))
 		checkAccessible(t, ctx, pg.name)
 		screenshots(t, ctx, pg.name)
+	}
+	// The fleet's requests of this test, drawn.
+	var sum string
+	browse(t, ctx, "usage summary", chromedp.Navigate(s.adminURL("platform", "/platform/admin/usage")), chromedp.Text("#chart-requests-sum", &sum, chromedp.ByQuery))
+	if strings.HasPrefix(sum, "0 in all") {
+		t.Errorf("usage chart: %q, want this test's requests", sum)
 	}
 }
