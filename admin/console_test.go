@@ -507,6 +507,9 @@ func TestAdminConsole_Pages(t *testing.T) {
 	})
 	t.Run("UsageOnTenantPage", func(t *testing.T) {
 		p := b.get("/platform/admin/tenants/tenant-a")
+		if !regexp.MustCompile(`Users / items</span><span class="stat-value">(–|\d+) / (–|\d+)</span>`).MatchString(p.Body) {
+			t.Errorf("users and items not shown as numbers")
+		}
 		for _, want := range []string{`id="chart-requests"`, `id="chart-errors"`, `id="chart-storage"`, "as a table"} {
 			if !strings.Contains(p.Body, want) {
 				t.Errorf("tenant page lacks %s", want)
