@@ -1,10 +1,14 @@
 package admin_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
+	"image"
+	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -482,6 +486,40 @@ func TestAdminConsole_Pages(t *testing.T) {
 		p := b.get(html.UnescapeString(m[1]))
 		if p.Status != 200 || !strings.HasPrefix(p.Body, ".brand-tenant-a{--brand:#aa0000;") || strings.Contains(p.Body, "tenant-b") {
 			t.Errorf("%s: %d %q", m[1], p.Status, p.Body)
+		}
+	})
+	t.Run("Logo", func(t *testing.T) {
+		// tenant-a's logo is a media file on its own host: the console
+		// fetches it from there, as an image of its own.
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		fw, _ := w.CreateFormFile("file", "logo.png")
+		img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+		png.Encode(fw, img)
+		w.Close()
+		r := apitest.Do(t, env.Srv, "POST", "tenant-a.localhost", "/api/media", &body, "Authorization", "Bearer "+tok, "Content-Type", w.FormDataContentType())
+		apitest.WantStatus(t, r, 201, "")
+		logo, _ := r.Data["url"].(string)
+		if !strings.HasPrefix(logo, "/media/") {
+			t.Fatalf("media url %q", logo)
+		}
+		apitest.WantStatus(t, env.Call(t, "tenant-a", "PUT", "/api/settings", tok, `{"branding": {"name": "Alpha Co", "primary_color": "#aa0000", "logo_url": "`+logo+`"}}`), 200, "")
+		if p := b.get("/platform/admin/tenants/tenant-a"); !strings.Contains(p.Body, `<img src="/platform/admin/tenants/tenant-a/logo"`) {
+			t.Errorf("the tenant page shows no logo")
+		}
+		req, _ := http.NewRequest("GET", env.Srv.URL+"/platform/admin/tenants/tenant-a/logo", nil)
+		req.Host = "platform.localhost"
+		res, err := b.hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" || !bytes.HasPrefix(raw, []byte("\x89PNG")) {
+			t.Errorf("logo: %d %v", res.StatusCode, res.Header)
+		}
+		if p := b.get("/platform/admin/tenants/tenant-b/logo"); p.Status != 404 {
+			t.Errorf("tenant-b has no logo: %d", p.Status)
 		}
 	})
 	t.Run("Export", func(t *testing.T) {
