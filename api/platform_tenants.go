@@ -52,6 +52,10 @@ func (s *Server) listTenants(c echo.Context) error {
 	if len(f.Plan) > maxTenantQuery || len(f.Region) > maxTenantQuery {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "plan and region are at most %d bytes", maxTenantQuery)
 	}
+	include := q.Get("include")
+	if include != "" && include != "usage" {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_include", "include is usage or absent")
+	}
 	var err error
 	if q.Get("schema_version") != "" {
 		v, err := condo.IntParam(q, "schema_version", 0, 0, math.MaxInt32)
@@ -75,17 +79,14 @@ func (s *Server) listTenants(c echo.Context) error {
 		list = []*catalog.Tenant{}
 	}
 	meta := map[string]int{"total": total, "limit": f.Limit, "offset": f.Offset}
-	switch q.Get("include") {
-	case "":
+	if include == "" {
 		return c.JSON(http.StatusOK, map[string]any{"data": list, "meta": meta})
-	case "usage":
-		withUsage, err := s.withLatestUsage(c.Request().Context(), list)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]any{"data": withUsage, "meta": meta})
 	}
-	return condo.ReasonErrorf(condo.EINVALID, "invalid_include", "include is usage or absent")
+	withUsage, err := s.withLatestUsage(c.Request().Context(), list)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": withUsage, "meta": meta})
 }
 
 // tenantWithUsage is a listed tenant with its latest gauges
