@@ -67,8 +67,12 @@ func (a *Admin) requireConsoleSession(next echo.HandlerFunc) echo.HandlerFunc {
 func (a *Admin) consoleRoutes(g *echo.Group) {
 	get(g, "", a.consoleHome)
 	get(g, "/", a.consoleHome)
+	a.consoleTenantRoutes(g)
+	a.consoleImpersonateRoutes(g)
+	a.consoleMigrationRoutes(g)
+	a.consoleFleetRoutes(g)
+	a.consoleUsageRoutes(g)
 }
 
-func (a *Admin) consoleHome(c echo.Context) error {
-	return a.render(c, http.StatusOK, "console/tenants", &Page{Title: "Tenants", Nav: "tenants"})
-}
+// consoleHome serves GET /platform/admin: the tenants.
+func (a *Admin) consoleHome(c echo.Context) error { return a.tenantList(c) }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"math"
@@ -38,14 +39,32 @@ func (s *Server) platformTenantRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.DELETE("/platform/tenants/:id/domains/:domain", with(s.removeDomain, admin))
 }
 
-// listTenants serves GET /platform/tenants?q=&status=&limit=&offset=:
-// {"data": [tenant...], "meta": {total, limit, offset}}, ordered by id.
+// listTenants serves GET /platform/tenants?q=&status=&plan=&region=
+// &schema_version=&limit=&offset=: {"data": [tenant...], "meta": {total,
+// limit, offset}}, ordered by id. With include=usage each tenant carries
+// "usage": {last_active, bytes_stored}, its latest gauges.
 func (s *Server) listTenants(c echo.Context) error {
-	f := catalog.TenantFilter{Status: c.QueryParam("status"), Query: c.QueryParam("q"), Limit: DefaultTenantPage}
+	q := c.QueryParams()
+	f := catalog.TenantFilter{Status: q.Get("status"), Query: q.Get("q"), Plan: q.Get("plan"), Region: q.Get("region"), Limit: DefaultTenantPage}
 	if len(f.Query) > maxTenantQuery || !utf8.ValidString(f.Query) {
 		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "q is at most %d bytes of valid UTF-8", maxTenantQuery)
 	}
+	if len(f.Plan) > maxTenantQuery || len(f.Region) > maxTenantQuery {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "plan and region are at most %d bytes", maxTenantQuery)
+	}
+	include := q.Get("include")
+	if include != "" && include != "usage" {
+		return condo.ReasonErrorf(condo.EINVALID, "invalid_include", "include is usage or absent")
+	}
 	var err error
+	if q.Get("schema_version") != "" {
+		v, err := condo.IntParam(q, "schema_version", 0, 0, math.MaxInt32)
+		if err != nil {
+			return err
+		}
+		sv := uint(v)
+		f.SchemaVersion = &sv
+	}
 	if f.Limit, err = condo.IntParam(c.QueryParams(), "limit", DefaultTenantPage, 1, MaxTenantPage); err != nil {
 		return err
 	}
@@ -59,8 +78,47 @@ func (s *Server) listTenants(c echo.Context) error {
 	if list == nil {
 		list = []*catalog.Tenant{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"data": list,
-		"meta": map[string]int{"total": total, "limit": f.Limit, "offset": f.Offset}})
+	meta := map[string]int{"total": total, "limit": f.Limit, "offset": f.Offset}
+	if include == "" {
+		return c.JSON(http.StatusOK, map[string]any{"data": list, "meta": meta})
+	}
+	withUsage, err := s.withLatestUsage(c.Request().Context(), list)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": withUsage, "meta": meta})
+}
+
+// tenantWithUsage is a listed tenant with its latest gauges
+// (?include=usage).
+type tenantWithUsage struct {
+	*catalog.Tenant
+	Usage catalog.UsageLatest `json:"usage"`
+}
+
+// withLatestUsage adds each tenant's latest gauges to list, in one
+// catalog query, with what this node has not flushed yet.
+func (s *Server) withLatestUsage(ctx context.Context, list []*catalog.Tenant) ([]tenantWithUsage, error) {
+	ids := make([]string, len(list))
+	for i, t := range list {
+		ids[i] = t.ID
+	}
+	latest, err := s.catalog.LatestUsage(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]tenantWithUsage, len(list))
+	for i, t := range list {
+		u := latest[t.ID]
+		if s.usage != nil {
+			if d, ok := s.usage.Pending(t.ID); ok && !d.LastActive.IsZero() && (u.LastActive == nil || d.LastActive.After(*u.LastActive)) {
+				last := d.LastActive.UTC()
+				u.LastActive = &last
+			}
+		}
+		out[i] = tenantWithUsage{t, u}
+	}
+	return out, nil
 }
 
 // newTenantRequest is the body of POST /platform/tenants.

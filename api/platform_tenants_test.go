@@ -355,12 +355,15 @@ func TestPlatformTenant_List(t *testing.T) {
 	p := newTenantAPI(t)
 	ctx := context.Background()
 	for _, in := range []catalog.NewTenant{{ID: "acme", Name: "Acme Corp"}, {ID: "beta", Name: "Beta"},
-		{ID: "gamma", Name: "Corporate Gamma"}, {ID: "delta"}, {ID: "eps"}} {
+		{ID: "gamma", Name: "Corporate Gamma"}, {ID: "delta", Plan: "pro"}, {ID: "eps", Region: "ams"}} {
 		if _, err := p.Store.Create(ctx, in); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.Catalog.SetStatus(ctx, "beta", catalog.StatusSuspended)
+	if err := p.Catalog.RecordSchemas(ctx, "", []catalog.SchemaRecord{{TenantID: "gamma", State: &catalog.SchemaState{Version: 999}}}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name, query string
 		wantIDs     []string
@@ -376,6 +379,10 @@ func TestPlatformTenant_List(t *testing.T) {
 		{"PastTheEnd", "?offset=10", []string{}, 5, 50, 10},
 		{"NoMatch", "?q=zzz", []string{}, 0, 50, 0},
 		{"MaxLimit", "?limit=1000&status=active", []string{"acme", "delta", "eps", "gamma"}, 4, 1000, 0},
+		{"Plan", "?plan=pro", []string{"delta"}, 1, 50, 0},
+		{"PlanAndQuery", "?plan=pro&q=acme", []string{}, 0, 50, 0},
+		{"Region", "?region=ams", []string{"eps"}, 1, 50, 0},
+		{"SchemaVersion", "?schema_version=999", []string{"gamma"}, 1, 50, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := p.call(t, "GET", "/platform/tenants"+tc.query, "")
@@ -433,6 +440,7 @@ func TestPlatformTenant_List(t *testing.T) {
 		{"UnknownStatus", "GET", path + "?status=deleted", "", 400, "invalid_status"},
 		{"HugeQuery", "GET", path + "?q=" + strings.Repeat("q", 1000), "", 400, "invalid_query"},
 		{"BadUTF8Query", "GET", path + "?q=%FF", "", 400, "invalid_query"},
+		{"SchemaVersionNotNumber", "GET", path + "?schema_version=v2", "", 400, "invalid_schema_version"},
 	})
 }
 

@@ -20,6 +20,33 @@ const (
 func (s *Server) platformStatsRoutes(e *echo.Echo, admin echo.MiddlewareFunc) {
 	e.Match(readMethods, "/platform/stats", with(s.getPlatformStats, admin))
 	e.Match(readMethods, "/platform/tenants/:id/stats", with(s.getTenantStats, admin))
+	e.Match(readMethods, "/platform/stats/usage", with(s.getFleetUsage, admin))
+}
+
+// FleetUsage is the answer of GET /platform/stats/usage: every tenant's
+// flushed usage summed per day.
+type FleetUsage struct {
+	From string             `json:"from"`
+	To   string             `json:"to"`
+	Days []catalog.FleetDay `json:"days"` // days with usage only, oldest first
+}
+
+// getFleetUsage serves GET /platform/stats/usage?from=&to= (the days of
+// GET /platform/tenants/:id/stats): the fleet's usage per day, as the
+// catalog holds it (what nodes have not flushed yet is not in it).
+func (s *Server) getFleetUsage(c echo.Context) error {
+	from, to, err := statsRange(c, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	days, err := s.catalog.FleetUsage(c.Request().Context(), from, to)
+	if err != nil {
+		return err
+	}
+	if days == nil {
+		days = []catalog.FleetDay{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"data": FleetUsage{From: from, To: to, Days: days}})
 }
 
 // UsageStats is one day of a tenant's usage, or the sum of a range, as

@@ -3,7 +3,9 @@ package api_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,6 +159,64 @@ func TestStats_Platform(t *testing.T) {
 	if st.ActiveToday != 2 || st.Unflushed != 0 || st.Pool.Hits+st.Pool.Misses == 0 || st.Resolve.Hits+st.Resolve.Misses == 0 {
 		t.Errorf("after a flush: %s", b)
 	}
+}
+
+func TestStats_FleetUsage(t *testing.T) {
+	e := newStatsEnv(t)
+	for _, id := range []string{"tenant-a", "tenant-a", "tenant-b"} {
+		e.Call(t, id, "GET", "/api/tenant", "", "")
+	}
+	e.Call(t, "tenant-b", "GET", "/api/content/nope", "", "") // a 404
+	if err := e.flusher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Format(catalog.DayFormat)
+	r := e.Call(t, "localhost", "GET", "/platform/stats/usage", e.platform, "")
+	var fu api.FleetUsage
+	b, _ := json.Marshal(r.Data)
+	if err := json.Unmarshal(b, &fu); r.Status != http.StatusOK || err != nil {
+		t.Fatalf("%d %v", r.Status, r.Raw)
+	}
+	if fu.To != today || len(fu.Days) != 1 {
+		t.Fatalf("fleet usage: %s", b)
+	}
+	if d := fu.Days[0]; d.Day != today || d.Tenants != 2 || d.Requests != 4 || d.Errors4xx != 1 || d.BytesStored == nil || *d.BytesStored <= 0 {
+		t.Errorf("today: %+v", d)
+	}
+	r = e.Call(t, "localhost", "GET", "/platform/stats/usage?from=2020-01-01&to=2020-01-31", e.platform, "")
+	if days, _ := r.Data["days"].([]any); r.Status != http.StatusOK || days == nil || len(days) != 0 {
+		t.Errorf("an empty range: %d %v, want 200 with no days", r.Status, r.Raw)
+	}
+	apitest.WantStatus(t, e.Call(t, "localhost", "GET", "/platform/stats/usage?from=yesterday", e.platform, ""), 400, "invalid_date")
+	apitest.WantStatus(t, e.Call(t, "tenant-a", "GET", "/platform/stats/usage", e.AdminToken(t, "tenant-a"), ""), 401, "")
+}
+
+func TestStats_TenantListUsage(t *testing.T) {
+	e := newStatsEnv(t)
+	e.Call(t, "tenant-a", "GET", "/api/tenant", "", "")
+	if err := e.flusher.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Call(t, "tenant-b", "GET", "/api/tenant", "", "") // not flushed: this node's pending count
+	r := e.Call(t, "localhost", "GET", "/platform/tenants?include=usage", e.platform, "")
+	var list []struct {
+		ID    string              `json:"id"`
+		Usage catalog.UsageLatest `json:"usage"`
+	}
+	b, _ := json.Marshal(r.Raw["data"])
+	if err := json.Unmarshal(b, &list); r.Status != http.StatusOK || err != nil || len(list) != 2 {
+		t.Fatalf("%d %v", r.Status, r.Raw)
+	}
+	if u := list[0].Usage; list[0].ID != "tenant-a" || u.LastActive == nil || u.BytesStored == nil || *u.BytesStored <= 0 {
+		t.Errorf("tenant-a: %s", b)
+	}
+	if u := list[1].Usage; list[1].ID != "tenant-b" || u.LastActive == nil || u.BytesStored != nil {
+		t.Errorf("tenant-b, active but not flushed: %s", b)
+	}
+	if r := e.Call(t, "localhost", "GET", "/platform/tenants", e.platform, ""); strings.Contains(fmt.Sprint(r.Raw["data"]), "usage:") {
+		t.Errorf("usage without include=usage: %v", r.Raw)
+	}
+	apitest.WantStatus(t, e.Call(t, "localhost", "GET", "/platform/tenants?include=stats", e.platform, ""), 400, "invalid_include")
 }
 
 // libSQL statements count in the tenant's usage: an execute is one, a

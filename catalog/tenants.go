@@ -242,8 +242,12 @@ func (c *Catalog) Lookup(ctx context.Context, id string) (*Tenant, error) {
 type TenantFilter struct {
 	Status string // one status, or all when empty
 	Query  string // substring of id or name
-	Limit  int    // at most this many (default 100, at most 1000)
-	Offset int
+	Plan   string // one plan, or all when empty
+	Region string // one home region, or all when empty
+	// SchemaVersion, when set, selects the tenants at that schema version.
+	SchemaVersion *uint
+	Limit         int // at most this many (default 100, at most 1000)
+	Offset        int
 }
 
 // Tenants lists tenants ordered by id, each with its domains, and reports
@@ -266,6 +270,18 @@ func (c *Catalog) Tenants(ctx context.Context, f TenantFilter) ([]*Tenant, int, 
 	if f.Query != "" {
 		where += " AND (instr(id, ?) > 0 OR instr(lower(name), lower(?)) > 0)"
 		args = append(args, f.Query, f.Query)
+	}
+	if f.Plan != "" {
+		where += " AND plan = ?"
+		args = append(args, f.Plan)
+	}
+	if f.Region != "" {
+		where += " AND region = ?"
+		args = append(args, f.Region)
+	}
+	if f.SchemaVersion != nil {
+		where += " AND schema_version = ?"
+		args = append(args, int64(*f.SchemaVersion))
 	}
 	var total int
 	if err := c.db.Reader().QueryRowContext(ctx, "SELECT count(*) FROM tenants "+where, args...).Scan(&total); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/condohq/condo"
@@ -145,13 +146,15 @@ type FleetDay struct {
 	BytesIn    int64  `json:"bytes_in"`
 	BytesOut   int64  `json:"bytes_out"`
 	Statements int64  `json:"statements"`
+	// BytesStored sums the storage gathered that day (nil: none was).
+	BytesStored *int64 `json:"bytes_stored"`
 }
 
 // FleetUsage sums every tenant's usage per day from from to to (both
 // included), oldest first; days without usage are left out.
 func (c *Catalog) FleetUsage(ctx context.Context, from, to string) ([]FleetDay, error) {
 	rows, err := c.db.Reader().QueryContext(ctx, `SELECT day, count(CASE WHEN requests > 0 THEN 1 END), sum(requests), sum(errors_4xx),
-		sum(errors_5xx), sum(bytes_in), sum(bytes_out), sum(statements) FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day`, from, to)
+		sum(errors_5xx), sum(bytes_in), sum(bytes_out), sum(statements), sum(bytes_stored) FROM usage_daily WHERE day >= ? AND day <= ? GROUP BY day ORDER BY day`, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -159,10 +162,51 @@ func (c *Catalog) FleetUsage(ctx context.Context, from, to string) ([]FleetDay, 
 	var out []FleetDay
 	for rows.Next() {
 		var d FleetDay
-		if err := rows.Scan(&d.Day, &d.Tenants, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut, &d.Statements); err != nil {
+		if err := rows.Scan(&d.Day, &d.Tenants, &d.Requests, &d.Errors4xx, &d.Errors5xx, &d.BytesIn, &d.BytesOut, &d.Statements, &d.BytesStored); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// UsageLatest is a tenant's latest gauges: when it was last active and
+// the storage last gathered.
+type UsageLatest struct {
+	LastActive  *time.Time `json:"last_active"`
+	BytesStored *int64     `json:"bytes_stored"`
+}
+
+// LatestUsage reads the latest gauges of each of ids (at most 1000) in
+// one query; a tenant without usage rows is left out.
+func (c *Catalog) LatestUsage(ctx context.Context, ids []string) (map[string]UsageLatest, error) {
+	out := make(map[string]UsageLatest, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if len(ids) > 1000 {
+		return nil, condo.Errorf(condo.EINVALID, "at most 1000 tenants at once")
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := c.db.Reader().QueryContext(ctx, `SELECT tenant_id, max(last_active),
+		(SELECT b.bytes_stored FROM usage_daily b WHERE b.tenant_id = u.tenant_id AND b.bytes_stored IS NOT NULL ORDER BY b.day DESC LIMIT 1)
+		FROM usage_daily u WHERE tenant_id IN (?`+strings.Repeat(", ?", len(ids)-1)+`) GROUP BY tenant_id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var last *int64
+		var u UsageLatest
+		if err := rows.Scan(&id, &last, &u.BytesStored); err != nil {
+			return nil, err
+		}
+		u.LastActive = condo.FromNullUnixMS(last)
+		out[id] = u
 	}
 	return out, rows.Err()
 }
