@@ -31,7 +31,9 @@ type session struct {
 	Role         string
 	Permissions  []string
 	Impersonator string // the platform admin impersonating, if any
-	Console      bool   // a platform admin in the console
+	// ImpersonatorEmail is that admin's email, for the banner.
+	ImpersonatorEmail string
+	Console           bool // a platform admin in the console
 }
 
 // Can reports whether the session holds perm (the console holds all).
@@ -232,6 +234,7 @@ func (a *Admin) me(c echo.Context, tok string) (*session, error) {
 			Role           string   `json:"role"`
 			Permissions    []string `json:"permissions"`
 			ImpersonatedBy string   `json:"impersonated_by"`
+			ImpersonatorAt string   `json:"impersonated_by_email"`
 			User           *struct {
 				ID    string `json:"id"`
 				Email string `json:"email"`
@@ -242,7 +245,8 @@ func (a *Admin) me(c echo.Context, tok string) (*session, error) {
 	if err := a.client(c, tok).get("/auth/me", nil, &out); err != nil {
 		return nil, err
 	}
-	s := &session{Token: tok, Role: out.Data.Role, Permissions: out.Data.Permissions, Impersonator: out.Data.ImpersonatedBy}
+	s := &session{Token: tok, Role: out.Data.Role, Permissions: out.Data.Permissions, Impersonator: out.Data.ImpersonatedBy,
+		ImpersonatorEmail: out.Data.ImpersonatorAt}
 	if u := out.Data.User; u != nil {
 		s.UserID, s.Email, s.Name = u.ID, u.Email, u.Name
 	}

@@ -23,6 +23,8 @@ type principal struct {
 	SessionID    string
 	TokenID      string
 	Impersonator string // the platform admin behind an impersonation
+	// ImpersonatorEmail is that admin's email, as the token names it.
+	ImpersonatorEmail string
 }
 
 // actor names the principal in logs and events: kind:user[/token].
@@ -145,12 +147,12 @@ func (s *Server) verifyCredential(c echo.Context, tok string) (*principal, *fore
 		var err error
 		switch {
 		case claims.Act != nil && claims.Subject == "":
-			p.Kind, p.Impersonator = "impersonation", claims.Act.Subject
+			p.Kind, p.Impersonator, p.ImpersonatorEmail = "impersonation", claims.Act.Subject, claims.Act.Email
 			p.Role, _ = auth.BuiltinRole(auth.RoleAdmin)
 			p.Perms = p.Role.Permissions
 			return nil
 		case claims.Act != nil:
-			p.Kind, p.Impersonator = "impersonation", claims.Act.Subject
+			p.Kind, p.Impersonator, p.ImpersonatorEmail = "impersonation", claims.Act.Subject, claims.Act.Email
 			a, err = st.ActiveUser(ctx, claims.Subject)
 		default:
 			a, err = st.CheckSession(ctx, claims.SessionID, claims.Subject)

@@ -226,6 +226,7 @@ func (s *Server) me(c echo.Context) error {
 	out := map[string]any{"kind": p.Kind, "role": p.Role.Name, "permissions": p.Perms}
 	if p.Impersonator != "" {
 		out["impersonated_by"] = p.Impersonator
+		out["impersonated_by_email"] = p.ImpersonatorEmail
 	}
 	if p.TokenID != "" {
 		out["token_id"] = p.TokenID
