@@ -51,7 +51,7 @@ type EventFilter struct {
 	Since    time.Time // events at or after it; zero: from the first
 	Until    time.Time // events before it; zero: to the last
 	Before   int64     // events with a smaller id, for paging
-	Limit    int   // default 50, at most 1000
+	Limit    int       // default 50, at most 1000
 }
 
 // Events lists audit events, newest first.
