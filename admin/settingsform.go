@@ -1,0 +1,329 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// A plugin's settings schema is in the field language of collections
+// (GET /api/plugins answers it canonical: {"type": "object",
+// "properties": {...}, "required": [...]}). schemaForm turns its
+// top-level fields into form inputs and the posted form back into the
+// settings object; the API validates, and its messages go beside the
+// fields they name.
+
+// schemaField is one field of a settings schema, as the form shows it.
+type schemaField struct {
+	Name     string
+	Label    string
+	Help     string
+	Type     string // the schema's type
+	Input    string // text, number, checkbox, select, multiselect, textarea, lines, json, color, date, email
+	Required bool
+	Options  []string
+	Min, Max string // number bounds
+	Step     string
+	MinLen   string
+	MaxLen   string
+	Pattern  string
+	Value    string   // the current value, as the input shows it
+	Values   []string // multiselect's chosen options
+	Checked  bool
+	Error    string // the API's message about this field
+}
+
+// ID is the field's input id.
+func (f schemaField) ID() string { return "setting-" + f.Name }
+
+// Selected reports whether option o is chosen (select, multiselect).
+func (f schemaField) Selected(o string) bool {
+	if f.Input == "multiselect" {
+		for _, v := range f.Values {
+			if v == o {
+				return true
+			}
+		}
+		return false
+	}
+	return f.Value == o
+}
+
+// rawField is one field of the schema as JSON.
+type rawField struct {
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	Description string          `json:"description"`
+	Required    json.RawMessage `json:"required"`
+	Default     any             `json:"default"`
+	Minimum     *float64        `json:"minimum"`
+	Maximum     *float64        `json:"maximum"`
+	MinLength   *int            `json:"minLength"`
+	MaxLength   *int            `json:"maxLength"`
+	Pattern     string          `json:"pattern"`
+	Enum        []string        `json:"enum"`
+	Items       *rawField       `json:"items"`
+}
+
+// orderedProperties returns the names and definitions of an object
+// schema's properties in the order the schema gives them.
+func orderedProperties(schema json.RawMessage) ([]string, map[string]rawField, []string, error) {
+	var top struct {
+		Properties json.RawMessage `json:"properties"`
+		Required   []string        `json:"required"`
+	}
+	if len(schema) == 0 || bytes.Equal(schema, []byte("null")) {
+		return nil, nil, nil, nil
+	}
+	if err := json.Unmarshal(schema, &top); err != nil {
+		return nil, nil, nil, err
+	}
+	defs := map[string]rawField{}
+	if len(top.Properties) == 0 {
+		return nil, defs, top.Required, nil
+	}
+	if err := json.Unmarshal(top.Properties, &defs); err != nil {
+		return nil, nil, nil, err
+	}
+	// The keys' order, from the tokens of the properties object.
+	var names []string
+	dec := json.NewDecoder(bytes.NewReader(top.Properties))
+	if _, err := dec.Token(); err != nil { // {
+		return nil, nil, nil, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		names = append(names, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return names, defs, top.Required, nil
+}
+
+// schemaFields builds the form's fields from schema with the values of
+// settings (the stored ones, or those just posted) and the API's field
+// errors.
+func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]schemaField, error) {
+	names, defs, required, err := orderedProperties(schema)
+	if err != nil {
+		return nil, fmt.Errorf("settings schema: %w", err)
+	}
+	values := map[string]any{}
+	if len(settings) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(settings))
+		dec.UseNumber()
+		dec.Decode(&values) // not an object: no values shown
+	}
+	var out []schemaField
+	for _, name := range names {
+		d := defs[name]
+		f := schemaField{Name: name, Label: d.Title, Help: d.Description, Type: d.Type, Options: d.Enum, Pattern: d.Pattern}
+		if f.Label == "" {
+			f.Label = humanName(name)
+		}
+		f.Required = string(d.Required) == "true"
+		for _, r := range required {
+			f.Required = f.Required || r == name
+		}
+		if d.MinLength != nil {
+			f.MinLen = strconv.Itoa(*d.MinLength)
+		}
+		if d.MaxLength != nil {
+			f.MaxLen = strconv.Itoa(*d.MaxLength)
+		}
+		if d.Minimum != nil {
+			f.Min = strconv.FormatFloat(*d.Minimum, 'f', -1, 64)
+		}
+		if d.Maximum != nil {
+			f.Max = strconv.FormatFloat(*d.Maximum, 'f', -1, 64)
+		}
+		v, ok := values[name]
+		if !ok {
+			v = d.Default
+		}
+		switch d.Type {
+		case "boolean":
+			f.Input = "checkbox"
+			f.Checked = v == true
+		case "integer", "number":
+			f.Input, f.Step = "number", "any"
+			if d.Type == "integer" {
+				f.Step = "1"
+			}
+			f.Value = scalarText(v)
+		case "select", "radio":
+			f.Input, f.Value = "select", scalarText(v)
+		case "multiselect":
+			f.Input = "multiselect"
+			f.Values = stringList(v)
+		case "textarea", "richtext", "markdown":
+			f.Input, f.Value = "textarea", scalarText(v)
+		case "color", "date", "email":
+			f.Input, f.Value = d.Type, scalarText(v)
+		case "array":
+			if d.Items != nil && scalarType(d.Items.Type) {
+				f.Input, f.Value = "lines", strings.Join(stringList(v), "\n")
+				if f.Help == "" {
+					f.Help = "One per line."
+				}
+				break
+			}
+			f.Input, f.Value = "json", jsonText(v)
+		case "object":
+			f.Input, f.Value = "json", jsonText(v)
+		default: // string, slug, datetime, reference, media, file
+			f.Input, f.Value = "text", scalarText(v)
+		}
+		if f.Input == "json" && f.Help == "" {
+			f.Help = "JSON."
+		}
+		f.Error = fieldErrors(errs, name)
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// formSettings reads the posted form back into a settings object for
+// the schema, and the fields whose text could not be read (bad JSON, a
+// number that is none), which the API is then not asked about.
+func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[string]string, error) {
+	names, defs, _, err := orderedProperties(schema)
+	if err != nil {
+		return nil, nil, fmt.Errorf("settings schema: %w", err)
+	}
+	out, bad := map[string]any{}, map[string]string{}
+	for _, name := range names {
+		d := defs[name]
+		key := "s." + name
+		raw := form.Get(key)
+		switch d.Type {
+		case "boolean":
+			out[name] = raw != ""
+		case "integer", "number":
+			if strings.TrimSpace(raw) == "" {
+				continue // the schema's default
+			}
+			n, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+			if err != nil {
+				bad[name] = "must be a number"
+				continue
+			}
+			out[name] = json.Number(strconv.FormatFloat(n, 'f', -1, 64))
+		case "multiselect":
+			out[name] = append([]string{}, form[key]...)
+		case "array":
+			if d.Items != nil && scalarType(d.Items.Type) {
+				items := []any{}
+				for _, line := range strings.Split(raw, "\n") {
+					if line = strings.TrimSpace(line); line != "" {
+						if d.Items.Type == "integer" || d.Items.Type == "number" {
+							items = append(items, json.Number(line))
+							continue
+						}
+						items = append(items, line)
+					}
+				}
+				out[name] = items
+				continue
+			}
+			fallthrough
+		case "object":
+			if strings.TrimSpace(raw) == "" {
+				continue
+			}
+			var v any
+			if err := json.Unmarshal([]byte(raw), &v); err != nil {
+				bad[name] = "is not valid JSON: " + err.Error()
+				continue
+			}
+			out[name] = v
+		default:
+			if raw == "" && !strings.Contains(string(d.Required), "true") {
+				continue // empty: the schema's default
+			}
+			out[name] = raw
+		}
+	}
+	return out, bad, nil
+}
+
+func scalarType(t string) bool {
+	switch t {
+	case "array", "object", "multiselect", "":
+		return false
+	}
+	return true
+}
+
+func scalarText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return jsonText(v)
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		out = append(out, scalarText(x))
+	}
+	return out
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return ""
+	}
+	b, _ := json.MarshalIndent(v, "", "  ")
+	return string(b)
+}
+
+// fieldErrors joins what errs says about field name and what is inside it
+// ("forms[0].name", "forms.0.name").
+func fieldErrors(errs map[string]string, name string) string {
+	var keys []string
+	for k := range errs {
+		if k == name || strings.HasPrefix(k, name+".") || strings.HasPrefix(k, name+"[") {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var msgs []string
+	for _, k := range keys {
+		m := errs[k]
+		if k != name {
+			m = strings.TrimPrefix(k, name) + ": " + m
+		}
+		msgs = append(msgs, m)
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// humanName is a field name for people: words_per_minute reads "Words
+// per minute".
+func humanName(name string) string {
+	s := strings.NewReplacer("_", " ", "-", " ").Replace(name)
+	if s == "" {
+		return name
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
