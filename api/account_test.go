@@ -80,6 +80,9 @@ func TestPlugins_ListSaysAllowed(t *testing.T) {
 			t.Errorf("%v: allowed = %v, want true on the built-in free plan", p.(map[string]any)["name"], p.(map[string]any)["allowed"])
 		}
 	}
+	if one := e.Call(t, "tenant-a", "GET", "/api/plugins/seo", e.AdminToken(t, "tenant-a"), ""); one.Data["allowed"] != true {
+		t.Errorf("GET /api/plugins/seo: allowed = %v", one.Data["allowed"])
+	}
 	if got := res.Raw["meta"].(map[string]any)["plan"]; got != "free" {
 		t.Errorf("meta.plan = %v, want free", got)
 	}

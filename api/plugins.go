@@ -48,7 +48,7 @@ func (s *Server) listPlugins(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"data": list, "meta": map[string]any{"plan": plan.Name}})
 }
 
-// pluginListing is one plugin of GET /api/plugins.
+// pluginListing is one plugin of GET /api/plugins and /api/plugins/:name.
 type pluginListing struct {
 	plugins.Status
 	Allowed bool `json:"allowed"`
@@ -64,7 +64,7 @@ func (s *Server) getPlugin(c echo.Context) error {
 		return err
 	}
 	setCacheControl(c, privateNoStore)
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return c.JSON(http.StatusOK, map[string]any{"data": pluginListing{Status: out, Allowed: s.planOf(c).AllowsPlugin(out.Name)}})
 }
 
 // putPlugin serves PUT /api/plugins/:name {"enabled": bool, "settings":
