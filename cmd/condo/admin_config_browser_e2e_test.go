@@ -12,7 +12,7 @@ import (
 // TestAdminBrowser_Config drives the configuration pages in chromium: a
 // token shown once, a plugin enabled, branding previewed live and then
 // worn by the admin (and not by another tenant's), a webhook's secret,
-// the audit log; axe and screenshots on each page.
+// the audit log, closing the account; axe and screenshots on each page.
 func TestAdminBrowser_Config(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data, "CONDO_ADMIN_EMAIL=ops@example.com", "CONDO_ADMIN_PASSWORD=correct-horse-battery")
@@ -138,6 +138,20 @@ func TestAdminBrowser_Config(t *testing.T) {
 
 	browse(t, ctx, "close page", chromedp.Navigate(s.adminURL("default", "/admin/account/close")), chromedp.WaitVisible("#close-form", chromedp.ByQuery))
 	checkAccessible(t, ctx, "account close")
+	screenshots(t, ctx, "tenant-account-close")
+	// Closed: the goodbye page, then the site is gone.
+	browse(t, ctx, "close the account",
+		chromedp.SendKeys("#confirm", "default", chromedp.ByQuery),
+		chromedp.Click("#close-button", chromedp.ByQuery),
+		chromedp.WaitVisible("#goodbye", chromedp.ByQuery),
+	)
+	checkAccessible(t, ctx, "goodbye")
+	var body string
+	browse(t, ctx, "the admin after closing", chromedp.Navigate(s.adminURL("default", "/admin")),
+		chromedp.Text("body", &body, chromedp.ByQuery))
+	if strings.Contains(body, "Dashboard") || !strings.Contains(body, "deleted") {
+		t.Errorf("default's admin after closing: %s", body)
+	}
 }
 
 // jsString is s as a JavaScript string literal.
