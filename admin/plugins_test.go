@@ -84,14 +84,27 @@ func TestAdminPlugins_SettingsForm(t *testing.T) {
 	if !on || string(got) != string(wantJSON) {
 		t.Fatalf("settings = %s (enabled %v), want %s", got, on, wantJSON)
 	}
-	// An array of objects is edited as JSON; bad JSON is caught before the API.
-	p = b.post("/admin/plugins/forms", url.Values{"s.forms": {`[{"name": `}})
-	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-setting-forms"`) {
-		t.Fatalf("bad JSON: %d %s", p.Status, p.Body)
+	// An array of objects is a row of inputs per item, and an empty row to add one.
+	p = b.get("/admin/plugins/forms")
+	if !strings.Contains(p.Body, `name="s.forms.0.name"`) || strings.Contains(p.Body, `name="s.forms.1.name"`) {
+		t.Fatalf("forms' settings form has no empty row to add a form: %s", p.Body)
 	}
-	p = b.post("/admin/plugins/forms", url.Values{"s.forms": {`[{"name": "Contact Us", "collection": "messages"}]`}})
-	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-setting-forms"`) {
+	p = b.post("/admin/plugins/forms", url.Values{"s.forms.0.name": {"Contact Us"}, "s.forms.0.collection": {"messages"}})
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-setting-forms-0-name"`) || !strings.Contains(p.Body, `value="Contact Us"`) {
 		t.Fatalf("a bad form name: %d %s", p.Status, p.Body)
+	}
+	p = b.post("/admin/plugins/forms", url.Values{"s.forms.0.name": {"contact"}, "s.forms.0.collection": {"messages"},
+		"s.forms.1.name": {""}, "s.forms.1.collection": {""}, "s.forms.1.honeypot": {""}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("save forms: %d %s", p.Status, p.Body)
+	}
+	_, fs := pluginOf(t, env, "tenant-a", "forms")
+	got, _ = json.Marshal(fs)
+	if string(got) != `{"forms":[{"collection":"messages","honeypot":"website","name":"contact"}]}` {
+		t.Fatalf("forms settings = %s", got)
+	}
+	if p := b.get("/admin/plugins/forms"); !strings.Contains(p.Body, `name="s.forms.1.name"`) || !strings.Contains(p.Body, `value="contact"`) {
+		t.Fatalf("the saved form is not shown with a row to add: %s", p.Body)
 	}
 }
 

@@ -34,11 +34,15 @@ type schemaField struct {
 	Value    string   // the current value, as the input shows it
 	Values   []string // multiselect's chosen options
 	Checked  bool
-	Error    string // the API's message about this field
+	Error    string          // the API's message about this field
+	Rows     [][]schemaField // objects: one row of sub-fields per item, and an empty one to add
 }
 
 // ID is the field's input id.
-func (f schemaField) ID() string { return "setting-" + f.Name }
+func (f schemaField) ID() string { return "setting-" + strings.ReplaceAll(f.Name, ".", "-") }
+
+// Number is a row's number for people (1-based).
+func (f schemaField) Number(i int) int { return i + 1 }
 
 // Selected reports whether option o is chosen (select, multiselect).
 func (f schemaField) Selected(o string) bool {
@@ -72,6 +76,36 @@ type rawField struct {
 // orderedProperties returns the names and definitions of an object
 // schema's properties in the order the schema gives them.
 func orderedProperties(schema json.RawMessage) ([]string, map[string]rawField, []string, error) {
+	names, defs, _, required, err := orderedPropertiesRaw(schema)
+	return names, defs, required, err
+}
+
+// itemsOf is the raw "items" of a field's raw definition.
+func itemsOf(raw json.RawMessage) json.RawMessage {
+	var d struct {
+		Items json.RawMessage `json:"items"`
+	}
+	json.Unmarshal(raw, &d)
+	return d.Items
+}
+
+// orderedPropertiesRaw is orderedProperties with each field's raw
+// definition.
+func orderedPropertiesRaw(schema json.RawMessage) ([]string, map[string]rawField, map[string]json.RawMessage, []string, error) {
+	names, defs, required, err := orderedProps(schema)
+	if err != nil || names == nil {
+		return names, defs, nil, required, err
+	}
+	var top struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(schema, &top); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return names, defs, top.Properties, required, nil
+}
+
+func orderedProps(schema json.RawMessage) ([]string, map[string]rawField, []string, error) {
 	var top struct {
 		Properties json.RawMessage `json:"properties"`
 		Required   []string        `json:"required"`
@@ -113,7 +147,7 @@ func orderedProperties(schema json.RawMessage) ([]string, map[string]rawField, [
 // settings (the stored ones, or those just posted) and the API's field
 // errors.
 func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]schemaField, error) {
-	names, defs, required, err := orderedProperties(schema)
+	names, defs, raws, required, err := orderedPropertiesRaw(schema)
 	if err != nil {
 		return nil, fmt.Errorf("settings schema: %w", err)
 	}
@@ -177,6 +211,13 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 				}
 				break
 			}
+			if d.Items != nil && d.Items.Type == "object" {
+				if f.Rows, err = objectRows(name, itemsOf(raws[name]), v, errs); err != nil {
+					return nil, err
+				}
+				f.Input = "objects"
+				break
+			}
 			f.Input, f.Value = "json", jsonText(v)
 		case "object":
 			f.Input, f.Value = "json", jsonText(v)
@@ -187,6 +228,9 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 			f.Help = "JSON."
 		}
 		f.Error = fieldErrors(errs, name)
+		if f.Input == "objects" {
+			f.Error = errs[name] // the rows' own go beside their inputs
+		}
 		out = append(out, f)
 	}
 	return out, nil
@@ -196,7 +240,7 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 // the schema, and the fields whose text could not be read (bad JSON, a
 // number that is none), which the API is then not asked about.
 func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[string]string, error) {
-	names, defs, _, err := orderedProperties(schema)
+	names, defs, raws, _, err := orderedPropertiesRaw(schema)
 	if err != nil {
 		return nil, nil, fmt.Errorf("settings schema: %w", err)
 	}
@@ -231,6 +275,17 @@ func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[
 						}
 						items = append(items, line)
 					}
+				}
+				out[name] = items
+				continue
+			}
+			if d.Items != nil && d.Items.Type == "object" {
+				items, itemsBad, err := formObjects(name, itemsOf(raws[name]), form)
+				if err != nil {
+					return nil, nil, err
+				}
+				for k, v := range itemsBad {
+					bad[k] = v
 				}
 				out[name] = items
 				continue
@@ -326,4 +381,73 @@ func humanName(name string) string {
 		return name
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// maxObjectRows bounds the rows of an array of objects a form is read
+// for.
+const maxObjectRows = 200
+
+// objectRows are the rows of an array of objects: one per item of v, and
+// an empty one to add an item. Their inputs are named
+// s.<name>.<i>.<field>; errs' "name[i].field" goes beside each.
+func objectRows(name string, items json.RawMessage, v any, errs map[string]string) ([][]schemaField, error) {
+	list, _ := v.([]any)
+	var rows [][]schemaField
+	for i := 0; i <= len(list); i++ {
+		var item json.RawMessage
+		if i < len(list) {
+			item, _ = json.Marshal(list[i])
+		}
+		prefix := fmt.Sprintf("%s[%d].", name, i)
+		sub := map[string]string{}
+		for k, m := range errs {
+			if rest, ok := strings.CutPrefix(k, prefix); ok {
+				sub[rest] = m
+			}
+		}
+		fields, err := schemaFields(items, item, sub)
+		if err != nil {
+			return nil, err
+		}
+		for j := range fields {
+			fields[j].Name = fmt.Sprintf("%s.%d.%s", name, i, fields[j].Name)
+			fields[j].Rows = nil // one level of rows
+		}
+		rows = append(rows, fields)
+	}
+	return rows, nil
+}
+
+// formObjects reads the rows of an array of objects back; a row left
+// wholly empty is no item.
+func formObjects(name string, items json.RawMessage, form url.Values) ([]any, map[string]string, error) {
+	out, bad := []any{}, map[string]string{}
+	for i := 0; i < maxObjectRows; i++ {
+		prefix := fmt.Sprintf("s.%s.%d.", name, i)
+		sub, seen, filled := url.Values{}, false, false
+		for k, v := range form {
+			if rest, ok := strings.CutPrefix(k, prefix); ok {
+				seen = true
+				sub["s."+rest] = v
+				for _, x := range v {
+					filled = filled || strings.TrimSpace(x) != ""
+				}
+			}
+		}
+		if !seen {
+			break
+		}
+		if !filled {
+			continue
+		}
+		obj, objBad, err := formSettings(items, sub)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, v := range objBad {
+			bad[fmt.Sprintf("%s[%d].%s", name, len(out), k)] = v
+		}
+		out = append(out, obj)
+	}
+	return out, bad, nil
 }
