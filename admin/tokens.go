@@ -45,8 +45,8 @@ func (t apiToken) Expired() bool { return t.ExpiresAt != nil && t.ExpiresAt.Befo
 
 // tokenForm is the create form as sent, kept when the API refuses it.
 type tokenForm struct {
-	Name, Access, Expires string
-	Permissions           []string
+	Name, Access, Expires, ExpiresOn string
+	Permissions                      []string
 }
 
 // tokenAccess are the form's choices of what a token may do.
@@ -60,7 +60,7 @@ var tokenAccess = []struct{ Value, Label, Hint string }{
 
 // tokenExpiries are the form's expiry choices, in days ("" never).
 var tokenExpiries = []struct{ Value, Label string }{
-	{"", "Never"}, {"7", "In 7 days"}, {"30", "In 30 days"}, {"90", "In 90 days"}, {"365", "In a year"},
+	{"", "Never"}, {"7", "In 7 days"}, {"30", "In 30 days"}, {"90", "In 90 days"}, {"365", "In a year"}, {"date", "On a date…"},
 }
 
 type tokensData struct {
@@ -109,7 +109,8 @@ func (a *Admin) tokensPage(c echo.Context) error {
 // tokenCreate makes a token through POST /api/tokens and shows its
 // secret on the answer itself, never stored nor sent again.
 func (a *Admin) tokenCreate(c echo.Context) error {
-	form := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Access: c.FormValue("access"), Expires: c.FormValue("expires")}
+	form := tokenForm{Name: strings.TrimSpace(c.FormValue("name")), Access: c.FormValue("access"), Expires: c.FormValue("expires"),
+		ExpiresOn: c.FormValue("expires_on")}
 	if v, err := c.FormParams(); err == nil {
 		form.Permissions = v["permissions"]
 	}
@@ -124,7 +125,21 @@ func (a *Admin) tokenCreate(c echo.Context) error {
 	case "custom":
 		in["permissions"] = append([]string{}, form.Permissions...)
 	}
-	if form.Expires != "" {
+	switch {
+	case form.Expires == "date":
+		// The end of the day chosen, in UTC.
+		day, err := time.Parse(time.DateOnly, form.ExpiresOn)
+		if err != nil {
+			d, lerr := a.tokensData(c, form)
+			if lerr != nil {
+				return a.cfgFail(c, lerr)
+			}
+			return a.render(c, http.StatusBadRequest, "tokens/list", &Page{Title: "Tokens", Nav: "tokens", Data: d,
+				Error: &APIError{Status: http.StatusBadRequest, Code: "invalid_expiry", Message: "Choose the day the token expires.",
+					Fields: map[string]string{"expires_on": "a date like 2027-06-30"}}})
+		}
+		in["expires_at"] = day.Add(24*time.Hour - time.Second).UTC().Format(time.RFC3339)
+	case form.Expires != "":
 		days, err := strconv.Atoi(form.Expires)
 		if err != nil {
 			days = -1 // the API explains the range

@@ -110,6 +110,20 @@ func TestAdminTokens_Refusals(t *testing.T) {
 			t.Fatalf("got %d: %s", p.Status, p.Body)
 		}
 	})
+	t.Run("ExpiryDate", func(t *testing.T) {
+		if p := b.post("/admin/tokens", url.Values{"name": {"dated"}, "expires": {"date"}, "expires_on": {"soon"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-expires_on"`) {
+			t.Fatalf("no date: %d %s", p.Status, p.Body)
+		}
+		if p := b.post("/admin/tokens", url.Values{"name": {"dated"}, "expires": {"date"}, "expires_on": {"2001-01-01"}}); p.Status != http.StatusBadRequest {
+			t.Fatalf("a past date: %d", p.Status)
+		}
+		if p := b.post("/admin/tokens", url.Values{"name": {"dated"}, "expires": {"date"}, "expires_on": {"2099-06-30"}}); p.Status != http.StatusOK {
+			t.Fatalf("a date: %d %s", p.Status, p.Body)
+		}
+		if got := tokens(t, env, "tenant-a")["dated"]["expires_at"]; got != "2099-06-30T23:59:59Z" {
+			t.Fatalf("expires_at = %v", got)
+		}
+	})
 	t.Run("EditorHasNoTokensPage", func(t *testing.T) {
 		env.User(t, "tenant-a", "ed@example.com", auth.RoleEditor, "ed's password 1")
 		ed := newBrowser(t, env, "tenant-a.localhost")
