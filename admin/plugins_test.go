@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/condohq/condo/api"
 	"github.com/condohq/condo/api/apitest"
+	"github.com/condohq/condo/hrana"
+	"github.com/condohq/condo/plans"
 )
 
 // pluginOf is a tenant's plugin as GET /api/plugins/:name says.
@@ -118,5 +121,28 @@ func TestAdminPlugins_CrossTenant(t *testing.T) {
 	b.post("/admin/plugins/seo/disable", url.Values{})
 	if on, _ := pluginOf(t, env, "tenant-b", "seo"); !on {
 		t.Fatal("tenant-a disabled tenant-b's plugin")
+	}
+}
+
+func TestAdminPlugins_PlanGate(t *testing.T) {
+	ps, err := plans.Parse([]byte("plans:\n  free:\n    plugins: [reading-time]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := apitest.NewWithPlans(t, api.Config{IPLoginBurst: 1000}, hrana.Config{}, ps)
+	b := signedIn(t, env, "tenant-a")
+	p := b.get("/admin/plugins")
+	if !strings.Contains(p.Body, `aria-label="Enable reading-time"`) || strings.Contains(p.Body, `aria-label="Enable seo"`) || !strings.Contains(p.Body, "Not in your plan") {
+		t.Fatalf("the plan's gate is not shown: %s", p.Body)
+	}
+	// Posted anyway, the API refuses, and the page says why.
+	if p := b.post("/admin/plugins/seo/enable", url.Values{}); p.Status != http.StatusSeeOther {
+		t.Fatalf("enable seo: %d", p.Status)
+	}
+	if p := b.get("/admin/plugins"); !strings.Contains(p.Body, "Could not change seo") {
+		t.Fatalf("no refusal shown: %s", p.Body)
+	}
+	if on, _ := pluginOf(t, env, "tenant-a", "seo"); on {
+		t.Fatal("seo was enabled past the plan")
 	}
 }
