@@ -61,7 +61,7 @@ func (a *Admin) accountExport(c echo.Context) error {
 		}
 	}
 	req.Header.Set(echo.HeaderAuthorization, "Bearer "+sessionOf(c).Token)
-	w := &exportWriter{ResponseWriter: c.Response().Writer}
+	w := &accountExportWriter{ResponseWriter: c.Response().Writer}
 	a.api.ServeHTTP(w, req)
 	if w.status >= 300 { // an error before the first byte: a page, not JSON
 		return a.cfgFail(c, decodeError(&response{Status: w.status, Body: w.errBody.Bytes()}))
@@ -70,15 +70,15 @@ func (a *Admin) accountExport(c echo.Context) error {
 	return nil
 }
 
-// exportWriter passes a 2xx answer through to the browser and keeps an
+// accountExportWriter passes a 2xx answer through to the browser and keeps an
 // error answer for the page that explains it.
-type exportWriter struct {
+type accountExportWriter struct {
 	http.ResponseWriter
 	status  int
 	errBody bytes.Buffer
 }
 
-func (w *exportWriter) WriteHeader(status int) {
+func (w *accountExportWriter) WriteHeader(status int) {
 	if w.status != 0 {
 		return
 	}
@@ -88,7 +88,7 @@ func (w *exportWriter) WriteHeader(status int) {
 	}
 }
 
-func (w *exportWriter) Write(b []byte) (int, error) {
+func (w *accountExportWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -98,13 +98,13 @@ func (w *exportWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *exportWriter) Flush() {
+func (w *accountExportWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok && w.status < 300 {
 		f.Flush()
 	}
 }
 
-var _ io.Writer = (*exportWriter)(nil)
+var _ io.Writer = (*accountExportWriter)(nil)
 
 // accountClose erases the tenant once its id is typed; the browser's
 // session goes with it, and the answer is the goodbye page (the admin it

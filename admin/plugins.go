@@ -76,7 +76,7 @@ func (a *Admin) pluginToggle(on bool) echo.HandlerFunc {
 
 type pluginData struct {
 	Plugin pluginStatus
-	Fields []schemaField
+	Fields []settingField
 }
 
 func (a *Admin) plugin(c echo.Context) (pluginStatus, error) {
@@ -92,7 +92,7 @@ func (a *Admin) pluginPage(c echo.Context) error {
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
-	fields, err := schemaFields(p.Schema, p.Settings, nil)
+	fields, err := settingFields(p.Schema, p.Settings, nil)
 	if err != nil {
 		return err
 	}
@@ -110,14 +110,14 @@ func (a *Admin) pluginSave(c echo.Context) error {
 	if err != nil {
 		return a.fail(c, http.StatusBadRequest, "The form could not be read.")
 	}
-	settings, bad, err := formSettings(p.Schema, form)
+	settings, bad, err := settingsFromForm(p.Schema, form)
 	if err != nil {
 		return err
 	}
 	page := &Page{Title: p.Name + " settings", Nav: "plugins"}
 	posted, _ := json.Marshal(settings)
 	if len(bad) > 0 {
-		fields, _ := schemaFields(p.Schema, posted, bad)
+		fields, _ := settingFields(p.Schema, posted, bad)
 		page.Data = &pluginData{Plugin: p, Fields: fields}
 		page.Error = &APIError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "Some settings need fixing."}
 		return a.render(c, http.StatusBadRequest, "plugins/edit", page)
@@ -128,7 +128,7 @@ func (a *Admin) pluginSave(c echo.Context) error {
 		if e == nil || e.Status >= 500 {
 			return err
 		}
-		fields, _ := schemaFields(p.Schema, posted, e.Fields)
+		fields, _ := settingFields(p.Schema, posted, e.Fields)
 		p.Enabled = form.Get("enabled") != ""
 		page.Data = &pluginData{Plugin: p, Fields: fields}
 		page.Error = &APIError{Status: e.Status, Code: e.Code, Message: e.Message}

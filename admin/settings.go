@@ -25,27 +25,27 @@ func (a *Admin) settingsRoutes(g *echo.Group) {
 	get(g, "/brand-preview.css", a.brandPreviewCSS)
 }
 
-// tenantSettings is GET /api/settings's data.
-type tenantSettings struct {
+// settingsDoc is GET /api/settings's data.
+type settingsDoc struct {
 	Auth struct {
 		AllowSignup bool   `json:"allow_signup"`
 		DefaultRole string `json:"default_role"`
 	} `json:"auth"`
 	General  json.RawMessage `json:"general"`
 	Branding json.RawMessage `json:"branding"`
-	CORS     *corsSettings   `json:"cors"`
+	CORS     *settingsCORS   `json:"cors"`
 }
 
-// corsSettings is the part of a tenant's CORS policy the page edits;
+// settingsCORS is the part of a tenant's CORS policy the page edits;
 // PUT sends it whole (methods, headers and max age: the server's
 // defaults).
-type corsSettings struct {
+type settingsCORS struct {
 	AllowedOrigins   []string `json:"allowed_origins"`
 	AllowCredentials bool     `json:"allow_credentials,omitempty"`
 }
 
-// settingsData is the settings page's data.
-type settingsData struct {
+// settingsPageData is the settings page's data.
+type settingsPageData struct {
 	Branding    Branding // as the form shows it
 	General     string   // JSON text
 	AllowSignup bool
@@ -54,12 +54,12 @@ type settingsData struct {
 	CORS        bool // a policy of the tenant's own (else the server's)
 	Origins     string
 	Credentials bool
-	Logos       []mediaImage // images of the media library to pick a logo from
+	Logos       []brandImage // images of the media library to pick a logo from
 	CanUpload   bool
 }
 
-// mediaImage is an image of the media library.
-type mediaImage struct {
+// brandImage is an image of the media library.
+type brandImage struct {
 	ID           string `json:"id"`
 	URL          string `json:"url"`
 	OriginalName string `json:"original_name"`
@@ -68,7 +68,7 @@ type mediaImage struct {
 
 // PreviewCSS is the URL of the preview's stylesheet for the form's
 // colours: only validated colours reach it (brandPreviewCSS).
-func (d *settingsData) PreviewCSS() string {
+func (d *settingsPageData) PreviewCSS() string {
 	q := url.Values{}
 	q.Set("primary", colorOr(d.Branding.PrimaryColor, defaultPrimary))
 	q.Set("accent", colorOr(d.Branding.AccentColor, defaultAccent))
@@ -76,10 +76,10 @@ func (d *settingsData) PreviewCSS() string {
 }
 
 // PreviewLogo is the form's logo where the admin can show it.
-func (d *settingsData) PreviewLogo() string { return sameHostURL(d.Branding.LogoURL) }
+func (d *settingsPageData) PreviewLogo() string { return sameHostURL(d.Branding.LogoURL) }
 
 // BadColors names the form's colours that are not colours.
-func (d *settingsData) BadColors() []string {
+func (d *settingsPageData) BadColors() []string {
 	var out []string
 	for _, c := range []string{d.Branding.PrimaryColor, d.Branding.AccentColor} {
 		if c != "" && !hexColor.MatchString(c) {
@@ -89,28 +89,28 @@ func (d *settingsData) BadColors() []string {
 	return out
 }
 
-func (a *Admin) readSettings(c echo.Context) (*tenantSettings, error) {
+func (a *Admin) readSettings(c echo.Context) (*settingsDoc, error) {
 	var out struct {
-		Data tenantSettings `json:"data"`
+		Data settingsDoc `json:"data"`
 	}
 	err := a.client(c, sessionOf(c).Token).get("/api/settings", nil, &out)
 	return &out.Data, err
 }
 
-// settingsData reads the settings and what the page offers with them.
-func (a *Admin) settingsData(c echo.Context) (*settingsData, *tenantSettings, error) {
+// settingsPageData reads the settings and what the page offers with them.
+func (a *Admin) settingsPageData(c echo.Context) (*settingsPageData, *settingsDoc, error) {
 	s, err := a.readSettings(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &settingsData{AllowSignup: s.Auth.AllowSignup, DefaultRole: s.Auth.DefaultRole, General: "{}"}
+	d := &settingsPageData{AllowSignup: s.Auth.AllowSignup, DefaultRole: s.Auth.DefaultRole, General: "{}"}
 	if len(s.Branding) > 0 {
 		json.Unmarshal(s.Branding, &d.Branding)
 	}
 	if len(s.General) > 0 {
 		var v any
 		if json.Unmarshal(s.General, &v) == nil {
-			d.General = jsonText(v)
+			d.General = settingJSON(v)
 		}
 	}
 	if s.CORS != nil {
@@ -132,7 +132,7 @@ func (a *Admin) settingsData(c echo.Context) (*settingsData, *tenantSettings, er
 	}
 	if sess.Can("media.read") {
 		var media struct {
-			Data []mediaImage `json:"data"`
+			Data []brandImage `json:"data"`
 		}
 		if cl.get("/api/media", url.Values{"type": {"image/"}, "limit": {"100"}}, &media) == nil {
 			d.Logos = media.Data
@@ -146,15 +146,15 @@ func (a *Admin) settingsData(c echo.Context) (*settingsData, *tenantSettings, er
 }
 
 func (a *Admin) settingsPage(c echo.Context) error {
-	d, _, err := a.settingsData(c)
+	d, _, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
 	return a.render(c, http.StatusOK, "settings/edit", &Page{Title: "Settings", Nav: "settings", Data: d})
 }
 
-// brandingForm reads the branding form.
-func brandingForm(c echo.Context) Branding {
+// brandingFromForm reads the branding form.
+func brandingFromForm(c echo.Context) Branding {
 	logo := strings.TrimSpace(c.FormValue("logo_url"))
 	if picked := c.FormValue("logo_pick"); picked != "" && logo == "" {
 		logo = picked
@@ -163,9 +163,9 @@ func brandingForm(c echo.Context) Branding {
 		AccentColor: strings.TrimSpace(c.FormValue("accent_color")), LogoURL: logo, FaviconURL: strings.TrimSpace(c.FormValue("favicon_url"))}
 }
 
-// brandingErrors checks what the admin relies on: colours it can put in
+// brandingProblems checks what the admin relies on: colours it can put in
 // a stylesheet, images it may load.
-func brandingErrors(b Branding) map[string]string {
+func brandingProblems(b Branding) map[string]string {
 	bad := map[string]string{}
 	if len(b.Name) > 100 {
 		bad["brand_name"] = "at most 100 characters"
@@ -186,14 +186,14 @@ func brandingErrors(b Branding) map[string]string {
 // brandingSave merges the form into the tenant's branding (keys the
 // admin does not edit are kept for the tenant's own site) and stores it.
 func (a *Admin) brandingSave(c echo.Context) error {
-	b := brandingForm(c)
-	d, s, err := a.settingsData(c)
+	b := brandingFromForm(c)
+	d, s, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	d.Branding = b
-	if bad := brandingErrors(b); len(bad) > 0 {
+	if bad := brandingProblems(b); len(bad) > 0 {
 		page.Error = &APIError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "The branding needs fixing.", Fields: bad}
 		return a.render(c, http.StatusBadRequest, "settings/edit", page)
 	}
@@ -218,11 +218,11 @@ func (a *Admin) brandingSave(c echo.Context) error {
 // brandingPreview shows the form's branding without saving it: to htmx,
 // the preview fragment; without JavaScript, the whole page.
 func (a *Admin) brandingPreview(c echo.Context) error {
-	d, _, err := a.settingsData(c)
+	d, _, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
-	d.Branding = brandingForm(c)
+	d.Branding = brandingFromForm(c)
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return a.renderFragment(c, http.StatusOK, "settings/edit", "brand-preview", page)
@@ -275,7 +275,7 @@ func (a *Admin) logoUpload(c echo.Context) error {
 		return err
 	}
 	var up struct {
-		Data mediaImage `json:"data"`
+		Data brandImage `json:"data"`
 	}
 	if err := json.Unmarshal(res.Body, &up); err != nil || up.Data.URL == "" {
 		return a.fail(c, http.StatusBadGateway, "The upload's answer had no URL.")
@@ -301,7 +301,7 @@ func (a *Admin) logoUpload(c echo.Context) error {
 
 // generalSave stores sign-up and the general settings.
 func (a *Admin) generalSave(c echo.Context) error {
-	d, _, err := a.settingsData(c)
+	d, _, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
@@ -331,7 +331,7 @@ func (a *Admin) generalSave(c echo.Context) error {
 // corsSave stores the tenant's CORS origins, or goes back to the
 // server's policy.
 func (a *Admin) corsSave(c echo.Context) error {
-	d, _, err := a.settingsData(c)
+	d, _, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
@@ -339,7 +339,7 @@ func (a *Admin) corsSave(c echo.Context) error {
 	d.CORS, d.Origins, d.Credentials = c.FormValue("cors_custom") != "", c.FormValue("origins"), c.FormValue("allow_credentials") != ""
 	var cors any // nil: the server's policy
 	if d.CORS {
-		p := corsSettings{AllowedOrigins: []string{}, AllowCredentials: d.Credentials}
+		p := settingsCORS{AllowedOrigins: []string{}, AllowCredentials: d.Credentials}
 		for _, line := range strings.Split(d.Origins, "\n") {
 			if line = strings.TrimSpace(line); line != "" {
 				p.AllowedOrigins = append(p.AllowedOrigins, line)

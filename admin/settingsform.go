@@ -17,8 +17,8 @@ import (
 // settings object; the API validates, and its messages go beside the
 // fields they name.
 
-// schemaField is one field of a settings schema, as the form shows it.
-type schemaField struct {
+// settingField is one field of a settings schema, as the form shows it.
+type settingField struct {
 	Name     string
 	Label    string
 	Help     string
@@ -35,17 +35,17 @@ type schemaField struct {
 	Values   []string // multiselect's chosen options
 	Checked  bool
 	Error    string          // the API's message about this field
-	Rows     [][]schemaField // objects: one row of sub-fields per item, and an empty one to add
+	Rows     [][]settingField // objects: one row of sub-fields per item, and an empty one to add
 }
 
 // ID is the field's input id.
-func (f schemaField) ID() string { return "setting-" + strings.ReplaceAll(f.Name, ".", "-") }
+func (f settingField) ID() string { return "setting-" + strings.ReplaceAll(f.Name, ".", "-") }
 
 // Number is a row's number for people (1-based).
-func (f schemaField) Number(i int) int { return i + 1 }
+func (f settingField) Number(i int) int { return i + 1 }
 
 // Selected reports whether option o is chosen (select, multiselect).
-func (f schemaField) Selected(o string) bool {
+func (f settingField) Selected(o string) bool {
 	if f.Input == "multiselect" {
 		for _, v := range f.Values {
 			if v == o {
@@ -57,8 +57,8 @@ func (f schemaField) Selected(o string) bool {
 	return f.Value == o
 }
 
-// rawField is one field of the schema as JSON.
-type rawField struct {
+// settingDef is one field of the schema as JSON.
+type settingDef struct {
 	Type        string          `json:"type"`
 	Title       string          `json:"title"`
 	Description string          `json:"description"`
@@ -70,18 +70,18 @@ type rawField struct {
 	MaxLength   *int            `json:"maxLength"`
 	Pattern     string          `json:"pattern"`
 	Enum        []string        `json:"enum"`
-	Items       *rawField       `json:"items"`
+	Items       *settingDef       `json:"items"`
 }
 
-// orderedProperties returns the names and definitions of an object
+// settingProps returns the names and definitions of an object
 // schema's properties in the order the schema gives them.
-func orderedProperties(schema json.RawMessage) ([]string, map[string]rawField, []string, error) {
-	names, defs, _, required, err := orderedPropertiesRaw(schema)
+func settingProps(schema json.RawMessage) ([]string, map[string]settingDef, []string, error) {
+	names, defs, _, required, err := settingPropsRaw(schema)
 	return names, defs, required, err
 }
 
-// itemsOf is the raw "items" of a field's raw definition.
-func itemsOf(raw json.RawMessage) json.RawMessage {
+// settingItems is the raw "items" of a field's raw definition.
+func settingItems(raw json.RawMessage) json.RawMessage {
 	var d struct {
 		Items json.RawMessage `json:"items"`
 	}
@@ -89,10 +89,10 @@ func itemsOf(raw json.RawMessage) json.RawMessage {
 	return d.Items
 }
 
-// orderedPropertiesRaw is orderedProperties with each field's raw
+// settingPropsRaw is settingProps with each field's raw
 // definition.
-func orderedPropertiesRaw(schema json.RawMessage) ([]string, map[string]rawField, map[string]json.RawMessage, []string, error) {
-	names, defs, required, err := orderedProps(schema)
+func settingPropsRaw(schema json.RawMessage) ([]string, map[string]settingDef, map[string]json.RawMessage, []string, error) {
+	names, defs, required, err := settingPropsOrdered(schema)
 	if err != nil || names == nil {
 		return names, defs, nil, required, err
 	}
@@ -105,7 +105,7 @@ func orderedPropertiesRaw(schema json.RawMessage) ([]string, map[string]rawField
 	return names, defs, top.Properties, required, nil
 }
 
-func orderedProps(schema json.RawMessage) ([]string, map[string]rawField, []string, error) {
+func settingPropsOrdered(schema json.RawMessage) ([]string, map[string]settingDef, []string, error) {
 	var top struct {
 		Properties json.RawMessage `json:"properties"`
 		Required   []string        `json:"required"`
@@ -116,7 +116,7 @@ func orderedProps(schema json.RawMessage) ([]string, map[string]rawField, []stri
 	if err := json.Unmarshal(schema, &top); err != nil {
 		return nil, nil, nil, err
 	}
-	defs := map[string]rawField{}
+	defs := map[string]settingDef{}
 	if len(top.Properties) == 0 {
 		return nil, defs, top.Required, nil
 	}
@@ -143,11 +143,11 @@ func orderedProps(schema json.RawMessage) ([]string, map[string]rawField, []stri
 	return names, defs, top.Required, nil
 }
 
-// schemaFields builds the form's fields from schema with the values of
+// settingFields builds the form's fields from schema with the values of
 // settings (the stored ones, or those just posted) and the API's field
 // errors.
-func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]schemaField, error) {
-	names, defs, raws, required, err := orderedPropertiesRaw(schema)
+func settingFields(schema, settings json.RawMessage, errs map[string]string) ([]settingField, error) {
+	names, defs, raws, required, err := settingPropsRaw(schema)
 	if err != nil {
 		return nil, fmt.Errorf("settings schema: %w", err)
 	}
@@ -157,12 +157,12 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 		dec.UseNumber()
 		dec.Decode(&values) // not an object: no values shown
 	}
-	var out []schemaField
+	var out []settingField
 	for _, name := range names {
 		d := defs[name]
-		f := schemaField{Name: name, Label: d.Title, Help: d.Description, Type: d.Type, Options: d.Enum, Pattern: d.Pattern}
+		f := settingField{Name: name, Label: d.Title, Help: d.Description, Type: d.Type, Options: d.Enum, Pattern: d.Pattern}
 		if f.Label == "" {
-			f.Label = humanName(name)
+			f.Label = settingLabel(name)
 		}
 		f.Required = string(d.Required) == "true"
 		for _, r := range required {
@@ -193,41 +193,41 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 			if d.Type == "integer" {
 				f.Step = "1"
 			}
-			f.Value = scalarText(v)
+			f.Value = settingText(v)
 		case "select", "radio":
-			f.Input, f.Value = "select", scalarText(v)
+			f.Input, f.Value = "select", settingText(v)
 		case "multiselect":
 			f.Input = "multiselect"
-			f.Values = stringList(v)
+			f.Values = settingList(v)
 		case "textarea", "richtext", "markdown":
-			f.Input, f.Value = "textarea", scalarText(v)
+			f.Input, f.Value = "textarea", settingText(v)
 		case "color", "date", "email":
-			f.Input, f.Value = d.Type, scalarText(v)
+			f.Input, f.Value = d.Type, settingText(v)
 		case "array":
-			if d.Items != nil && scalarType(d.Items.Type) {
-				f.Input, f.Value = "lines", strings.Join(stringList(v), "\n")
+			if d.Items != nil && settingScalar(d.Items.Type) {
+				f.Input, f.Value = "lines", strings.Join(settingList(v), "\n")
 				if f.Help == "" {
 					f.Help = "One per line."
 				}
 				break
 			}
 			if d.Items != nil && d.Items.Type == "object" {
-				if f.Rows, err = objectRows(name, itemsOf(raws[name]), v, errs); err != nil {
+				if f.Rows, err = settingRows(name, settingItems(raws[name]), v, errs); err != nil {
 					return nil, err
 				}
 				f.Input = "objects"
 				break
 			}
-			f.Input, f.Value = "json", jsonText(v)
+			f.Input, f.Value = "json", settingJSON(v)
 		case "object":
-			f.Input, f.Value = "json", jsonText(v)
+			f.Input, f.Value = "json", settingJSON(v)
 		default: // string, slug, datetime, reference, media, file
-			f.Input, f.Value = "text", scalarText(v)
+			f.Input, f.Value = "text", settingText(v)
 		}
 		if f.Input == "json" && f.Help == "" {
 			f.Help = "JSON."
 		}
-		f.Error = fieldErrors(errs, name)
+		f.Error = settingErrors(errs, name)
 		if f.Input == "objects" {
 			f.Error = errs[name] // the rows' own go beside their inputs
 		}
@@ -236,11 +236,11 @@ func schemaFields(schema, settings json.RawMessage, errs map[string]string) ([]s
 	return out, nil
 }
 
-// formSettings reads the posted form back into a settings object for
+// settingsFromForm reads the posted form back into a settings object for
 // the schema, and the fields whose text could not be read (bad JSON, a
 // number that is none), which the API is then not asked about.
-func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[string]string, error) {
-	names, defs, raws, _, err := orderedPropertiesRaw(schema)
+func settingsFromForm(schema json.RawMessage, form url.Values) (map[string]any, map[string]string, error) {
+	names, defs, raws, _, err := settingPropsRaw(schema)
 	if err != nil {
 		return nil, nil, fmt.Errorf("settings schema: %w", err)
 	}
@@ -265,7 +265,7 @@ func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[
 		case "multiselect":
 			out[name] = append([]string{}, form[key]...)
 		case "array":
-			if d.Items != nil && scalarType(d.Items.Type) {
+			if d.Items != nil && settingScalar(d.Items.Type) {
 				items := []any{}
 				for _, line := range strings.Split(raw, "\n") {
 					if line = strings.TrimSpace(line); line != "" {
@@ -280,7 +280,7 @@ func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[
 				continue
 			}
 			if d.Items != nil && d.Items.Type == "object" {
-				items, itemsBad, err := formObjects(name, itemsOf(raws[name]), form)
+				items, itemsBad, err := settingRowsFromForm(name, settingItems(raws[name]), form)
 				if err != nil {
 					return nil, nil, err
 				}
@@ -311,7 +311,7 @@ func formSettings(schema json.RawMessage, form url.Values) (map[string]any, map[
 	return out, bad, nil
 }
 
-func scalarType(t string) bool {
+func settingScalar(t string) bool {
 	switch t {
 	case "array", "object", "multiselect", "":
 		return false
@@ -319,7 +319,7 @@ func scalarType(t string) bool {
 	return true
 }
 
-func scalarText(v any) string {
+func settingText(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
@@ -332,19 +332,19 @@ func scalarText(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	}
-	return jsonText(v)
+	return settingJSON(v)
 }
 
-func stringList(v any) []string {
+func settingList(v any) []string {
 	list, _ := v.([]any)
 	out := make([]string, 0, len(list))
 	for _, x := range list {
-		out = append(out, scalarText(x))
+		out = append(out, settingText(x))
 	}
 	return out
 }
 
-func jsonText(v any) string {
+func settingJSON(v any) string {
 	if v == nil {
 		return ""
 	}
@@ -352,9 +352,9 @@ func jsonText(v any) string {
 	return string(b)
 }
 
-// fieldErrors joins what errs says about field name and what is inside it
+// settingErrors joins what errs says about field name and what is inside it
 // ("forms[0].name", "forms.0.name").
-func fieldErrors(errs map[string]string, name string) string {
+func settingErrors(errs map[string]string, name string) string {
 	var keys []string
 	for k := range errs {
 		if k == name || strings.HasPrefix(k, name+".") || strings.HasPrefix(k, name+"[") {
@@ -373,9 +373,9 @@ func fieldErrors(errs map[string]string, name string) string {
 	return strings.Join(msgs, "; ")
 }
 
-// humanName is a field name for people: words_per_minute reads "Words
+// settingLabel is a field name for people: words_per_minute reads "Words
 // per minute".
-func humanName(name string) string {
+func settingLabel(name string) string {
 	s := strings.NewReplacer("_", " ", "-", " ").Replace(name)
 	if s == "" {
 		return name
@@ -383,16 +383,16 @@ func humanName(name string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-// maxObjectRows bounds the rows of an array of objects a form is read
+// maxSettingRows bounds the rows of an array of objects a form is read
 // for.
-const maxObjectRows = 200
+const maxSettingRows = 200
 
-// objectRows are the rows of an array of objects: one per item of v, and
+// settingRows are the rows of an array of objects: one per item of v, and
 // an empty one to add an item. Their inputs are named
 // s.<name>.<i>.<field>; errs' "name[i].field" goes beside each.
-func objectRows(name string, items json.RawMessage, v any, errs map[string]string) ([][]schemaField, error) {
+func settingRows(name string, items json.RawMessage, v any, errs map[string]string) ([][]settingField, error) {
 	list, _ := v.([]any)
-	var rows [][]schemaField
+	var rows [][]settingField
 	for i := 0; i <= len(list); i++ {
 		var item json.RawMessage
 		if i < len(list) {
@@ -405,7 +405,7 @@ func objectRows(name string, items json.RawMessage, v any, errs map[string]strin
 				sub[rest] = m
 			}
 		}
-		fields, err := schemaFields(items, item, sub)
+		fields, err := settingFields(items, item, sub)
 		if err != nil {
 			return nil, err
 		}
@@ -418,11 +418,11 @@ func objectRows(name string, items json.RawMessage, v any, errs map[string]strin
 	return rows, nil
 }
 
-// formObjects reads the rows of an array of objects back; a row left
+// settingRowsFromForm reads the rows of an array of objects back; a row left
 // wholly empty is no item.
-func formObjects(name string, items json.RawMessage, form url.Values) ([]any, map[string]string, error) {
+func settingRowsFromForm(name string, items json.RawMessage, form url.Values) ([]any, map[string]string, error) {
 	out, bad := []any{}, map[string]string{}
-	for i := 0; i < maxObjectRows; i++ {
+	for i := 0; i < maxSettingRows; i++ {
 		prefix := fmt.Sprintf("s.%s.%d.", name, i)
 		sub, seen, filled := url.Values{}, false, false
 		for k, v := range form {
@@ -440,7 +440,7 @@ func formObjects(name string, items json.RawMessage, form url.Values) ([]any, ma
 		if !filled {
 			continue
 		}
-		obj, objBad, err := formSettings(items, sub)
+		obj, objBad, err := settingsFromForm(items, sub)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -21,20 +21,20 @@ func TestSchemaForm_RoundTrip(t *testing.T) {
 	form := url.Values{"s.title": {"Hi"}, "s.count": {"3"}, "s.ratio": {"0.5"}, "s.on": {"true"}, "s.mode": {"b"},
 		"s.tags": {"x", "z"}, "s.words": {"one\n\ntwo\n"}, "s.meta": {`{"k": "v"}`},
 		"s.rules.0.name": {"first"}, "s.rules.0.max": {"2"}, "s.rules.1.name": {""}, "s.rules.1.max": {""}}
-	got, bad, err := formSettings(schema, form)
+	got, bad, err := settingsFromForm(schema, form)
 	if err != nil || len(bad) > 0 {
-		t.Fatalf("formSettings: %v %v", err, bad)
+		t.Fatalf("settingsFromForm: %v %v", err, bad)
 	}
 	b, _ := json.Marshal(got)
 	want := `{"count":3,"meta":{"k":"v"},"mode":"b","on":true,"ratio":0.5,"rules":[{"max":2,"name":"first"}],"tags":["x","z"],"title":"Hi","words":["one","two"]}`
 	if string(b) != want {
 		t.Fatalf("settings = %s\nwant       %s", b, want)
 	}
-	fields, err := schemaFields(schema, b, map[string]string{"rules[0].max": "too big", "count": "too few"})
+	fields, err := settingFields(schema, b, map[string]string{"rules[0].max": "too big", "count": "too few"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string]schemaField{}
+	byName := map[string]settingField{}
 	for _, f := range fields {
 		byName[f.Name] = f
 	}
@@ -54,10 +54,10 @@ func TestSchemaForm_RoundTrip(t *testing.T) {
 	if len(rows) != 2 || rows[0][0].Name != "rules.0.name" || rows[0][0].Value != "first" || rows[0][1].Error != "too big" || rows[1][0].Value != "" {
 		t.Errorf("rows = %+v", rows)
 	}
-	if _, bad, _ := formSettings(schema, url.Values{"s.count": {"three"}, "s.meta": {"{"}}); bad["count"] == "" || bad["meta"] == "" {
+	if _, bad, _ := settingsFromForm(schema, url.Values{"s.count": {"three"}, "s.meta": {"{"}}); bad["count"] == "" || bad["meta"] == "" {
 		t.Errorf("unreadable fields not caught: %v", bad)
 	}
-	if def, _ := schemaFields(schema, nil, nil); def[0].Value != "Hello" {
+	if def, _ := settingFields(schema, nil, nil); def[0].Value != "Hello" {
 		t.Errorf("the default is not shown: %+v", def[0])
 	}
 }

@@ -17,8 +17,8 @@ func (a *Admin) tokenRoutes(g *echo.Group) {
 	g.POST("/tokens/:id/revoke", a.tokenRevoke)
 }
 
-// apiToken is a token as GET /api/tokens lists it (never its secret).
-type apiToken struct {
+// tokenRow is a token as GET /api/tokens lists it (never its secret).
+type tokenRow struct {
 	ID          string     `json:"id"`
 	Name        string     `json:"name"`
 	Prefix      string     `json:"prefix"`
@@ -31,7 +31,7 @@ type apiToken struct {
 }
 
 // SQL reports whether the token is a libSQL credential only.
-func (t apiToken) SQL() bool {
+func (t tokenRow) SQL() bool {
 	for _, p := range t.Permissions {
 		if !strings.HasPrefix(p, "sql.") {
 			return false
@@ -41,7 +41,7 @@ func (t apiToken) SQL() bool {
 }
 
 // Expired reports whether the token's expiry has passed.
-func (t apiToken) Expired() bool { return t.ExpiresAt != nil && t.ExpiresAt.Before(time.Now()) }
+func (t tokenRow) Expired() bool { return t.ExpiresAt != nil && t.ExpiresAt.Before(time.Now()) }
 
 // tokenForm is the create form as sent, kept when the API refuses it.
 type tokenForm struct {
@@ -64,7 +64,7 @@ var tokenExpiries = []struct{ Value, Label string }{
 }
 
 type tokensData struct {
-	Tokens      []apiToken
+	Tokens      []tokenRow
 	Form        tokenForm
 	Access      any
 	Expiries    any
@@ -75,13 +75,13 @@ type tokensData struct {
 
 // createdToken is a token just made: its secret, shown this once.
 type createdToken struct {
-	apiToken
+	tokenRow
 	Token string `json:"token"`
 }
 
 func (a *Admin) tokensData(c echo.Context, form tokenForm) (*tokensData, error) {
 	var out struct {
-		Data []apiToken `json:"data"`
+		Data []tokenRow `json:"data"`
 	}
 	if err := a.client(c, sessionOf(c).Token).get("/api/tokens", nil, &out); err != nil {
 		return nil, err

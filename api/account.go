@@ -22,9 +22,9 @@ func (s *Server) accountRoutes() {
 	s.tenantRoute(http.MethodPost, "/api/account/close", s.closeAccount, auth.SettingsUpdate)
 }
 
-// tenantAdmin refuses what is not a signed-in user of the admin role: an
+// accountOwner refuses what is not a signed-in user of the admin role: an
 // API token carries permissions, never the say over the account.
-func tenantAdmin(c echo.Context) (*principal, error) {
+func accountOwner(c echo.Context) (*principal, error) {
 	p := principalOf(c)
 	if p.Kind == "api_token" || p.Role.Name != auth.RoleAdmin {
 		return nil, condo.ReasonErrorf(condo.EFORBIDDEN, "permission_denied", "only a tenant admin, signed in, can export or close the account")
@@ -36,7 +36,7 @@ func tenantAdmin(c echo.Context) (*principal, error) {
 // (lifecycle.Export), for its admin. An impersonating platform admin may
 // take it too: the platform's own export gives them the same bytes.
 func (s *Server) exportAccount(c echo.Context) error {
-	if _, err := tenantAdmin(c); err != nil {
+	if _, err := accountOwner(c); err != nil {
 		return err
 	}
 	t := tenantOf(c)
@@ -63,7 +63,7 @@ func (s *Server) exportAccount(c echo.Context) error {
 // is the tenant's own decision, and the platform deletes through its
 // console (DELETE /platform/tenants/:id), recorded as the platform's act.
 func (s *Server) closeAccount(c echo.Context) error {
-	p, err := tenantAdmin(c)
+	p, err := accountOwner(c)
 	if err != nil {
 		return err
 	}
