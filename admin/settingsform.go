@@ -34,7 +34,7 @@ type settingField struct {
 	Value    string   // the current value, as the input shows it
 	Values   []string // multiselect's chosen options
 	Checked  bool
-	Error    string          // the API's message about this field
+	Error    string           // the API's message about this field
 	Rows     [][]settingField // objects: one row of sub-fields per item, and an empty one to add
 }
 
@@ -70,7 +70,7 @@ type settingDef struct {
 	MaxLength   *int            `json:"maxLength"`
 	Pattern     string          `json:"pattern"`
 	Enum        []string        `json:"enum"`
-	Items       *settingDef       `json:"items"`
+	Items       *settingDef     `json:"items"`
 }
 
 // settingProps returns the names and definitions of an object
