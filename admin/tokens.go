@@ -49,8 +49,11 @@ type tokenForm struct {
 	Permissions                      []string
 }
 
+// tokenChoice is one choice of what a token may do.
+type tokenChoice struct{ Value, Label, Hint string }
+
 // tokenAccess are the form's choices of what a token may do.
-var tokenAccess = []struct{ Value, Label, Hint string }{
+var tokenAccess = []tokenChoice{
 	{"all", "Everything you can do", "Your own permissions, except managing tokens."},
 	{"read", "Read only", "Your permissions that only read."},
 	{"sql-read", "libSQL: read", "SQL reads on the site's database over the libSQL protocol (sql.read)."},
@@ -66,7 +69,7 @@ var tokenExpiries = []struct{ Value, Label string }{
 type tokensData struct {
 	Tokens      []tokenRow
 	Form        tokenForm
-	Access      any
+	Access      []tokenChoice
 	Expiries    any
 	Permissions []string // what the signed-in user could grant
 	Created     *createdToken
@@ -95,7 +98,51 @@ func (a *Admin) tokensData(c echo.Context, form tokenForm) (*tokensData, error) 
 			perms = append(perms, p)
 		}
 	}
-	return &tokensData{Tokens: out.Data, Form: form, Access: tokenAccess, Expiries: tokenExpiries, Permissions: perms, Origin: cfgOrigin(c)}, nil
+	access := append([]tokenChoice{}, tokenAccess[:2]...)
+	for _, r := range a.tokenRoles(c) {
+		access = append(access, tokenChoice{Value: "role:" + r.Name, Label: "The permissions of the " + r.Name + " role", Hint: strings.Join(r.Permissions, ", ")})
+	}
+	access = append(access, tokenAccess[2:]...)
+	return &tokensData{Tokens: out.Data, Form: form, Access: access, Expiries: tokenExpiries, Permissions: perms, Origin: cfgOrigin(c)}, nil
+}
+
+// tokenRole is a role whose permissions a token can take: the ones the
+// signed-in user holds all of (the API refuses more), without managing
+// tokens.
+type tokenRole struct {
+	Name        string   `json:"name"`
+	Permissions []string `json:"permissions"`
+}
+
+// tokenRoles lists the roles (GET /api/roles) the session could give a
+// token, other than admin (that is "everything you can do").
+func (a *Admin) tokenRoles(c echo.Context) []tokenRole {
+	s := sessionOf(c)
+	if !s.Can("users.read") {
+		return nil
+	}
+	var out struct {
+		Data []tokenRole `json:"data"`
+	}
+	if a.client(c, s.Token).get("/api/roles", nil, &out) != nil {
+		return nil
+	}
+	var roles []tokenRole
+	for _, r := range out.Data {
+		var perms []string
+		held := r.Name != "admin"
+		for _, p := range r.Permissions {
+			if p == "tokens.manage" || p == "sql.owner" {
+				continue
+			}
+			held = held && s.Can(p)
+			perms = append(perms, p)
+		}
+		if held && len(perms) > 0 {
+			roles = append(roles, tokenRole{Name: r.Name, Permissions: perms})
+		}
+	}
+	return roles
 }
 
 func (a *Admin) tokensPage(c echo.Context) error {
@@ -124,6 +171,15 @@ func (a *Admin) tokenCreate(c echo.Context) error {
 		in["permissions"] = []string{"sql.read", "sql.write"}
 	case "custom":
 		in["permissions"] = append([]string{}, form.Permissions...)
+	default:
+		if name, ok := strings.CutPrefix(form.Access, "role:"); ok {
+			in["permissions"] = []string{} // an unknown role: the API says a token needs one
+			for _, r := range a.tokenRoles(c) {
+				if r.Name == name {
+					in["permissions"] = r.Permissions
+				}
+			}
+		}
 	}
 	switch {
 	case form.Expires == "date":

@@ -81,6 +81,7 @@ func TestAdminTokens_Kinds(t *testing.T) {
 		{"sql-write", nil, "sql.read,sql.write"},
 		{"read", nil, "content.read,content.read_drafts,collections.read,media.read,users.read,settings.read,audit.read,sql.read"},
 		{"custom", url.Values{"permissions": {"content.read", "media.read"}}, "content.read,media.read"},
+		{"role:author", nil, "content.create,content.read,content.update,content.delete,content.read_drafts,collections.read,media.create,media.read,media.update"},
 	} {
 		t.Run(c.access, func(t *testing.T) {
 			form := url.Values{"name": {"token " + c.access}, "access": {c.access}}
@@ -91,7 +92,7 @@ func TestAdminTokens_Kinds(t *testing.T) {
 			if p.Status != http.StatusOK || newTokenField.FindStringSubmatch(p.Body) == nil {
 				t.Fatalf("create: %d %s", p.Status, p.Body)
 			}
-			if c.access[:3] == "sql" && !strings.Contains(p.Body, `id="libsql-url"`) {
+			if strings.HasPrefix(c.access, "sql") && !strings.Contains(p.Body, `id="libsql-url"`) {
 				t.Errorf("a libSQL token's page does not say where to connect")
 			}
 			if got := permsOf(tokens(t, env, "tenant-a")["token "+c.access]); got != c.want {
