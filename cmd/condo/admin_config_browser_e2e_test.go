@@ -65,6 +65,7 @@ func TestAdminBrowser_Config(t *testing.T) {
 	screenshots(t, ctx, "tenant-plugins")
 	browse(t, ctx, "plugin settings", chromedp.Navigate(s.adminURL("default", "/admin/plugins/reading-time")), chromedp.WaitVisible("#plugin-form", chromedp.ByQuery))
 	checkAccessible(t, ctx, "plugin settings")
+	screenshots(t, ctx, "tenant-plugin-settings")
 
 	// Settings: the preview follows the form as it is typed; saved, the
 	// admin wears the colours.
@@ -148,6 +149,7 @@ func TestAdminBrowser_Config(t *testing.T) {
 		chromedp.WaitVisible("#goodbye", chromedp.ByQuery),
 	)
 	checkAccessible(t, ctx, "goodbye")
+	screenshot(t, ctx, "tenant-goodbye-desktop")
 	var body string
 	browse(t, ctx, "the admin after closing", chromedp.Navigate(s.adminURL("default", "/admin")),
 		chromedp.Text("body", &body, chromedp.ByQuery))
