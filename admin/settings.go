@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -28,12 +29,22 @@ func (a *Admin) settingsRoutes(g *echo.Group) {
 // settingsDoc is GET /api/settings's data.
 type settingsDoc struct {
 	Auth struct {
-		AllowSignup bool   `json:"allow_signup"`
-		DefaultRole string `json:"default_role"`
+		AllowSignup    bool           `json:"allow_signup"`
+		DefaultRole    string         `json:"default_role"`
+		PasswordPolicy passwordPolicy `json:"password_policy"`
 	} `json:"auth"`
 	General  json.RawMessage `json:"general"`
 	Branding json.RawMessage `json:"branding"`
 	CORS     *settingsCORS   `json:"cors"`
+}
+
+// passwordPolicy is what the tenant asks of its users' passwords.
+type passwordPolicy struct {
+	MinLength     int  `json:"min_length"`
+	RequireUpper  bool `json:"require_upper"`
+	RequireLower  bool `json:"require_lower"`
+	RequireDigit  bool `json:"require_digit"`
+	RequireSymbol bool `json:"require_symbol"`
 }
 
 // settingsCORS is the part of a tenant's CORS policy the page edits;
@@ -50,6 +61,8 @@ type settingsPageData struct {
 	General     string   // JSON text
 	AllowSignup bool
 	DefaultRole string
+	Policy      passwordPolicy
+	MinLength   string // as typed
 	Roles       []string
 	CORS        bool // a policy of the tenant's own (else the server's)
 	Origins     string
@@ -103,7 +116,8 @@ func (a *Admin) settingsPageData(c echo.Context) (*settingsPageData, *settingsDo
 	if err != nil {
 		return nil, nil, err
 	}
-	d := &settingsPageData{AllowSignup: s.Auth.AllowSignup, DefaultRole: s.Auth.DefaultRole, General: "{}"}
+	d := &settingsPageData{AllowSignup: s.Auth.AllowSignup, DefaultRole: s.Auth.DefaultRole, General: "{}",
+		Policy: s.Auth.PasswordPolicy, MinLength: strconv.Itoa(s.Auth.PasswordPolicy.MinLength)}
 	if len(s.Branding) > 0 {
 		json.Unmarshal(s.Branding, &d.Branding)
 	}
@@ -317,7 +331,17 @@ func (a *Admin) generalSave(c echo.Context) error {
 			Fields: map[string]string{"general": "must be a JSON object, like {\"site_name\": \"My site\"}"}}
 		return a.render(c, http.StatusBadRequest, "settings/edit", page)
 	}
-	auth := map[string]any{"allow_signup": d.AllowSignup}
+	d.MinLength = strings.TrimSpace(c.FormValue("min_length"))
+	d.Policy.RequireUpper, d.Policy.RequireLower = c.FormValue("require_upper") != "", c.FormValue("require_lower") != ""
+	d.Policy.RequireDigit, d.Policy.RequireSymbol = c.FormValue("require_digit") != "", c.FormValue("require_symbol") != ""
+	n, err := strconv.Atoi(d.MinLength)
+	if err != nil {
+		page.Error = &APIError{Status: http.StatusBadRequest, Code: "validation_failed", Message: "The general settings need fixing.",
+			Fields: map[string]string{"min_length": "a number of characters, like 12"}}
+		return a.render(c, http.StatusBadRequest, "settings/edit", page)
+	}
+	d.Policy.MinLength = n
+	auth := map[string]any{"allow_signup": d.AllowSignup, "password_policy": d.Policy}
 	if d.DefaultRole != "" {
 		auth["default_role"] = d.DefaultRole
 	}

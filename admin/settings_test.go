@@ -127,14 +127,25 @@ func TestAdminSettings_GeneralAndCORS(t *testing.T) {
 	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-general"`) {
 		t.Fatalf("bad JSON: %d %s", p.Status, p.Body)
 	}
-	p = b.post("/admin/settings/general", url.Values{"general": {`{"locale": "fr"}`}, "allow_signup": {"true"}, "default_role": {"author"}})
+	p = b.post("/admin/settings/general", url.Values{"general": {`{"locale": "fr"}`}, "default_role": {"viewer"}, "min_length": {"six"}})
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `id="err-min_length"`) {
+		t.Fatalf("a length that is no number: %d %s", p.Status, p.Body)
+	}
+	p = b.post("/admin/settings/general", url.Values{"general": {`{"locale": "fr"}`}, "default_role": {"viewer"}, "min_length": {"4"}})
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `role="alert"`) {
+		t.Fatalf("too short a length: %d %s", p.Status, p.Body)
+	}
+	p = b.post("/admin/settings/general", url.Values{"general": {`{"locale": "fr"}`}, "allow_signup": {"true"}, "default_role": {"author"},
+		"min_length": {"12"}, "require_digit": {"true"}})
 	if p.Status != http.StatusSeeOther {
 		t.Fatalf("save: %d %s", p.Status, p.Body)
 	}
 	res := env.Call(t, "tenant-a", "GET", "/api/settings", admin, "")
 	general, _ := res.Data["general"].(map[string]any)
 	auth, _ := res.Data["auth"].(map[string]any)
-	if general["locale"] != "fr" || auth["allow_signup"] != true || auth["default_role"] != "author" {
+	policy, _ := auth["password_policy"].(map[string]any)
+	if general["locale"] != "fr" || auth["allow_signup"] != true || auth["default_role"] != "author" ||
+		policy["min_length"] != 12.0 || policy["require_digit"] != true || policy["require_upper"] != false {
 		t.Fatalf("settings = %v", res.Data)
 	}
 

@@ -16,6 +16,7 @@ func (a *Admin) webhookRoutes(g *echo.Group) {
 	get(g, "/webhooks", a.webhooksPage)
 	g.POST("/webhooks", a.webhookCreate)
 	get(g, "/webhooks/:id", a.webhookPage)
+	g.POST("/webhooks/:id", a.webhookUpdate)
 	g.POST("/webhooks/:id/delete", a.webhookDelete)
 	g.POST("/webhooks/:id/active", a.webhookActive)
 	g.POST("/webhooks/:id/deliveries/:delivery/replay", a.webhookReplay)
@@ -137,25 +138,59 @@ func (a *Admin) webhookCreate(c echo.Context) error {
 type webhookData struct {
 	Endpoint   webhookEndpoint
 	Deliveries []webhookDelivery
+	Events     []string
+	Form       webhookForm // the edit form
 }
 
-// webhookPage shows one endpoint and its newest deliveries.
-func (a *Admin) webhookPage(c echo.Context) error {
+// webhookData reads one endpoint and its newest deliveries.
+func (a *Admin) webhookData(c echo.Context) (*webhookData, error) {
 	cl := a.client(c, sessionOf(c).Token)
 	var ep struct {
 		Data webhookEndpoint `json:"data"`
 	}
 	if err := cl.get(joinPath("api", "webhooks", c.Param("id")), nil, &ep); err != nil {
-		return a.cfgFail(c, err)
+		return nil, err
 	}
 	var ds struct {
 		Data []webhookDelivery `json:"data"`
 	}
 	if err := cl.get(joinPath("api", "webhooks", c.Param("id"), "deliveries"), nil, &ds); err != nil {
+		return nil, err
+	}
+	return &webhookData{Endpoint: ep.Data, Deliveries: ds.Data, Events: webhookEvents,
+		Form: webhookForm{URL: ep.Data.URL, Description: ep.Data.Description, Events: ep.Data.Events}}, nil
+}
+
+// webhookPage shows one endpoint, its edit form and its newest
+// deliveries.
+func (a *Admin) webhookPage(c echo.Context) error {
+	d, err := a.webhookData(c)
+	if err != nil {
 		return a.cfgFail(c, err)
 	}
-	return a.render(c, http.StatusOK, "webhooks/deliveries", &Page{Title: "Webhook deliveries", Nav: "webhooks",
-		Data: &webhookData{Endpoint: ep.Data, Deliveries: ds.Data}})
+	return a.render(c, http.StatusOK, "webhooks/deliveries", &Page{Title: "Webhook deliveries", Nav: "webhooks", Data: d})
+}
+
+// webhookUpdate changes an endpoint's URL, events and description
+// (PATCH /api/webhooks/:id); its secret stays.
+func (a *Admin) webhookUpdate(c echo.Context) error {
+	d, err := a.webhookData(c)
+	if err != nil {
+		return a.cfgFail(c, err)
+	}
+	d.Form = webhookForm{URL: strings.TrimSpace(c.FormValue("url")), Description: strings.TrimSpace(c.FormValue("description"))}
+	if v, err := c.FormParams(); err == nil {
+		d.Form.Events = v["events"]
+	}
+	events := d.Form.Events
+	if events == nil {
+		events = []string{}
+	}
+	in := map[string]any{"url": d.Form.URL, "events": events, "description": d.Form.Description}
+	if err := a.client(c, sessionOf(c).Token).json(http.MethodPatch, joinPath("api", "webhooks", d.Endpoint.ID), in, nil); err != nil {
+		return a.renderError(c, "webhooks/deliveries", &Page{Title: "Webhook deliveries", Nav: "webhooks", Data: d}, err)
+	}
+	return a.done(c, TenantPath+"/webhooks/"+escape(d.Endpoint.ID), "Webhook saved.")
 }
 
 func (a *Admin) webhookDelete(c echo.Context) error {

@@ -58,6 +58,15 @@ func TestAdminWebhooks_CreateDeliverReplayDelete(t *testing.T) {
 	if p.Status != http.StatusSeeOther || p.Location != "/admin/webhooks/"+id {
 		t.Fatalf("replay: %d %q %s", p.Status, p.Location, p.Body)
 	}
+	if p := b.post("/admin/webhooks/"+id, url.Values{"url": {"not a url"}, "events": {"*"}}); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, `value="not a url"`) {
+		t.Fatalf("edit with a bad URL: %d %s", p.Status, p.Body)
+	}
+	if p := b.post("/admin/webhooks/"+id, url.Values{"url": {"https://hooks.alpha.example/v2"}, "events": {"*"}, "description": {"CRM v2"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("edit: %d %s", p.Status, p.Body)
+	}
+	if eps := endpoints(t, env, "tenant-a"); eps[0]["url"] != "https://hooks.alpha.example/v2" || eps[0]["description"] != "CRM v2" || eps[0]["events"].([]any)[0] != "*" {
+		t.Fatalf("after editing: %v", eps[0])
+	}
 	if p := b.post("/admin/webhooks/"+id+"/active", url.Values{"active": {"false"}}); p.Status != http.StatusSeeOther {
 		t.Fatalf("pause: %d", p.Status)
 	}
@@ -91,10 +100,13 @@ func TestAdminWebhooks_Refusals(t *testing.T) {
 		if p := b.get("/admin/webhooks/" + bid); p.Status != http.StatusNotFound || strings.Contains(p.Body, "bravo.example") {
 			t.Fatalf("tenant-a reading tenant-b's endpoint: %d", p.Status)
 		}
+		if p := b.post("/admin/webhooks/"+bid, url.Values{"url": {"https://evil.example/"}, "events": {"*"}}); p.Status != http.StatusNotFound {
+			t.Fatalf("tenant-a editing tenant-b's endpoint: %d", p.Status)
+		}
 		if p := b.post("/admin/webhooks/"+bid+"/delete", url.Values{}); p.Status != http.StatusNotFound {
 			t.Fatalf("tenant-a deleting tenant-b's endpoint: %d", p.Status)
 		}
-		if eps := endpoints(t, env, "tenant-b"); len(eps) != 1 {
+		if eps := endpoints(t, env, "tenant-b"); len(eps) != 1 || eps[0]["url"] != "https://hooks.bravo.example/secret-path" {
 			t.Fatalf("tenant-b's endpoints: %v", eps)
 		}
 	})
