@@ -126,6 +126,8 @@ func TestAdminBrowser_Config(t *testing.T) {
 	)
 	checkAccessible(t, ctx, "webhooks")
 	screenshots(t, ctx, "tenant-webhooks")
+	browse(t, ctx, "a webhook's deliveries", chromedp.Click(`#webhooks-table a.button`, chromedp.ByQuery), chromedp.WaitReady("#webhook-edit-form", chromedp.ByQuery))
+	checkAccessible(t, ctx, "webhook deliveries")
 
 	// The audit log has what was just done.
 	var audit string
