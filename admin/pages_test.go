@@ -92,10 +92,7 @@ func (b *browser) signIn(base, email, password string) {
 
 // newEnv is an apitest server (tenants tenant-a and tenant-b, each with
 // admin@example.com; the platform admin apitest.AdminEmail).
-func newEnv(t *testing.T) *apitest.Env {
-	t.Helper()
-	return apitest.New(t, api.Config{IPLoginBurst: 1000})
-}
+func newEnv(t *testing.T) *apitest.Env { t.Helper(); return apitest.New(t, api.Config{IPLoginBurst: 1000}) }
 
 // signedIn is a browser signed in to tenant's admin as its admin.
 func signedIn(t *testing.T, env *apitest.Env, tenant string) *browser {
