@@ -167,10 +167,12 @@ func (a *Admin) settingsPage(c echo.Context) error {
 	return a.render(c, http.StatusOK, "settings/edit", &Page{Title: "Settings", Nav: "settings", Data: d})
 }
 
-// brandingFromForm reads the branding form.
-func brandingFromForm(c echo.Context) Branding {
+// brandingFromForm reads the branding form. An image picked from the
+// media library other than the stored logo (stored) replaces the typed
+// URL: the picker starts on the stored one.
+func brandingFromForm(c echo.Context, stored string) Branding {
 	logo := strings.TrimSpace(c.FormValue("logo_url"))
-	if picked := c.FormValue("logo_pick"); picked != "" && logo == "" {
+	if picked := c.FormValue("logo_pick"); picked != "" && (picked != stored || logo == "") {
 		logo = picked
 	}
 	return Branding{Name: strings.TrimSpace(c.FormValue("brand_name")), PrimaryColor: strings.TrimSpace(c.FormValue("primary_color")),
@@ -200,11 +202,11 @@ func brandingProblems(b Branding) map[string]string {
 // brandingSave merges the form into the tenant's branding (keys the
 // admin does not edit are kept for the tenant's own site) and stores it.
 func (a *Admin) brandingSave(c echo.Context) error {
-	b := brandingFromForm(c)
 	d, s, err := a.settingsPageData(c)
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
+	b := brandingFromForm(c, d.Branding.LogoURL)
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	d.Branding = b
 	if bad := brandingProblems(b); len(bad) > 0 {
@@ -236,7 +238,7 @@ func (a *Admin) brandingPreview(c echo.Context) error {
 	if err != nil {
 		return a.cfgFail(c, err)
 	}
-	d.Branding = brandingFromForm(c)
+	d.Branding = brandingFromForm(c, d.Branding.LogoURL)
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	if c.Request().Header.Get("HX-Request") == "true" {
 		return a.renderFragment(c, http.StatusOK, "settings/edit", "brand-preview", page)

@@ -116,6 +116,16 @@ func TestAdminSettings_Branding(t *testing.T) {
 		if page := b.get("/admin/settings"); !strings.Contains(page.Body, `<img src="`+logo+`" alt="" class="logo">`) || !strings.Contains(page.Body, `<option value="`+logo+`" selected>`) {
 			t.Errorf("the admin does not show the logo, or the picker does not offer it: %s", page.Body)
 		}
+		// The picker starting on the stored logo leaves a typed URL alone;
+		// emptied, the URL takes the picked one.
+		b.post("/admin/settings/branding", url.Values{"logo_url": {"https://cdn.example.com/logo.svg"}, "logo_pick": {logo}})
+		if got := branding(t, env, "tenant-a")["logo_url"]; got != "https://cdn.example.com/logo.svg" {
+			t.Errorf("typed logo URL: logo_url = %v", got)
+		}
+		b.post("/admin/settings/branding", url.Values{"logo_url": {""}, "logo_pick": {logo}})
+		if got := branding(t, env, "tenant-a")["logo_url"]; got != logo {
+			t.Errorf("picked logo: logo_url = %v, want %s", got, logo)
+		}
 	})
 }
 
