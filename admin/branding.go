@@ -116,6 +116,12 @@ func brandStylesheet(b Branding) string {
 		primary, textOn(primary), readableOnWhite(primary), accent, textOn(accent))
 }
 
+// brandPreviewStylesheet is b's stylesheet scoped to the settings page's
+// preview box (.brand-preview), so the page around it keeps its colours.
+func brandPreviewStylesheet(b Branding) string {
+	return strings.Replace(brandStylesheet(b), ":root{", ".brand-preview{", 1)
+}
+
 func colorOr(c, def string) string {
 	if hexColor.MatchString(c) {
 		return strings.ToLower(c)

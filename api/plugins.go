@@ -37,8 +37,21 @@ func (s *Server) listPlugins(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// allowed says whether the tenant's plan lets it enable each one, so
+	// an admin sees the gate before trying.
+	plan := s.planOf(c)
+	list := make([]pluginListing, len(out))
+	for i, st := range out {
+		list[i] = pluginListing{Status: st, Allowed: plan.AllowsPlugin(st.Name)}
+	}
 	setCacheControl(c, privateNoStore)
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return c.JSON(http.StatusOK, map[string]any{"data": list, "meta": map[string]any{"plan": plan.Name}})
+}
+
+// pluginListing is one plugin of GET /api/plugins and /api/plugins/:name.
+type pluginListing struct {
+	plugins.Status
+	Allowed bool `json:"allowed"`
 }
 
 func (s *Server) getPlugin(c echo.Context) error {
@@ -51,7 +64,7 @@ func (s *Server) getPlugin(c echo.Context) error {
 		return err
 	}
 	setCacheControl(c, privateNoStore)
-	return c.JSON(http.StatusOK, map[string]any{"data": out})
+	return c.JSON(http.StatusOK, map[string]any{"data": pluginListing{Status: out, Allowed: s.planOf(c).AllowsPlugin(out.Name)}})
 }
 
 // putPlugin serves PUT /api/plugins/:name {"enabled": bool, "settings":

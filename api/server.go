@@ -298,6 +298,7 @@ func (s *Server) routes() {
 	s.webhookRoutes()
 	s.invitationRoutes()
 	s.settingsRoutes()
+	s.accountRoutes()
 	s.mediaRoutes()
 	s.contentRoutes()
 	s.pluginRoutes()

@@ -179,7 +179,8 @@ func (s *Server) putSettings(c echo.Context) error {
 	return s.getSettings(c)
 }
 
-// listAudit serves GET /api/audit?category=&action=&before=&limit=.
+// listAudit serves GET /api/audit?category=&action=&actor=&since=&until=&before=&limit=:
+// since and until are RFC 3339 times or dates (2026-12-01, midnight UTC).
 func (s *Server) listAudit(c echo.Context) error {
 	limit, err := condo.IntParam(c.QueryParams(), "limit", 50, 1, 1000)
 	if err != nil {
@@ -189,7 +190,19 @@ func (s *Server) listAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := auth.EventFilter{Category: c.QueryParam("category"), Action: c.QueryParam("action"), Before: int64(before), Limit: limit}
+	f := auth.EventFilter{Category: c.QueryParam("category"), Action: c.QueryParam("action"), Actor: c.QueryParam("actor"),
+		Before: int64(before), Limit: limit}
+	for name, at := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
+		v := c.QueryParam(name)
+		if v == "" {
+			continue
+		}
+		if *at, err = time.Parse(time.RFC3339, v); err != nil {
+			if *at, err = time.Parse(time.DateOnly, v); err != nil {
+				return condo.ReasonErrorf(condo.EINVALID, "invalid_query", "%s is an RFC 3339 time or a date (2006-01-02)", name)
+			}
+		}
+	}
 	var events []auth.Event
 	err = s.identity(c, func(ctx context.Context, st *auth.Store) (err error) {
 		events, err = st.Events(ctx, f)

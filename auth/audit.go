@@ -47,8 +47,11 @@ func (s *Store) Record(ctx context.Context, e Event) error {
 type EventFilter struct {
 	Category string
 	Action   string
-	Before   int64 // events with a smaller id, for paging
-	Limit    int   // default 50, at most 1000
+	Actor    string    // one actor's events (actor_id: a user's or a token's id)
+	Since    time.Time // events at or after it; zero: from the first
+	Until    time.Time // events before it; zero: to the last
+	Before   int64     // events with a smaller id, for paging
+	Limit    int       // default 50, at most 1000
 }
 
 // Events lists audit events, newest first.
@@ -66,6 +69,15 @@ func (s *Store) Events(ctx context.Context, f EventFilter) ([]Event, error) {
 	}
 	if f.Action != "" {
 		q, args = q+" AND action = ?", append(args, f.Action)
+	}
+	if f.Actor != "" {
+		q, args = q+" AND actor_id = ?", append(args, f.Actor)
+	}
+	if !f.Since.IsZero() {
+		q, args = q+" AND created_at >= ?", append(args, condo.UnixMS(f.Since))
+	}
+	if !f.Until.IsZero() {
+		q, args = q+" AND created_at < ?", append(args, condo.UnixMS(f.Until))
 	}
 	if f.Before > 0 {
 		q, args = q+" AND id < ?", append(args, f.Before)
