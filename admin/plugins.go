@@ -60,7 +60,9 @@ func (a *Admin) pluginToggle(on bool) echo.HandlerFunc {
 		name := c.Param("name")
 		err := a.client(c, sessionOf(c).Token).json(http.MethodPut, joinPath("api", "plugins", name), map[string]any{"enabled": on}, nil)
 		if err != nil {
-			if e := apiError(err); e != nil && e.Status < 500 {
+			// A refusal (the plan's) is told on the list; no such plugin
+			// is a 404 page.
+			if e := apiError(err); e != nil && e.Status < 500 && e.Status != http.StatusNotFound {
 				flash(c, TenantPath, "Could not change "+name+": "+e.Message)
 				return c.Redirect(http.StatusSeeOther, TenantPath+"/plugins")
 			}

@@ -50,7 +50,7 @@ func TestAdminPlugins_EnableAndDisable(t *testing.T) {
 	if on, _ := pluginOf(t, env, "tenant-a", "reading-time"); on {
 		t.Fatal("reading-time is still enabled")
 	}
-	if p := b.post("/admin/plugins/no-such/enable", url.Values{}); p.Status != http.StatusSeeOther {
+	if p := b.post("/admin/plugins/no-such/enable", url.Values{}); p.Status != http.StatusNotFound {
 		t.Fatalf("unknown plugin: %d", p.Status)
 	}
 }

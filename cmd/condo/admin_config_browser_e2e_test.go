@@ -159,8 +159,3 @@ func TestAdminBrowser_Config(t *testing.T) {
 		t.Errorf("default's admin after closing: %s", body)
 	}
 }
-
-// jsString is s as a JavaScript string literal.
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`, "\n", `\n`).Replace(s) + "'"
-}

@@ -109,9 +109,3 @@ func TestAdminBrowser_Signup(t *testing.T) {
 		t.Errorf("dashboard at %s", loc)
 	}
 }
-
-// jsString is s as a JavaScript string literal.
-func jsString(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}

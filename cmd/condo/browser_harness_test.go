@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/cookiejar"
@@ -227,4 +228,11 @@ func httpClient(t *testing.T) *http.Client {
 		t.Fatal(err)
 	}
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// jsString quotes s as a JavaScript string literal, for an expression
+// handed to chromedp.Evaluate.
+func jsString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
