@@ -303,4 +303,6 @@ func (a *Admin) apiFail(c echo.Context, err error) error {
 }
 
 // LimitTypes are the types minimum and maximum apply to.
-func (f *collectionForm) LimitTypes() string { return rangeTypes + " " + lengthTypes + " " + countTypes }
+func (f *collectionForm) LimitTypes() string {
+	return rangeTypes + " " + lengthTypes + " " + countTypes
+}

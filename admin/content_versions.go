@@ -64,12 +64,12 @@ type diffRow struct {
 
 // diffPage is two versions side by side.
 type diffPage struct {
-	Item                *item
-	From, To            version
-	Rows                []diffRow
-	Changes             int
-	CanRestore          bool
-	Versions            []int
+	Item       *item
+	From, To   version
+	Rows       []diffRow
+	Changes    int
+	CanRestore bool
+	Versions   []int
 }
 
 func (cl *client) version(id string, n int) (*version, error) {

@@ -1,0 +1,280 @@
+package admin_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/condohq/condo/api/apitest"
+)
+
+// postsSchema has the field types the editor draws differently.
+const postsSchema = `{"name": "posts", "display_name": "Posts", "schema": {"type": "object", "properties": {
+	"title": {"type": "string", "required": true, "maxLength": 120},
+	"price": {"type": "number", "minimum": 0},
+	"body": {"type": "markdown"},
+	"notes": {"type": "richtext"},
+	"featured": {"type": "boolean"},
+	"color": {"type": "select", "enum": ["red", "blue"]},
+	"tags": {"type": "array", "items": {"type": "string"}},
+	"when": {"type": "datetime"},
+	"address": {"type": "object", "properties": {"city": {"type": "string", "required": true}}}}}}`
+
+func mustPosts(t *testing.T, env *apitest.Env, tenant string) {
+	t.Helper()
+	if res := env.Call(t, tenant, "POST", "/api/collections", env.AdminToken(t, tenant), postsSchema); res.Status != http.StatusCreated {
+		t.Fatalf("create posts: %d %v", res.Status, res.Raw)
+	}
+}
+
+// itemOf reads an item through the API.
+func itemOf(t *testing.T, env *apitest.Env, tenant, id string) map[string]any {
+	t.Helper()
+	res := env.Call(t, tenant, "GET", "/api/content/"+id, env.AdminToken(t, tenant), "")
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET item %s: %d %v", id, res.Status, res.Raw)
+	}
+	return res.Data
+}
+
+func itemForm(title, price string) url.Values {
+	return url.Values{"d.title": {title}, "d.price": {price}, "d.body": {"# Hi\n\nSome *markdown*."},
+		"d.notes": {"<p>Rich <b>text</b></p>"}, "d.featured": {"true"}, "d.color": {"blue"}, "d.tags": {"a\nb"},
+		"d.when": {"2026-12-31T09:30"}, "d.address.city": {"Lyon"}, "op": {"save"}}
+}
+
+func TestAdminContent_Editor(t *testing.T) {
+	env := newEnv(t)
+	mustPosts(t, env, "tenant-a")
+	b := signedIn(t, env, "tenant-a")
+	if p := b.get("/admin/content/posts/new"); p.Status != http.StatusOK || !strings.Contains(p.Body, `name="d.address.city"`) {
+		t.Fatalf("new item page: %d %s", p.Status, p.Body)
+	}
+
+	t.Run("RequiredFieldMessage", func(t *testing.T) {
+		p := b.post("/admin/content/posts/new", itemForm("", "5"))
+		if p.Status != http.StatusUnprocessableEntity && p.Status != http.StatusBadRequest {
+			t.Fatalf("got %d, want a refusal: %s", p.Status, p.Body)
+		}
+		for _, want := range []string{`id="err-in-title"`, `aria-describedby="hint-in-title err-in-title"`, `value="Lyon"`} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("the refused form lacks %s", want)
+			}
+		}
+	})
+
+	var id string
+	t.Run("Create", func(t *testing.T) {
+		p := b.post("/admin/content/posts/new", itemForm("Hello", "5"))
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/content/") {
+			t.Fatalf("create: %d %q %s", p.Status, p.Location, p.Body)
+		}
+		id = strings.TrimPrefix(p.Location, "/admin/content/")
+		it := itemOf(t, env, "tenant-a", id)
+		data := it["data"].(map[string]any)
+		if it["status"] != "draft" || it["title"] != "Hello" || data["price"] != 5.0 || data["featured"] != true ||
+			data["when"] != "2026-12-31T09:30:00.000Z" || data["address"].(map[string]any)["city"] != "Lyon" {
+			t.Errorf("item = %v", it)
+		}
+		if tags, _ := data["tags"].([]any); len(tags) != 2 || tags[1] != "b" {
+			t.Errorf("tags = %v", data["tags"])
+		}
+	})
+
+	t.Run("EditorShowsItem", func(t *testing.T) {
+		p := b.get("/admin/content/" + id)
+		for _, want := range []string{`value="Hello"`, `value="2026-12-31T09:30"`, `<option value="blue" selected>`, `data-richtext`, `Save and publish</button>`} {
+			if !strings.Contains(p.Body, want) {
+				t.Errorf("editor lacks %s", want)
+			}
+		}
+	})
+
+	t.Run("EditRefusedThenSaved", func(t *testing.T) {
+		form := itemForm("Hello again", "-1")
+		form.Set("version", "1")
+		p := b.post("/admin/content/"+id, form)
+		if p.Status < 400 || !strings.Contains(p.Body, `id="err-in-price"`) || !strings.Contains(p.Body, `value="Hello again"`) {
+			t.Fatalf("negative price: %d %s", p.Status, p.Body)
+		}
+		form.Set("d.price", "7")
+		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusSeeOther {
+			t.Fatalf("save: %d %s", p.Status, p.Body)
+		}
+		it := itemOf(t, env, "tenant-a", id)
+		if it["title"] != "Hello again" || it["data"].(map[string]any)["price"] != 7.0 || it["version"] != 2.0 {
+			t.Errorf("after save: %v", it)
+		}
+		// The form of version 1, posted again, is a conflict.
+		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusConflict {
+			t.Errorf("stale form: %d", p.Status)
+		}
+	})
+
+	t.Run("Publish", func(t *testing.T) {
+		form := itemForm("Hello again", "7")
+		form.Set("version", "2")
+		form.Set("op", "to:published")
+		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusSeeOther {
+			t.Fatalf("publish: %d %s", p.Status, p.Body)
+		}
+		if it := itemOf(t, env, "tenant-a", id); it["status"] != "published" {
+			t.Errorf("status %v", it["status"])
+		}
+		if p := b.get("/admin/content/" + id); !strings.Contains(p.Body, "Unpublish</button>") {
+			t.Errorf("a published item's editor offers no unpublish")
+		}
+	})
+
+	t.Run("Schedule", func(t *testing.T) {
+		it := itemOf(t, env, "tenant-a", id)
+		form := itemForm("Hello again", "7")
+		form.Set("version", strconv.Itoa(int(it["version"].(float64))))
+		form.Set("unpublish_at", "2099-01-01T10:00")
+		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusSeeOther {
+			t.Fatalf("schedule: %d %s", p.Status, p.Body)
+		}
+		if it := itemOf(t, env, "tenant-a", id); !strings.HasPrefix(it["unpublish_at"].(string), "2099-01-01T10:00") {
+			t.Errorf("unpublish_at %v", it["unpublish_at"])
+		}
+	})
+
+	t.Run("VersionsDiffRestore", func(t *testing.T) {
+		p := b.get("/admin/content/" + id + "/versions")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "/versions/1/restore") {
+			t.Fatalf("versions: %d %s", p.Status, p.Body)
+		}
+		p = b.get("/admin/content/" + id + "/diff?from=1&to=2")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Changed") || !strings.Contains(p.Body, "Hello again") {
+			t.Fatalf("diff: %d %s", p.Status, p.Body)
+		}
+		if p := b.post("/admin/content/"+id+"/versions/1/restore", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("restore: %d %s", p.Status, p.Body)
+		}
+		it := itemOf(t, env, "tenant-a", id)
+		if it["title"] != "Hello" || it["data"].(map[string]any)["price"] != 5.0 {
+			t.Errorf("after restoring version 1: %v", it)
+		}
+	})
+
+	t.Run("MarkdownPreview", func(t *testing.T) {
+		b.get("/admin/content/" + id)
+		p := b.post("/admin/content-preview", url.Values{"_name": {"d.body"}, "d.body": {"**hi** <script>alert(1)</script> [x](javascript:alert(1))"}})
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "<strong>hi</strong>") || strings.Contains(p.Body, "<script") || strings.Contains(p.Body, "javascript:") {
+			t.Errorf("preview: %d %s", p.Status, p.Body)
+		}
+	})
+
+	t.Run("TrashRestorePurge", func(t *testing.T) {
+		b.get("/admin/content/" + id)
+		if p := b.post("/admin/content/"+id+"/delete", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("delete: %d %s", p.Status, p.Body)
+		}
+		if res := env.Call(t, "tenant-a", "GET", "/api/content/"+id, env.AdminToken(t, "tenant-a"), ""); res.Status != http.StatusNotFound {
+			t.Errorf("a trashed item reads %d", res.Status)
+		}
+		if p := b.get("/admin/trash"); !strings.Contains(p.Body, "/admin/trash/"+id+"/restore") {
+			t.Fatalf("trash lacks the item: %s", p.Body)
+		}
+		if p := b.post("/admin/trash/"+id+"/restore", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("restore: %d", p.Status)
+		}
+		itemOf(t, env, "tenant-a", id)
+		b.post("/admin/content/"+id+"/delete", url.Values{})
+		if p := b.post("/admin/trash/"+id+"/purge", url.Values{}); p.Status != http.StatusSeeOther {
+			t.Fatalf("purge: %d", p.Status)
+		}
+		if p := b.get("/admin/trash"); strings.Contains(p.Body, id) {
+			t.Errorf("purged item still in the trash")
+		}
+	})
+}
+
+func TestAdminContent_List(t *testing.T) {
+	env := newEnv(t)
+	mustPosts(t, env, "tenant-a")
+	tok := env.AdminToken(t, "tenant-a")
+	for _, it := range []string{
+		`{"title": "Alpha apples", "status": "published", "data": {"price": 1, "address": {"city": "Paris"}}}`,
+		`{"title": "Beta bananas", "data": {"price": 2, "address": {"city": "Lyon"}}}`,
+		`{"title": "Gamma grapes", "data": {"price": 3, "address": {"city": "Nice"}}}`,
+	} {
+		if res := env.Call(t, "tenant-a", "POST", "/api/collections/posts/content", tok, it); res.Status != http.StatusCreated {
+			t.Fatalf("create: %d %v", res.Status, res.Raw)
+		}
+	}
+	b := signedIn(t, env, "tenant-a")
+	for _, tc := range []struct {
+		name, query string
+		want, not   []string
+	}{
+		{"All", "", []string{"Alpha apples", "Beta bananas", "Gamma grapes", "Items 1–3 of 3"}, nil},
+		{"Status", "?status=published", []string{"Alpha apples"}, []string{"Beta bananas"}},
+		{"Field", "?field=data.price&op=greater_than&value=1.5", []string{"Beta bananas", "Gamma grapes"}, []string{"Alpha apples"}},
+		{"Search", "?q=bananas", []string{"Beta bananas", "1 match"}, []string{"Gamma grapes"}},
+		{"Page", "?limit=10&sort=title", []string{"Alpha apples"}, nil},
+		{"SortDesc", "?sort=-title", []string{`aria-sort="descending"`}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := b.get("/admin/content/posts" + tc.query)
+			if p.Status != http.StatusOK {
+				t.Fatalf("%d %s", p.Status, p.Body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(p.Body, w) {
+					t.Errorf("lacks %q", w)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(p.Body, n) {
+					t.Errorf("has %q", n)
+				}
+			}
+		})
+	}
+	t.Run("SortOrder", func(t *testing.T) {
+		p := b.get("/admin/content/posts?sort=-title")
+		if a, g := strings.Index(p.Body, "Alpha apples"), strings.Index(p.Body, "Gamma grapes"); a < 0 || g < 0 || g > a {
+			t.Errorf("sort=-title: Gamma at %d, Alpha at %d", g, a)
+		}
+	})
+	t.Run("Pages", func(t *testing.T) {
+		p := b.get("/admin/content/posts?limit=10&offset=2")
+		if !strings.Contains(p.Body, "Items 3–3 of 3") || !strings.Contains(p.Body, "Previous page") {
+			t.Errorf("second page: %s", p.Body)
+		}
+	})
+	t.Run("Overview", func(t *testing.T) {
+		p := b.get("/admin/content?q=grapes")
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Gamma grapes") || !strings.Contains(p.Body, `href="/admin/content/posts"`) {
+			t.Errorf("overview: %d %s", p.Status, p.Body)
+		}
+	})
+}
+
+// TestAdminContent_OtherTenant: tenant-b's session cannot open, change,
+// restore or trash tenant-a's item through the pages.
+func TestAdminContent_OtherTenant(t *testing.T) {
+	env := newEnv(t)
+	mustPosts(t, env, "tenant-a")
+	res := env.Call(t, "tenant-a", "POST", "/api/collections/posts/content", env.AdminToken(t, "tenant-a"), `{"title": "Secret", "data": {"address": {"city": "Paris"}}}`)
+	id := res.Data["id"].(string)
+	mustPosts(t, env, "tenant-b")
+	b := signedIn(t, env, "tenant-b")
+	for _, path := range []string{"/admin/content/" + id, "/admin/content/" + id + "/versions", "/admin/content/" + id + "/diff?from=1&to=1"} {
+		if p := b.get(path); p.Status != http.StatusNotFound || strings.Contains(p.Body, "Secret") {
+			t.Errorf("GET %s: %d", path, p.Status)
+		}
+	}
+	b.get("/admin/content")
+	for _, path := range []string{"/admin/content/" + id, "/admin/content/" + id + "/delete", "/admin/content/" + id + "/versions/1/restore", "/admin/trash/" + id + "/purge"} {
+		if p := b.post(path, itemForm("Taken", "1")); p.Status != http.StatusNotFound {
+			t.Errorf("POST %s: %d", path, p.Status)
+		}
+	}
+	if it := itemOf(t, env, "tenant-a", id); it["title"] != "Secret" || it["version"] != 1.0 {
+		t.Errorf("tenant-a's item changed: %v", it)
+	}
+}
