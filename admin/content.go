@@ -272,8 +272,10 @@ func (a *Admin) contentList(c echo.Context) error {
 		if l.Sort != "" {
 			api.Set("sort", l.Sort)
 		} else {
-			api.Set("sort", "-updated_at")
-			l.Sort = "-updated_at"
+			// Newest first: the order the store's index keeps, so the
+			// first page of a big collection costs no sort.
+			api.Set("sort", "-created_at")
+			l.Sort = "-created_at"
 		}
 		if where, err := whereOf(l, fields); err != nil {
 			return a.renderError(c, "content/list", p, err)

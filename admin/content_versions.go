@@ -133,11 +133,15 @@ func diffRows(a, b *version, fields []*schemaField) []diffRow {
 	seen := map[string]bool{}
 	add := func(name, label string) {
 		seen[name] = true
-		r := diffRow{Label: label, From: jsonText(da[name]), To: jsonText(db[name])}
+		r := diffRow{Label: label, From: shown(da[name]), To: shown(db[name])}
 		r.Changed = !reflect.DeepEqual(normalize(da[name]), normalize(db[name]))
 		rows = append(rows, r)
 	}
 	for _, f := range fields {
+		if f.Name == "title" && f.Type != "object" {
+			seen[f.Name] = true // the item's title, above
+			continue
+		}
 		add(f.Name, f.Label())
 	}
 	var rest []string
@@ -154,6 +158,15 @@ func diffRows(a, b *version, fields []*schemaField) []diffRow {
 		add(k, k)
 	}
 	return rows
+}
+
+// shown writes a data value for the diff: text as it is, the rest as
+// JSON.
+func shown(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return jsonText(v)
 }
 
 func row(label, a, b string) diffRow { return diffRow{Label: label, From: a, To: b, Changed: a != b} }
