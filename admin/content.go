@@ -219,6 +219,9 @@ func (a *Admin) contentList(c echo.Context) error {
 		Sort: q.Get("sort"), Field: q.Get("field"), Op: q.Get("op"), Value: q.Get("value"), Limit: 25,
 		Operators: []string{"equals", "not_equals", "contains", "greater_than", "less_than"},
 		CanCreate: s.Can("content.create"), CanTrash: s.Can("content.delete")}
+	if !s.Can("content.read_drafts") {
+		l.Statuses = []string{"published"} // the API lists nothing else to this role
+	}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && listLimits[n] {
 		l.Limit = n
 	}

@@ -278,3 +278,46 @@ func TestAdminContent_OtherTenant(t *testing.T) {
 		t.Errorf("tenant-a's item changed: %v", it)
 	}
 }
+
+// TestAdminContent_Roles: the pages offer only what the role may do, and
+// what the API refuses shows as its message.
+func TestAdminContent_Roles(t *testing.T) {
+	env := newEnv(t)
+	mustPosts(t, env, "tenant-a")
+	res := env.Call(t, "tenant-a", "POST", "/api/collections/posts/content", env.AdminToken(t, "tenant-a"),
+		`{"title": "Public one", "status": "published", "data": {"address": {"city": "Paris"}}}`)
+	id := res.Data["id"].(string)
+	env.User(t, "tenant-a", "author@example.com", "author", "author password 1")
+	env.User(t, "tenant-a", "viewer@example.com", "viewer", "viewer password 1")
+
+	author := newBrowser(t, env, "tenant-a.localhost")
+	author.signIn("/admin", "author@example.com", "author password 1")
+	p := author.get("/admin/content/posts/new")
+	if p.Status != http.StatusOK || strings.Contains(p.Body, `value="to:published"`) || !strings.Contains(p.Body, `value="to:review"`) {
+		t.Errorf("author's new item: %d, want review and no publish", p.Status)
+	}
+	form := itemForm("Mine", "1")
+	form.Set("op", "to:published") // not offered; the API refuses it anyway
+	if p := author.post("/admin/content/posts/new", form); p.Status != http.StatusForbidden {
+		t.Errorf("author publishing: %d", p.Status)
+	}
+
+	viewer := newBrowser(t, env, "tenant-a.localhost")
+	viewer.signIn("/admin", "viewer@example.com", "viewer password 1")
+	p = viewer.get("/admin/content/posts")
+	if p.Status != http.StatusOK || strings.Contains(p.Body, "/admin/content/posts/new") || strings.Contains(p.Body, `<option value="draft"`) {
+		t.Errorf("viewer's list: %d, want no New item and no draft filter", p.Status)
+	}
+	p = viewer.get("/admin/content/" + id)
+	if p.Status != http.StatusOK || strings.Contains(p.Body, `value="save"`) || !strings.Contains(p.Body, `class="card editor-main" disabled`) {
+		t.Errorf("viewer's editor: %d, want read only", p.Status)
+	}
+	form = itemForm("Changed", "1")
+	form.Set("version", "1")
+	if p := viewer.post("/admin/content/"+id, form); p.Status != http.StatusForbidden {
+		t.Errorf("viewer's save: %d", p.Status)
+	}
+	if it := itemOf(t, env, "tenant-a", id); it["title"] != "Public one" {
+		t.Errorf("a viewer changed the item: %v", it["title"])
+	}
+}
