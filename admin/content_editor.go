@@ -53,6 +53,8 @@ type input struct {
 	Children []*input // an object's fields
 	Lines    bool     // an array of single values, one per line
 	Error    string
+	Choices  []choice // suggested ids (references, media)
+	ListID   string   // the datalist of Choices
 }
 
 // Kind is the input the template draws for the field.
@@ -442,6 +444,7 @@ func (a *Admin) itemEditPage(c echo.Context) error {
 	}
 	e := newEditor(s, col, it)
 	e.Inputs = buildInputs(parseFields(col.Schema), decodeData(it.Data), "d.", "")
+	fillChoices(cl, e.Inputs)
 	return a.render(c, http.StatusOK, "content/edit", &Page{Title: "Edit " + it.Label(), Nav: "content", Data: e})
 }
 
@@ -454,6 +457,7 @@ func (a *Admin) itemNewPage(c echo.Context) error {
 	}
 	e := newEditor(s, col, nil)
 	e.Inputs = buildInputs(parseFields(col.Schema), nil, "d.", "")
+	fillChoices(cl, e.Inputs)
 	return a.render(c, http.StatusOK, "content/edit", &Page{Title: "New item: " + col.Label(), Nav: "content", Data: e})
 }
 
@@ -506,6 +510,7 @@ func readEditor(c echo.Context, e *editorPage, cur *item) (*posted, error) {
 // refuse renders the editor again with err (an API refusal or the
 // admin's own), its field messages beside their inputs.
 func (a *Admin) refuse(c echo.Context, e *editorPage, title string, err error) error {
+	fillChoices(a.client(c, sessionOf(c).Token), e.Inputs)
 	if ae := apiError(err); ae != nil && len(ae.Fields) > 0 {
 		e.Errors = placeErrors(e.Inputs, ae.Fields)
 	}

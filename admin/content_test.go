@@ -321,3 +321,25 @@ func TestAdminContent_Roles(t *testing.T) {
 		t.Errorf("a viewer changed the item: %v", it["title"])
 	}
 }
+
+// TestAdminContent_ReferenceChoices: a reference input suggests the
+// items of the collection it points to.
+func TestAdminContent_ReferenceChoices(t *testing.T) {
+	env := newEnv(t)
+	tok := env.AdminToken(t, "tenant-a")
+	env.Call(t, "tenant-a", "POST", "/api/collections", tok, `{"name": "authors"}`)
+	ada := env.Call(t, "tenant-a", "POST", "/api/collections/authors/content", tok, `{"title": "Ada Lovelace"}`).Data["id"].(string)
+	env.Call(t, "tenant-a", "POST", "/api/collections", tok, `{"name": "books", "schema": {"type": "object", "properties": {
+		"author": {"type": "reference", "collection": "authors"}}}}`)
+	b := signedIn(t, env, "tenant-a")
+	p := b.get("/admin/content/books/new")
+	if !strings.Contains(p.Body, `<option value="`+ada+`">Ada Lovelace</option>`) || !strings.Contains(p.Body, `list="choices-c-authors-in-author"`) {
+		t.Fatalf("no suggestion of the author: %s", p.Body)
+	}
+	if p := b.post("/admin/content/books/new", url.Values{"title": {"Notes"}, "d.author": {ada}, "op": {"save"}}); p.Status != http.StatusSeeOther {
+		t.Fatalf("create with a reference: %d %s", p.Status, p.Body)
+	}
+	if p := b.post("/admin/content/books/new", url.Values{"title": {"Bad"}, "d.author": {"no-such-id"}, "op": {"save"}}); p.Status < 400 || !strings.Contains(p.Body, `id="err-in-author"`) {
+		t.Errorf("a missing reference: %d", p.Status)
+	}
+}
