@@ -53,6 +53,8 @@ type input struct {
 	Children []*input // an object's fields
 	Lines    bool     // an array of single values, one per line
 	Error    string
+	Repeat   bool     // an array of objects, one group of inputs per item
+	Entries  []*input // Repeat's items, each an object input
 	Choices  []choice // suggested ids (references, media)
 	ListID   string   // the datalist of Choices
 }
@@ -63,8 +65,11 @@ func (in *input) Kind() string {
 	case "string", "email", "url", "slug", "color", "date", "datetime", "reference", "media", "file":
 		return "text"
 	case "array":
-		if in.Lines {
+		switch {
+		case in.Lines:
 			return "lines"
+		case in.Repeat:
+			return "repeat"
 		}
 		return "json"
 	case "":
@@ -158,6 +163,87 @@ func linesItem(f *schemaField) bool {
 	return false
 }
 
+// repeatItem reports whether an array's items are objects, edited as a
+// group of inputs per item.
+func repeatItem(f *schemaField) bool {
+	return f.Items != nil && f.Items.Type == "object" && len(f.Items.Fields) > 0
+}
+
+// entriesFromForm reads the posted items of an array of objects: the
+// groups under name.0, name.1, ... in the order of their indexes. A group
+// left empty is sent as an empty object, so the API says which of its
+// fields are required, at the item's own position.
+func entriesFromForm(form url.Values, f *schemaField, name, path string, bad map[string]string) []any {
+	seen := map[int]bool{}
+	for k := range form {
+		rest, ok := strings.CutPrefix(k, name+".")
+		if !ok {
+			continue
+		}
+		n, _, _ := strings.Cut(rest, ".")
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < 10000 {
+			seen[i] = true
+		}
+	}
+	idx := make([]int, 0, len(seen))
+	for i := range seen {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	var list []any
+	for _, i := range idx {
+		k := len(list)
+		list = append(list, dataFromForm(form, f.Items.Fields, name+"."+strconv.Itoa(i)+".", path+"["+strconv.Itoa(k)+"]", bad))
+	}
+	return list
+}
+
+// itemOp applies an editor button that changes the form, not the item:
+// "additem:d.gallery" adds an empty group to the array of objects
+// d.gallery, "removeitem:d.gallery.2" removes its third. It reports
+// whether op was one.
+func itemOp(data map[string]any, op string) bool {
+	verb, target, _ := strings.Cut(op, ":")
+	if verb != "additem" && verb != "removeitem" {
+		return false
+	}
+	steps := strings.Split(strings.TrimPrefix(target, "d."), ".")
+	remove := -1
+	if verb == "removeitem" && len(steps) > 1 {
+		n, err := strconv.Atoi(steps[len(steps)-1])
+		if err != nil {
+			return true
+		}
+		remove, steps = n, steps[:len(steps)-1]
+	}
+	// Walk to the map holding the array (through objects and items).
+	var cur any = data
+	for _, s := range steps[:len(steps)-1] {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[s]
+		case []any:
+			i, err := strconv.Atoi(s)
+			if err != nil || i >= len(c) {
+				return true
+			}
+			cur = c[i]
+		}
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return true
+	}
+	last := steps[len(steps)-1]
+	list, _ := m[last].([]any)
+	if verb == "additem" {
+		m[last] = append(list, map[string]any{})
+	} else if remove >= 0 && remove < len(list) {
+		m[last] = append(list[:remove:remove], list[remove+1:]...)
+	}
+	return true
+}
+
 // buildInputs makes the inputs of fields from data (as stored, or as
 // posted), under the form prefix and API path.
 func buildInputs(fields []*schemaField, data map[string]any, prefix, path string) []*input {
@@ -180,7 +266,18 @@ func buildInputs(fields []*schemaField, data map[string]any, prefix, path string
 				}
 			}
 		case "array":
-			in.Lines = linesItem(f)
+			in.Lines, in.Repeat = linesItem(f), repeatItem(f)
+			if in.Repeat {
+				list, _ := v.([]any)
+				for i, x := range list {
+					m, _ := x.(map[string]any)
+					en := &input{Field: f.Items, Name: in.Name + "." + strconv.Itoa(i), Path: in.Path + "[" + strconv.Itoa(i) + "]"}
+					en.ID = in.ID + "-" + strconv.Itoa(i)
+					en.Children = buildInputs(f.Items.Fields, m, en.Name+".", en.Path)
+					in.Entries = append(in.Entries, en)
+				}
+				break
+			}
 			if list, ok := v.([]any); ok && in.Lines {
 				parts := make([]string, len(list))
 				for i, x := range list {
@@ -246,6 +343,9 @@ func placeErrors(inputs []*input, errs map[string]string) map[string]string {
 	walk = func(list []*input) {
 		for _, in := range list {
 			walk(in.Children)
+			for _, en := range in.Entries {
+				walk(en.Children)
+			}
 			var msgs []string
 			for _, k := range sortedKeys(left) {
 				inside := in.Children == nil && (strings.HasPrefix(k, in.Path+"[") || strings.HasPrefix(k, in.Path+"."))
@@ -293,6 +393,12 @@ func dataFromForm(form url.Values, fields []*schemaField, prefix, path string, b
 				out[f.Name] = list
 			}
 		case "array":
+			if repeatItem(f) {
+				if list := entriesFromForm(form, f, name, p, bad); len(list) > 0 {
+					out[f.Name] = list
+				}
+				continue
+			}
 			if val == "" {
 				continue
 			}
@@ -467,6 +573,10 @@ type posted struct {
 	Data                   map[string]any
 	PublishAt, UnpublishAt *time.Time
 	Bad                    map[string]string
+	// FormOp is true when the button pressed changed the form only (an
+	// item added to or removed from a list of groups): the form is shown
+	// again, nothing is saved.
+	FormOp bool
 }
 
 func readEditor(c echo.Context, e *editorPage, cur *item) (*posted, error) {
@@ -477,6 +587,7 @@ func readEditor(c echo.Context, e *editorPage, cur *item) (*posted, error) {
 	fields := parseFields(e.Collection.Schema)
 	p := &posted{Bad: map[string]string{}, Slug: strings.TrimSpace(form.Get("slug"))}
 	p.Data = dataFromForm(form, fields, "d.", "", p.Bad)
+	p.FormOp = itemOp(p.Data, form.Get("op"))
 	if e.TitleField {
 		p.Title, _ = p.Data["title"].(string)
 	} else {
@@ -517,6 +628,13 @@ func (a *Admin) refuse(c echo.Context, e *editorPage, title string, err error) e
 	return a.renderError(c, "content/edit", &Page{Title: title, Nav: "content", Data: e}, err)
 }
 
+// reshow renders the editor again as posted, after a button that changes
+// the form only.
+func (a *Admin) reshow(c echo.Context, e *editorPage, title string) error {
+	fillChoices(a.client(c, sessionOf(c).Token), e.Inputs)
+	return a.render(c, http.StatusOK, "content/edit", &Page{Title: title, Nav: "content", Data: e})
+}
+
 func invalid(bad map[string]string) error {
 	return &APIError{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Message: "Some fields need a correction.", Fields: bad}
 }
@@ -537,6 +655,9 @@ func (a *Admin) itemCreate(c echo.Context) error {
 		return err
 	}
 	title := "New item: " + col.Label()
+	if p.FormOp {
+		return a.reshow(c, e, title)
+	}
 	if len(p.Bad) > 0 {
 		return a.refuse(c, e, title, invalid(p.Bad))
 	}
@@ -579,6 +700,9 @@ func (a *Admin) itemSave(c echo.Context) error {
 		return err
 	}
 	title := "Edit " + cur.Label()
+	if p.FormOp {
+		return a.reshow(c, e, title)
+	}
 	if v, err := strconv.Atoi(c.FormValue("version")); err == nil && v != cur.Version {
 		e.Version = v // the form stays the one the editor had
 		return a.refuse(c, e, title, &APIError{Status: http.StatusConflict, Code: "version_conflict",

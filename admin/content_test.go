@@ -343,3 +343,45 @@ func TestAdminContent_ReferenceChoices(t *testing.T) {
 		t.Errorf("a missing reference: %d", p.Status)
 	}
 }
+
+// TestAdminContent_ListOfGroups: an array of objects is edited as one
+// group of inputs per item, added and removed with buttons (no
+// JavaScript), and the API's messages land in the right group.
+func TestAdminContent_ListOfGroups(t *testing.T) {
+	env := newEnv(t)
+	tok := env.AdminToken(t, "tenant-a")
+	env.Call(t, "tenant-a", "POST", "/api/collections", tok, `{"name": "pages", "schema": {"type": "object", "properties": {
+		"title": {"type": "string"},
+		"gallery": {"type": "array", "items": {"type": "object", "properties": {
+			"caption": {"type": "string", "required": true}, "wide": {"type": "boolean"}}}}}}}`)
+	b := signedIn(t, env, "tenant-a")
+	b.get("/admin/content/pages/new")
+	form := url.Values{"d.title": {"Home"}, "op": {"additem:d.gallery"}}
+	p := b.post("/admin/content/pages/new", form)
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="d.gallery.0.caption"`) || !strings.Contains(p.Body, `value="Home"`) {
+		t.Fatalf("add an item: %d %s", p.Status, p.Body)
+	}
+	form = url.Values{"d.title": {"Home"}, "d.gallery.0._entry": {"1"}, "d.gallery.0.caption": {"First"},
+		"d.gallery.1._entry": {"1"}, "d.gallery.1.caption": {""}, "d.gallery.1.wide": {"true"}, "op": {"save"}}
+	p = b.post("/admin/content/pages/new", form)
+	if p.Status < 400 || !strings.Contains(p.Body, `id="err-in-gallery[1]-caption"`) {
+		t.Fatalf("the second item's caption is required: %d %s", p.Status, p.Body)
+	}
+	form.Set("op", "removeitem:d.gallery.1")
+	if p := b.post("/admin/content/pages/new", form); strings.Contains(p.Body, `name="d.gallery.1.caption"`) {
+		t.Errorf("the second item was not removed")
+	}
+	form.Del("d.gallery.1._entry")
+	form.Del("d.gallery.1.caption")
+	form.Del("d.gallery.1.wide")
+	form.Set("op", "save")
+	p = b.post("/admin/content/pages/new", form)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.Status, p.Body)
+	}
+	it := itemOf(t, env, "tenant-a", strings.TrimPrefix(p.Location, "/admin/content/"))
+	gallery, _ := it["data"].(map[string]any)["gallery"].([]any)
+	if len(gallery) != 1 || gallery[0].(map[string]any)["caption"] != "First" || gallery[0].(map[string]any)["wide"] != false {
+		t.Errorf("gallery = %v", gallery)
+	}
+}
