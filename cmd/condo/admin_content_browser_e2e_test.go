@@ -177,6 +177,37 @@ func TestAdminBrowser_Content(t *testing.T) {
 	}
 	checkAccessible(t, ctx, "content list")
 	screenshots(t, ctx, "tenant-content-list")
+
+	// Search as you type (htmx swaps the results in place).
+	browse(t, ctx, "search as you type",
+		chromedp.SendKeys("#q", "first", chromedp.ByQuery),
+		waitFor(`document.querySelector("#results [role=status]").textContent.indexOf("for “first”") >= 0`),
+		chromedp.WaitVisible(`#results table.items`, chromedp.ByQuery),
+	)
+
+	// The overview, then the trash: move the item there and back.
+	browse(t, ctx, "overview",
+		chromedp.Navigate(s.adminURL("default", "/admin/content")),
+		chromedp.WaitVisible(`a[href="/admin/content/articles"]`, chromedp.ByQuery),
+	)
+	checkAccessible(t, ctx, "content overview")
+	browse(t, ctx, "move to trash",
+		chromedp.Navigate(s.adminURL("default", "/admin/content/articles")),
+		chromedp.WaitVisible("table.items tbody a", chromedp.ByQuery),
+		chromedp.Click("table.items tbody a", chromedp.ByQuery),
+		chromedp.WaitVisible(".delete-form button", chromedp.ByQuery),
+		chromedp.Click(".delete-form button", chromedp.ByQuery),
+		flashSays("moved to the trash"),
+		chromedp.Navigate(s.adminURL("default", "/admin/trash")),
+		chromedp.WaitVisible(`form[action$="/restore"] button`, chromedp.ByQuery),
+	)
+	checkAccessible(t, ctx, "trash")
+	screenshots(t, ctx, "tenant-trash")
+	browse(t, ctx, "restore from the trash",
+		chromedp.Click(`form[action$="/restore"] button`, chromedp.ByQuery),
+		flashSays("Restored from the trash."),
+		chromedp.WaitVisible("#in-title", chromedp.ByQuery),
+	)
 }
 
 func currentURL(t *testing.T, ctx context.Context) string {
