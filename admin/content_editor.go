@@ -624,6 +624,12 @@ func (a *Admin) refuse(c echo.Context, e *editorPage, title string, err error) e
 	fillChoices(a.client(c, sessionOf(c).Token), e.Inputs)
 	if ae := apiError(err); ae != nil && len(ae.Fields) > 0 {
 		e.Errors = placeErrors(e.Inputs, ae.Fields)
+		n := len(ae.Fields)
+		msg := strconv.Itoa(n) + " fields need a correction: see the message beside each."
+		if n == 1 {
+			msg = "1 field needs a correction: see the message beside it."
+		}
+		err = &APIError{Status: ae.Status, Code: ae.Code, Message: msg, Fields: ae.Fields}
 	}
 	return a.renderError(c, "content/edit", &Page{Title: title, Nav: "content", Data: e}, err)
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // schemaField is a field of a collection's schema as the item editor and
@@ -25,7 +26,16 @@ func (f *schemaField) Label() string {
 	if f.Title != "" {
 		return f.Title
 	}
-	return f.Name
+	return humanize(f.Name)
+}
+
+// humanize makes a field name a label: "hero_image" → "Hero image".
+func humanize(name string) string {
+	s := strings.ReplaceAll(name, "_", " ")
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Scalar reports whether one value of the field fits a table cell and a
