@@ -24,6 +24,7 @@ func (a *Admin) contentRoutes(g *echo.Group) {
 	get(g, "/content/:x/new", a.itemNewPage)
 	g.POST("/content/:x/new", a.itemCreate)
 	g.POST("/content/:x/delete", a.itemDelete)
+	g.POST("/content/:x/bulk", a.itemBulk)
 	get(g, "/content/:x/versions", a.versionsPage)
 	get(g, "/content/:x/diff", a.diffPage)
 	g.POST("/content/:x/versions/:n/restore", a.versionRestore)
@@ -165,6 +166,8 @@ type contentListPage struct {
 	Prev, Next                        string // page links, "" at the ends
 	From, To                          int    // 1-based positions shown
 	CanCreate, CanTrash               bool
+	Bulk                              []bulkAction // what the role may apply to selected items
+	Query                             string       // the list's query, for the bulk form's way back
 	sortBase                          url.Values
 }
 
@@ -240,6 +243,12 @@ func (a *Admin) contentList(c echo.Context) error {
 			l.Columns = append(l.Columns, cm)
 		}
 	}
+	for _, b := range bulkActions {
+		if s.Can(b.Perm) {
+			l.Bulk = append(l.Bulk, b)
+		}
+	}
+	l.Query = c.Request().URL.RawQuery
 	p := &Page{Title: col.Label(), Nav: "content", Data: l}
 
 	// What the links keep: everything but the page and the sort.

@@ -246,6 +246,36 @@ func TestAdminContent_List(t *testing.T) {
 			t.Errorf("second page: %s", p.Body)
 		}
 	})
+	t.Run("Bulk", func(t *testing.T) {
+		res := env.Call(t, "tenant-a", "GET", "/api/collections/posts/content?status=draft", tok, "")
+		var ids []string
+		for _, it := range res.Raw["data"].([]any) {
+			ids = append(ids, it.(map[string]any)["id"].(string))
+		}
+		if len(ids) != 2 {
+			t.Fatalf("drafts: %v", ids)
+		}
+		b.get("/admin/content/posts")
+		p := b.post("/admin/content/posts/bulk", url.Values{"id": ids, "action": {"published"}, "query": {"status=draft"}})
+		if p.Status != http.StatusSeeOther || p.Location != "/admin/content/posts?status=draft" {
+			t.Fatalf("bulk: %d %q", p.Status, p.Location)
+		}
+		for _, id := range ids {
+			if it := itemOf(t, env, "tenant-a", id); it["status"] != "published" {
+				t.Errorf("%s is %v", id, it["status"])
+			}
+		}
+		if p := b.get(p.Location); !strings.Contains(p.Body, "Publish: 2 items done.") {
+			t.Errorf("no flash: %s", p.Body)
+		}
+		// Publishing again is refused by the workflow, and said so.
+		b.post("/admin/content/posts/bulk", url.Values{"id": ids[:1], "action": {"published"}})
+		if p := b.get("/admin/content/posts"); !strings.Contains(p.Body, "1 refused") {
+			t.Errorf("no refusal in the flash")
+		}
+		// Back to drafts, for the other subtests.
+		b.post("/admin/content/posts/bulk", url.Values{"id": ids, "action": {"draft"}})
+	})
 	t.Run("Overview", func(t *testing.T) {
 		p := b.get("/admin/content?q=grapes")
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Gamma grapes") || !strings.Contains(p.Body, `href="/admin/content/posts"`) {
