@@ -146,6 +146,9 @@ func TestAdminContent_Editor(t *testing.T) {
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "/versions/1/restore") {
 			t.Fatalf("versions: %d %s", p.Status, p.Body)
 		}
+		if !strings.Contains(p.Body, "<h2>Workflow</h2>") || !strings.Contains(p.Body, "<td>you</td>") {
+			t.Errorf("versions page lacks the workflow history or its author")
+		}
 		p = b.get("/admin/content/" + id + "/diff?from=1&to=2")
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Changed") || !strings.Contains(p.Body, "Hello again") {
 			t.Fatalf("diff: %d %s", p.Status, p.Body)

@@ -33,6 +33,56 @@ type versionsPage struct {
 	From, To   int       // the pair the diff form proposes
 	CanRestore bool
 	Me         string
+	People     map[string]string // user id → email, where the role may read users
+	History    []historyEntry    // workflow moves, newest first
+}
+
+// Who names the user id for the page.
+func (v *versionsPage) Who(id string) string {
+	switch {
+	case id == "":
+		return "system"
+	case id == v.Me:
+		return "you"
+	case v.People[id] != "":
+		return v.People[id]
+	case len(id) > 8:
+		return "user " + id[:8]
+	}
+	return "user " + id
+}
+
+// historyEntry is one workflow move, as GET /api/content/:id/history
+// answers it.
+type historyEntry struct {
+	Action    string    `json:"action"`
+	From      string    `json:"from_status"`
+	To        string    `json:"to_status"`
+	UserID    string    `json:"user_id"`
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// people maps user ids to emails (one page of the users, for the names
+// of a history); nil when the role may not read users.
+func (cl *client) people(s *session) map[string]string {
+	if !s.Can("users.read") {
+		return nil
+	}
+	var out struct {
+		Data []struct {
+			ID    string `json:"id"`
+			Email string `json:"email"`
+		} `json:"data"`
+	}
+	if cl.get("/api/users", url.Values{"limit": {"1000"}}, &out) != nil {
+		return nil
+	}
+	m := make(map[string]string, len(out.Data))
+	for _, u := range out.Data {
+		m[u.ID] = u.Email
+	}
+	return m
 }
 
 func (a *Admin) versionsPage(c echo.Context) error {
@@ -49,7 +99,15 @@ func (a *Admin) versionsPage(c echo.Context) error {
 		return a.apiFail(c, err)
 	}
 	sort.Slice(out.Data, func(i, j int) bool { return out.Data[i].Version > out.Data[j].Version })
-	v := &versionsPage{Item: it, Versions: out.Data, CanRestore: s.Can("content.update"), Me: s.UserID}
+	v := &versionsPage{Item: it, Versions: out.Data, CanRestore: s.Can("content.update"), Me: s.UserID, People: cl.people(s)}
+	var hist struct {
+		Data []historyEntry `json:"data"`
+	}
+	if cl.get("/api/content/"+escape(it.ID)+"/history", nil, &hist) == nil {
+		for i := len(hist.Data) - 1; i >= 0; i-- {
+			v.History = append(v.History, hist.Data[i])
+		}
+	}
 	if len(out.Data) > 1 {
 		v.To, v.From = out.Data[0].Version, out.Data[1].Version
 	}
