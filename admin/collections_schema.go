@@ -357,12 +357,17 @@ func renumberChildren(r *fieldRow) {
 	renumber(r.Props, r.Prefix+".p", r.Path, r.Depth+1)
 }
 
-// applyOp changes the rows as a form button asks: "add" (a field at the
+// applyOp changes the rows as a form button asks: "refresh" (nothing:
+// the form again, for the types just chosen), "add" (a field at the
 // end), "add:<prefix>" (a property of the object row at prefix),
 // "remove:<prefix>", "up:<prefix>", "down:<prefix>". It reports whether
 // op was one of those.
 func applyOp(rows []*fieldRow, op string) ([]*fieldRow, bool) {
 	verb, target, _ := strings.Cut(op, ":")
+	if verb == "refresh" { // without JavaScript: show the chosen types' settings
+		renumber(rows, "f", "", 1)
+		return rows, true
+	}
 	if verb == "add" && target == "" {
 		rows = append(rows, &fieldRow{Type: "string"})
 		renumber(rows, "f", "", 1)

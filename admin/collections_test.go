@@ -69,6 +69,17 @@ func TestAdminCollections_CreateThroughForm(t *testing.T) {
 		if p := b.post("/admin/collections/new", form); !strings.Contains(p.Body, `name="f.4.p.1.name"`) {
 			t.Errorf("add:f.4 gave no second property: %d", p.Status)
 		}
+		// Without JavaScript, a type just chosen shows its settings after
+		// "refresh".
+		if !nestedHidden(b.post("/admin/collections/new", form).Body, "f.2") {
+			t.Errorf("a markdown row shows a group's fields")
+		}
+		form.Set("f.2.type", "object")
+		form.Set("op", "refresh")
+		if p := b.post("/admin/collections/new", form); nestedHidden(p.Body, "f.2") {
+			t.Errorf("refresh did not show the group's fields")
+		}
+		form.Set("f.2.type", "markdown")
 		form.Set("op", "remove:f.2")
 		p = b.post("/admin/collections/new", form)
 		if strings.Contains(p.Body, `value="body"`) || !strings.Contains(p.Body, `name="f.2.name" value="tags"`) {
@@ -221,4 +232,16 @@ func fieldOrder(t *testing.T, env *apitest.Env, tenant, name string) []string {
 		dec.Decode(&skip)
 	}
 	return keys
+}
+
+// nestedHidden reports whether the group block (an object's fields) of
+// the row at prefix is rendered hidden.
+func nestedHidden(body, prefix string) bool {
+	i := strings.Index(body, `value="add:`+prefix+`"`)
+	if i < 0 {
+		return true
+	}
+	const open = `class="nested" data-types="object"`
+	j := strings.LastIndex(body[:i], open)
+	return j < 0 || strings.HasPrefix(body[j+len(open):], " hidden")
 }

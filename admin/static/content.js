@@ -79,6 +79,8 @@
     area.parentNode.insertBefore(ed, area);
   }
   function enhance(root) {
+    // Buttons only a page without this script needs.
+    root.querySelectorAll("[data-nojs]").forEach(function (el) { el.hidden = true; });
     root.querySelectorAll("textarea[data-richtext]").forEach(richtext);
     root.querySelectorAll("select[data-type-select]").forEach(applyType);
   }
