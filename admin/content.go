@@ -122,8 +122,12 @@ func (a *Admin) contentOverview(c echo.Context) error {
 	return a.render(c, http.StatusOK, "content/overview", p)
 }
 
+// searchLimit is how many matches a search shows, best first: a page's
+// worth (the API ranks the same window whatever the limit).
+const searchLimit = 50
+
 func search(cl *client, q, collection string) ([]*item, error) {
-	query := url.Values{"q": {q}, "limit": {"100"}}
+	query := url.Values{"q": {q}, "limit": {strconv.Itoa(searchLimit)}}
 	if collection != "" {
 		query.Set("collection", collection)
 	}
