@@ -31,6 +31,7 @@ type editorPage struct {
 	PublishAt, UnpublishAt string // datetime-local values, UTC
 	Version                int
 	Status                 string
+	Comment                string // for the workflow move, kept when the form comes back
 	Actions                []action
 	SaveLabel              string
 	CanSave, CanSchedule   bool
@@ -612,7 +613,7 @@ func readEditor(c echo.Context, e *editorPage, cur *item) (*posted, error) {
 		p.PublishAt, p.UnpublishAt = cur.PublishAt, cur.UnpublishAt
 	}
 	// Shown again as posted, whatever happens next.
-	e.Title, e.Slug = p.Title, p.Slug
+	e.Title, e.Slug, e.Comment = p.Title, p.Slug, form.Get("comment")
 	e.PublishAt, e.UnpublishAt = form.Get("publish_at"), form.Get("unpublish_at")
 	e.Inputs = buildInputs(fields, p.Data, "d.", "")
 	return p, nil
@@ -729,7 +730,8 @@ func (a *Admin) itemSave(c echo.Context) error {
 		}
 	}
 	if to, ok := strings.CutPrefix(op, "to:"); ok {
-		if err := cl.json(http.MethodPost, "/api/content/"+escape(id)+"/transition", map[string]string{"to": to}, nil); err != nil {
+		move := map[string]string{"to": to, "comment": strings.TrimSpace(c.FormValue("comment"))}
+		if err := cl.json(http.MethodPost, "/api/content/"+escape(id)+"/transition", move, nil); err != nil {
 			if e.CanSave {
 				e.Version = cur.Version + 1
 			}

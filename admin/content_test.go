@@ -117,8 +117,13 @@ func TestAdminContent_Editor(t *testing.T) {
 		form := itemForm("Hello again", "7")
 		form.Set("version", "2")
 		form.Set("op", "to:published")
+		form.Set("comment", "Looks good")
 		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("publish: %d %s", p.Status, p.Body)
+		}
+		hist := env.Call(t, "tenant-a", "GET", "/api/content/"+id+"/history", env.AdminToken(t, "tenant-a"), "").Raw["data"].([]any)
+		if last := hist[len(hist)-1].(map[string]any); last["to_status"] != "published" || last["comment"] != "Looks good" {
+			t.Errorf("history = %v", hist)
 		}
 		if it := itemOf(t, env, "tenant-a", id); it["status"] != "published" {
 			t.Errorf("status %v", it["status"])
