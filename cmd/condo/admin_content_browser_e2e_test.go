@@ -70,6 +70,17 @@ func TestAdminBrowser_Content(t *testing.T) {
 		chromedp.WaitVisible(`input[name="f.1.min"]`, chromedp.ByQuery),
 		chromedp.SendKeys(`input[name="f.1.min"]`, "0", chromedp.ByQuery),
 	)
+	// A group (object) with a field of its own.
+	browse(t, ctx, "add a group",
+		chromedp.Click(`.form-actions button[value="add"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`input[name="f.4.name"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="f.4.name"]`, "seo", chromedp.ByQuery),
+		setType("f.4", "object"),
+		chromedp.WaitVisible(`button[value="add:f.4"]`, chromedp.ByQuery),
+		chromedp.Click(`button[value="add:f.4"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`input[name="f.4.p.0.name"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="f.4.p.0.name"]`, "description", chromedp.ByQuery),
+	)
 	screenshots(t, ctx, "tenant-collection-new")
 	browse(t, ctx, "create collection",
 		chromedp.Click(`.form-actions button[value="save"]`, chromedp.ByQuery),
@@ -77,7 +88,12 @@ func TestAdminBrowser_Content(t *testing.T) {
 	)
 	var names []string
 	browse(t, ctx, "created fields", chromedp.Evaluate(`[...document.querySelectorAll('fieldset.depth-1 > .row input[name$=".name"]')].map(e => e.value)`, &names))
-	if got, want := strings.Join(names, ","), "title,price,body,notes"; got != want {
+	var nested string
+	browse(t, ctx, "created group", chromedp.Value(`input[name="f.4.p.0.name"]`, &nested, chromedp.ByQuery))
+	if nested != "description" {
+		t.Errorf("the group's field after create: %q", nested)
+	}
+	if got, want := strings.Join(names, ","), "title,price,body,notes,seo"; got != want {
 		t.Errorf("fields after create: %s, want %s", got, want)
 	}
 	checkAccessible(t, ctx, "collection fields")
