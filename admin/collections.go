@@ -89,7 +89,7 @@ type collectionForm struct {
 	JSON        string // the schema as JSON, for the expert form
 	Types       []fieldType
 	Collections []*collection // what a reference may point to
-	// Editing and Deleting say what the session may do (the API refuses
+	// CanEdit and CanDelete say what the session may do (the API refuses
 	// anyway).
 	CanEdit, CanDelete bool
 	Focus              string // the prefix of a row just added, for autofocus
