@@ -44,7 +44,9 @@
     if (label) {
       if (!label.id) label.id = area.id + "-label";
       ed.setAttribute("aria-labelledby", label.id);
-      label.setAttribute("for", ed.id);
+      // A label names a div through aria-labelledby; a click on it still
+      // goes to the editor.
+      label.addEventListener("click", function (e) { e.preventDefault(); ed.focus(); });
     }
     ["aria-describedby", "aria-invalid", "aria-required"].forEach(function (a) {
       if (area.hasAttribute(a)) ed.setAttribute(a, area.getAttribute(a));
