@@ -25,6 +25,7 @@ func (a *Admin) contentRoutes(g *echo.Group) {
 	g.POST("/content/:x/new", a.itemCreate)
 	g.POST("/content/:x/delete", a.itemDelete)
 	g.POST("/content/:x/bulk", a.itemBulk)
+	g.POST("/content/:x/duplicate", a.itemDuplicate)
 	get(g, "/content/:x/versions", a.versionsPage)
 	get(g, "/content/:x/diff", a.diffPage)
 	g.POST("/content/:x/versions/:n/restore", a.versionRestore)

@@ -6,7 +6,10 @@ import (
 )
 
 // choice is a value a reference or media input suggests.
-type choice struct{ Value, Label string }
+type choice struct {
+	Value, Label string
+	Thumb        string // an image's URL (media), shown beside the input
+}
 
 // maxChoices bounds the suggestions of one input: a longer list is no
 // help to read, and the id can always be typed.
@@ -60,6 +63,8 @@ func loadChoices(cl *client, key string) []choice {
 			ID       string `json:"id"`
 			Filename string `json:"filename"`
 			Alt      string `json:"alt"`
+			MimeType string `json:"mime_type"`
+			URL      string `json:"url"`
 		} `json:"data"`
 	}
 	if cl.get("/api/media", url.Values{"limit": {"100"}}, &res) != nil {
@@ -70,7 +75,11 @@ func loadChoices(cl *client, key string) []choice {
 		if label == "" {
 			label = m.Filename
 		}
-		out = append(out, choice{Value: m.ID, Label: label})
+		ch := choice{Value: m.ID, Label: label}
+		if strings.HasPrefix(m.MimeType, "image/") && strings.HasPrefix(m.URL, "/") {
+			ch.Thumb = m.URL
+		}
+		out = append(out, ch)
 	}
 	return out
 }

@@ -34,6 +34,7 @@ type editorPage struct {
 	SaveLabel              string
 	CanSave, CanSchedule   bool
 	CanDelete, CanVersions bool
+	CanCopy                bool
 	Errors                 map[string]string // the API's field errors no input took
 }
 
@@ -62,6 +63,7 @@ func newEditor(s *session, col *collection, it *item) *editorPage {
 		e.CanSave = s.Can("content.update")
 		e.CanDelete = s.Can("content.delete")
 		e.CanVersions = s.Can("content.read_drafts")
+		e.CanCopy = s.Can("content.create")
 	} else {
 		e.CanSave = s.Can("content.create")
 	}
@@ -316,4 +318,31 @@ func (e *editorPage) ErrorList() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// itemDuplicate serves POST /admin/content/:id/duplicate: a new draft
+// with the item's data, titled "Copy of ...", its slug made anew.
+func (a *Admin) itemDuplicate(c echo.Context) error {
+	cl := a.client(c, sessionOf(c).Token)
+	it, err := cl.item(c.Param("x"))
+	if err != nil {
+		return a.apiFail(c, err)
+	}
+	col, err := cl.collection(it.Collection)
+	if err != nil {
+		return a.apiFail(c, err)
+	}
+	data := decodeData(it.Data)
+	title := "Copy of " + it.Title
+	if f := lookupField(parseFields(col.Schema), "title"); f != nil && f.Type != "object" {
+		data["title"] = title
+	}
+	var out struct {
+		Data *item `json:"data"`
+	}
+	in := map[string]any{"title": title, "data": data}
+	if err := cl.json(http.MethodPost, "/api/collections/"+escape(it.Collection)+"/content", in, &out); err != nil {
+		return a.apiFail(c, err)
+	}
+	return a.done(c, "/admin/content/"+url.PathEscape(out.Data.ID), "Copied as a new draft.")
 }

@@ -52,6 +52,17 @@ func (in *input) Kind() string {
 	}
 }
 
+// Chosen is the suggestion the input's value is, if any: its label (and
+// thumbnail) go beside the id.
+func (in *input) Chosen() *choice {
+	for i := range in.Choices {
+		if in.Choices[i].Value == in.Value && in.Value != "" {
+			return &in.Choices[i]
+		}
+	}
+	return nil
+}
+
 // HTMLType is the type attribute of a one-line input.
 func (in *input) HTMLType() string {
 	switch in.Field.Type {

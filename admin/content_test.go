@@ -167,6 +167,18 @@ func TestAdminContent_Editor(t *testing.T) {
 		}
 	})
 
+	t.Run("Duplicate", func(t *testing.T) {
+		b.get("/admin/content/" + id)
+		p := b.post("/admin/content/"+id+"/duplicate", url.Values{})
+		if p.Status != http.StatusSeeOther || p.Location == "/admin/content/"+id {
+			t.Fatalf("duplicate: %d %q", p.Status, p.Location)
+		}
+		cp := itemOf(t, env, "tenant-a", strings.TrimPrefix(p.Location, "/admin/content/"))
+		if cp["title"] != "Copy of Hello" || cp["status"] != "draft" || cp["data"].(map[string]any)["price"] != 5.0 {
+			t.Errorf("copy = %v", cp)
+		}
+	})
+
 	t.Run("MarkdownPreview", func(t *testing.T) {
 		b.get("/admin/content/" + id)
 		p := b.post("/admin/content-preview", url.Values{"_name": {"d.body"}, "d.body": {"**hi** <script>alert(1)</script> [x](javascript:alert(1))"}})
@@ -374,8 +386,12 @@ func TestAdminContent_ReferenceChoices(t *testing.T) {
 	if !strings.Contains(p.Body, `<option value="`+ada+`">Ada Lovelace</option>`) || !strings.Contains(p.Body, `list="choices-c-authors-in-author"`) {
 		t.Fatalf("no suggestion of the author: %s", p.Body)
 	}
-	if p := b.post("/admin/content/books/new", url.Values{"title": {"Notes"}, "d.author": {ada}, "op": {"save"}}); p.Status != http.StatusSeeOther {
+	p = b.post("/admin/content/books/new", url.Values{"title": {"Notes"}, "d.author": {ada}, "op": {"save"}})
+	if p.Status != http.StatusSeeOther {
 		t.Fatalf("create with a reference: %d %s", p.Status, p.Body)
+	}
+	if p := b.get(p.Location); !strings.Contains(p.Body, `<p class="chosen"><span>Ada Lovelace</span></p>`) {
+		t.Errorf("the editor does not name the referenced item: %s", p.Body)
 	}
 	if p := b.post("/admin/content/books/new", url.Values{"title": {"Bad"}, "d.author": {"no-such-id"}, "op": {"save"}}); p.Status < 400 || !strings.Contains(p.Body, `id="err-in-author"`) {
 		t.Errorf("a missing reference: %d", p.Status)
