@@ -212,6 +212,9 @@ func TestAdminBrowser_Content(t *testing.T) {
 		chromedp.WaitVisible("table.items tbody a", chromedp.ByQuery),
 		chromedp.Click("table.items tbody a", chromedp.ByQuery),
 		chromedp.WaitVisible(".delete-form button", chromedp.ByQuery),
+		// The Markdown preview loads after the page and moves what is
+		// below it: click once it is there.
+		chromedp.WaitVisible("#preview-in-body h1", chromedp.ByQuery),
 		chromedp.Click(".delete-form button", chromedp.ByQuery),
 		flashSays("moved to the trash"),
 		chromedp.Navigate(s.adminURL("default", "/admin/trash")),
