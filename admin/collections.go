@@ -102,6 +102,7 @@ func (f *collectionForm) CountTypes() string   { return countTypes }
 func (f *collectionForm) PatternTypes() string { return patternTypes }
 func (f *collectionForm) OptionTypes() string  { return optionTypes }
 func (f *collectionForm) IndexTypes() string   { return indexTypes }
+func (f *collectionForm) DefaultTypes() string { return defaultTypes }
 
 func (a *Admin) collectionNewPage(c echo.Context) error {
 	s := sessionOf(c)

@@ -35,6 +35,7 @@ var fieldTypes = []fieldType{
 // Which constraints apply to which types (the "data-types" of each input
 // group in the form, and what buildField writes).
 const (
+	defaultTypes = "string textarea richtext markdown number integer boolean date datetime email url color select radio slug reference media file"
 	rangeTypes   = "number integer"
 	lengthTypes  = "string textarea richtext markdown email url slug"
 	countTypes   = "array multiselect"
@@ -70,8 +71,10 @@ type fieldRow struct {
 	Pattern                   string
 	Options                   string // one per line
 	Collection                string // reference
+	Default                   string // single-value types: the default, as typed
 	// Extra holds, as a JSON object, the keywords the form does not edit
-	// (default, uniqueItems, UI hints), so saving the form keeps them.
+	// (uniqueItems, UI hints, the default of a list), so saving the form
+	// keeps them.
 	Extra string
 
 	Items *fieldRow   // array
@@ -91,7 +94,7 @@ func (r *fieldRow) Shows(types string) bool { return typeIn(types, r.Type) }
 func (r *fieldRow) Indexable() bool { return r.Depth == 1 && !r.Item }
 
 func (r *fieldRow) blank() bool {
-	return r.Name == "" && r.Title == "" && r.Help == "" && r.Min == "" && r.Max == "" && r.Pattern == "" &&
+	return r.Name == "" && r.Title == "" && r.Help == "" && r.Min == "" && r.Max == "" && r.Pattern == "" && r.Default == "" &&
 		r.Options == "" && r.Collection == "" && len(r.Props) == 0
 }
 
@@ -226,6 +229,19 @@ func rowFromSchema(prefix, path string, depth int, raw json.RawMessage, item boo
 	if r.Type == "reference" {
 		r.Collection = str("collection")
 	}
+	if v, ok := kw["default"]; ok && typeIn(defaultTypes, r.Type) && !item {
+		var x any
+		if json.Unmarshal(v, &x) == nil {
+			switch x.(type) {
+			case string, float64, bool:
+				delete(kw, "default")
+				r.Default = strings.TrimSpace(string(v))
+				if s, ok := x.(string); ok {
+					r.Default = s
+				}
+			}
+		}
+	}
 	if r.Nestable() {
 		switch r.Type {
 		case "array":
@@ -312,7 +328,7 @@ func rowFromForm(form url.Values, prefix, parent string, depth int, item bool) *
 	r := &fieldRow{Prefix: prefix, Depth: depth, Item: item, Name: v("name"), Type: v("type"), Title: v("title"), Help: v("help"),
 		Required: form.Get(prefix+".required") != "", Unique: form.Get(prefix+".unique") != "", Indexed: form.Get(prefix+".indexed") != "",
 		Min: v("min"), Max: v("max"), Pattern: form.Get(prefix + ".pattern"), Options: strings.TrimSpace(form.Get(prefix + ".options")),
-		Collection: v("collection"), Extra: v("extra")}
+		Collection: v("collection"), Default: form.Get(prefix + ".default"), Extra: v("extra")}
 	if r.Type == "" {
 		r.Type = "string"
 	}
@@ -537,6 +553,9 @@ func writeField(b *bytes.Buffer, r *fieldRow, bad map[string]string) {
 	if r.Type == "reference" {
 		add("collection", r.Collection)
 	}
+	if r.Default != "" && typeIn(defaultTypes, r.Type) && !r.Item {
+		writeDefault(b, r, bad)
+	}
 	var extra map[string]json.RawMessage
 	if r.Extra != "" && json.Unmarshal([]byte(r.Extra), &extra) != nil {
 		bad[r.Path] = "its kept settings are not a JSON object"
@@ -571,6 +590,34 @@ func writeField(b *bytes.Buffer, r *fieldRow, bad map[string]string) {
 		b.Write(extra[k])
 	}
 	b.WriteByte('}')
+}
+
+// writeDefault writes the row's default as its type's JSON value; the
+// API checks it against the field.
+func writeDefault(b *bytes.Buffer, r *fieldRow, bad map[string]string) {
+	var v any = r.Default
+	switch r.Type {
+	case "number", "integer":
+		x, err := strconv.ParseFloat(strings.TrimSpace(r.Default), 64)
+		if err != nil {
+			bad[r.Path] = "the default must be a number"
+			return
+		}
+		v = x
+	case "boolean":
+		switch strings.ToLower(strings.TrimSpace(r.Default)) {
+		case "true", "yes", "1":
+			v = true
+		case "false", "no", "0":
+			v = false
+		default:
+			bad[r.Path] = "the default of a yes/no field is true or false"
+			return
+		}
+	}
+	vb, _ := json.Marshal(v)
+	b.WriteString(`,"default":`)
+	b.Write(vb)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
