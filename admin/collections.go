@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bytes"
+	"strconv"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -31,8 +32,16 @@ type collection struct {
 	Description string          `json:"description"`
 	Public      bool            `json:"public"`
 	Schema      json.RawMessage `json:"schema"`
+	Cache       cachePolicy     `json:"cache"`
 	Version     int             `json:"version"`
 	UpdatedAt   time.Time       `json:"updated_at"`
+}
+
+// cachePolicy is how long shared caches keep a collection's public reads
+// (nil: the server's default).
+type cachePolicy struct {
+	MaxAge *int `json:"max_age,omitempty"`
+	Stale  *int `json:"stale_while_revalidate,omitempty"`
 }
 
 // FieldCount is how many top-level fields the schema has.
@@ -85,6 +94,8 @@ type collectionForm struct {
 	DisplayName string
 	Description string
 	Public      bool
+	MaxAge      string // the cache policy's seconds, as typed ("" for the default)
+	Stale       string
 	Rows        []*fieldRow
 	JSON        string // the schema as JSON, for the expert form
 	Types       []fieldType
@@ -120,7 +131,8 @@ func formOf(c echo.Context) (*collectionForm, url.Values, error) {
 		return nil, nil, err
 	}
 	f := &collectionForm{Name: strings.TrimSpace(values.Get("name")), DisplayName: strings.TrimSpace(values.Get("display_name")),
-		Description: strings.TrimSpace(values.Get("description")), Public: values.Get("public") != "", Types: fieldTypes}
+		Description: strings.TrimSpace(values.Get("description")), Public: values.Get("public") != "", Types: fieldTypes,
+		MaxAge: strings.TrimSpace(values.Get("max_age")), Stale: strings.TrimSpace(values.Get("stale"))}
 	f.Rows = rowsFromForm(values, "f", "", 1)
 	return f, values, nil
 }
@@ -190,17 +202,51 @@ func (a *Admin) collectionCreate(c echo.Context) error {
 	} else if schema, err = schemaFromRows(form.Rows); err != nil {
 		return a.renderError(c, "collections/edit", p, err)
 	}
+	cache, err := form.cache()
+	if err != nil {
+		return a.renderError(c, "collections/edit", p, err)
+	}
 	in := map[string]any{"name": form.Name, "display_name": form.DisplayName, "description": form.Description,
-		"public": form.Public, "schema": schema}
+		"public": form.Public, "schema": schema, "cache": cache}
 	if err := cl.json(http.MethodPost, "/api/collections", in, nil); err != nil {
 		return a.renderError(c, "collections/edit", p, err)
 	}
 	return a.done(c, "/admin/collections/"+url.PathEscape(form.Name), "Collection created.")
 }
 
+// cache is the form's cache policy for the API; seconds that are not a
+// whole number are refused by name.
+func (f *collectionForm) cache() (map[string]any, error) {
+	out := map[string]any{}
+	bad := map[string]string{}
+	for _, x := range []struct{ key, field, v string }{{"max_age", "max_age", f.MaxAge}, {"stale_while_revalidate", "stale", f.Stale}} {
+		if x.v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(x.v)
+		if err != nil || n < 0 {
+			bad[x.field] = "a whole number of seconds"
+			continue
+		}
+		out[x.key] = n
+	}
+	if len(bad) > 0 {
+		return nil, &APIError{Status: http.StatusUnprocessableEntity, Code: "invalid_cache", Message: "The cache settings need a correction.", Fields: bad}
+	}
+	return out, nil
+}
+
+func seconds(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
+
 func (a *Admin) editForm(c echo.Context, cl *client, col *collection) *collectionForm {
 	s := sessionOf(c)
 	form := &collectionForm{Name: col.Name, DisplayName: col.DisplayName, Description: col.Description, Public: col.Public,
+		MaxAge: seconds(col.Cache.MaxAge), Stale: seconds(col.Cache.Stale),
 		Rows: rowsFromSchema(col.Schema), Types: fieldTypes, CanEdit: s.Can("collections.update"), CanDelete: s.Can("collections.delete")}
 	form.JSON = indentJSON(col.Schema)
 	form.Collections, _ = cl.collections()
@@ -247,7 +293,11 @@ func (a *Admin) collectionUpdate(c echo.Context) error {
 	if err != nil {
 		return a.renderError(c, "collections/edit", p, err)
 	}
-	in := map[string]any{"display_name": form.DisplayName, "description": form.Description, "public": form.Public, "schema": schema}
+	cache, err := form.cache()
+	if err != nil {
+		return a.renderError(c, "collections/edit", p, err)
+	}
+	in := map[string]any{"display_name": form.DisplayName, "description": form.Description, "public": form.Public, "schema": schema, "cache": cache}
 	if err := cl.json(http.MethodPut, "/api/collections/"+escape(name), in, nil); err != nil {
 		return a.renderError(c, "collections/edit", p, err)
 	}

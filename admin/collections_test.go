@@ -143,6 +143,7 @@ func TestAdminCollections_CreateThroughForm(t *testing.T) {
 		form := collectionForm()
 		form.Del("name")
 		form.Set("display_name", "Articles")
+		form.Set("max_age", "600")
 		form.Set("f.5.name", "color")
 		form.Set("f.5.type", "select")
 		form.Set("f.5.options", "red\nblue")
@@ -152,6 +153,12 @@ func TestAdminCollections_CreateThroughForm(t *testing.T) {
 		res := env.Call(t, "tenant-a", "GET", "/api/collections/posts", env.AdminToken(t, "tenant-a"), "")
 		if res.Data["display_name"] != "Articles" {
 			t.Errorf("display name %v", res.Data["display_name"])
+		}
+		if cache, _ := res.Data["cache"].(map[string]any); cache["max_age"] != 600.0 {
+			t.Errorf("cache = %v", res.Data["cache"])
+		}
+		if p := b.get("/admin/collections/posts"); !strings.Contains(p.Body, `name="max_age" value="600"`) {
+			t.Errorf("the edit page does not show the cache policy")
 		}
 		s := res.Data["schema"].(map[string]any)
 		if enum, _ := prop(s, "color")["enum"].([]any); len(enum) != 2 || enum[1] != "blue" {
