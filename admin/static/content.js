@@ -80,7 +80,22 @@
     area.parentNode.insertBefore(bar, area);
     area.parentNode.insertBefore(ed, area);
   }
+  // Content list: a "select all" box in the selection column.
+  function selectAll(th) {
+    if (th.dataset.enhanced) return;
+    th.dataset.enhanced = "1";
+    var table = th.closest("table");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.id = "select-all";
+    box.setAttribute("aria-label", "Select all items on this page");
+    box.addEventListener("change", function () {
+      table.querySelectorAll('tbody input[name="id"]').forEach(function (b) { b.checked = box.checked; });
+    });
+    th.appendChild(box);
+  }
   function enhance(root) {
+    root.querySelectorAll("table.items th.select").forEach(selectAll);
     // Buttons only a page without this script needs.
     root.querySelectorAll("[data-nojs]").forEach(function (el) { el.hidden = true; });
     root.querySelectorAll("textarea[data-richtext]").forEach(richtext);
