@@ -2,10 +2,10 @@ package admin
 
 import (
 	"bytes"
-	"strconv"
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
