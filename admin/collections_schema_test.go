@@ -104,3 +104,17 @@ func TestSchemaForm_Defaults(t *testing.T) {
 		t.Error("a default that is no number was written")
 	}
 }
+
+func TestLineDiff(t *testing.T) {
+	got := lineDiff("a\nb\nc", "a\nc\nd")
+	var signs []string
+	for _, l := range got {
+		signs = append(signs, l.Sign()+l.Text)
+	}
+	if want := []string{" a", "−b", " c", "+d"}; !reflect.DeepEqual(signs, want) {
+		t.Errorf("lineDiff = %q, want %q", signs, want)
+	}
+	if lineDiff("one line", "another") != nil {
+		t.Error("single lines are compared side by side only")
+	}
+}

@@ -100,6 +100,7 @@ func TestAdminContent_Editor(t *testing.T) {
 			t.Fatalf("negative price: %d %s", p.Status, p.Body)
 		}
 		form.Set("d.price", "7")
+		form.Set("d.body", "# Hi\n\nSome *markdown*.\n\nA new paragraph.")
 		if p := b.post("/admin/content/"+id, form); p.Status != http.StatusSeeOther {
 			t.Fatalf("save: %d %s", p.Status, p.Body)
 		}
@@ -157,6 +158,9 @@ func TestAdminContent_Editor(t *testing.T) {
 		p = b.get("/admin/content/" + id + "/diff?from=1&to=2")
 		if p.Status != http.StatusOK || !strings.Contains(p.Body, "Changed") || !strings.Contains(p.Body, "Hello again") {
 			t.Fatalf("diff: %d %s", p.Status, p.Body)
+		}
+		if !strings.Contains(p.Body, `<span class="ins">&#43; A new paragraph.`) {
+			t.Errorf("the body's new line is not marked in the diff: %s", p.Body)
 		}
 		if p := b.post("/admin/content/"+id+"/versions/1/restore", url.Values{}); p.Status != http.StatusSeeOther {
 			t.Fatalf("restore: %d %s", p.Status, p.Body)

@@ -118,6 +118,7 @@ func (a *Admin) versionsPage(c echo.Context) error {
 type diffRow struct {
 	Label, From, To string
 	Changed         bool
+	Lines           []diffLine // a changed text of several lines, line by line
 }
 
 // diffPage is two versions side by side.
@@ -193,6 +194,9 @@ func diffRows(a, b *version, fields []*schemaField) []diffRow {
 		seen[name] = true
 		r := diffRow{Label: label, From: shown(da[name]), To: shown(db[name])}
 		r.Changed = !reflect.DeepEqual(normalize(da[name]), normalize(db[name]))
+		if r.Changed {
+			r.Lines = lineDiff(r.From, r.To)
+		}
 		rows = append(rows, r)
 	}
 	for _, f := range fields {
