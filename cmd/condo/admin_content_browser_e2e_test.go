@@ -149,6 +149,7 @@ func TestAdminBrowser_Content(t *testing.T) {
 		chromedp.WaitVisible("#in-title", chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector("#in-title").value = ""`, nil),
 		chromedp.SendKeys("#in-title", "First post, edited", chromedp.ByQuery),
+		chromedp.SendKeys("#in-body", "\n\nA second paragraph.", chromedp.ByQuery),
 		chromedp.Click(`.editor-side button[value="save"]`, chromedp.ByQuery),
 		waitFor(`document.querySelector("h1") && document.querySelector("h1").textContent.indexOf("First post, edited") >= 0`),
 		chromedp.Click(`.editor-side button[value="to:published"]`, chromedp.ByQuery),
@@ -164,8 +165,10 @@ func TestAdminBrowser_Content(t *testing.T) {
 	checkAccessible(t, ctx, "versions")
 	screenshots(t, ctx, "tenant-versions")
 	browse(t, ctx, "diff",
+		chromedp.SetValue("#from", "1", chromedp.ByQuery),
+		chromedp.SetValue("#to", "2", chromedp.ByQuery),
 		chromedp.Click(`.compare-form button[type=submit]`, chromedp.ByQuery),
-		chromedp.WaitVisible("table.diff", chromedp.ByQuery),
+		chromedp.WaitVisible("table.diff pre.linediff", chromedp.ByQuery),
 	)
 	checkAccessible(t, ctx, "diff")
 	screenshots(t, ctx, "tenant-diff")
