@@ -149,6 +149,7 @@ func TestAdminBrowser_Content(t *testing.T) {
 		chromedp.WaitVisible("#in-title", chromedp.ByQuery),
 		chromedp.Evaluate(`document.querySelector("#in-title").value = ""`, nil),
 		chromedp.SendKeys("#in-title", "First post, edited", chromedp.ByQuery),
+		chromedp.Evaluate(`(function(){var b=document.querySelector("#in-body");b.focus();b.setSelectionRange(b.value.length,b.value.length)})()`, nil),
 		chromedp.SendKeys("#in-body", "\n\nA second paragraph.", chromedp.ByQuery),
 		chromedp.Click(`.editor-side button[value="save"]`, chromedp.ByQuery),
 		waitFor(`document.querySelector("h1") && document.querySelector("h1").textContent.indexOf("First post, edited") >= 0`),
