@@ -64,6 +64,10 @@ func BenchmarkAdminContentList(b *testing.B) {
 		{"ListFiltered", "/admin/content/posts?field=data.price&op=less_than&value=10"},
 		{"Search", "/admin/content/posts?q=lorem"},
 		{"Editor", "/admin/content/" + id},
+		{"Versions", "/admin/content/" + id + "/versions"},
+		{"Overview", "/admin/content"},
+		{"Collections", "/admin/collections"},
+		{"CollectionFields", "/admin/collections/posts"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var took []time.Duration
