@@ -58,6 +58,7 @@
       b.className = "button small";
       b.textContent = c.text;
       b.setAttribute("aria-label", c.label);
+      b.setAttribute("data-cmd", c.cmd);
       b.addEventListener("mousedown", function (e) { e.preventDefault(); }); // keep the selection
       b.addEventListener("click", function () {
         ed.focus();
@@ -69,10 +70,22 @@
           document.execCommand(c.cmd, false, null);
         }
         sync();
+        state();
       });
       bar.appendChild(b);
     });
     function sync() { area.value = ed.innerHTML; }
+    // Bold and italic say whether the selection is (aria-pressed).
+    function state() {
+      bar.querySelectorAll("button[data-cmd]").forEach(function (b) {
+        var c = b.getAttribute("data-cmd");
+        if (c === "createLink") return;
+        b.setAttribute("aria-pressed", document.queryCommandState(c) ? "true" : "false");
+      });
+    }
+    document.addEventListener("selectionchange", function () {
+      if (document.activeElement === ed) state();
+    });
     ed.addEventListener("input", sync);
     ed.addEventListener("blur", sync);
     if (area.form) area.form.addEventListener("submit", sync);

@@ -133,12 +133,16 @@ func TestAdminBrowser_Content(t *testing.T) {
 		chromedp.WaitVisible(".rt-editor", chromedp.ByQuery),
 		chromedp.Click(".rt-editor", chromedp.ByQuery),
 		chromedp.SendKeys(".rt-editor", "Rich words", chromedp.ByQuery),
+		// Select the words and make them bold with the toolbar.
+		chromedp.Evaluate(`(function(){var e=document.querySelector(".rt-editor");e.focus();var r=document.createRange();r.selectNodeContents(e);var s=getSelection();s.removeAllRanges();s.addRange(r)})()`, nil),
+		chromedp.Click(`.rt-toolbar button[data-cmd="bold"]`, chromedp.ByQuery),
+		waitFor(`document.querySelector('.rt-toolbar button[data-cmd="bold"]').getAttribute("aria-pressed") === "true"`),
 		chromedp.Click(`.editor-side button[value="save"]`, chromedp.ByQuery),
 		flashSays("Draft saved."),
 	)
 	var notes string
 	browse(t, ctx, "saved rich text", chromedp.Evaluate(`document.querySelector("#in-notes").value`, &notes))
-	if !strings.Contains(notes, "Rich words") {
+	if !strings.Contains(notes, "Rich words") || !strings.Contains(notes, "<b>") && !strings.Contains(notes, "<strong>") {
 		t.Errorf("rich text saved as %q", notes)
 	}
 	checkAccessible(t, ctx, "editor")
