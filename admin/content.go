@@ -55,6 +55,8 @@ type item struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 	Snippet     string          `json:"snippet"` // search hits
+	// Included holds the items reference fields point at (include=).
+	Included map[string]json.RawMessage `json:"included"`
 }
 
 // Label is the item's title, else its slug, else its id.
@@ -307,6 +309,16 @@ func (a *Admin) contentList(c echo.Context) error {
 			names = append(names, "id") // an item field: keeps no data
 		}
 		api.Set("fields", strings.Join(names, ","))
+		// A reference column shows the title of what it points at.
+		var refs []string
+		for _, cm := range l.Columns {
+			if cm.Type == "reference" {
+				refs = append(refs, cm.Name)
+			}
+		}
+		if len(refs) > 0 {
+			api.Set("include", strings.Join(refs, ","))
+		}
 		var out struct {
 			Data []*item `json:"data"`
 			Meta struct {
@@ -319,7 +331,7 @@ func (a *Admin) contentList(c echo.Context) error {
 		items, l.Total = out.Data, out.Meta.Total
 	}
 	for _, it := range items {
-		l.Rows = append(l.Rows, listRow{item: it, Cells: cells(it.Data, l.Columns)})
+		l.Rows = append(l.Rows, listRow{item: it, Cells: cells(it, l.Columns)})
 	}
 	l.pages(col.Name, len(items))
 	return a.render(c, http.StatusOK, "content/list", p)
@@ -388,16 +400,23 @@ func whereOf(l *contentListPage, fields []*schemaField) (string, error) {
 	return string(b), err
 }
 
-// cells are the text of the list's data columns of one item.
-func cells(data json.RawMessage, cols []column) []string {
+// cells are the text of the list's data columns of one item: a
+// reference's is the title of the item it points at, where included.
+func cells(it *item, cols []column) []string {
 	if len(cols) == 0 {
 		return nil
 	}
 	var m map[string]any
-	json.Unmarshal(data, &m)
+	json.Unmarshal(it.Data, &m)
 	out := make([]string, len(cols))
 	for i, cm := range cols {
 		out[i] = clip(textOf(m[cm.Name]), 80)
+		if raw, ok := it.Included[cm.Name]; ok && cm.Type == "reference" {
+			var ref item
+			if json.Unmarshal(raw, &ref) == nil && ref.ID != "" {
+				out[i] = clip(ref.Label(), 80)
+			}
+		}
 	}
 	return out
 }

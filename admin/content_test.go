@@ -397,6 +397,9 @@ func TestAdminContent_ReferenceChoices(t *testing.T) {
 	if p := b.get(p.Location); !strings.Contains(p.Body, `<p class="chosen"><span>Ada Lovelace</span></p>`) {
 		t.Errorf("the editor does not name the referenced item: %s", p.Body)
 	}
+	if p := b.get("/admin/content/books"); !strings.Contains(p.Body, "<td>Ada Lovelace</td>") {
+		t.Errorf("the list does not name the referenced item: %s", p.Body)
+	}
 	if p := b.post("/admin/content/books/new", url.Values{"title": {"Bad"}, "d.author": {"no-such-id"}, "op": {"save"}}); p.Status < 400 || !strings.Contains(p.Body, `id="err-in-author"`) {
 		t.Errorf("a missing reference: %d", p.Status)
 	}
