@@ -209,6 +209,10 @@ func (a *Admin) collectionCreate(c echo.Context) error {
 	in := map[string]any{"name": form.Name, "display_name": form.DisplayName, "description": form.Description,
 		"public": form.Public, "schema": schema, "cache": cache}
 	if err := cl.json(http.MethodPost, "/api/collections", in, nil); err != nil {
+		// The name's refusals carry no field: put them beside the name.
+		if e := apiError(err); e != nil && len(e.Fields) == 0 && (e.Code == "invalid_name" || e.Code == "collection_exists") {
+			err = &APIError{Status: e.Status, Code: e.Code, Message: e.Message, Fields: map[string]string{"name": e.Message}}
+		}
 		return a.renderError(c, "collections/edit", p, err)
 	}
 	return a.done(c, "/admin/collections/"+url.PathEscape(form.Name), "Collection created.")

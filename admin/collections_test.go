@@ -105,6 +105,15 @@ func TestAdminCollections_CreateThroughForm(t *testing.T) {
 		}
 	})
 
+	t.Run("BadName", func(t *testing.T) {
+		form := collectionForm()
+		form.Set("name", "Bad Name")
+		p := b.post("/admin/collections/new", form)
+		if p.Status < 400 || !strings.Contains(p.Body, `id="err-name"`) || !strings.Contains(p.Body, `value="price"`) {
+			t.Fatalf("a bad name: %d, want its message beside the name and the rows kept: %s", p.Status, p.Body)
+		}
+	})
+
 	t.Run("Create", func(t *testing.T) {
 		p := b.post("/admin/collections/new", collectionForm())
 		if p.Status != http.StatusSeeOther || p.Location != "/admin/collections/posts" {
