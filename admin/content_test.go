@@ -145,6 +145,9 @@ func TestAdminContent_Editor(t *testing.T) {
 		if it := itemOf(t, env, "tenant-a", id); !strings.HasPrefix(it["unpublish_at"].(string), "2099-01-01T10:00") {
 			t.Errorf("unpublish_at %v", it["unpublish_at"])
 		}
+		if p := b.get("/admin/content/" + id); !strings.Contains(p.Body, "unpublishes 2099-01-01 10:00 UTC") {
+			t.Errorf("the editor does not say when the item unpublishes")
+		}
 	})
 
 	t.Run("VersionsDiffRestore", func(t *testing.T) {
