@@ -607,7 +607,9 @@ func (p *parser) field(path, name string, raw json.RawMessage, depth int, item b
 	// Field-level keywords.
 	if item {
 		for _, k := range []string{"required", "unique", "indexed", "default"} {
-			if _, ok := kw[k]; ok {
+			// An object's "required" lists its own required fields (as
+			// MarshalJSON writes it): that applies to an item too.
+			if r, ok := kw[k]; ok && !(k == "required" && f.Type == TypeObject && bytes.HasPrefix(bytes.TrimSpace(r), []byte("["))) {
 				delete(kw, k)
 				p.addf(path, "%s does not apply to array items", k)
 			}
