@@ -35,6 +35,12 @@ func (a *Admin) itemBulk(c echo.Context) error {
 	if q := c.FormValue("query"); q != "" && !strings.ContainsAny(q, "\r\n#") {
 		back += "?" + q
 	}
+	cl := a.client(c, sessionOf(c).Token)
+	// The collection must be one this user sees (else the page is a 404,
+	// as the list's is), though each item is checked on its own below.
+	if err := cl.get(joinPath("api", "collections", name), nil, nil); err != nil {
+		return err
+	}
 	form, err := c.FormParams()
 	if err != nil {
 		return err
@@ -55,7 +61,6 @@ func (a *Admin) itemBulk(c echo.Context) error {
 	if label == "" {
 		return a.done(c, back, "Choose what to do with the items.")
 	}
-	cl := a.client(c, sessionOf(c).Token)
 	done, refused, why := 0, 0, ""
 	for _, id := range ids {
 		var err error

@@ -52,8 +52,8 @@ func (b *browser) do(method, path string, body io.Reader, ctype string) page {
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
-	// The jar keys cookies by the URL's host (127.0.0.1), so the test's
-	// one host per browser keeps them apart like a browser would.
+	// The client files cookies under the request's Host, as a browser
+	// does: one browser per host keeps each tenant's apart.
 	res, err := b.hc.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
@@ -65,6 +65,36 @@ func (b *browser) do(method, path string, body io.Reader, ctype string) page {
 		b.csrf = m[1]
 	}
 	return p
+}
+
+// jarURLs are the URLs the browser's cookies may be filed under: the
+// server's address, or its host (the client files them by Host).
+func (b *browser) jarURLs() []*url.URL {
+	var out []*url.URL
+	for _, raw := range []string{b.env.Srv.URL + "/admin", "http://" + b.host + "/admin"} {
+		u, _ := url.Parse(raw)
+		out = append(out, u)
+	}
+	return out
+}
+
+// cookie is the browser's cookie called name, nil if it has none.
+func (b *browser) cookie(name string) *http.Cookie {
+	for _, u := range b.jarURLs() {
+		for _, ck := range b.hc.Jar.Cookies(u) {
+			if ck.Name == name {
+				return ck
+			}
+		}
+	}
+	return nil
+}
+
+// setCookie gives the browser ck, as if its server had set it.
+func (b *browser) setCookie(ck *http.Cookie) {
+	for _, u := range b.jarURLs() {
+		b.hc.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/admin"}})
+	}
 }
 
 // get loads path.
@@ -146,9 +176,12 @@ func TestAdmin_SignIn(t *testing.T) {
 		// A's session cookie replayed on B's host: B's API refuses A's
 		// token, so the page sends the browser to B's sign-in.
 		a := signedIn(t, env, "tenant-a")
-		u, _ := url.Parse(env.Srv.URL + "/admin")
+		session := a.cookie("condo_admin")
+		if session == nil {
+			t.Fatal("no session cookie after signing in")
+		}
 		b := newBrowser(t, env, "tenant-b.localhost")
-		b.hc.Jar.SetCookies(u, a.hc.Jar.Cookies(u))
+		b.setCookie(session)
 		p := b.get("/admin")
 		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location, "/admin/login") {
 			t.Fatalf("got %d %q, want the sign-in page", p.Status, p.Location)

@@ -7,7 +7,7 @@ import (
 )
 
 // The settings form reads back what it shows, for each kind of field.
-func TestSchemaForm_RoundTrip(t *testing.T) {
+func TestSettingsForm_RoundTrip(t *testing.T) {
 	schema := json.RawMessage(`{"type": "object", "properties": {
 		"title": {"type": "string", "maxLength": 20, "default": "Hello"},
 		"count": {"type": "integer", "minimum": 1},

@@ -19,10 +19,6 @@ func flashSays(text string) chromedp.Action {
 	return waitFor(`(function(){var f=document.querySelector("p.flash");return !!f&&f.textContent.indexOf(` + jsString(text) + `)>=0})()`)
 }
 
-func jsString(s string) string {
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-}
-
 // setType picks a field row's type as a person does: the menu changes and
 // the row shows that type's settings (content.js).
 func setType(row, typ string) chromedp.Action {
