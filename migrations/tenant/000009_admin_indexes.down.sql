@@ -1,0 +1,2 @@
+DROP INDEX content_status;
+DROP INDEX content_updated;
