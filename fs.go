@@ -1,6 +1,11 @@
 package condo
 
-import "os"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+)
 
 // SyncDir fsyncs the directory dir, so the entries created, renamed or
 // removed in it survive a crash: fsyncing a file makes its contents
@@ -13,4 +18,18 @@ func SyncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// FileSHA256 is the SHA-256 of the file at path, in hex.
+func FileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -2,8 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -49,7 +47,7 @@ func VerifySnapshots(ctx context.Context, dataDir, id string) ([]SnapshotCheck, 
 
 func verifySnapshot(ctx context.Context, sn LocalSnapshot) SnapshotCheck {
 	c := SnapshotCheck{Name: sn.Name}
-	sum, err := fileSHA256(sn.Path)
+	sum, err := condo.FileSHA256(sn.Path)
 	if err != nil {
 		c.Problem = fmt.Sprintf("cannot read it: %v", err)
 		return c
@@ -76,7 +74,7 @@ func verifySnapshot(ctx context.Context, sn LocalSnapshot) SnapshotCheck {
 // recordSum writes path's SHA-256 beside it, durably, before the snapshot
 // gets its final name.
 func recordSum(path, final string) error {
-	sum, err := fileSHA256(path)
+	sum, err := condo.FileSHA256(path)
 	if err != nil {
 		return err
 	}
@@ -101,18 +99,6 @@ func recordSum(path, final string) error {
 	return err
 }
 
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
 
 // integrity runs PRAGMA integrity_check on a snapshot: "ok", or SQLite's
 // first findings.

@@ -288,7 +288,7 @@ func (mv *Mover) copy(ctx context.Context, m *catalog.Move, log *slog.Logger) er
 		if err != nil {
 			return err
 		}
-		if local.File, err = fileSum(snap1); err != nil {
+		if local.File, err = condo.FileSHA256(snap1); err != nil {
 			return err
 		}
 		if err := mv.verify(ctx, target, m.ID, local, true); err != nil {

@@ -7,9 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
 
@@ -148,16 +146,3 @@ func sumTable(ctx context.Context, db *sql.DB, q string) (TableSum, error) {
 	return TableSum{Rows: n, Sum: hex.EncodeToString(h.Sum(nil))}, rows.Err()
 }
 
-// fileSum is the SHA-256 of a file, in hex.
-func fileSum(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
