@@ -72,8 +72,8 @@ func (cl *client) get(path string, query url.Values, out any) error {
 
 // json calls method path with in encoded as JSON (nil: no body) and
 // decodes a 2xx answer into out (nil: ignored). A non-2xx answer is an
-// *APIError.
-func (cl *client) json(method, path string, in, out any) error {
+// *APIError. header is name, value pairs to send too (If-Match).
+func (cl *client) json(method, path string, in, out any, header ...string) error {
 	var body io.Reader
 	ctype := ""
 	if in != nil {
@@ -83,7 +83,7 @@ func (cl *client) json(method, path string, in, out any) error {
 		}
 		body, ctype = bytes.NewReader(b), echo.MIMEApplicationJSON
 	}
-	res, err := cl.do(method, path, ctype, body)
+	res, err := cl.do(method, path, ctype, body, header...)
 	if err != nil {
 		return err
 	}
@@ -97,8 +97,8 @@ func (cl *client) json(method, path string, in, out any) error {
 
 // do calls method path with body of type ctype; a non-2xx answer is an
 // *APIError.
-func (cl *client) do(method, path, ctype string, body io.Reader) (*response, error) {
-	res, err := cl.raw(method, path, ctype, body)
+func (cl *client) do(method, path, ctype string, body io.Reader, header ...string) (*response, error) {
+	res, err := cl.raw(method, path, ctype, body, header...)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (cl *client) do(method, path, ctype string, body io.Reader) (*response, err
 }
 
 // raw calls the API and returns its answer whatever its status.
-func (cl *client) raw(method, path, ctype string, body io.Reader) (*response, error) {
+func (cl *client) raw(method, path, ctype string, body io.Reader, header ...string) (*response, error) {
 	req, err := http.NewRequestWithContext(cl.orig.Context(), method, path, body)
 	if err != nil {
 		return nil, fmt.Errorf("api request %s %s: %w", method, path, err)
@@ -126,6 +126,9 @@ func (cl *client) raw(method, path, ctype string, body io.Reader) (*response, er
 		req.Header.Set(echo.HeaderContentType, ctype)
 	}
 	req.Header.Set(echo.HeaderAccept, echo.MIMEApplicationJSON)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if cl.token != "" {
 		req.Header.Set(echo.HeaderAuthorization, "Bearer "+cl.token)
 	}

@@ -71,13 +71,24 @@ func (it *item) Label() string {
 }
 
 func (cl *client) item(id string) (*item, error) {
+	it, _, err := cl.taggedItem(id)
+	return it, err
+}
+
+// taggedItem is item with its ETag, for a write that must not overwrite
+// a change made since (If-Match).
+func (cl *client) taggedItem(id string) (*item, string, error) {
+	res, err := cl.do(http.MethodGet, "/api/content/"+escape(id), "", nil)
+	if err != nil {
+		return nil, "", err
+	}
 	var out struct {
 		Data *item `json:"data"`
 	}
-	if err := cl.get("/api/content/"+escape(id), nil, &out); err != nil {
-		return nil, err
+	if err := json.Unmarshal(res.Body, &out); err != nil {
+		return nil, "", fmt.Errorf("decode item %s: %w", id, err)
 	}
-	return out.Data, nil
+	return out.Data, res.Header.Get("ETag"), nil
 }
 
 // statuses are the workflow's statuses, in its order.

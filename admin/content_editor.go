@@ -244,7 +244,7 @@ func (a *Admin) itemSave(c echo.Context) error {
 	}
 	s := sessionOf(c)
 	cl := a.client(c, s.Token)
-	cur, err := cl.item(id)
+	cur, tag, err := cl.taggedItem(id)
 	if err != nil {
 		return a.apiFail(c, err)
 	}
@@ -276,7 +276,13 @@ func (a *Admin) itemSave(c echo.Context) error {
 	// content.update); a workflow move saves first where the role may.
 	if e.CanSave || !strings.HasPrefix(op, "to:") {
 		in := map[string]any{"title": p.Title, "slug": p.Slug, "data": p.Data, "publish_at": p.PublishAt, "unpublish_at": p.UnpublishAt}
-		if err := cl.json(http.MethodPut, "/api/content/"+escape(id), in, nil); err != nil {
+		// If-Match: a save that lands between the read above and this
+		// write is not overwritten (412, told like the version check).
+		if err := cl.json(http.MethodPut, "/api/content/"+escape(id), in, nil, "If-Match", tag); err != nil {
+			if apiError(err) != nil && apiError(err).Status == http.StatusPreconditionFailed {
+				err = &APIError{Status: http.StatusConflict, Code: "version_conflict",
+					Message: "Someone saved this item while you were saving it. Your changes are below and were not saved: open the item again in another tab to compare."}
+			}
 			return a.refuse(c, e, title, err)
 		}
 	}
