@@ -23,6 +23,12 @@
       setTimeout(function () { b.textContent = old; }, 1500);
     });
   });
+  // <button data-confirm-click="Question?"> asks before its form goes
+  // (the server does not ask: without JavaScript the button acts).
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest("[data-confirm-click]");
+    if (b && !window.confirm(b.getAttribute("data-confirm-click"))) e.preventDefault();
+  });
   // <input data-confirm="word"> enables the form's submit button only
   // once "word" is typed (the server checks it too).
   document.addEventListener("input", function (e) {

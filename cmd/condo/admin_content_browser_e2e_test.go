@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -10,8 +11,27 @@ import (
 )
 
 // waitFor polls the page until the JavaScript expression cond is true.
+// The page may be navigating (a form posted, its redirect followed): an
+// evaluation that lands between two documents fails, and is tried again.
 func waitFor(cond string) chromedp.Action {
-	return chromedp.Poll(cond, nil, chromedp.WithPollingTimeout(20*time.Second), chromedp.WithPollingInterval(50*time.Millisecond))
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var ok bool
+			err := chromedp.Evaluate(cond, &ok).Do(ctx)
+			if err == nil && ok {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("waited 20 s for %s (last error: %v)", cond, err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 }
 
 // flashSays waits for the page's flash message to contain text.

@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -44,9 +46,10 @@ func chromiumPath() string {
 
 // browser is one headless chromium, for one test.
 type browser struct {
-	t     *testing.T
-	alloc context.Context
-	root  context.Context // the first tab, in the default browser context
+	dialogs atomic.Int32 // confirmations answered
+	t       *testing.T
+	alloc   context.Context
+	root    context.Context // the first tab, in the default browser context
 }
 
 // newBrowser starts chromium (flags that keep it off this machine's closed
@@ -113,10 +116,19 @@ func (b *browser) incognito() context.Context {
 // open makes the tab of ctx now: chromedp opens a tab at the first Run on
 // its context and closes it with the context that Run was given, so that
 // must not be browse's short-lived one.
+//
+// A confirmation dialog (data-confirm-click) is answered OK, as the person
+// the test plays would; each is counted in b.dialogs.
 func (b *browser) open(ctx context.Context) context.Context {
 	if err := chromedp.Run(ctx); err != nil {
 		b.t.Fatalf("open a tab: %v", err)
 	}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			b.dialogs.Add(1)
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
 	return ctx
 }
 
