@@ -39,6 +39,7 @@ type Page struct {
 	Flash   string
 	Base    string // TenantPath or ConsolePath
 	Version string
+	Signup  bool // self-service sign-up is on (serve --signup)
 }
 
 // FieldError is what the API said about the form's field name.
@@ -157,6 +158,7 @@ func (a *Admin) fill(c echo.Context, p *Page) {
 	p.Session = sessionOf(c)
 	p.CSRF = csrfToken(c)
 	p.Version = a.version
+	p.Signup = a.signup
 	p.Console = strings.HasPrefix(c.Request().URL.Path, ConsolePath)
 	p.Base = TenantPath
 	if p.Console {
