@@ -340,10 +340,19 @@ func (s *Server) deleteMedia(c echo.Context) error {
 // it may be cached for a year; the ETag is the file's SHA-256, and
 // http.ServeContent answers If-None-Match and Range. SVG goes out as an
 // attachment under a sandboxing Content-Security-Policy (see package cms).
+// With ?thumb=1 an image wider than cms.ThumbWidth is answered with its
+// thumbnail (made once, then kept), any other file with itself.
 func (s *Server) serveMedia(c echo.Context) error {
-	var path string
+	var path, thumbType string
 	var m *cms.Media
 	err := s.withMedia(c, func(ctx context.Context, st *cms.Store) (err error) {
+		if c.QueryParam("thumb") != "" {
+			var ok bool
+			if path, thumbType, m, ok, err = st.MediaThumbnail(ctx, c.Param("id")); err != nil || ok {
+				return err
+			}
+			thumbType = ""
+		}
 		path, m, err = st.MediaFile(ctx, c.Param("id"))
 		return err
 	})
@@ -368,6 +377,10 @@ func (s *Server) serveMedia(c echo.Context) error {
 	h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
 	if m.SHA256 != "" {
 		h.Set("ETag", `"`+m.SHA256+`"`)
+	}
+	if thumbType != "" {
+		h.Set(echo.HeaderContentType, thumbType)
+		h.Set("ETag", `"`+m.SHA256+`-thumb"`)
 	}
 	h.Set(echo.HeaderContentDisposition, mime.FormatMediaType(cms.MediaDisposition(m.MimeType), map[string]string{"filename": m.Filename}))
 	if strings.HasPrefix(m.MimeType, "image/svg") {

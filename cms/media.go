@@ -680,6 +680,9 @@ func (s *Store) DeleteMedia(ctx context.Context, id string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("media %s deleted, but not its file: %w", id, err)
 	}
+	if err := s.removeThumbnails(m.ID); err != nil {
+		return fmt.Errorf("media %s deleted, but not its thumbnail: %w", id, err)
+	}
 	return nil
 }
 
