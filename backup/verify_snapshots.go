@@ -99,7 +99,6 @@ func recordSum(path, final string) error {
 	return err
 }
 
-
 // integrity runs PRAGMA integrity_check on a snapshot: "ok", or SQLite's
 // first findings.
 func integrity(ctx context.Context, path string) (string, error) {

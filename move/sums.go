@@ -145,4 +145,3 @@ func sumTable(ctx context.Context, db *sql.DB, q string) (TableSum, error) {
 	}
 	return TableSum{Rows: n, Sum: hex.EncodeToString(h.Sum(nil))}, rows.Err()
 }
-
