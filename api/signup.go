@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -60,6 +61,11 @@ func (l SignupLimits) withDefaults() SignupLimits {
 type signups struct {
 	limits   SignupLimits
 	throttle *auth.Throttle
+	// verifying is held from the per-email cap's check to the tenant's
+	// creation, so two links of one email verified at once cannot both
+	// pass the cap on this node (sign-ups are rare: one at a time is no
+	// wait worth having).
+	verifying sync.Mutex
 }
 
 func newSignups(l SignupLimits, now func() time.Time) *signups {

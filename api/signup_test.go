@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +253,26 @@ func TestSignup_PerEmailCap(t *testing.T) {
 	a, b := signupLink(t, e2, "one-a", "cap@example.com"), signupLink(t, e2, "one-b", "cap@example.com")
 	apitest.WantStatus(t, verify(t, e2, a), http.StatusCreated, "")
 	apitest.WantStatus(t, verify(t, e2, b), http.StatusForbidden, "signup_limit_reached")
+}
+
+// Two links of one email verified at once cannot both pass a cap of one.
+func TestSignup_PerEmailCapConcurrent(t *testing.T) {
+	e, _ := signupEnv(t, api.SignupLimits{PerEmail: 1})
+	links := []string{signupLink(t, e, "race-a", "race@example.com"), signupLink(t, e, "race-b", "race@example.com")}
+	statuses := make([]int, len(links))
+	var wg sync.WaitGroup
+	for i, link := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = verify(t, e, link).Status
+		}()
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if statuses[0] != http.StatusCreated || statuses[1] != http.StatusForbidden {
+		t.Fatalf("statuses %v, want one 201 and one 403", statuses)
+	}
 }
 
 func TestSignup_PerIPRate(t *testing.T) {

@@ -49,6 +49,8 @@ func (s *Server) verifySignup(c echo.Context) error {
 		return err
 	}
 	// Both may have changed since the mail was sent.
+	s.signups.verifying.Lock()
+	defer s.signups.verifying.Unlock()
 	if err := s.subdomainFree(ctx, sg.Subdomain); err != nil {
 		return err
 	}
