@@ -171,10 +171,10 @@ func TestAdminMedia_Library(t *testing.T) {
 	}
 	t.Run("GridShowsThumbnails", func(t *testing.T) {
 		p := b.get("/admin/media")
-		if p.Status != http.StatusOK || !strings.Contains(p.Body, `src="`+square.URL+`"`) || !strings.Contains(p.Body, `alt="A red square"`) {
+		if p.Status != http.StatusOK || !strings.Contains(p.Body, `src="`+square.URL+`?thumb=1"`) || !strings.Contains(p.Body, `alt="A red square"`) {
 			t.Fatalf("got %d, want the thumbnail of %s: %s", p.Status, square.URL, p.Body)
 		}
-		res, _ := env.Fetch(t, "tenant-a", "GET", square.URL)
+		res, _ := env.Fetch(t, "tenant-a", "GET", square.URL+"?thumb=1")
 		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
 			t.Fatalf("thumbnail: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 		}
