@@ -142,11 +142,14 @@ func TestWebhooks_DeliveredAcrossRestart(t *testing.T) {
 			attempts, _ = d["attempts"].([]any)
 		}
 	}
-	if state != "delivered" || len(attempts) != 4 {
-		t.Errorf("delivery state %q with %d attempts, want delivered after 4", state, len(attempts))
+	// An attempt the SIGTERM cut short (the receiver took the request, the
+	// server stopped before its answer arrived) is not recorded: nobody
+	// knows how it ended, and it is sent again. So 4 recorded, or 3.
+	if state != "delivered" || len(attempts) != 4 && len(attempts) != 3 {
+		t.Errorf("delivery state %q with %d attempts, want delivered after 4 (or 3, one cut short by the stop)", state, len(attempts))
 	}
-	if len(attempts) == 4 {
-		first, last := attempts[0].(map[string]any), attempts[3].(map[string]any)
+	if len(attempts) >= 3 {
+		first, last := attempts[0].(map[string]any), attempts[len(attempts)-1].(map[string]any)
 		if first["status_code"] != float64(503) || first["error"] == "" || last["status_code"] != float64(200) {
 			t.Errorf("attempts = %v", attempts)
 		}
