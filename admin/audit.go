@@ -137,7 +137,7 @@ func (a *Admin) auditPage(c echo.Context) error {
 		if e := apiError(err); e != nil && e.Status == http.StatusBadRequest {
 			return a.renderError(c, "audit/list", page, err)
 		}
-		return a.cfgFail(c, err)
+		return err
 	}
 	d.Events = out.Data
 	if len(out.Data) == auditPageSize && out.Meta.NextBefore > 0 {

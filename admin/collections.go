@@ -270,7 +270,7 @@ func (a *Admin) collectionEditPage(c echo.Context) error {
 	cl := a.client(c, sessionOf(c).Token)
 	col, err := cl.collection(c.Param("name"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	form := a.editForm(c, cl, col)
 	return a.render(c, http.StatusOK, "collections/edit", &Page{Title: col.Label() + ": fields", Nav: "collections", Data: form})
@@ -314,7 +314,7 @@ func (a *Admin) collectionSchemaJSON(c echo.Context) error {
 	cl := a.client(c, sessionOf(c).Token)
 	col, err := cl.collection(name)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	raw := strings.TrimSpace(c.FormValue("schema_json"))
 	form := a.editForm(c, cl, col)
@@ -336,26 +336,18 @@ func (a *Admin) collectionDelete(c echo.Context) error {
 	if c.FormValue("confirm") != name {
 		col, err := cl.collection(name)
 		if err != nil {
-			return a.apiFail(c, err)
+			return err
 		}
 		p := &Page{Title: col.Label() + ": fields", Nav: "collections", Data: a.editForm(c, cl, col)}
 		return a.renderError(c, "collections/edit", p, &APIError{Status: http.StatusUnprocessableEntity, Code: "confirm",
 			Message: "Type the collection's name to delete it.", Fields: map[string]string{"confirm": "type " + name}})
 	}
 	if err := cl.json(http.MethodDelete, "/api/collections/"+escape(name), nil, nil); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/collections", "Collection "+name+" deleted.")
 }
 
-// apiFail shows an API refusal (not found, forbidden) as a page of its
-// own; other failures are the server's.
-func (a *Admin) apiFail(c echo.Context, err error) error {
-	if e := apiError(err); e != nil && e.Status < 500 {
-		return a.fail(c, e.Status, e.Message)
-	}
-	return err
-}
 
 // LimitTypes are the types minimum and maximum apply to.
 func (f *collectionForm) LimitTypes() string {

@@ -233,7 +233,7 @@ func (a *Admin) contentList(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	col, err := cl.collection(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	q := c.QueryParams()
 	l := &contentListPage{Collection: col, Statuses: statuses, Status: q.Get("status"), Q: strings.TrimSpace(q.Get("q")),

@@ -94,11 +94,11 @@ func (a *Admin) itemEditPage(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	it, err := cl.item(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	col, err := cl.collection(it.Collection)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	e := newEditor(s, col, it)
 	e.Inputs = buildInputs(parseFields(col.Schema), decodeData(it.Data), "d.", "")
@@ -111,7 +111,7 @@ func (a *Admin) itemNewPage(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	col, err := cl.collection(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	e := newEditor(s, col, nil)
 	e.Inputs = buildInputs(parseFields(col.Schema), nil, "d.", "")
@@ -205,7 +205,7 @@ func (a *Admin) itemCreate(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	col, err := cl.collection(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	e := newEditor(s, col, nil)
 	p, err := readEditor(c, e, nil)
@@ -246,11 +246,11 @@ func (a *Admin) itemSave(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	cur, tag, err := cl.taggedItem(id)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	col, err := cl.collection(cur.Collection)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	e := newEditor(s, col, cur)
 	p, err := readEditor(c, e, cur)
@@ -308,10 +308,10 @@ func (a *Admin) itemDelete(c echo.Context) error {
 	cl := a.client(c, sessionOf(c).Token)
 	it, err := cl.item(id)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	if err := cl.json(http.MethodDelete, "/api/content/"+escape(id), nil, nil); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/content/"+url.PathEscape(it.Collection), "“"+it.Label()+"” moved to the trash.")
 }
@@ -332,11 +332,11 @@ func (a *Admin) itemDuplicate(c echo.Context) error {
 	cl := a.client(c, sessionOf(c).Token)
 	it, err := cl.item(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	col, err := cl.collection(it.Collection)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	data := decodeData(it.Data)
 	title := "Copy of " + it.Title
@@ -348,7 +348,7 @@ func (a *Admin) itemDuplicate(c echo.Context) error {
 	}
 	in := map[string]any{"title": title, "data": data}
 	if err := cl.json(http.MethodPost, "/api/collections/"+escape(it.Collection)+"/content", in, &out); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/content/"+url.PathEscape(out.Data.ID), "Copied as a new draft.")
 }

@@ -31,7 +31,7 @@ func (a *Admin) trashPage(c echo.Context) error {
 		} `json:"meta"`
 	}
 	if err := cl.get("/api/trash", q, &out); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	t.Items, t.RetentionDays = out.Data, out.Meta.RetentionDays
 	return a.render(c, http.StatusOK, "content/trash", &Page{Title: "Trash", Nav: "content", Data: t})
@@ -41,7 +41,7 @@ func (a *Admin) trashRestore(c echo.Context) error {
 	id := c.Param("id")
 	cl := a.client(c, sessionOf(c).Token)
 	if err := cl.json(http.MethodPost, "/api/trash/"+escape(id)+"/restore", nil, nil); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/content/"+url.PathEscape(id), "Restored from the trash.")
 }
@@ -50,7 +50,7 @@ func (a *Admin) trashPurge(c echo.Context) error {
 	id := c.Param("id")
 	cl := a.client(c, sessionOf(c).Token)
 	if err := cl.json(http.MethodDelete, "/api/trash/"+escape(id), nil, nil); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/trash", "Deleted for good.")
 }

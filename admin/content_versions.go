@@ -90,13 +90,13 @@ func (a *Admin) versionsPage(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	it, err := cl.item(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	var out struct {
 		Data []version `json:"data"`
 	}
 	if err := cl.get("/api/content/"+escape(it.ID)+"/versions", nil, &out); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	sort.Slice(out.Data, func(i, j int) bool { return out.Data[i].Version > out.Data[j].Version })
 	v := &versionsPage{Item: it, Versions: out.Data, CanRestore: s.Can("content.update"), Me: s.UserID, People: cl.people(s)}
@@ -146,7 +146,7 @@ func (a *Admin) diffPage(c echo.Context) error {
 	cl := a.client(c, s.Token)
 	it, err := cl.item(c.Param("x"))
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	from, err1 := strconv.Atoi(c.QueryParam("from"))
 	to, err2 := strconv.Atoi(c.QueryParam("to"))
@@ -158,11 +158,11 @@ func (a *Admin) diffPage(c echo.Context) error {
 	}
 	va, err := cl.version(it.ID, from)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	vb, err := cl.version(it.ID, to)
 	if err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	d := &diffPage{Item: it, From: *va, To: *vb, CanRestore: s.Can("content.update")}
 	for n := 1; n <= it.Version && n <= 1000; n++ {
@@ -246,7 +246,7 @@ func (a *Admin) versionRestore(c echo.Context) error {
 	id, n := c.Param("x"), c.Param("n")
 	cl := a.client(c, sessionOf(c).Token)
 	if err := cl.json(http.MethodPost, "/api/content/"+escape(id)+"/versions/"+escape(n)+"/restore", nil, nil); err != nil {
-		return a.apiFail(c, err)
+		return err
 	}
 	return a.done(c, "/admin/content/"+url.PathEscape(id), "Version "+n+" restored, as a new version.")
 }

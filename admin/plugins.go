@@ -48,7 +48,7 @@ func (a *Admin) pluginsPage(c echo.Context) error {
 		} `json:"meta"`
 	}
 	if err := a.client(c, sessionOf(c).Token).get("/api/plugins", nil, &out); err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.render(c, http.StatusOK, "plugins/list", &Page{Title: "Plugins", Nav: "plugins", Data: &pluginsData{Plugins: out.Data, Plan: out.Meta.Plan}})
 }
@@ -92,7 +92,7 @@ func (a *Admin) plugin(c echo.Context) (pluginStatus, error) {
 func (a *Admin) pluginPage(c echo.Context) error {
 	p, err := a.plugin(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	fields, err := settingFields(p.Schema, p.Settings, nil)
 	if err != nil {
@@ -106,7 +106,7 @@ func (a *Admin) pluginPage(c echo.Context) error {
 func (a *Admin) pluginSave(c echo.Context) error {
 	p, err := a.plugin(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	form, err := c.FormParams()
 	if err != nil {

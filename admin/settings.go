@@ -162,7 +162,7 @@ func (a *Admin) settingsPageData(c echo.Context) (*settingsPageData, *settingsDo
 func (a *Admin) settingsPage(c echo.Context) error {
 	d, _, err := a.settingsPageData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.render(c, http.StatusOK, "settings/edit", &Page{Title: "Settings", Nav: "settings", Data: d})
 }
@@ -204,7 +204,7 @@ func brandingProblems(b Branding) map[string]string {
 func (a *Admin) brandingSave(c echo.Context) error {
 	d, s, err := a.settingsPageData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	b := brandingFromForm(c, d.Branding.LogoURL)
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
@@ -236,7 +236,7 @@ func (a *Admin) brandingSave(c echo.Context) error {
 func (a *Admin) brandingPreview(c echo.Context) error {
 	d, _, err := a.settingsPageData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	d.Branding = brandingFromForm(c, d.Branding.LogoURL)
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
@@ -302,7 +302,7 @@ func (a *Admin) logoUpload(c echo.Context) error {
 	}
 	s, err := a.readSettings(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	merged := map[string]any{}
 	if len(s.Branding) > 0 {
@@ -310,7 +310,7 @@ func (a *Admin) logoUpload(c echo.Context) error {
 	}
 	merged["logo_url"] = up.Data.URL
 	if err := cl.json(http.MethodPut, "/api/settings", map[string]any{"branding": merged}, nil); err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.done(c, TenantPath+"/settings", "Logo uploaded.")
 }
@@ -319,7 +319,7 @@ func (a *Admin) logoUpload(c echo.Context) error {
 func (a *Admin) generalSave(c echo.Context) error {
 	d, _, err := a.settingsPageData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	d.AllowSignup, d.DefaultRole, d.General = c.FormValue("allow_signup") != "", c.FormValue("default_role"), c.FormValue("general")
@@ -359,7 +359,7 @@ func (a *Admin) generalSave(c echo.Context) error {
 func (a *Admin) corsSave(c echo.Context) error {
 	d, _, err := a.settingsPageData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	page := &Page{Title: "Settings", Nav: "settings", Data: d}
 	d.CORS, d.Origins, d.Credentials = c.FormValue("cors_custom") != "", c.FormValue("origins"), c.FormValue("allow_credentials") != ""

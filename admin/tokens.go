@@ -148,7 +148,7 @@ func (a *Admin) tokenRoles(c echo.Context) []tokenRole {
 func (a *Admin) tokensPage(c echo.Context) error {
 	d, err := a.tokensData(c, tokenForm{})
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.render(c, http.StatusOK, "tokens/list", &Page{Title: "Tokens", Nav: "tokens", Data: d})
 }
@@ -224,7 +224,7 @@ func (a *Admin) tokenCreate(c echo.Context) error {
 func (a *Admin) tokenRevoke(c echo.Context) error {
 	err := a.client(c, sessionOf(c).Token).json(http.MethodDelete, joinPath("api", "tokens", c.Param("id")), nil, nil)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.done(c, TenantPath+"/tokens", "Token revoked.")
 }

@@ -101,7 +101,7 @@ func (a *Admin) webhooksData(c echo.Context, form webhookForm) (*webhooksData, e
 func (a *Admin) webhooksPage(c echo.Context) error {
 	d, err := a.webhooksData(c, webhookForm{})
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.render(c, http.StatusOK, "webhooks/list", &Page{Title: "Webhooks", Nav: "webhooks", Data: d})
 }
@@ -166,7 +166,7 @@ func (a *Admin) webhookData(c echo.Context) (*webhookData, error) {
 func (a *Admin) webhookPage(c echo.Context) error {
 	d, err := a.webhookData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.render(c, http.StatusOK, "webhooks/deliveries", &Page{Title: "Webhook deliveries", Nav: "webhooks", Data: d})
 }
@@ -176,7 +176,7 @@ func (a *Admin) webhookPage(c echo.Context) error {
 func (a *Admin) webhookUpdate(c echo.Context) error {
 	d, err := a.webhookData(c)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	d.Form = webhookForm{URL: strings.TrimSpace(c.FormValue("url")), Description: strings.TrimSpace(c.FormValue("description"))}
 	if v, err := c.FormParams(); err == nil {
@@ -195,7 +195,7 @@ func (a *Admin) webhookUpdate(c echo.Context) error {
 
 func (a *Admin) webhookDelete(c echo.Context) error {
 	if err := a.client(c, sessionOf(c).Token).json(http.MethodDelete, joinPath("api", "webhooks", c.Param("id")), nil, nil); err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.done(c, TenantPath+"/webhooks", "Webhook deleted.")
 }
@@ -205,7 +205,7 @@ func (a *Admin) webhookActive(c echo.Context) error {
 	on := c.FormValue("active") == "true"
 	id := c.Param("id")
 	if err := a.client(c, sessionOf(c).Token).json(http.MethodPatch, joinPath("api", "webhooks", id), map[string]any{"active": on}, nil); err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	msg := "Webhook paused."
 	if on {
@@ -219,7 +219,7 @@ func (a *Admin) webhookReplay(c echo.Context) error {
 	id := c.Param("id")
 	err := a.client(c, sessionOf(c).Token).json(http.MethodPost, joinPath("api", "webhooks", id, "deliveries", c.Param("delivery"), "replay"), nil, nil)
 	if err != nil {
-		return a.cfgFail(c, err)
+		return err
 	}
 	return a.done(c, TenantPath+"/webhooks/"+escape(id), "Delivery queued to be sent again.")
 }
