@@ -64,7 +64,7 @@ func (a *Admin) accountExport(c echo.Context) error {
 	w := &accountExportWriter{ResponseWriter: c.Response().Writer}
 	a.api.ServeHTTP(w, req)
 	if w.status >= 300 { // an error before the first byte: a page, not JSON
-		return a.cfgFail(c, decodeError(&response{Status: w.status, Body: w.errBody.Bytes()}))
+		return decodeError(&response{Status: w.status, Body: w.errBody.Bytes()})
 	}
 	c.Response().Committed = true
 	return nil

@@ -348,7 +348,6 @@ func (a *Admin) collectionDelete(c echo.Context) error {
 	return a.done(c, "/admin/collections", "Collection "+name+" deleted.")
 }
 
-
 // LimitTypes are the types minimum and maximum apply to.
 func (f *collectionForm) LimitTypes() string {
 	return rangeTypes + " " + lengthTypes + " " + countTypes

@@ -5,7 +5,6 @@ import "github.com/labstack/echo/v4"
 // The helpers of the configuration pages (tokens, webhooks, plugins,
 // settings, audit, account).
 
-
 // cfgOrigin is the origin the browser reached the admin on: what a
 // libSQL client or a webhook test is told to use.
 func cfgOrigin(c echo.Context) string {

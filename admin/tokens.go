@@ -188,7 +188,7 @@ func (a *Admin) tokenCreate(c echo.Context) error {
 		if err != nil {
 			d, lerr := a.tokensData(c, form)
 			if lerr != nil {
-				return a.cfgFail(c, lerr)
+				return lerr
 			}
 			return a.render(c, http.StatusBadRequest, "tokens/list", &Page{Title: "Tokens", Nav: "tokens", Data: d,
 				Error: &APIError{Status: http.StatusBadRequest, Code: "invalid_expiry", Message: "Choose the day the token expires.",
@@ -209,7 +209,7 @@ func (a *Admin) tokenCreate(c echo.Context) error {
 	err := cl.json(http.MethodPost, "/api/tokens", in, &out)
 	d, lerr := a.tokensData(c, form)
 	if lerr != nil {
-		return a.cfgFail(c, lerr)
+		return lerr
 	}
 	page := &Page{Title: "Tokens", Nav: "tokens", Data: d}
 	if err != nil {

@@ -124,7 +124,7 @@ func (a *Admin) webhookCreate(c echo.Context) error {
 		map[string]any{"url": form.URL, "events": events, "description": form.Description}, &out)
 	d, lerr := a.webhooksData(c, form)
 	if lerr != nil {
-		return a.cfgFail(c, lerr)
+		return lerr
 	}
 	page := &Page{Title: "Webhooks", Nav: "webhooks", Data: d}
 	if err != nil {
