@@ -62,6 +62,9 @@ type Config struct {
 	// this Catalog invalidate the cache at once; changes made by another
 	// process are seen within CacheTTL.
 	CacheTTL time.Duration
+	// JobBeatEvery is how often a running lifecycle job writes its
+	// heartbeat (0: DefaultJobBeatEvery); tests shorten it.
+	JobBeatEvery time.Duration
 	// Region is this node's region: the home of a tenant created without
 	// one. Empty when the node has none.
 	Region string

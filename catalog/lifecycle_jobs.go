@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,15 @@ const maxJobError = 1000
 // it runs (its last progress is always written when it ends).
 const jobProgressEvery = time.Second
 
+// DefaultJobBeatEvery is how often a running job's process writes its
+// heartbeat (Config.JobBeatEvery); JobBeatTimeout is how long without one
+// makes a job of another host interrupted (a job of this host is judged
+// by its process instead).
+const (
+	DefaultJobBeatEvery = 30 * time.Second
+	JobBeatTimeout      = 10 * time.Minute
+)
+
 // LifecycleJob is one tenant lifecycle operation as recorded in the
 // catalog.
 type LifecycleJob struct {
@@ -59,6 +69,7 @@ type LifecycleJob struct {
 	Actor      string     `json:"actor"`
 	StartedAt  time.Time  `json:"started_at"`
 	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	BeatAt     *time.Time `json:"beat_at,omitempty"` // its process's last heartbeat
 	Owner      RunOwner   `json:"owner"`
 }
 
@@ -76,12 +87,17 @@ func hostname() string {
 // jobAlive reports whether a running job's process is still at work: on
 // this host, whether that process exists (a kill -9 shows at once; our
 // own pid with another token was an earlier process). A job of another
-// host is left to that host: its files are there, and its serve or next
-// lifecycle command marks it.
-func jobAlive(j LifecycleJob) bool {
+// host is alive while its heartbeat is under JobBeatTimeout old (its
+// start counts as one): a host that never comes back does not leave it
+// running for ever.
+func jobAlive(j LifecycleJob, now time.Time) bool {
 	switch {
 	case j.Owner.Host != jobOwner.Host:
-		return true
+		beat := j.StartedAt
+		if j.BeatAt != nil && j.BeatAt.After(beat) {
+			beat = *j.BeatAt
+		}
+		return now.Sub(beat) < JobBeatTimeout
 	case j.Owner.PID == jobOwner.PID:
 		return j.Owner.Token == jobOwner.Token
 	case j.Owner.PID <= 0:
@@ -151,7 +167,9 @@ func (c *Catalog) Track(ctx context.Context, kind, tenantID string, op func(ctx 
 		return fmt.Errorf("record %s job: %w", kind, err)
 	}
 	finished := false
+	stopBeat := c.beat(j.id)
 	defer func() {
+		stopBeat()
 		if !finished { // op panicked
 			c.endJob(ctx, j, JobFailed, "the operation panicked")
 		}
@@ -166,14 +184,42 @@ func (c *Catalog) Track(ctx context.Context, kind, tenantID string, op func(ctx 
 	return err
 }
 
+// beat writes job id's heartbeat every Config.JobBeatEvery until the returned
+// stop is called (Track calls it when the operation returns): the
+// goroutine lives exactly as long as the operation.
+func (c *Catalog) beat(id string) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(cmp.Or(c.cfg.JobBeatEvery, DefaultJobBeatEvery))
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				c.db.Writer().ExecContext(ctx, "UPDATE lifecycle_jobs SET beat_at = ? WHERE id = ? AND state = 'running'", condo.UnixMS(time.Now()), id)
+				cancel()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
 func (c *Catalog) endJob(ctx context.Context, j *TrackedJob, state, msg string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	j.mu.Lock()
 	progress := j.progress
 	j.mu.Unlock()
+	// A job marked interrupted while it still ran (its heartbeat could
+	// not reach the catalog for JobBeatTimeout) gets its true end.
 	c.db.Writer().ExecContext(ctx, `UPDATE lifecycle_jobs SET state = ?, error = ?, progress = ?, finished_at = ?
-		WHERE id = ? AND state = 'running'`, state, msg, progress, condo.UnixMS(time.Now()), j.id)
+		WHERE id = ? AND (state = 'running' OR state = 'interrupted' AND owner_token = ?)`,
+		state, msg, progress, condo.UnixMS(time.Now()), j.id, jobOwner.Token)
 }
 
 // InterruptStaleJobs marks interrupted every running lifecycle job whose
@@ -185,12 +231,15 @@ func (c *Catalog) InterruptStaleJobs(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n := 0
+	n, now := 0, time.Now()
 	for _, j := range running {
-		if jobAlive(j) {
+		if jobAlive(j, now) {
 			continue
 		}
 		msg := fmt.Sprintf("interrupted: its process (pid %d on %s) stopped before it ended; the tenant is whole in one place: run it again if it is still wanted", j.Owner.PID, j.Owner.Host)
+		if j.Owner.Host != jobOwner.Host {
+			msg = fmt.Sprintf("interrupted: its host %s sent no heartbeat for %s; the tenant is whole in one place: run it again if it is still wanted", j.Owner.Host, JobBeatTimeout)
+		}
 		res, err := c.db.Writer().ExecContext(ctx, `UPDATE lifecycle_jobs SET state = 'interrupted', error = ?, finished_at = ?
 			WHERE id = ? AND state = 'running'`, msg, condo.UnixMS(time.Now()), j.ID)
 		if err != nil {
@@ -224,7 +273,7 @@ func (c *Catalog) LifecycleJobs(ctx context.Context, kind, tenantID string, limi
 }
 
 func queryLifecycleJobs(ctx context.Context, q querier, where string, limit int, args ...any) ([]LifecycleJob, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, tenant_id, state, progress, error, actor, started_at, finished_at,
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, tenant_id, state, progress, error, actor, started_at, finished_at, beat_at,
 			owner_pid, owner_host, owner_token FROM lifecycle_jobs `+where+` ORDER BY started_at DESC, id DESC LIMIT ?`,
 		append(args, limit)...)
 	if err != nil {
@@ -235,12 +284,12 @@ func queryLifecycleJobs(ctx context.Context, q querier, where string, limit int,
 	for rows.Next() {
 		var j LifecycleJob
 		var started int64
-		var finished *int64
-		if err := rows.Scan(&j.ID, &j.Kind, &j.TenantID, &j.State, &j.Progress, &j.Error, &j.Actor, &started, &finished,
+		var finished, beat *int64
+		if err := rows.Scan(&j.ID, &j.Kind, &j.TenantID, &j.State, &j.Progress, &j.Error, &j.Actor, &started, &finished, &beat,
 			&j.Owner.PID, &j.Owner.Host, &j.Owner.Token); err != nil {
 			return nil, err
 		}
-		j.StartedAt, j.FinishedAt = condo.FromUnixMS(started), condo.FromNullUnixMS(finished)
+		j.StartedAt, j.FinishedAt, j.BeatAt = condo.FromUnixMS(started), condo.FromNullUnixMS(finished), condo.FromNullUnixMS(beat)
 		out = append(out, j)
 	}
 	return out, rows.Err()

@@ -125,3 +125,62 @@ func TestPruneJobs(t *testing.T) {
 		t.Fatalf("left: %+v %v, want the running job", jobs, err)
 	}
 }
+
+// A running job of another host is interrupted once its heartbeat is
+// JobBeatTimeout old (a host that never comes back), not before; if its
+// process was alive after all, its end is still recorded.
+func TestInterruptStaleJobs_OtherHost(t *testing.T) {
+	ctx := context.Background()
+	c := mustOpen(t, t.TempDir(), catalog.Config{})
+	now := time.Now()
+	insert := func(id string, beat time.Time) {
+		_, err := c.LocalDB().Writer().ExecContext(ctx, `INSERT INTO lifecycle_jobs (id, kind, tenant_id, state, actor, started_at,
+			beat_at, owner_pid, owner_host, owner_token) VALUES (?, 'archive', 'acme', 'running', 'cli', ?, ?, 1, 'a-host-gone-for-good', 'tok')`,
+			id, now.Add(-time.Hour).UnixMilli(), beat.UnixMilli())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert("silent", now.Add(-catalog.JobBeatTimeout-time.Minute))
+	insert("beating", now.Add(-catalog.DefaultJobBeatEvery))
+	if n, err := c.InterruptStaleJobs(ctx); err != nil || n != 1 {
+		t.Fatalf("interrupted %d %v, want the silent one", n, err)
+	}
+	jobs, err := c.LifecycleJobs(ctx, "", "acme", 10)
+	if err != nil || len(jobs) != 2 {
+		t.Fatal(jobs, err)
+	}
+	for _, j := range jobs {
+		want := map[string]string{"silent": catalog.JobInterrupted, "beating": catalog.JobRunning}[j.ID]
+		if j.State != want || j.ID == "silent" && !strings.Contains(j.Error, "no heartbeat") {
+			t.Errorf("%s: %s %q, want %s", j.ID, j.State, j.Error, want)
+		}
+	}
+	// A job marked interrupted while its process still ran (its beats
+	// did not reach the catalog) records its real end.
+	c.Track(ctx, catalog.JobRestore, "late", func(ctx context.Context, j *catalog.TrackedJob) error {
+		_, err := c.LocalDB().Writer().ExecContext(ctx, "UPDATE lifecycle_jobs SET state = 'interrupted' WHERE id = ?", j.ID())
+		return err
+	})
+	if jobs, err := c.LifecycleJobs(ctx, "", "late", 1); err != nil || len(jobs) != 1 || jobs[0].State != catalog.JobSucceeded {
+		t.Fatalf("a job interrupted by mistake: %+v %v, want its real end", jobs, err)
+	}
+}
+
+// A job's heartbeat is written while its operation runs.
+func TestTrack_Beats(t *testing.T) {
+	ctx := context.Background()
+	c := mustOpen(t, t.TempDir(), catalog.Config{JobBeatEvery: 10 * time.Millisecond})
+	c.Track(ctx, catalog.JobArchive, "acme", func(ctx context.Context, _ *catalog.TrackedJob) error {
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			if jobs, _ := c.LifecycleJobs(ctx, "", "acme", 1); len(jobs) == 1 && jobs[0].BeatAt != nil {
+				return nil // beaten while running
+			}
+		}
+		return nil
+	})
+	jobs, err := c.LifecycleJobs(ctx, "", "acme", 1)
+	if err != nil || len(jobs) != 1 || jobs[0].BeatAt == nil || jobs[0].State != catalog.JobSucceeded {
+		t.Fatalf("%+v %v, want a beat and the end", jobs, err)
+	}
+}

@@ -1,0 +1,1 @@
+ALTER TABLE lifecycle_jobs DROP COLUMN beat_at;
