@@ -12,7 +12,9 @@ import (
 // Delete erases tenant id for good (the GDPR erasure): it is suspended and
 // given a tombstone (who, when, why), taken out of service on this node,
 // its files removed (database, WAL, SHM, media, archive, local snapshots,
-// leftovers of interrupted operations), then everything the catalog holds
+// leftovers of interrupted operations; a tenant at a remote libSQL
+// location has its database there emptied: tenantstore.EraseRemote), then
+// everything the catalog holds
 // of it (row, domains, invitations, schedule, outbox mail, security
 // events, the records in its audit entries). Each step is idempotent and
 // the tombstone says where it stands, so a delete interrupted at any step
@@ -36,10 +38,6 @@ func deleteTenant(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 	if t, err := cat.Lookup(ctx, id); err == nil {
 		if !homeHere(cat, t) {
 			return nil, wrongRegion(t, "delete")
-		}
-		if t.Location != "" { // a libSQL server's database is not this node's to erase
-			return nil, condo.ReasonErrorf(condo.ECONFLICT, "remote_location",
-				"tenant %s's database lives at %s, which Condo does not erase: erase it there (deleting remote tenants is not built yet)", id, t.Location)
 		}
 	}
 	if _, err := cat.BeginDelete(ctx, id, reason); err != nil {
@@ -70,6 +68,14 @@ func finishDelete(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 		return nil, err
 	}
 	defer handBack() // its Acquires then find no tenant
+	// A tenant at a remote libSQL location: its database there is
+	// emptied (until it is, the tombstone stays deleting, and the next
+	// serve tries again); its media are on this node, with its folder.
+	if t, err := cat.Lookup(ctx, id); err == nil && t.Location != "" {
+		if err := store.EraseRemote(ctx, t); err != nil {
+			return nil, err
+		}
+	}
 	if err := store.RemoveFiles(id); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,11 @@ package tenantstore
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/condohq/condo"
@@ -131,3 +135,52 @@ func (s *Store) createRemote(ctx context.Context, in catalog.NewTenant) (*catalo
 	in.SchemaVersion = v
 	return s.catalog.CreateTenant(ctx, in, nil)
 }
+
+// EraseRemote empties tenant t's database at its remote location, the
+// GDPR erasure of a tenant whose file Condo does not hold: every view,
+// table (virtual tables first: their shadow tables go with them), index
+// and trigger is dropped. Dropping what is gone already is nothing, so an
+// interrupted erase is finished by running it again. The location's own
+// copies (a libSQL server's history, its backups) are the location's to
+// erase. Errors: EUNAVAILABLE (tenant_unavailable) when it does not
+// answer.
+func (s *Store) EraseRemote(ctx context.Context, t *catalog.Tenant) error {
+	db, err := s.openRemoteOutsidePool(ctx, t)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	// One transaction: a location that checks its credentials in the very
+	// database being emptied (another Condo node's endpoint keeps its
+	// tokens there) sees them until the commit. Triggers first (a drop's
+	// cascades would fire them on tables already gone), then views,
+	// virtual tables, other tables: each pass drops one object and looks
+	// again, as a drop can take others with it.
+	const next = `SELECT type, name FROM sqlite_schema
+		WHERE type IN ('trigger', 'view', 'table') AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		ORDER BY type <> 'trigger', type = 'table', sql NOT LIKE 'CREATE VIRTUAL TABLE%', name LIMIT 1`
+	err = db.Transact(ctx, func(tx *sql.Tx) error {
+		for range 10_000 { // far more objects than a tenant schema has
+			var typ, name string
+			err := tx.QueryRowContext(ctx, next).Scan(&typ, &name)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			kind := map[string]string{"trigger": "TRIGGER", "view": "VIEW", "table": "TABLE"}[typ]
+			if _, err := tx.ExecContext(ctx, "DROP "+kind+" IF EXISTS "+quoteIdent(name)); err != nil {
+				return fmt.Errorf("drop %s: %w", name, err)
+			}
+		}
+		return errors.New("objects keep coming back")
+	})
+	if err != nil {
+		return fmt.Errorf("erase tenant %s at %s: %s", t.ID, db.URL(), libsqldb.RedactError(err, t.LocationToken))
+	}
+	return nil
+}
+
+// quoteIdent quotes an SQL identifier.
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

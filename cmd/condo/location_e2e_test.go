@@ -167,6 +167,26 @@ func TestServe_RemoteLocation(t *testing.T) {
 		outputs = append(outputs, string(b))
 	}
 
+	// The GDPR delete through A empties the database at the location and
+	// removes r1's media from A's volume.
+	if code, _, errOut := runCondo(t, nil, "", "tenants", "delete", "r1", "--yes", "--data", dataA); code != 0 {
+		t.Fatalf("delete r1: %s\nB's log: %s", errOut, b.logs.String()[max(0, len(b.logs.String())-3000):])
+	}
+	// (Read from B's file: the location's credential was in the database
+	// it erased.)
+	onBFile, err := sql.Open("sqlite", "file:"+filepath.Join(dataB, "tenants", "t1", "tenant.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer onBFile.Close()
+	var left int
+	if err := onBFile.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("objects left at the location after the delete: %d %v", left, err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(dataA, "tenants", "r1", "*")); len(files) != 0 {
+		t.Errorf("r1's files on A after the delete: %v", files)
+	}
+
 	for _, s := range append(outputs, a.logs.String()) {
 		if strings.Contains(s, locToken) {
 			t.Fatalf("the location token appeared in A's output or log: %s", s)
