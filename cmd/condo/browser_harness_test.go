@@ -60,6 +60,10 @@ func newBrowser(t *testing.T) *browser {
 	if exe == "" {
 		needReal(t, "no chromium: apt-get install -y chromium (or set CONDO_CHROMIUM)")
 	}
+	profile, err := os.MkdirTemp("", "condo-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // as root in CI
@@ -68,12 +72,20 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-background-networking", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.WindowSize(1280, 900),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	root, cancelRoot := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	t.Cleanup(func() {
+		cancelRoot()
+		cancelAlloc()
+		// Chromium may still write its profile while it exits: removed
+		// once it has (not t.TempDir, whose cleanup fails the test then).
+		for i := 0; i < 50 && os.RemoveAll(profile) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	if err := chromedp.Run(root); err != nil {
 		needReal(t, "chromium did not start: "+err.Error())
 	}
