@@ -278,3 +278,27 @@ func TestOpen_BadDataDir(t *testing.T) {
 		t.Errorf("Open under a file = %v, want a clear EINVALID", err)
 	}
 }
+
+// NoteWebhookEvents marks a tenant with endpoints as written by this
+// process; a tenant without endpoints is not listed.
+func TestCatalog_WebhookTenantsWritten(t *testing.T) {
+	ctx := context.Background()
+	c := mustOpen(t, t.TempDir(), catalog.Config{})
+	mustCreate(t, c, "hooked")
+	mustCreate(t, c, "plain")
+	if err := c.SetWebhookTenant(ctx, "hooked", true); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	for _, id := range []string{"hooked", "plain"} {
+		if err := c.NoteWebhookEvents(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ids, err := c.WebhookTenantsWritten(ctx, before); err != nil || len(ids) != 1 || ids[0] != "hooked" {
+		t.Fatalf("written: %v %v, want hooked", ids, err)
+	}
+	if ids, err := c.WebhookTenantsWritten(ctx, time.Now().Add(time.Hour)); err != nil || len(ids) != 0 {
+		t.Fatalf("written later: %v %v, want none", ids, err)
+	}
+}

@@ -78,6 +78,33 @@ func (c *Catalog) WebhookTenants(ctx context.Context) ([]string, error) {
 	return ids, rows.Err()
 }
 
+// NoteWebhookEvents records that this process wrote webhook events into
+// tenant id's outbox (nothing when it has no endpoints): the server's
+// worker, in another process, finds it through WebhookTenantsWritten.
+func (c *Catalog) NoteWebhookEvents(ctx context.Context, id string) error {
+	_, err := c.db.Writer().ExecContext(ctx, "UPDATE webhook_tenants SET written_at = ? WHERE tenant_id = ?", condo.UnixMS(time.Now()), id)
+	return err
+}
+
+// WebhookTenantsWritten lists the tenants whose outbox another process
+// noted writing to at or after since.
+func (c *Catalog) WebhookTenantsWritten(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := c.db.Reader().QueryContext(ctx, "SELECT tenant_id FROM webhook_tenants WHERE written_at >= ?", condo.UnixMS(since))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 // SetWebhookTenant records whether tenant id has webhook endpoints.
 func (c *Catalog) SetWebhookTenant(ctx context.Context, id string, has bool) error {
 	q := "INSERT INTO webhook_tenants (tenant_id) VALUES (?) ON CONFLICT DO NOTHING"

@@ -40,6 +40,10 @@ type Config struct {
 	// catalog), so their pending deliveries resume after a restart
 	// without opening every tenant's database.
 	Known func(ctx context.Context) ([]string, error)
+	// Written lists the tenants whose outbox another process (an
+	// operator command) wrote to at or after since; the worker asks every
+	// refreshKnown, so such events go out within that.
+	Written func(ctx context.Context, since time.Time) ([]string, error)
 	// Platform is the catalog's database (platform endpoints); nil skips
 	// the platform's outbox.
 	Platform     condo.DB
@@ -63,6 +67,9 @@ type Worker struct {
 	cfg    Config
 	client *http.Client
 	wakeup chan struct{}
+	// writtenSince is when loadWritten last looked; only Run's loop
+	// touches it.
+	writtenSince time.Time
 
 	mu    sync.Mutex           // guards the maps below
 	known map[string]bool      // tenants with endpoints: their writes wake the worker
@@ -129,6 +136,7 @@ func (w *Worker) Run(ctx context.Context) {
 		w.wake(PlatformKey, true)
 	}
 	w.loadKnown(ctx)
+	w.writtenSince = time.Now()
 	refresh := time.NewTicker(refreshKnown)
 	defer refresh.Stop()
 	var wg sync.WaitGroup
@@ -211,6 +219,7 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-timer.C:
 		case <-refresh.C:
 			w.loadKnown(ctx)
+			w.loadWritten(ctx)
 		case r := <-done:
 			delete(busy, r.key)
 			if r.more {
@@ -244,6 +253,31 @@ func (w *Worker) loadKnown(ctx context.Context) {
 	}
 	w.mu.Unlock()
 	for _, id := range fresh {
+		w.wake(id, true)
+	}
+}
+
+// loadWritten wakes the outboxes other processes wrote to since the last
+// look, the platform's among them (its check is one query on the
+// catalog): operator commands write events the worker hears of no other
+// way. Only Run calls it.
+func (w *Worker) loadWritten(ctx context.Context) {
+	if w.cfg.Platform != nil {
+		w.wake(PlatformKey, true)
+	}
+	if w.cfg.Written == nil {
+		return
+	}
+	since := w.writtenSince.Add(-time.Second) // a write and its note may straddle the look
+	w.writtenSince = time.Now()
+	ids, err := w.cfg.Written(ctx, since)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.cfg.Logger.Error("webhooks: list the outboxes written by other processes", "err", err)
+		}
+		return
+	}
+	for _, id := range ids {
 		w.wake(id, true)
 	}
 }

@@ -266,7 +266,7 @@ func (m *Main) serve(ctx context.Context) error {
 	}
 	// Webhook deliveries: tenants' outboxes through the pool, the
 	// platform's in the catalog.
-	deliveries := webhooks.NewWorker(webhooks.Config{Tenants: webhookTenants{store}, Known: cat.WebhookTenants,
+	deliveries := webhooks.NewWorker(webhooks.Config{Tenants: webhookTenants{store}, Known: cat.WebhookTenants, Written: cat.WebhookTenantsWritten,
 		Platform: cat.WebhookDB(), AllowPrivate: cfg.WebhooksPrivate, FirstRetry: cfg.WebhooksRetry,
 		UserAgent: "Condo-Webhooks/" + node.Version, Logger: log})
 	work.Loop(deliveries.Run)

@@ -35,7 +35,14 @@ func withIdentity(ctx context.Context, cat *catalog.Catalog, store *tenantstore.
 		return err
 	}
 	defer release()
-	return fn(t, auth.New(id, h.DB))
+	if err := fn(t, auth.New(id, h.DB)); err != nil {
+		return err
+	}
+	// A user's events went to the tenant's outbox: the server's worker
+	// learns of it from the catalog (best effort: they go out at the
+	// tenant's next write through the server otherwise).
+	cat.NoteWebhookEvents(ctx, id)
+	return nil
 }
 
 // createUser adds a user under the tenant's plan limit and password policy.

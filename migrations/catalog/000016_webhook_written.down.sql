@@ -1,0 +1,1 @@
+ALTER TABLE webhook_tenants DROP COLUMN written_at;
