@@ -14,6 +14,10 @@ import (
 // The page may be navigating (a form posted, its redirect followed): an
 // evaluation that lands between two documents fails, and is tried again.
 func waitFor(cond string) chromedp.Action {
+	// A condition met while the page is still being parsed (a flash at the
+	// top, the form below not yet in the DOM) would let the next step read
+	// half a page: the page must have loaded too.
+	cond = `document.readyState === "complete" && (` + cond + `)`
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
